@@ -1,0 +1,272 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import Proto
+import SwiftProtobuf
+import Tracking
+
+/// `postal-gateway pickup register …`
+struct PickupCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pickup", abstract: "Book pickups (staff).", subcommands: [Register.self])
+
+  struct Register: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Register a pickup; prints the tracking number and the citizen's code.")
+
+    enum Service: String, ExpressibleByArgument, CaseIterable {
+      case dossierOnly = "dossier-only"
+      case resultOnly = "result-only"
+      case dossierAndResult = "dossier-and-result"
+    }
+
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: "dossier-only, result-only or dossier-and-result.")
+    var serviceType: Service = .dossierAndResult
+    @Option(help: "Applicant's full name.") var name: String
+    @Option(help: "Applicant's 12-digit citizen id.") var citizenID: String
+    @Option(help: "Applicant's mobile number.") var phone: String
+    @Option(help: "Province code (2 digits).") var province: String
+    @Option(help: "Commune code (5 digits).") var commune: String
+    @Option(help: "Street address.") var address: String
+    @Option(help: "Procedure code D.DDDDDD.") var procedure: String
+    @Option(help: "Destination agency code, e.g. 000.00.00.H55.") var agency: String
+    @Option(help: "Counter pickup at this post office (6 digits).") var postOffice: String?
+    @Flag(help: "Home pickup at the applicant's address (needs --window-start/--window-end).")
+    var home = false
+    @Option(help: "Home pickup window start, ISO 8601.") var windowStart: String?
+    @Option(help: "Home pickup window end, ISO 8601.") var windowEnd: String?
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      var request = Postalgateway_V1_RegisterPickupRequest()
+      request.requestID = self.requestID ?? UUID().uuidString
+      switch self.serviceType {
+      case .dossierOnly: request.serviceType = .dossierOnly
+      case .resultOnly: request.serviceType = .resultOnly
+      case .dossierAndResult: request.serviceType = .dossierAndResult
+      }
+      let address = Postalgateway_V1_Address.with {
+        $0.provinceCode = self.province
+        $0.communeCode = self.commune
+        $0.detail = self.address
+      }
+      request.applicant = .with {
+        $0.fullName = self.name
+        $0.citizenID = self.citizenID
+        $0.phone = self.phone
+        $0.address = address
+      }
+      request.procedureCode = self.procedure
+      request.destinationAgencyCode = self.agency
+      if self.home {
+        guard let windowStart, let windowEnd else {
+          throw ValidationError("--home needs --window-start and --window-end")
+        }
+        let start = try parseISOTime(windowStart, option: "--window-start")
+        let end = try parseISOTime(windowEnd, option: "--window-end")
+        request.pickup.home = .with {
+          $0.address = address
+          $0.window = .with {
+            $0.start = start.proto
+            $0.end = end.proto
+          }
+          $0.postOfficeCode = self.postOffice ?? ""
+        }
+      } else {
+        guard let postOffice else { throw ValidationError("give --post-office or --home") }
+        request.pickup.counter = .with { $0.postOfficeCode = postOffice }
+      }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).registerPickup(request)
+      }
+      try self.client.emit(response) {
+        """
+        tracking number:   \(response.shipment.trackingNumber)
+        verification code: \(response.verificationCode)   (give it to the citizen; it is shown once)
+        state:             \(wireName(response.shipment.state))
+        """
+      }
+    }
+  }
+}
+
+/// `postal-gateway event record …`
+struct EventCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "event", abstract: "Record shipment events (staff).", subcommands: [Record.self])
+
+  struct Record: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record one event.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+      case guidedIncomplete = "guided-incomplete"
+      case collected
+      case dispatched
+      case transitScan = "transit-scan"
+      case handedToAgency = "handed-to-agency"
+      case appointmentReceived = "appointment-received"
+      case appointmentNotified = "appointment-notified"
+      case cancelled
+
+      var proto: Postalgateway_V1_EventType {
+        switch self {
+        case .guidedIncomplete: .guidedIncomplete
+        case .collected: .collected
+        case .dispatched: .dispatched
+        case .transitScan: .transitScan
+        case .handedToAgency: .handedToAgency
+        case .appointmentReceived: .appointmentReceived
+        case .appointmentNotified: .appointmentNotified
+        case .cancelled: .cancelled
+        }
+      }
+    }
+
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "Event type.") var type: Kind
+    @Option(help: "Post office where it happened. Default: the caller's.") var location: String?
+    @Option(help: "When it happened, ISO 8601. Default: now.") var occurredAt: String?
+    @Option(help: "Note (not shown to citizens).") var note: String?
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      var request = Postalgateway_V1_RecordEventRequest()
+      request.requestID = self.requestID ?? UUID().uuidString
+      request.trackingNumber = self.trackingNumber
+      request.type = self.type.proto
+      if let location { request.location = location }
+      if let note { request.note = note }
+      if let occurredAt { request.occurredAt = try parseISOTime(occurredAt, option: "--occurred-at").proto }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).recordEvent(request)
+      }
+      try self.client.emit(response) {
+        "\(response.shipment.trackingNumber): \(wireName(response.event.fromState)) → \(wireName(response.event.toState)) (event \(response.event.sequence))"
+      }
+    }
+  }
+}
+
+/// `postal-gateway shipment show|list`
+struct ShipmentCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "shipment", abstract: "Look shipments up (staff).", subcommands: [Show.self, List.self])
+
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a shipment and its history.")
+
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+
+    func run() async throws {
+      let shipment = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).getShipment(
+          .with { $0.trackingNumber = self.trackingNumber })
+      }
+      try self.client.emit(shipment) { render(shipment) }
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List shipments, newest first.")
+
+    @OptionGroup var client: ClientOptions
+    @Option(help: "Only this state, e.g. IN_TRANSIT.") var state: String?
+    @Option(help: "Only this origin post office.") var postOffice: String?
+    @Option(help: "Created at or after, ISO 8601.") var createdAfter: String?
+    @Option(help: "Created before, ISO 8601.") var createdBefore: String?
+    @Option(help: "Page size (1–500).") var pageSize: Int32 = 50
+    @Option(help: "Token from the previous page.") var pageToken: String?
+
+    func run() async throws {
+      var request = Postalgateway_V1_ListShipmentsRequest()
+      request.pageSize = self.pageSize
+      if let state {
+        guard let value = ShipmentState(rawValue: state.uppercased()) else {
+          throw ValidationError("unknown state \(state); one of \(ShipmentState.allCases.map(\.rawValue))")
+        }
+        request.state = value.proto
+      }
+      if let postOffice { request.postOfficeCode = postOffice }
+      if let createdAfter { request.createdAfter = try parseISOTime(createdAfter, option: "--created-after").proto }
+      if let createdBefore { request.createdBefore = try parseISOTime(createdBefore, option: "--created-before").proto }
+      if let pageToken { request.pageToken = pageToken }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).listShipments(request)
+      }
+      try self.client.emit(response) {
+        var lines = response.shipments.map {
+          "\($0.trackingNumber)  \(wireName($0.state))  office \($0.originPostOfficeCode)  \(vietnamTime(timestamp($0.createdAt)))"
+        }
+        if !response.nextPageToken.isEmpty { lines.append("next page: --page-token \(response.nextPageToken)") }
+        return lines.isEmpty ? "no shipments" : lines.joined(separator: "\n")
+      }
+    }
+  }
+}
+
+/// `postal-gateway track …` (public listener).
+struct TrackCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "track", abstract: "Track a shipment as a citizen (public listener).")
+
+  @OptionGroup var client: ClientOptions
+  @Argument(help: "Tracking number.") var trackingNumber: String
+  @Option(help: "Verification code given at registration.") var code: String
+  @Flag(help: "The public listener serves plaintext.") var plaintext = false
+
+  func run() async throws {
+    let response = try await self.client.withPublicClient(plaintext: self.plaintext) { client in
+      try await Postalgateway_V1_TrackingService.Client(wrapping: client).trackShipment(
+        .with {
+          $0.trackingNumber = self.trackingNumber
+          $0.verificationCode = self.code
+        })
+    }
+    let shipment = response.shipment
+    try self.client.emit(response) {
+      var lines = [
+        "\(shipment.trackingNumber)  \(wireName(shipment.state))",
+        "applicant \(shipment.applicantNameMasked)  phone \(shipment.phoneMasked)",
+        "procedure \(shipment.procedureCode) → agency \(shipment.destinationAgencyCode)",
+      ]
+      for entry in shipment.timeline {
+        lines.append("  \(vietnamTime(timestamp(entry.occurredAt)))  \(wireName(entry.type))  at \(entry.location)")
+      }
+      return lines.joined(separator: "\n")
+    }
+  }
+}
+
+/// The wire enums printed by their domain names (IN_TRANSIT, COLLECTED, …).
+private func wireName(_ state: Postalgateway_V1_ShipmentState) -> String {
+  (try? ShipmentState(state))?.rawValue ?? "UNSPECIFIED"
+}
+
+private func wireName(_ type: Postalgateway_V1_EventType) -> String {
+  (try? EventKind(type))?.rawValue ?? "UNSPECIFIED"
+}
+
+private func wireName(_ type: Postalgateway_V1_ServiceType) -> String {
+  (try? ServiceType(type))?.rawValue ?? "UNSPECIFIED"
+}
+
+private func timestamp(_ proto: Google_Protobuf_Timestamp) -> Timestamp {
+  Timestamp(seconds: proto.seconds, nanoseconds: proto.nanos)
+}
+
+private func render(_ shipment: Postalgateway_V1_Shipment) -> String {
+  var lines = [
+    "\(shipment.trackingNumber)  \(wireName(shipment.state))  (\(wireName(shipment.serviceType)), version \(shipment.version))",
+    "procedure \(shipment.procedureCode) → agency \(shipment.destinationAgencyCode), origin office \(shipment.originPostOfficeCode)",
+  ]
+  for event in shipment.events {
+    lines.append(
+      "  \(event.sequence). \(vietnamTime(timestamp(event.occurredAt)))  \(wireName(event.type))  → \(wireName(event.toState))  at \(event.location)  by \(event.actor)"
+        + (event.note.isEmpty ? "" : "  note: \(event.note)"))
+  }
+  return lines.joined(separator: "\n")
+}

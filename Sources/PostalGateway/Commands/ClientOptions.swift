@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
+import SwiftProtobuf
+import Tracking
+
+/// Connection options shared by the client commands. Defaults use the development PKI in the
+/// data directory.
+struct ClientOptions: ParsableArguments {
+  @Option(help: "Server host:port. Default 127.0.0.1:7443 (partner) or 127.0.0.1:8443 (track).")
+  var server: String?
+
+  @Option(help: "Data directory whose pki/ holds the default certificates. Default ./postal-data.")
+  var dataDir = "./postal-data"
+
+  @Option(help: "Client certificate (PEM). Default <data-dir>/pki/staff.pem.")
+  var cert: String?
+
+  @Option(help: "Client private key (PEM). Default <data-dir>/pki/staff-key.pem.")
+  var key: String?
+
+  @Option(help: "CA that signed the server's certificate (PEM). Default <data-dir>/pki/ca.pem.")
+  var ca: String?
+
+  @Flag(help: "Print the response as JSON.")
+  var json = false
+
+  private func pki(_ name: String) -> String {
+    ((self.dataDir as NSString).appendingPathComponent("pki") as NSString).appendingPathComponent(name)
+  }
+
+  /// Runs `body` with a client of the partner listener, over mutual TLS.
+  func withPartnerClient<T: Sendable>(
+    _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
+    let security = HTTP2ClientTransport.Posix.TransportSecurity.mTLS(
+      certificateChain: [.file(path: self.cert ?? self.pki("staff.pem"), format: .pem)],
+      privateKey: .file(path: self.key ?? self.pki("staff-key.pem"), format: .pem)
+    ) {
+      $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
+    }
+    return try await self.withClient(defaultAddress: "127.0.0.1:7443", security: security, body)
+  }
+
+  /// Runs `body` with a client of the public listener, over TLS (or plaintext).
+  func withPublicClient<T: Sendable>(
+    plaintext: Bool,
+    _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
+    let security: HTTP2ClientTransport.Posix.TransportSecurity =
+      plaintext
+      ? .plaintext
+      : .tls {
+        $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
+      }
+    return try await self.withClient(defaultAddress: "127.0.0.1:8443", security: security, body)
+  }
+
+  private func withClient<T: Sendable>(
+    defaultAddress: String,
+    security: HTTP2ClientTransport.Posix.TransportSecurity,
+    _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
+    let listener = try GatewayConfiguration.Listener(address: self.server ?? defaultAddress)
+    let target: any ResolvableTarget =
+      listener.host.contains(":")
+      ? .ipv6(address: listener.host, port: listener.port)
+      : listener.host.allSatisfy({ $0.isNumber || $0 == "." })
+        ? .ipv4(address: listener.host, port: listener.port)
+        : .dns(host: listener.host, port: listener.port)
+    let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: security)
+    do {
+      return try await withGRPCClient(transport: transport) { client in try await body(client) }
+    } catch let error as RPCError {
+      throw ClientError(error)
+    }
+  }
+
+  /// Prints a message as JSON, or as the given text.
+  func emit(_ message: some SwiftProtobuf.Message, text: () -> String) throws {
+    if self.json {
+      var options = JSONEncodingOptions()
+      options.preserveProtoFieldNames = true
+      print(try message.jsonString(options: options))
+    } else {
+      print(text())
+    }
+  }
+}
+
+/// An RPC failure, printed with its code, message and field violations.
+struct ClientError: Error, CustomStringConvertible {
+  let error: RPCError
+
+  init(_ error: RPCError) { self.error = error }
+
+  var description: String {
+    var lines = ["\(self.error.code): \(self.error.message)"]
+    if let status = try? self.error.unpackGoogleRPCStatus() {
+      for detail in status.details {
+        if let badRequest = detail.badRequest {
+          for violation in badRequest.violations {
+            lines.append("  field \(violation.field): \(violation.violationDescription)")
+          }
+        } else if let retry = detail.retryInfo {
+          lines.append("  retry after \(retry.delay)")
+        }
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// Parses an ISO 8601 time such as `2026-11-29T09:30:00+07:00`.
+func parseISOTime(_ text: String, option: String) throws -> Timestamp {
+  let formatter = ISO8601DateFormatter()
+  formatter.formatOptions = [.withInternetDateTime]
+  guard let date = formatter.date(from: text) else {
+    throw ValidationError("\(option) must be an ISO 8601 time such as 2026-11-29T09:30:00+07:00")
+  }
+  return Timestamp(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
+}
+
+/// Renders a time in Vietnam (UTC+7) for people.
+func vietnamTime(_ timestamp: Timestamp) -> String {
+  let formatter = DateFormatter()
+  formatter.locale = Locale(identifier: "en_US_POSIX")
+  formatter.timeZone = TimeZone(secondsFromGMT: 7 * 3600)
+  formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
+  return formatter.string(from: Date(timeIntervalSince1970: Double(timestamp.microseconds) / 1_000_000))
+}

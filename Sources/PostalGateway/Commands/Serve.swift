@@ -1,0 +1,75 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `postal-gateway serve`: runs both listeners until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run the gateway: partner listener (mutual TLS) and public listener (TLS).")
+
+  @Option(help: "JSON configuration file (flags override it).")
+  var config: String?
+
+  @Option(help: "Data directory (database, secrets, development PKI). Default ./postal-data.")
+  var dataDir: String?
+
+  @Option(help: "Partner listener host:port. Default 127.0.0.1:7443.")
+  var partnerAddress: String?
+
+  @Option(help: "Public listener host:port. Default 127.0.0.1:8443.")
+  var publicAddress: String?
+
+  @Flag(help: "Serve the public listener without TLS (loopback addresses only).")
+  var publicPlaintext = false
+
+  @Option(help: "SPIFFE trust domain of partner certificates. Default postal-gateway.local.")
+  var trustDomain: String?
+
+  @Option(help: "S10 service indicator for new tracking numbers. Default EA.")
+  var serviceIndicator: String?
+
+  @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+  var logLevel: String?
+
+  func run() async throws {
+    var configuration = GatewayConfiguration()
+    if let config { try configuration.apply(file: config) }
+    if let dataDir { configuration.dataDirectory = dataDir }
+    if let partnerAddress { configuration.partner = try .init(address: partnerAddress) }
+    if let publicAddress { configuration.publicListener = try .init(address: publicAddress) }
+    if self.publicPlaintext { configuration.publicListener.plaintext = true }
+    if let trustDomain { configuration.trustDomain = trustDomain }
+    if let serviceIndicator { configuration.serviceIndicator = serviceIndicator }
+    if let logLevel { configuration.logLevel = logLevel }
+    try configuration.validate()
+    guard let level = Logger.Level(rawValue: configuration.logLevel) else {
+      throw ConfigurationError("unknown log level \(configuration.logLevel)")
+    }
+
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    let logger = Logger(label: "postal-gateway")
+
+    let (tls, created) = try TLSMaterial.load(for: configuration)
+    if !created.isEmpty {
+      print(
+        """
+        Created a development PKI in \(configuration.pkiDirectory): \(created.joined(separator: ", ")).
+          CA for clients:     \(configuration.pkiDirectory)/ca.pem
+          staff client cert:  \(configuration.pkiDirectory)/staff.pem (+ staff-key.pem)
+          agency client cert: \(configuration.pkiDirectory)/agency.pem (+ agency-key.pem)
+        """)
+    }
+    let gateway = try Gateway.build(configuration: configuration, tls: tls, logger: logger)
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [GatewayService(gateway: gateway)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    try await group.run()
+  }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+extension GatewayConfiguration {
+  /// The JSON file format. Every key is optional; absent keys keep their defaults.
+  ///
+  /// ```json
+  /// {
+  ///   "dataDirectory": "/var/lib/postal-gateway",
+  ///   "trustDomain": "vnpost.vn",
+  ///   "serviceIndicator": "EA",
+  ///   "partner": { "host": "0.0.0.0", "port": 7443 },
+  ///   "public": { "host": "0.0.0.0", "port": 8443 },
+  ///   "tls": { "certificateChain": "server.pem", "privateKey": "server-key.pem",
+  ///            "clientCA": "partners-ca.pem" },
+  ///   "tracking": { "maximumFailures": 5, "windowSeconds": 900 },
+  ///   "logLevel": "info"
+  /// }
+  /// ```
+  private struct File: Decodable {
+    struct Listener: Decodable {
+      var host: String?
+      var port: Int?
+      var plaintext: Bool?
+    }
+    struct TLS: Decodable {
+      var certificateChain: String
+      var privateKey: String
+      var clientCA: String
+    }
+    struct Tracking: Decodable {
+      var maximumFailures: Int?
+      var windowSeconds: Int?
+    }
+    var dataDirectory: String?
+    var trustDomain: String?
+    var serviceIndicator: String?
+    var partner: Listener?
+    var `public`: Listener?
+    var tls: TLS?
+    var tracking: Tracking?
+    var logLevel: String?
+  }
+
+  /// Applies a JSON configuration file over the current values.
+  /// - Parameter path: The file.
+  /// - Throws: ``ConfigurationError`` when it cannot be read or parsed.
+  mutating func apply(file path: String) throws {
+    let file: File
+    do {
+      let data = try Data(contentsOf: URL(fileURLWithPath: path))
+      file = try JSONDecoder().decode(File.self, from: data)
+    } catch {
+      throw ConfigurationError("cannot read configuration file \(path): \(error)")
+    }
+    if let value = file.dataDirectory { self.dataDirectory = value }
+    if let value = file.trustDomain { self.trustDomain = value }
+    if let value = file.serviceIndicator { self.serviceIndicator = value }
+    if let listener = file.partner {
+      if let host = listener.host { self.partner.host = host }
+      if let port = listener.port { self.partner.port = port }
+      if let plaintext = listener.plaintext { self.partner.plaintext = plaintext }
+    }
+    if let listener = file.public {
+      if let host = listener.host { self.publicListener.host = host }
+      if let port = listener.port { self.publicListener.port = port }
+      if let plaintext = listener.plaintext { self.publicListener.plaintext = plaintext }
+    }
+    if let tls = file.tls {
+      self.tls = TLSFiles(certificateChain: tls.certificateChain, privateKey: tls.privateKey, clientCA: tls.clientCA)
+    }
+    if let tracking = file.tracking {
+      if let value = tracking.maximumFailures { self.throttle.maximumFailures = value }
+      if let value = tracking.windowSeconds { self.throttle.windowSeconds = value }
+    }
+    if let value = file.logLevel { self.logLevel = value }
+  }
+}
+
+extension GatewayConfiguration.Listener {
+  /// Parses `host:port` or `[v6]:port`.
+  init(address: String, plaintext: Bool = false) throws {
+    let host: Substring
+    let port: Substring
+    if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
+      host = address[address.index(after: address.startIndex) ..< close]
+      port = address[address.index(after: close)...].dropFirst()
+    } else if let colon = address.lastIndex(of: ":") {
+      host = address[..<colon]
+      port = address[address.index(after: colon)...]
+    } else {
+      throw ConfigurationError("expected host:port, got \(address)")
+    }
+    guard let number = Int(port), !host.isEmpty else {
+      throw ConfigurationError("expected host:port, got \(address)")
+    }
+    self.init(host: String(host), port: number, plaintext: plaintext)
+  }
+}

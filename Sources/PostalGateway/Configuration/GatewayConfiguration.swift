@@ -1,0 +1,99 @@
+import Foundation
+import Tracking
+
+/// Everything `serve` needs, with defaults that work on a fresh machine.
+///
+/// Loaded once at the entry point: defaults, then the JSON config file, then flags.
+struct GatewayConfiguration: Sendable, Equatable {
+  /// One TCP listener.
+  struct Listener: Sendable, Equatable {
+    /// The address to bind (an IPv4 or IPv6 literal, or `localhost`).
+    var host: String
+    /// The port; 0 picks a free one.
+    var port: Int
+    /// Serve without TLS. Only the public listener, and only on a loopback address.
+    var plaintext: Bool = false
+  }
+
+  /// Certificate files for the listeners. When absent, `serve` creates a development PKI in the
+  /// data directory.
+  struct TLSFiles: Sendable, Equatable {
+    /// PEM chain the listeners present (leaf first).
+    var certificateChain: String
+    /// PEM private key of the leaf.
+    var privateKey: String
+    /// PEM certificates that may sign partners' client certificates.
+    var clientCA: String
+  }
+
+  /// Failed-attempt throttling for citizen tracking.
+  struct Throttle: Sendable, Equatable {
+    /// Failures allowed per number within the window.
+    var maximumFailures: Int = 5
+    /// The window, in seconds.
+    var windowSeconds: Int = 900
+  }
+
+  /// Where the database, secrets and development PKI live.
+  var dataDirectory = "./postal-data"
+  /// The SPIFFE trust domain partners' certificates must name.
+  var trustDomain = "postal-gateway.local"
+  /// The S10 service indicator new tracking numbers are minted with.
+  var serviceIndicator = "EA"
+  /// Staff and agency systems: mutual TLS.
+  var partner = Listener(host: "127.0.0.1", port: 7443)
+  /// Citizens: server-authenticated TLS.
+  var publicListener = Listener(host: "127.0.0.1", port: 8443)
+  /// The listeners' certificates; `nil` means the development PKI.
+  var tls: TLSFiles?
+  /// Citizen tracking throttle.
+  var throttle = Throttle()
+  /// swift-log level: trace, debug, info, notice, warning, error, critical.
+  var logLevel = "info"
+
+  /// The SQLite file.
+  var databasePath: String { (self.dataDirectory as NSString).appendingPathComponent("postal-gateway.sqlite") }
+  /// The development PKI folder.
+  var pkiDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("pki") }
+  /// The secrets folder.
+  var secretsDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("secrets") }
+
+  /// Checks the invariants the rest of the process relies on.
+  /// - Throws: ``ConfigurationError`` naming the first bad setting.
+  func validate() throws {
+    guard SPIFFEIdentity.isValidTrustDomain(self.trustDomain) else {
+      throw ConfigurationError("trustDomain must be lower-case letters, digits, '-', '.' or '_'")
+    }
+    do {
+      _ = try ServiceIndicator(validating: self.serviceIndicator)
+    } catch {
+      throw ConfigurationError("serviceIndicator must be two upper-case letters")
+    }
+    for (name, listener) in [("partner", self.partner), ("public", self.publicListener)] {
+      guard !listener.host.isEmpty else { throw ConfigurationError("\(name).host is empty") }
+      guard (0 ... 65535).contains(listener.port) else {
+        throw ConfigurationError("\(name).port must be 0–65535")
+      }
+    }
+    if self.partner.plaintext {
+      throw ConfigurationError("the partner listener always uses mutual TLS; remove partner.plaintext")
+    }
+    if self.publicListener.plaintext, !Self.isLoopback(self.publicListener.host) {
+      throw ConfigurationError("public.plaintext is allowed only on a loopback address")
+    }
+    guard self.throttle.maximumFailures > 0, self.throttle.windowSeconds > 0 else {
+      throw ConfigurationError("tracking throttle values must be positive")
+    }
+  }
+
+  /// Whether a host is a loopback address.
+  static func isLoopback(_ host: String) -> Bool {
+    host == "localhost" || host == "::1" || host.hasPrefix("127.")
+  }
+}
+
+/// A configuration that cannot be used.
+struct ConfigurationError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `postal-gateway`: the server and a command-line client for it.
+@main
+struct PostalGatewayCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "postal-gateway",
+    abstract: "The postal provider's gateway for Vietnam's one-stop administrative procedures.",
+    discussion: """
+      Start the service with `postal-gateway serve`; on first start it creates a development \
+      PKI in ./postal-data/pki. The client commands (pickup, event, shipment, track) use those \
+      certificates by default.
+      """,
+    subcommands: [
+      Serve.self, PKICommand.self, PickupCommand.self, EventCommand.self, ShipmentCommand.self,
+      TrackCommand.self, RolesCommand.self,
+    ]
+  )
+}

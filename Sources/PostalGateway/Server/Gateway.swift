@@ -1,0 +1,224 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import Proto
+import SQLiteStore
+import Tracking
+
+/// The certificates the listeners use, as PEM text.
+struct TLSMaterial: Sendable {
+  /// The chain both listeners present, leaf first.
+  var certificateChainPEM: String
+  /// The leaf's private key.
+  var privateKeyPEM: String
+  /// The CA certificates that may sign partners' client certificates.
+  var clientCAPEM: String
+
+  /// Reads the configured files, or the development PKI (creating it if needed).
+  /// - Returns: The material, and the development files created now (to tell the operator).
+  static func load(for configuration: GatewayConfiguration) throws -> (TLSMaterial, created: [String]) {
+    if let files = configuration.tls {
+      func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+          throw ConfigurationError("cannot read \(path)")
+        }
+        return String(decoding: data, as: UTF8.self)
+      }
+      return (
+        TLSMaterial(
+          certificateChainPEM: try read(files.certificateChain),
+          privateKeyPEM: try read(files.privateKey),
+          clientCAPEM: try read(files.clientCA)),
+        []
+      )
+    }
+    let pki = DevelopmentPKI(directory: configuration.pkiDirectory, trustDomain: configuration.trustDomain)
+    let created = try pki.ensure(serverHosts: [configuration.partner.host, configuration.publicListener.host])
+    // ensure() just made sure both exist.
+    let server = try pki.read("server")!
+    let ca = try pki.read("ca")!
+    return (
+      TLSMaterial(
+        certificateChainPEM: server.certificatePEM + ca.certificatePEM,
+        privateKeyPEM: server.privateKeyPEM,
+        clientCAPEM: ca.certificatePEM),
+      created
+    )
+  }
+}
+
+/// The running process's object graph: the store, the domain service and two gRPC servers.
+///
+/// ``build(configuration:tls:logger:now:)`` only wires; ``run()`` serves until
+/// ``beginGracefulShutdown()``. Tests build the same graph on port 0.
+struct Gateway: Sendable {
+  typealias Server = GRPCServer<HTTP2ServerTransport.Posix>
+
+  /// Staff and agency systems, mutual TLS.
+  let partnerTransport: HTTP2ServerTransport.Posix
+  /// Citizens, TLS.
+  let publicTransport: HTTP2ServerTransport.Posix
+  let partnerServer: Server
+  let publicServer: Server
+  let partnerHealth: HealthStatus
+  let publicHealth: HealthStatus
+  let logger: Logger
+
+  /// Wires the gateway.
+  /// - Parameters:
+  ///   - configuration: A validated configuration.
+  ///   - tls: The listeners' certificates.
+  ///   - logger: The root logger.
+  ///   - now: The clock.
+  ///   - partnerIdentities: How partner callers are identified (the certificate by default).
+  static func build(
+    configuration: GatewayConfiguration,
+    tls: TLSMaterial,
+    logger: Logger,
+    now: @escaping @Sendable () -> Timestamp = SystemClock.now,
+    partnerIdentities: (any IdentityResolver)? = nil
+  ) throws -> Gateway {
+    try configuration.validate()
+    let directory = DataDirectory(configuration: configuration)
+    try directory.prepare()
+    let store = try SQLiteShipmentStore(path: configuration.databasePath)
+    let shipments = ShipmentService(
+      store: store,
+      codes: VerificationCodeIssuer(secret: try directory.verificationSecret()),
+      throttle: TrackingThrottle(
+        maximumFailures: configuration.throttle.maximumFailures,
+        window: .seconds(configuration.throttle.windowSeconds)),
+      // validate() checked it.
+      serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator)
+    )
+
+    let partnerIdentities = partnerIdentities ?? CertificateIdentityResolver(trustDomain: configuration.trustDomain)
+    let chain = Self.pemBlocks(tls.certificateChainPEM).map {
+      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
+    }
+    let key = TLSConfig.PrivateKeySource.bytes(Array(tls.privateKeyPEM.utf8), format: .pem)
+    let clientCAs = Self.pemBlocks(tls.clientCAPEM).map {
+      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
+    }
+    guard !chain.isEmpty, !clientCAs.isEmpty else {
+      throw ConfigurationError("the certificate chain and the client CA file must hold PEM certificates")
+    }
+
+    let partnerTransport = HTTP2ServerTransport.Posix(
+      address: try Self.socketAddress(configuration.partner),
+      transportSecurity: .mTLS(certificateChain: chain, privateKey: key) {
+        $0.trustRoots = .certificates(clientCAs)
+        $0.clientCertificateVerification = .noHostnameVerification
+      }
+    )
+    let publicTransport = HTTP2ServerTransport.Posix(
+      address: try Self.socketAddress(configuration.publicListener),
+      transportSecurity: configuration.publicListener.plaintext
+        ? .plaintext : .tls(certificateChain: chain, privateKey: key)
+    )
+
+    let partnerHealth = HealthStatus(services: [Postalgateway_V1_CounterService.descriptor.fullyQualifiedService])
+    let publicHealth = HealthStatus(services: [Postalgateway_V1_TrackingService.descriptor.fullyQualifiedService])
+    let policy = AuthorizationPolicy.standard
+
+    let partnerServer = Server(
+      transport: partnerTransport,
+      services: [
+        CounterService(
+          shipments: shipments,
+          identities: partnerIdentities,
+          now: now,
+          logger: logger.with("listener", "partner")),
+        HealthService(status: partnerHealth),
+      ],
+      interceptors: [
+        RequestLoggingInterceptor(logger: logger.with("listener", "partner")),
+        AuthorizationInterceptor(
+          resolver: partnerIdentities, policy: policy, logger: logger.with("listener", "partner")),
+      ]
+    )
+    let publicServer = Server(
+      transport: publicTransport,
+      services: [
+        TrackingService(shipments: shipments, now: now, logger: logger.with("listener", "public")),
+        HealthService(status: publicHealth),
+      ],
+      interceptors: [
+        RequestLoggingInterceptor(logger: logger.with("listener", "public")),
+        AuthorizationInterceptor(
+          resolver: CitizenIdentityResolver(), policy: policy, logger: logger.with("listener", "public")),
+      ]
+    )
+    return Gateway(
+      partnerTransport: partnerTransport,
+      publicTransport: publicTransport,
+      partnerServer: partnerServer,
+      publicServer: publicServer,
+      partnerHealth: partnerHealth,
+      publicHealth: publicHealth,
+      logger: logger
+    )
+  }
+
+  /// Serves both listeners until both have shut down. If one fails, the other is shut down too.
+  func run() async throws {
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask {
+        do { try await self.partnerServer.serve() } catch {
+          self.beginGracefulShutdown()
+          throw error
+        }
+      }
+      group.addTask {
+        do { try await self.publicServer.serve() } catch {
+          self.beginGracefulShutdown()
+          throw error
+        }
+      }
+      group.addTask {
+        let partner = try await self.partnerTransport.listeningAddress
+        let citizen = try await self.publicTransport.listeningAddress
+        self.logger.info(
+          "listening",
+          metadata: ["listener.partner": "\(partner)", "listener.public": "\(citizen)"])
+      }
+    }
+  }
+
+  /// Stops accepting calls, ends health watches and lets running calls finish.
+  func beginGracefulShutdown() {
+    self.partnerHealth.shutDown()
+    self.publicHealth.shutDown()
+    self.partnerServer.beginGracefulShutdown()
+    self.publicServer.beginGracefulShutdown()
+  }
+
+  /// Splits a PEM file into its certificates (NIOSSL loads one certificate per source).
+  static func pemBlocks(_ pem: String) -> [String] {
+    let end = "-----END CERTIFICATE-----"
+    var blocks: [String] = []
+    var rest = Substring(pem)
+    while let begin = rest.range(of: "-----BEGIN CERTIFICATE-----"),
+      let finish = rest.range(of: end, range: begin.upperBound ..< rest.endIndex)
+    {
+      blocks.append(String(rest[begin.lowerBound ..< finish.upperBound]) + "\n")
+      rest = rest[finish.upperBound...]
+    }
+    return blocks
+  }
+
+  private static func socketAddress(_ listener: GatewayConfiguration.Listener) throws -> SocketAddress {
+    let host = listener.host == "localhost" ? "127.0.0.1" : listener.host
+    return host.contains(":") ? .ipv6(host: host, port: listener.port) : .ipv4(host: host, port: listener.port)
+  }
+}
+
+extension Logger {
+  /// A copy with one more metadata entry.
+  func with(_ key: String, _ value: String) -> Logger {
+    var copy = self
+    copy[metadataKey: key] = "\(value)"
+    return copy
+  }
+}

@@ -1,0 +1,122 @@
+import GRPCCore
+import Logging
+import Proto
+import SwiftProtobuf
+import Tracking
+
+/// The postal staff's service: register pickups, record events, look shipments up.
+///
+/// Authorization happened in ``AuthorizationInterceptor``; the handler only asks who the caller
+/// is, to stamp events with it.
+struct CounterService {
+  let shipments: ShipmentService
+  let identities: any IdentityResolver
+  let now: @Sendable () -> Timestamp
+  let logger: Logger
+
+  private func actor(_ context: ServerContext) throws -> Actor {
+    guard case .partner(let actor) = self.identities.identity(of: context) else {
+      throw RPCError(code: .unauthenticated, message: "a partner certificate is required")
+    }
+    return actor
+  }
+}
+
+extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol {
+  /// Books a pickup and mints its tracking number.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` naming the field; `ALREADY_EXISTS` for a reused request id;
+  ///   `UNAVAILABLE` when the store fails.
+  func registerPickup(
+    request: Postalgateway_V1_RegisterPickupRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_RegisterPickupResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let actor = try self.actor(context)
+      let now = self.now()
+      let (requestID, registration) = try request.domain(actor: actor, now: now)
+      var body = request
+      body.requestID = ""
+      let key = try RequestFingerprint.key(requestID, method: context.descriptor, caller: actor, message: body)
+      let registered = try await self.shipments.registerPickup(
+        registration, by: actor, idempotencyKey: key, now: now)
+      self.logger.info(
+        "pickup registered",
+        metadata: [
+          "shipment.tracking": "\(registered.shipment.trackingNumber)",
+          "caller.id": "\(actor.id)",
+          "request.replay": "\(registered.isReplay)",
+        ]
+      )
+      return .with {
+        $0.shipment = Postalgateway_V1_Shipment(registered.shipment)
+        $0.verificationCode = registered.code.description
+      }
+    }
+  }
+
+  /// Appends an event if the transition table allows it.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` naming the field; `NOT_FOUND`; `FAILED_PRECONDITION` for an
+  ///   illegal transition; `ALREADY_EXISTS` for a reused request id; `UNAVAILABLE`.
+  func recordEvent(
+    request: Postalgateway_V1_RecordEventRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_RecordEventResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let actor = try self.actor(context)
+      let (requestID, recording) = try request.domain()
+      var body = request
+      body.requestID = ""
+      let key = try RequestFingerprint.key(requestID, method: context.descriptor, caller: actor, message: body)
+      let recorded = try await self.shipments.recordEvent(
+        recording, by: actor, idempotencyKey: key, now: self.now())
+      self.logger.info(
+        "event recorded",
+        metadata: [
+          "shipment.tracking": "\(recorded.shipment.trackingNumber)",
+          "event.type": "\(recorded.event.kind.rawValue)",
+          "shipment.state": "\(recorded.shipment.state.rawValue)",
+          "caller.id": "\(actor.id)",
+          "request.replay": "\(recorded.isReplay)",
+        ]
+      )
+      return .with {
+        $0.shipment = Postalgateway_V1_Shipment(recorded.shipment)
+        $0.event = Postalgateway_V1_ShipmentEvent(recorded.event)
+      }
+    }
+  }
+
+  /// Returns a shipment with its history.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` for a malformed number; `NOT_FOUND`; `UNAVAILABLE`.
+  func getShipment(
+    request: Postalgateway_V1_GetShipmentRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_Shipment {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      var v = RequestValidator()
+      let number = v.check("tracking_number") { try TrackingNumber(validating: request.trackingNumber) }
+      try v.finish()
+      return Postalgateway_V1_Shipment(try await self.shipments.shipment(number!))  // finish() threw if nil
+    }
+  }
+
+  /// Lists shipments newest first.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` for a bad filter, page size or token; `UNAVAILABLE`.
+  func listShipments(
+    request: Postalgateway_V1_ListShipmentsRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_ListShipmentsResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let query = try request.domain()
+      let page = try await self.shipments.shipments(matching: query)
+      return .with {
+        $0.shipments = page.shipments.map(Postalgateway_V1_Shipment.init)
+        $0.nextPageToken = page.next.map { PageToken.encode($0, filter: query.filter) } ?? ""
+      }
+    }
+  }
+}

@@ -1,0 +1,342 @@
+import Proto
+import SwiftProtobuf
+import Tracking
+
+// The one place where wire messages become domain values and back. Every field that enters is
+// validated here, and a malformed one is reported by its path in the request.
+
+// MARK: - Requests → domain
+
+extension Postalgateway_V1_RegisterPickupRequest {
+  /// The validated registration.
+  /// - Parameters:
+  ///   - actor: The caller (its post office is the default for a home pickup).
+  ///   - now: The current time (citizen ids may not encode a future birth year; a pickup window
+  ///     may not be over).
+  /// - Throws: ``TrackingError`` `.invalidArgument` naming every malformed field.
+  func domain(actor: Actor, now: Timestamp) throws -> (RequestID, PickupRegistration) {
+    var v = RequestValidator()
+    let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
+    let serviceType = v.check("service_type") { try ServiceType(self.serviceType) }
+    let applicant = self.hasApplicant
+      ? self.applicant.domain(at: "applicant", currentYear: now.yearInVietnam, validator: &v)
+      : { v.fail("applicant", "is required"); return nil }()
+    let procedure = v.check("procedure_code") { try ProcedureCode(validating: self.procedureCode) }
+    let agency = v.check("destination_agency_code") {
+      try AgencyCode(validating: self.destinationAgencyCode)
+    }
+    let pickup = self.pickup.domain(at: "pickup", actor: actor, now: now, validator: &v)
+    try v.finish()
+    // finish() threw if any of these is nil.
+    return (
+      requestID!,
+      PickupRegistration(
+        serviceType: serviceType!,
+        applicant: applicant!,
+        procedure: procedure!,
+        destinationAgency: agency!,
+        pickup: pickup!
+      )
+    )
+  }
+}
+
+extension Postalgateway_V1_Applicant {
+  fileprivate func domain(at path: String, currentYear: Int, validator v: inout RequestValidator) -> Applicant? {
+    let name = v.check("\(path).full_name") { try PersonName(validating: self.fullName) }
+    let citizenID = v.check("\(path).citizen_id") {
+      try CitizenID(validating: self.citizenID, currentYear: currentYear)
+    }
+    let phone = v.check("\(path).phone") { try MobileNumber(validating: self.phone) }
+    let address = self.hasAddress
+      ? self.address.domain(at: "\(path).address", validator: &v)
+      : { v.fail("\(path).address", "is required"); return nil }()
+    guard let name, let citizenID, let phone, let address else { return nil }
+    return Applicant(name: name, citizenID: citizenID, phone: phone, address: address)
+  }
+}
+
+extension Postalgateway_V1_Address {
+  fileprivate func domain(at path: String, validator v: inout RequestValidator) -> Address? {
+    let province = v.check("\(path).province_code") { try ProvinceCode(validating: self.provinceCode) }
+    let commune = v.check("\(path).commune_code") { try CommuneCode(validating: self.communeCode) }
+    let detail = v.check("\(path).detail") {
+      try BoundedText(validating: self.detail, maximumLength: 200, required: true)
+    }
+    guard let province, let commune, let detail else { return nil }
+    return Address(province: province, commune: commune, detail: detail)
+  }
+}
+
+extension Postalgateway_V1_Pickup {
+  fileprivate func domain(
+    at path: String, actor: Actor, now: Timestamp, validator v: inout RequestValidator
+  ) -> Pickup? {
+    switch self.location {
+    case .counter(let counter):
+      let office = v.check("\(path).counter.post_office_code") {
+        try PostOfficeCode(validating: counter.postOfficeCode)
+      }
+      return office.map(Pickup.counter)
+    case .home(let home):
+      let address = home.hasAddress
+        ? home.address.domain(at: "\(path).home.address", validator: &v)
+        : { v.fail("\(path).home.address", "is required"); return nil }()
+      var window: TimeWindow?
+      if home.hasWindow, home.window.hasStart, home.window.hasEnd {
+        let start = v.check("\(path).home.window.start") { try Timestamp(home.window.start) }
+        let end = v.check("\(path).home.window.end") { try Timestamp(home.window.end) }
+        if let start, let end {
+          window = v.check("\(path).home.window") {
+            try TimeWindow(validatingPickup: start, end: end, now: now)
+          }
+        }
+      } else {
+        v.fail("\(path).home.window", "start and end are required")
+      }
+      var office: PostOfficeCode?
+      if home.postOfficeCode.isEmpty {
+        office = actor.postOffice
+        if office == nil { v.fail("\(path).home.post_office_code", "is required") }
+      } else {
+        office = v.check("\(path).home.post_office_code") {
+          try PostOfficeCode(validating: home.postOfficeCode)
+        }
+      }
+      guard let address, let window, let office else { return nil }
+      return .home(address: address, window: window, postOffice: office)
+    case nil:
+      v.fail(path, "either counter or home is required")
+      return nil
+    }
+  }
+}
+
+extension Postalgateway_V1_RecordEventRequest {
+  /// The validated recording.
+  /// - Throws: ``TrackingError`` `.invalidArgument` naming every malformed field.
+  func domain() throws -> (RequestID, EventRecording) {
+    var v = RequestValidator()
+    let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
+    let number = v.check("tracking_number") { try TrackingNumber(validating: self.trackingNumber) }
+    let kind = v.check("type") { try EventKind(self.type) }
+    let occurredAt = self.hasOccurredAt ? v.check("occurred_at") { try Timestamp(self.occurredAt) } : nil
+    let location = self.location.isEmpty
+      ? nil : v.check("location") { try PostOfficeCode(validating: self.location) }
+    let note = v.check("note") { try BoundedText(validating: self.note, maximumLength: 500, required: false) }
+    try v.finish()
+    // finish() threw if any required value is nil.
+    return (
+      requestID!,
+      EventRecording(
+        trackingNumber: number!, kind: kind!, occurredAt: occurredAt, location: location, note: note)
+    )
+  }
+}
+
+extension Postalgateway_V1_ListShipmentsRequest {
+  /// The validated query.
+  /// - Throws: ``TrackingError`` `.invalidArgument` naming every malformed field.
+  func domain() throws -> ShipmentQuery {
+    var v = RequestValidator()
+    var filter = ShipmentQuery.Filter()
+    if self.state != .unspecified {
+      filter.state = v.check("state") { try ShipmentState(self.state) }
+    }
+    if !self.postOfficeCode.isEmpty {
+      filter.postOffice = v.check("post_office_code") { try PostOfficeCode(validating: self.postOfficeCode) }
+    }
+    if self.hasCreatedAfter {
+      filter.createdAtOrAfter = v.check("created_after") { try Timestamp(self.createdAfter) }
+    }
+    if self.hasCreatedBefore {
+      filter.createdBefore = v.check("created_before") { try Timestamp(self.createdBefore) }
+    }
+    var pageSize = ShipmentQuery.defaultPageSize
+    if self.pageSize < 0 || self.pageSize > ShipmentQuery.maximumPageSize {
+      v.fail("page_size", "must be between 0 and \(ShipmentQuery.maximumPageSize)")
+    } else if self.pageSize > 0 {
+      pageSize = Int(self.pageSize)
+    }
+    try v.finish()
+    var cursor: ShipmentQuery.Cursor?
+    if !self.pageToken.isEmpty {
+      cursor = v.check("page_token") { try PageToken.decode(self.pageToken, filter: filter) }
+      try v.finish()
+    }
+    return ShipmentQuery(filter: filter, pageSize: pageSize, after: cursor)
+  }
+}
+
+// MARK: - Enums
+
+extension ServiceType {
+  init(_ proto: Postalgateway_V1_ServiceType) throws {
+    switch proto {
+    case .dossierOnly: self = .dossierOnly
+    case .resultOnly: self = .resultOnly
+    case .dossierAndResult: self = .dossierAndResult
+    case .unspecified, .UNRECOGNIZED: throw InvalidValue("must be DOSSIER_ONLY, RESULT_ONLY or DOSSIER_AND_RESULT")
+    }
+  }
+
+  var proto: Postalgateway_V1_ServiceType {
+    switch self {
+    case .dossierOnly: .dossierOnly
+    case .resultOnly: .resultOnly
+    case .dossierAndResult: .dossierAndResult
+    }
+  }
+}
+
+extension ShipmentState {
+  init(_ proto: Postalgateway_V1_ShipmentState) throws {
+    guard let state = Self.allCases.first(where: { $0.proto == proto }) else {
+      throw InvalidValue("is not a known shipment state")
+    }
+    self = state
+  }
+
+  var proto: Postalgateway_V1_ShipmentState {
+    switch self {
+    case .requested: .requested
+    case .incompleteGuided: .incompleteGuided
+    case .collected: .collected
+    case .inTransit: .inTransit
+    case .handedToAgency: .handedToAgency
+    case .appointmentReceived: .appointmentReceived
+    case .appointmentNotified: .appointmentNotified
+    case .awaitingResult: .awaitingResult
+    case .cancelled: .cancelled
+    }
+  }
+}
+
+extension EventKind {
+  init(_ proto: Postalgateway_V1_EventType) throws {
+    guard let kind = Self.allCases.first(where: { $0.proto == proto }) else {
+      throw InvalidValue("is not a known event type")
+    }
+    self = kind
+  }
+
+  var proto: Postalgateway_V1_EventType {
+    switch self {
+    case .registered: .registered
+    case .guidedIncomplete: .guidedIncomplete
+    case .collected: .collected
+    case .dispatched: .dispatched
+    case .transitScan: .transitScan
+    case .handedToAgency: .handedToAgency
+    case .appointmentReceived: .appointmentReceived
+    case .appointmentNotified: .appointmentNotified
+    case .cancelled: .cancelled
+    }
+  }
+}
+
+// MARK: - Time
+
+extension Timestamp {
+  /// The instant of a wire timestamp, refusing values outside years 1–9999 or bad nanoseconds.
+  init(_ proto: Google_Protobuf_Timestamp) throws {
+    guard (-62_135_596_800 ... 253_402_300_799).contains(proto.seconds),
+      (0 ..< 1_000_000_000).contains(proto.nanos)
+    else {
+      throw InvalidValue("is not a valid timestamp")
+    }
+    self.init(seconds: proto.seconds, nanoseconds: proto.nanos)
+  }
+
+  var proto: Google_Protobuf_Timestamp {
+    Google_Protobuf_Timestamp(seconds: self.seconds, nanos: self.nanoseconds)
+  }
+}
+
+// MARK: - Domain → responses
+
+extension Postalgateway_V1_Shipment {
+  /// The staff's view of a shipment.
+  init(_ shipment: Shipment) {
+    self.init()
+    self.trackingNumber = shipment.trackingNumber.rawValue
+    self.serviceType = shipment.serviceType.proto
+    self.state = shipment.state.proto
+    self.applicant = .with {
+      $0.fullName = shipment.applicant.name.rawValue
+      $0.citizenID = shipment.applicant.citizenID.rawValue
+      $0.phone = shipment.applicant.phone.e164
+      $0.address = Postalgateway_V1_Address(shipment.applicant.address)
+    }
+    self.procedureCode = shipment.procedure.rawValue
+    self.destinationAgencyCode = shipment.destinationAgency.rawValue
+    self.pickup = .with {
+      switch shipment.pickup {
+      case .counter(let office):
+        $0.counter = .with { $0.postOfficeCode = office.rawValue }
+      case .home(let address, let window, let office):
+        $0.home = .with {
+          $0.address = Postalgateway_V1_Address(address)
+          $0.window = .with {
+            $0.start = window.start.proto
+            $0.end = window.end.proto
+          }
+          $0.postOfficeCode = office.rawValue
+        }
+      }
+    }
+    self.originPostOfficeCode = shipment.originPostOffice.rawValue
+    self.createdAt = shipment.createdAt.proto
+    self.updatedAt = shipment.updatedAt.proto
+    self.version = Int64(shipment.version)
+    self.events = shipment.events.map(Postalgateway_V1_ShipmentEvent.init)
+  }
+}
+
+extension Postalgateway_V1_Address {
+  init(_ address: Address) {
+    self.init()
+    self.provinceCode = address.province.rawValue
+    self.communeCode = address.commune.rawValue
+    self.detail = address.detail.rawValue
+  }
+}
+
+extension Postalgateway_V1_ShipmentEvent {
+  init(_ event: ShipmentEvent) {
+    self.init()
+    self.sequence = Int64(event.sequence)
+    self.type = event.kind.proto
+    self.fromState = event.fromState?.proto ?? .unspecified
+    self.toState = event.toState.proto
+    self.occurredAt = event.occurredAt.proto
+    self.recordedAt = event.recordedAt.proto
+    self.actor = event.actor
+    self.location = event.location.rawValue
+    self.note = event.note ?? ""
+  }
+}
+
+extension Postalgateway_V1_TrackedShipment {
+  /// The citizen's view: masked name and phone, no citizen id, address, notes or actors.
+  init(_ tracked: TrackedShipment) {
+    self.init()
+    self.trackingNumber = tracked.trackingNumber.rawValue
+    self.serviceType = tracked.serviceType.proto
+    self.state = tracked.state.proto
+    self.applicantNameMasked = tracked.maskedName
+    self.phoneMasked = tracked.maskedPhone
+    self.procedureCode = tracked.procedure.rawValue
+    self.destinationAgencyCode = tracked.destinationAgency.rawValue
+    self.createdAt = tracked.createdAt.proto
+    self.updatedAt = tracked.updatedAt.proto
+    self.timeline = tracked.timeline.map { entry in
+      .with {
+        $0.type = entry.kind.proto
+        $0.state = entry.state.proto
+        $0.occurredAt = entry.occurredAt.proto
+        $0.location = entry.location.rawValue
+      }
+    }
+  }
+}

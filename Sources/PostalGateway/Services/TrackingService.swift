@@ -1,0 +1,36 @@
+import GRPCCore
+import Logging
+import Proto
+import SwiftProtobuf
+import Tracking
+
+/// The citizens' service on the public listener.
+struct TrackingService {
+  let shipments: ShipmentService
+  let now: @Sendable () -> Timestamp
+  let logger: Logger
+}
+
+extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtocol {
+  /// Returns the citizen's view of a shipment when number and code match.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` for a malformed number or code; `NOT_FOUND` for an unknown
+  ///   number or a wrong code alike; `RESOURCE_EXHAUSTED` with a retry delay after too many
+  ///   failures for the number; `UNAVAILABLE`.
+  func trackShipment(
+    request: Postalgateway_V1_TrackShipmentRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_TrackShipmentResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      var v = RequestValidator()
+      let number = v.check("tracking_number") {
+        try TrackingNumber(validating: request.trackingNumber.uppercased().filter { $0 != " " })
+      }
+      let code = v.check("verification_code") { try VerificationCode(parsing: request.verificationCode) }
+      try v.finish()
+      // finish() threw if either is nil.
+      let tracked = try await self.shipments.track(number!, code: code!, now: self.now())
+      return .with { $0.shipment = Postalgateway_V1_TrackedShipment(tracked) }
+    }
+  }
+}

@@ -1,0 +1,396 @@
+import Foundation
+import GRDB
+public import Tracking
+
+/// The ``ShipmentStore`` on one SQLite file, through GRDB.
+///
+/// A `DatabasePool` in WAL mode with `synchronous = FULL`, so a write is on disk when the call
+/// returns; the schema comes from ``SQLiteShipmentStore/migrator``. Events are append-only: the
+/// schema refuses updates and deletes of them.
+public final class SQLiteShipmentStore: ShipmentStore {
+  private let pool: DatabasePool
+
+  /// Opens (creating if needed) the store and migrates its schema.
+  /// - Parameter path: The SQLite file.
+  /// - Throws: ``TrackingError`` `.storageFailure` when the file cannot be opened or migrated.
+  public init(path: String) throws {
+    do {
+      var configuration = Configuration()
+      configuration.prepareDatabase { db in
+        try db.execute(sql: "PRAGMA foreign_keys = ON")
+      }
+      configuration.busyMode = .timeout(10)
+      let pool = try DatabasePool(path: path, configuration: configuration)
+      // DatabasePool switches to WAL and sets synchronous = NORMAL after prepareDatabase; an
+      // acknowledged write must survive a power loss, so the (single) writer goes back to FULL.
+      try pool.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA synchronous = FULL")
+      }
+      try Self.migrator.migrate(pool)
+      self.pool = pool
+    } catch let error as TrackingError {
+      throw error
+    } catch {
+      throw TrackingError.storageFailure(error)
+    }
+  }
+
+  /// The writer connection's `synchronous` setting (2 = FULL), for checks.
+  public func synchronousMode() throws -> Int {
+    try self.pool.writeWithoutTransaction { db in
+      try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+    }
+  }
+
+  /// The journal mode (`wal`), for checks.
+  public func journalMode() throws -> String {
+    try self.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+  }
+
+  // MARK: - ShipmentStore
+
+  public func register(
+    _ draft: ShipmentDraft,
+    serviceIndicator: ServiceIndicator,
+    commitment: CodeCommitment,
+    idempotencyKey: IdempotencyKey
+  ) async throws -> StoreOutcome<RegisteredShipment> {
+    try await self.write { db in
+      if let replay = try Self.replay(idempotencyKey, in: db) {
+        // The registration is version 1 of the shipment.
+        let stored = try Self.loadRegistered(id: replay.shipmentID, in: db)
+        guard replay.version == 1 else { throw TrackingError.requestIDReused() }
+        return .replayed(
+          RegisteredShipment(shipment: stored.shipment.asOf(version: 1), commitment: stored.commitment)
+        )
+      }
+      let serial = try Self.nextSerial(for: serviceIndicator, in: db)
+      let number = TrackingNumber(serviceIndicator: serviceIndicator, serial: serial)
+      let shipment = draft.shipment(number: number)
+      let id = try Self.insert(shipment, commitment: commitment, in: db)
+      for event in shipment.events {
+        try Self.insert(event, shipmentID: id, in: db)
+      }
+      try Self.remember(idempotencyKey, shipmentID: id, version: 1, at: draft.now, in: db)
+      return .applied(RegisteredShipment(shipment: shipment, commitment: commitment))
+    }
+  }
+
+  public func append(
+    to number: TrackingNumber,
+    idempotencyKey: IdempotencyKey,
+    decide: @escaping @Sendable (Shipment) throws -> ShipmentEvent
+  ) async throws -> StoreOutcome<AppendedEvent> {
+    try await self.write { db in
+      if let replay = try Self.replay(idempotencyKey, in: db) {
+        let stored = try Self.loadRegistered(id: replay.shipmentID, in: db).shipment
+        // A replayed key belongs to this number (the fingerprint covers it) and to an event.
+        guard stored.trackingNumber == number, replay.version > 1 else {
+          throw TrackingError.requestIDReused()
+        }
+        let earlier = stored.asOf(version: replay.version)
+        return .replayed(AppendedEvent(shipment: earlier, event: earlier.events[replay.version - 1]))
+      }
+      guard let id = try Int64.fetchOne(
+        db, sql: "SELECT id FROM shipment WHERE tracking_number = ?", arguments: [number.rawValue])
+      else {
+        throw TrackingError.shipmentNotFound()
+      }
+      var shipment = try Self.loadRegistered(id: id, in: db).shipment
+      let event = try decide(shipment)
+      precondition(event.sequence == shipment.version + 1, "events are numbered without gaps")
+      try Self.insert(event, shipmentID: id, in: db)
+      try db.execute(
+        sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?",
+        arguments: [event.toState.rawValue, event.sequence, event.recordedAt.microseconds, id]
+      )
+      try Self.remember(idempotencyKey, shipmentID: id, version: event.sequence, at: event.recordedAt, in: db)
+      shipment.events.append(event)
+      shipment.version = event.sequence
+      shipment.state = event.toState
+      shipment.updatedAt = event.recordedAt
+      return .applied(AppendedEvent(shipment: shipment, event: event))
+    }
+  }
+
+  public func shipment(_ number: TrackingNumber) async throws -> Shipment? {
+    try await self.shipmentWithCommitment(number)?.shipment
+  }
+
+  public func shipmentWithCommitment(_ number: TrackingNumber) async throws -> RegisteredShipment? {
+    try await self.read { db in
+      guard let id = try Int64.fetchOne(
+        db, sql: "SELECT id FROM shipment WHERE tracking_number = ?", arguments: [number.rawValue])
+      else { return nil }
+      return try Self.loadRegistered(id: id, in: db)
+    }
+  }
+
+  public func shipments(matching query: ShipmentQuery) async throws -> ShipmentPage {
+    try await self.read { db in
+      var clauses: [String] = []
+      var arguments = StatementArguments()
+      if let state = query.filter.state {
+        clauses.append("state = ?")
+        arguments += [state.rawValue]
+      }
+      if let office = query.filter.postOffice {
+        clauses.append("origin_post_office = ?")
+        arguments += [office.rawValue]
+      }
+      if let after = query.filter.createdAtOrAfter {
+        clauses.append("created_at >= ?")
+        arguments += [after.microseconds]
+      }
+      if let before = query.filter.createdBefore {
+        clauses.append("created_at < ?")
+        arguments += [before.microseconds]
+      }
+      if let cursor = query.after {
+        clauses.append("(created_at < ? OR (created_at = ? AND tracking_number < ?))")
+        arguments += [cursor.createdAt.microseconds, cursor.createdAt.microseconds, cursor.trackingNumber.rawValue]
+      }
+      let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT * FROM shipment \(whereClause)
+          ORDER BY created_at DESC, tracking_number DESC LIMIT ?
+          """,
+        arguments: arguments + [query.pageSize + 1]
+      )
+      var shipments = try rows.prefix(query.pageSize).map { try Self.decodeShipment($0, events: []) }
+      let hasMore = rows.count > query.pageSize
+      let next = hasMore ? shipments.last.map {
+        ShipmentQuery.Cursor(createdAt: $0.createdAt, trackingNumber: $0.trackingNumber)
+      } : nil
+      shipments = Array(shipments)
+      return ShipmentPage(shipments: shipments, next: next)
+    }
+  }
+
+  // MARK: - Transactions
+
+  private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await self.pool.write(body)
+    } catch let error as TrackingError {
+      throw error
+    } catch {
+      throw TrackingError.storageFailure(error)
+    }
+  }
+
+  private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await self.pool.read(body)
+    } catch let error as TrackingError {
+      throw error
+    } catch {
+      throw TrackingError.storageFailure(error)
+    }
+  }
+}
+
+// MARK: - Rows
+
+extension SQLiteShipmentStore {
+  private struct Replay {
+    var shipmentID: Int64
+    var version: Int
+  }
+
+  private static func replay(_ key: IdempotencyKey, in db: Database) throws -> Replay? {
+    guard let row = try Row.fetchOne(
+      db,
+      sql: "SELECT fingerprint, shipment_id, version FROM idempotency_record WHERE request_id = ?",
+      arguments: [key.requestID.rawValue]
+    ) else { return nil }
+    let fingerprint: Data = row["fingerprint"]
+    guard Array(fingerprint) == key.fingerprint else { throw TrackingError.requestIDReused() }
+    return Replay(shipmentID: row["shipment_id"], version: row["version"])
+  }
+
+  private static func remember(
+    _ key: IdempotencyKey, shipmentID: Int64, version: Int, at time: Timestamp, in db: Database
+  ) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO idempotency_record (request_id, fingerprint, shipment_id, version, created_at)
+        VALUES (?, ?, ?, ?, ?)
+        """,
+      arguments: [key.requestID.rawValue, Data(key.fingerprint), shipmentID, version, time.microseconds]
+    )
+  }
+
+  private static func nextSerial(for indicator: ServiceIndicator, in db: Database) throws -> Int {
+    let last = try Int.fetchOne(
+      db, sql: "SELECT last_serial FROM serial_counter WHERE service_indicator = ?",
+      arguments: [indicator.rawValue]) ?? -1
+    let next = last + 1
+    guard next <= TrackingNumber.maximumSerial else {
+      throw TrackingError(
+        code: .exhausted,
+        message: "every serial of service indicator \(indicator) has been used"
+      )
+    }
+    try db.execute(
+      sql: """
+        INSERT INTO serial_counter (service_indicator, last_serial) VALUES (?, ?)
+        ON CONFLICT (service_indicator) DO UPDATE SET last_serial = excluded.last_serial
+        """,
+      arguments: [indicator.rawValue, next]
+    )
+    return next
+  }
+
+  private static func insert(_ shipment: Shipment, commitment: CodeCommitment, in db: Database) throws -> Int64 {
+    let applicant = shipment.applicant
+    var arguments: StatementArguments = [
+      shipment.trackingNumber.rawValue, shipment.serviceType.rawValue, shipment.state.rawValue,
+      shipment.procedure.rawValue, shipment.destinationAgency.rawValue,
+      shipment.originPostOffice.rawValue,
+      applicant.name.rawValue, applicant.citizenID.rawValue, applicant.phone.e164,
+      applicant.address.province.rawValue, applicant.address.commune.rawValue,
+      applicant.address.detail.rawValue,
+    ]
+    switch shipment.pickup {
+    case .counter:
+      arguments += ["counter", nil, nil, nil, nil, nil]
+    case .home(let address, let window, _):
+      arguments += [
+        "home", address.province.rawValue, address.commune.rawValue, address.detail.rawValue,
+        window.start.microseconds, window.end.microseconds,
+      ]
+    }
+    arguments += [
+      Data(commitment.nonce), Data(commitment.salt), Data(commitment.hash),
+      shipment.createdAt.microseconds, shipment.updatedAt.microseconds, shipment.version,
+    ]
+    try db.execute(
+      sql: """
+        INSERT INTO shipment (
+          tracking_number, service_type, state, procedure_code, agency_code, origin_post_office,
+          applicant_name, applicant_citizen_id, applicant_phone,
+          applicant_province, applicant_commune, applicant_address,
+          pickup_kind, pickup_province, pickup_commune, pickup_address,
+          pickup_window_start, pickup_window_end,
+          code_nonce, code_salt, code_hash, created_at, updated_at, version
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: arguments
+    )
+    return db.lastInsertedRowID
+  }
+
+  private static func insert(_ event: ShipmentEvent, shipmentID: Int64, in db: Database) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO shipment_event (
+          shipment_id, sequence, kind, from_state, to_state, occurred_at, recorded_at,
+          actor, location, note
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [
+        shipmentID, event.sequence, event.kind.rawValue, event.fromState?.rawValue,
+        event.toState.rawValue, event.occurredAt.microseconds, event.recordedAt.microseconds,
+        event.actor, event.location.rawValue, event.note,
+      ]
+    )
+  }
+
+  private static func loadRegistered(id: Int64, in db: Database) throws -> RegisteredShipment {
+    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM shipment WHERE id = ?", arguments: [id])
+    else { throw TrackingError.shipmentNotFound() }
+    let events = try Row.fetchAll(
+      db, sql: "SELECT * FROM shipment_event WHERE shipment_id = ? ORDER BY sequence", arguments: [id]
+    ).map(Self.decodeEvent)
+    let shipment = try Self.decodeShipment(row, events: events)
+    guard shipment.version == events.count else {
+      throw Corruption("shipment \(shipment.trackingNumber) has version \(shipment.version) but \(events.count) events")
+    }
+    let nonce: Data = row["code_nonce"]
+    let salt: Data = row["code_salt"]
+    let hash: Data = row["code_hash"]
+    return RegisteredShipment(
+      shipment: shipment,
+      commitment: CodeCommitment(nonce: Array(nonce), salt: Array(salt), hash: Array(hash))
+    )
+  }
+
+  private static func decodeShipment(_ row: Row, events: [ShipmentEvent]) throws -> Shipment {
+    let applicantAddress = try Address(
+      province: ProvinceCode(validating: row["applicant_province"]),
+      commune: CommuneCode(validating: row["applicant_commune"]),
+      detail: BoundedText(validating: row["applicant_address"], maximumLength: .max, required: false)
+    )
+    let applicant = try Applicant(
+      name: PersonName(validating: row["applicant_name"]),
+      citizenID: CitizenID(validating: row["applicant_citizen_id"], currentYear: .max),
+      phone: MobileNumber(validating: row["applicant_phone"], prefixes: Self.anyPrefix),
+      address: applicantAddress
+    )
+    let office = try PostOfficeCode(validating: row["origin_post_office"])
+    let pickup: Pickup
+    switch row["pickup_kind"] as String {
+    case "counter":
+      pickup = .counter(office)
+    case "home":
+      let address = try Address(
+        province: ProvinceCode(validating: row["pickup_province"]),
+        commune: CommuneCode(validating: row["pickup_commune"]),
+        detail: BoundedText(validating: row["pickup_address"], maximumLength: .max, required: false)
+      )
+      let window = TimeWindow(
+        start: Timestamp(microseconds: row["pickup_window_start"]),
+        end: Timestamp(microseconds: row["pickup_window_end"])
+      )
+      pickup = .home(address: address, window: window, postOffice: office)
+    case let other:
+      throw Corruption("unknown pickup kind \(other)")
+    }
+    return Shipment(
+      trackingNumber: try TrackingNumber(validating: row["tracking_number"]),
+      serviceType: try Self.decodeEnum(row["service_type"]),
+      state: try Self.decodeEnum(row["state"]),
+      applicant: applicant,
+      procedure: try ProcedureCode(validating: row["procedure_code"]),
+      destinationAgency: try AgencyCode(validating: row["agency_code"]),
+      pickup: pickup,
+      createdAt: Timestamp(microseconds: row["created_at"]),
+      updatedAt: Timestamp(microseconds: row["updated_at"]),
+      version: row["version"],
+      events: events
+    )
+  }
+
+  private static func decodeEvent(_ row: Row) throws -> ShipmentEvent {
+    let from: String? = row["from_state"]
+    return ShipmentEvent(
+      sequence: row["sequence"],
+      kind: try Self.decodeEnum(row["kind"]),
+      fromState: try from.map { try Self.decodeEnum($0) },
+      toState: try Self.decodeEnum(row["to_state"]),
+      occurredAt: Timestamp(microseconds: row["occurred_at"]),
+      recordedAt: Timestamp(microseconds: row["recorded_at"]),
+      actor: row["actor"],
+      location: try PostOfficeCode(validating: row["location"]),
+      note: row["note"]
+    )
+  }
+
+  private static func decodeEnum<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
+    guard let value = E(rawValue: raw) else { throw Corruption("unknown \(E.self) \(raw)") }
+    return value
+  }
+
+  /// Stored phone numbers were validated on the way in; a prefix later withdrawn from the list
+  /// must not make them unreadable.
+  private static let anyPrefix: Set<String> = Set((10 ... 99).map(String.init))
+}
+
+/// Stored data that the domain refuses: reported as a storage failure, never a crash.
+struct Corruption: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}

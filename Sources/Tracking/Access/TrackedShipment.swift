@@ -1,0 +1,53 @@
+/// What a citizen may see of a shipment: no citizen id, no address, no staff notes or staff
+/// identities, and the name and phone masked.
+public struct TrackedShipment: Hashable, Sendable {
+  /// One line of the citizen's timeline.
+  public struct Entry: Hashable, Sendable {
+    /// What happened.
+    public var kind: EventKind
+    /// The state after it.
+    public var state: ShipmentState
+    /// When it happened.
+    public var occurredAt: Timestamp
+    /// The post office where it happened.
+    public var location: PostOfficeCode
+  }
+
+  /// The S10 number.
+  public var trackingNumber: TrackingNumber
+  /// Which legs the postal service carries.
+  public var serviceType: ServiceType
+  /// The current state.
+  public var state: ShipmentState
+  /// e.g. `N*** V** A`.
+  public var maskedName: String
+  /// e.g. `091****678`.
+  public var maskedPhone: String
+  /// The procedure.
+  public var procedure: ProcedureCode
+  /// The competent agency.
+  public var destinationAgency: AgencyCode
+  /// When it was registered.
+  public var createdAt: Timestamp
+  /// When it last changed.
+  public var updatedAt: Timestamp
+  /// The history, oldest first.
+  public var timeline: [Entry]
+
+  /// The citizen's view of a shipment.
+  /// - Parameter shipment: The shipment with its history.
+  public init(_ shipment: Shipment) {
+    self.trackingNumber = shipment.trackingNumber
+    self.serviceType = shipment.serviceType
+    self.state = shipment.state
+    self.maskedName = shipment.applicant.name.masked
+    self.maskedPhone = shipment.applicant.phone.masked
+    self.procedure = shipment.procedure
+    self.destinationAgency = shipment.destinationAgency
+    self.createdAt = shipment.createdAt
+    self.updatedAt = shipment.updatedAt
+    self.timeline = shipment.events.map {
+      Entry(kind: $0.kind, state: $0.toState, occurredAt: $0.occurredAt, location: $0.location)
+    }
+  }
+}

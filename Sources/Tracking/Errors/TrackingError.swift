@@ -1,0 +1,197 @@
+/// The one error type the domain's operations throw.
+///
+/// The process maps each ``Code`` to a gRPC status in one place; nothing else in the domain knows
+/// about transports. Messages never contain personal data.
+public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// What went wrong, as a small extensible set of codes.
+  public struct Code: Hashable, Sendable, CustomStringConvertible {
+    private enum Wrapped: Hashable, Sendable {
+      case invalidArgument
+      case notFound
+      case illegalTransition
+      case requestIDReused
+      case throttled
+      case exhausted
+      case storageFailure
+    }
+
+    private let wrapped: Wrapped
+    private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
+
+    /// One or more fields of the request are malformed; see ``TrackingError/violations``.
+    public static let invalidArgument = Self(.invalidArgument)
+    /// The shipment does not exist (or the caller may not know that it does).
+    public static let notFound = Self(.notFound)
+    /// The event is not allowed in the shipment's current state.
+    public static let illegalTransition = Self(.illegalTransition)
+    /// The request id was already used for a different request.
+    public static let requestIDReused = Self(.requestIDReused)
+    /// Too many failed attempts; see ``TrackingError/retryAfter``.
+    public static let throttled = Self(.throttled)
+    /// A finite resource (such as a tracking-number serial range) is used up.
+    public static let exhausted = Self(.exhausted)
+    /// The store failed; the cause is in ``TrackingError/underlying`` for logs, not for clients.
+    public static let storageFailure = Self(.storageFailure)
+
+    public var description: String { String(describing: self.wrapped) }
+  }
+
+  /// One malformed field.
+  public struct FieldViolation: Hashable, Sendable {
+    /// The field's path in the request, e.g. `applicant.citizen_id`.
+    public var field: String
+    /// Why it is refused. Never echoes the value.
+    public var reason: String
+
+    /// Creates a violation.
+    /// - Parameters:
+    ///   - field: The field's path in the request.
+    ///   - reason: Why the value is refused.
+    public init(field: String, reason: String) {
+      self.field = field
+      self.reason = reason
+    }
+  }
+
+  /// What went wrong.
+  public var code: Code
+  /// A human-readable message, safe to send to the caller.
+  public var message: String
+  /// For ``Code/invalidArgument``: every malformed field.
+  public var violations: [FieldViolation]
+  /// For ``Code/throttled``: how long the caller should wait.
+  public var retryAfter: Duration?
+  /// For ``Code/storageFailure``: the cause, for logs only.
+  public var underlying: String?
+  /// Where the error was created.
+  public var file: String
+  /// Where the error was created.
+  public var line: Int
+
+  /// Creates an error.
+  /// - Parameters:
+  ///   - code: What went wrong.
+  ///   - message: A message safe to send to the caller.
+  public init(
+    code: Code,
+    message: String,
+    violations: [FieldViolation] = [],
+    retryAfter: Duration? = nil,
+    underlying: String? = nil,
+    file: String = #fileID,
+    line: Int = #line
+  ) {
+    self.code = code
+    self.message = message
+    self.violations = violations
+    self.retryAfter = retryAfter
+    self.underlying = underlying
+    self.file = file
+    self.line = line
+  }
+
+  public var description: String {
+    "TrackingError(\(self.code)): \(self.message)"
+  }
+}
+
+extension TrackingError {
+  /// The request has malformed fields.
+  /// - Parameter violations: Every malformed field; must not be empty.
+  /// - Returns: An ``Code/invalidArgument`` error whose message names every field.
+  public static func invalidArgument(
+    _ violations: [FieldViolation],
+    file: String = #fileID,
+    line: Int = #line
+  ) -> Self {
+    precondition(!violations.isEmpty, "an invalid-argument error names at least one field")
+    let message = violations.map { "\($0.field): \($0.reason)" }.joined(separator: "; ")
+    return Self(
+      code: .invalidArgument,
+      message: message,
+      violations: violations,
+      file: file,
+      line: line
+    )
+  }
+
+  /// One field is malformed.
+  /// - Parameters:
+  ///   - field: The field's path in the request.
+  ///   - reason: Why it is refused.
+  /// - Returns: An ``Code/invalidArgument`` error.
+  public static func invalidField(
+    _ field: String,
+    _ reason: String,
+    file: String = #fileID,
+    line: Int = #line
+  ) -> Self {
+    Self.invalidArgument([FieldViolation(field: field, reason: reason)], file: file, line: line)
+  }
+
+  /// No shipment with this number is visible to the caller.
+  public static func shipmentNotFound(file: String = #fileID, line: Int = #line) -> Self {
+    Self(code: .notFound, message: "no such shipment", file: file, line: line)
+  }
+
+  /// The event cannot happen in the current state.
+  /// - Parameters:
+  ///   - event: The refused event.
+  ///   - state: The shipment's current state.
+  /// - Returns: An ``Code/illegalTransition`` error.
+  public static func illegalTransition(
+    _ event: EventKind,
+    in state: ShipmentState,
+    file: String = #fileID,
+    line: Int = #line
+  ) -> Self {
+    Self(
+      code: .illegalTransition,
+      message: "event \(event.rawValue) is not allowed in state \(state.rawValue)",
+      file: file,
+      line: line
+    )
+  }
+
+  /// The request id was already used for a different request.
+  public static func requestIDReused(file: String = #fileID, line: Int = #line) -> Self {
+    Self(
+      code: .requestIDReused,
+      message: "request_id was already used for a different request",
+      file: file,
+      line: line
+    )
+  }
+
+  /// The store failed.
+  /// - Parameter cause: The underlying error, kept for logs.
+  public static func storageFailure(
+    _ cause: any Error,
+    file: String = #fileID,
+    line: Int = #line
+  ) -> Self {
+    Self(
+      code: .storageFailure,
+      message: "the store is unavailable",
+      underlying: String(describing: cause),
+      file: file,
+      line: line
+    )
+  }
+}
+
+/// Thrown by value parsers (identifiers, names, addresses). It carries no field name; the code
+/// that maps a request to domain values adds the field's path and turns it into a
+/// ``TrackingError``.
+public struct InvalidValue: Error, Hashable, Sendable, CustomStringConvertible {
+  /// Why the value is refused. Never echoes the value itself.
+  public var reason: String
+
+  /// Creates an invalid-value error.
+  /// - Parameter reason: Why the value is refused.
+  public init(_ reason: String) {
+    self.reason = reason
+  }
+
+  public var description: String { self.reason }
+}

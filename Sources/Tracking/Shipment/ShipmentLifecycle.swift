@@ -1,0 +1,93 @@
+/// The shipment's state machine: one transition table, and the rule for the first state.
+///
+/// The machine does no I/O: ``apply(_:)`` takes an event and returns an outcome the caller acts
+/// on. Anything the table does not list is illegal, and an illegal event changes nothing.
+public struct ShipmentLifecycle: Hashable, Sendable {
+  /// One row of the table: `event` moves a shipment in any of `from` to `to`.
+  public struct Transition: Hashable, Sendable {
+    /// The states the event is legal in.
+    public var from: Set<ShipmentState>
+    /// The event.
+    public var event: EventKind
+    /// The state it leads to.
+    public var to: ShipmentState
+  }
+
+  /// The transition table, dossier leg first. (The registration event creates the shipment and
+  /// is not a transition; see ``initialState(for:)``.)
+  public static let table: [Transition] = [
+    Transition(from: [.requested, .incompleteGuided], event: .guidedIncomplete, to: .incompleteGuided),
+    Transition(from: [.requested, .incompleteGuided], event: .collected, to: .collected),
+    Transition(from: [.collected], event: .dispatched, to: .inTransit),
+    Transition(from: [.inTransit], event: .transitScan, to: .inTransit),
+    Transition(from: [.inTransit], event: .handedToAgency, to: .handedToAgency),
+    Transition(from: [.handedToAgency], event: .appointmentReceived, to: .appointmentReceived),
+    Transition(from: [.appointmentReceived], event: .appointmentNotified, to: .appointmentNotified),
+    Transition(
+      from: [.requested, .incompleteGuided, .awaitingResult],
+      event: .cancelled,
+      to: .cancelled
+    ),
+  ]
+
+  private static let index: [ShipmentState: [EventKind: ShipmentState]] = {
+    var index: [ShipmentState: [EventKind: ShipmentState]] = [:]
+    for transition in Self.table {
+      for state in transition.from {
+        precondition(index[state]?[transition.event] == nil, "the table lists a pair twice")
+        index[state, default: [:]][transition.event] = transition.to
+      }
+    }
+    return index
+  }()
+
+  /// The state a new shipment starts in.
+  /// - Parameter serviceType: The legs the postal service carries.
+  /// - Returns: `requested` when there is a dossier to collect, `awaitingResult` otherwise.
+  public static func initialState(for serviceType: ServiceType) -> ShipmentState {
+    serviceType.hasDossierLeg ? .requested : .awaitingResult
+  }
+
+  /// The state an event leads to, or `nil` when it is illegal there.
+  /// - Parameters:
+  ///   - state: The current state.
+  ///   - event: The event.
+  public static func target(from state: ShipmentState, on event: EventKind) -> ShipmentState? {
+    Self.index[state]?[event]
+  }
+
+  /// The events legal in a state.
+  /// - Parameter state: The current state.
+  public static func legalEvents(in state: ShipmentState) -> Set<EventKind> {
+    Set(Self.index[state].map { Array($0.keys) } ?? [])
+  }
+
+  /// What ``apply(_:)`` decided.
+  public enum Outcome: Hashable, Sendable {
+    /// The shipment moved (possibly to the same state).
+    case moved(from: ShipmentState, to: ShipmentState)
+    /// The event is illegal in the current state; nothing changed.
+    case refused(in: ShipmentState)
+  }
+
+  /// The current state.
+  public private(set) var state: ShipmentState
+
+  /// Creates a machine in a state.
+  /// - Parameter state: The current state.
+  public init(state: ShipmentState) {
+    self.state = state
+  }
+
+  /// Applies an event.
+  /// - Parameter event: What happened.
+  /// - Returns: Whether the shipment moved, and where.
+  public mutating func apply(_ event: EventKind) -> Outcome {
+    guard let next = Self.target(from: self.state, on: event) else {
+      return .refused(in: self.state)
+    }
+    let previous = self.state
+    self.state = next
+    return .moved(from: previous, to: next)
+  }
+}

@@ -1,0 +1,83 @@
+/// An instant, in whole microseconds since 1970-01-01T00:00:00Z.
+///
+/// The domain's only notion of time: storage keeps it exactly, and it converts to and from the
+/// wire's seconds-and-nanoseconds without drift (nanoseconds are truncated to microseconds).
+public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible {
+  /// Microseconds since the Unix epoch.
+  public var microseconds: Int64
+
+  /// Creates an instant.
+  /// - Parameter microseconds: Microseconds since the Unix epoch.
+  public init(microseconds: Int64) {
+    self.microseconds = microseconds
+  }
+
+  /// Creates an instant from seconds and nanoseconds since the Unix epoch.
+  public init(seconds: Int64, nanoseconds: Int32) {
+    self.microseconds = seconds * 1_000_000 + Int64(nanoseconds) / 1000
+  }
+
+  /// Whole seconds since the Unix epoch (floor).
+  public var seconds: Int64 {
+    self.microseconds.floorDivided(by: 1_000_000)
+  }
+
+  /// The nanoseconds past ``seconds``.
+  public var nanoseconds: Int32 {
+    Int32((self.microseconds - self.seconds * 1_000_000) * 1000)
+  }
+
+  /// This instant moved by a duration (microsecond precision).
+  public func advanced(by duration: Duration) -> Timestamp {
+    let (seconds, attoseconds) = duration.components
+    return Timestamp(microseconds: self.microseconds + seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+  }
+
+  /// The calendar year in Vietnam (UTC+7) at this instant.
+  public var yearInVietnam: Int {
+    CivilDate(daysSinceEpoch: (self.microseconds / 1_000_000 + 7 * 3600).floorDivided(by: 86_400)).year
+  }
+
+  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microseconds < rhs.microseconds }
+
+  public var description: String {
+    let totalSeconds = self.seconds
+    let date = CivilDate(daysSinceEpoch: totalSeconds.floorDivided(by: 86_400))
+    let secondOfDay = totalSeconds - totalSeconds.floorDivided(by: 86_400) * 86_400
+    func pad(_ value: Int64, _ width: Int) -> String {
+      let text = String(value)
+      return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+    return "\(pad(Int64(date.year), 4))-\(pad(Int64(date.month), 2))-\(pad(Int64(date.day), 2))T"
+      + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))."
+      + "\(pad(self.microseconds - totalSeconds * 1_000_000, 6))Z"
+  }
+}
+
+/// A proleptic Gregorian date, computed from days since 1970-01-01 (Howard Hinnant's algorithm).
+struct CivilDate: Hashable {
+  var year: Int
+  var month: Int
+  var day: Int
+
+  init(daysSinceEpoch: Int64) {
+    let z = daysSinceEpoch + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let day = doy - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    self.year = Int(yoe + era * 400 + (month <= 2 ? 1 : 0))
+    self.month = Int(month)
+    self.day = Int(day)
+  }
+}
+
+extension Int64 {
+  func floorDivided(by divisor: Int64) -> Int64 {
+    let quotient = self / divisor
+    return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+  }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import Proto
+import SwiftProtobuf
+import Synchronization
+import Tracking
+
+@testable import PostalGateway
+
+/// Certificates made at run time by the project's own CA code: a CA, the server, a staff
+/// member, an agency, and a staff certificate from an unrelated CA.
+struct TestPKI: Sendable {
+  static let trustDomain = "test.postal-gateway"
+
+  let ca: CertificateAuthority
+  let server: PEMCredential
+  let staff: PEMCredential
+  let otherStaff: PEMCredential
+  let agency: PEMCredential
+  let foreignStaff: PEMCredential
+  let noIdentity: PEMCredential
+
+  static let shared: TestPKI = {
+    // The CA code under test is deterministic given its inputs; failure here is a test bug.
+    let ca = try! CertificateAuthority.create(commonName: "test CA")
+    let foreign = try! CertificateAuthority.create(commonName: "foreign CA")
+    let office = try! PostOfficeCode(validating: "250000")
+    let otherOffice = try! PostOfficeCode(validating: "251000")
+    let agency = try! AgencyCode(validating: "000.00.00.H55")
+    return TestPKI(
+      ca: ca,
+      server: try! ca.issue(.server(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]), commonName: "server"),
+      staff: try! ca.issue(
+        .client(spiffeID: SPIFFEIdentity.staff(trustDomain: trustDomain, postOffice: office, staffID: "clerk-01")),
+        commonName: "clerk-01"),
+      otherStaff: try! ca.issue(
+        .client(spiffeID: SPIFFEIdentity.staff(trustDomain: trustDomain, postOffice: otherOffice, staffID: "courier-07")),
+        commonName: "courier-07"),
+      agency: try! ca.issue(
+        .client(spiffeID: SPIFFEIdentity.agency(trustDomain: trustDomain, agency: agency)),
+        commonName: "agency"),
+      foreignStaff: try! foreign.issue(
+        .client(spiffeID: SPIFFEIdentity.staff(trustDomain: trustDomain, postOffice: office, staffID: "clerk-01")),
+        commonName: "intruder"),
+      noIdentity: try! ca.issue(.client(spiffeID: "spiffe://elsewhere.example/staff/250000/x"), commonName: "x")
+    )
+  }()
+
+  var tls: TLSMaterial {
+    TLSMaterial(
+      certificateChainPEM: self.server.certificatePEM,
+      privateKeyPEM: self.server.privateKeyPEM,
+      clientCAPEM: try! self.ca.certificatePEM)
+  }
+}
+
+/// Log records captured from a running gateway, to check what reaches the logs.
+final class LogCapture: Sendable {
+  private let records = Mutex<[String]>([])
+
+  var lines: [String] { self.records.withLock { $0 } }
+
+  var logger: Logger {
+    Logger(label: "test") { _ in Handler(capture: self) }
+  }
+
+  fileprivate func append(_ line: String) { self.records.withLock { $0.append(line) } }
+
+  private struct Handler: LogHandler {
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+      get { self.metadata[key] }
+      set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+      let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
+      self.capture.append("\(event.level) \(event.message) \(all)")
+    }
+  }
+}
+
+/// A gateway running on loopback ports chosen by the OS, with clients for each kind of caller.
+struct RunningGateway: Sendable {
+  let partnerPort: Int
+  let publicPort: Int
+  let dataDirectory: String
+
+  /// A client of the partner listener presenting `credential` (or no certificate).
+  func withPartnerClient<T: Sendable>(
+    _ credential: PEMCredential?,
+    _ body: (Postalgateway_V1_CounterService.Client<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
+    try await self.withClient(port: self.partnerPort, credential: credential) { client in
+      try await body(Postalgateway_V1_CounterService.Client(wrapping: client))
+    }
+  }
+
+  /// A citizen's client of the public listener.
+  func withCitizenClient<T: Sendable>(
+    _ body: (Postalgateway_V1_TrackingService.Client<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
+    try await self.withClient(port: self.publicPort, credential: nil) { client in
+      try await body(Postalgateway_V1_TrackingService.Client(wrapping: client))
+    }
+  }
+
+  /// A raw client of either listener.
+  func withClient<T: Sendable>(
+    port: Int,
+    credential: PEMCredential?,
+    _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
+    let caPEM = try TestPKI.shared.ca.certificatePEM
+    let roots = TLSConfig.TrustRootsSource.certificates([.bytes(Array(caPEM.utf8), format: .pem)])
+    let security: HTTP2ClientTransport.Posix.TransportSecurity
+    if let credential {
+      security = .mTLS(
+        certificateChain: [.bytes(Array(credential.certificatePEM.utf8), format: .pem)],
+        privateKey: .bytes(Array(credential.privateKeyPEM.utf8), format: .pem)
+      ) { $0.trustRoots = roots }
+    } else {
+      security = .tls { $0.trustRoots = roots }
+    }
+    var config = HTTP2ClientTransport.Posix.Config.defaults
+    config.backoff.initial = .milliseconds(50)
+    config.backoff.max = .milliseconds(200)
+    let transport = try HTTP2ClientTransport.Posix(
+      target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security, config: config)
+    return try await withGRPCClient(transport: transport) { try await body($0) }
+  }
+}
+
+/// Runs a gateway for the duration of `body`, on a fresh data directory unless one is given.
+func withTestGateway<T: Sendable>(
+  dataDirectory: String? = nil,
+  logs: LogCapture? = nil,
+  configure: (inout GatewayConfiguration) -> Void = { _ in },
+  _ body: (RunningGateway) async throws -> T
+) async throws -> T {
+  var configuration = GatewayConfiguration()
+  configuration.dataDirectory = dataDirectory ?? temporaryDirectory()
+  configuration.trustDomain = TestPKI.trustDomain
+  configuration.partner = .init(host: "127.0.0.1", port: 0)
+  configuration.publicListener = .init(host: "127.0.0.1", port: 0)
+  configure(&configuration)
+  let logger = logs?.logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+  let gateway = try Gateway.build(configuration: configuration, tls: TestPKI.shared.tls, logger: logger)
+  return try await withThrowingTaskGroup(of: Void.self) { group in
+    group.addTask { try await gateway.run() }
+    defer { gateway.beginGracefulShutdown() }
+    let partner = try await gateway.partnerTransport.listeningAddress
+    let citizen = try await gateway.publicTransport.listeningAddress
+    let running = RunningGateway(
+      partnerPort: partner.ipv4!.port,  // bound to an IPv4 address above
+      publicPort: citizen.ipv4!.port,
+      dataDirectory: configuration.dataDirectory)
+    let result = try await body(running)
+    gateway.beginGracefulShutdown()
+    try await group.waitForAll()
+    return result
+  }
+}
+
+/// A new empty folder under the system's temporary directory.
+func temporaryDirectory() -> String {
+  let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("postal-gateway-test-\(UUID().uuidString)")
+  // Creating a folder under the temporary directory only fails if the machine is broken.
+  try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  return path
+}
+
+/// A valid pickup request with a fresh request id.
+func samplePickup(
+  requestID: String = UUID().uuidString,
+  citizenID: String = "019084000123",
+  name: String = "Nguyễn Văn An"
+) -> Postalgateway_V1_RegisterPickupRequest {
+  .with {
+    $0.requestID = requestID
+    $0.serviceType = .dossierAndResult
+    $0.applicant = .with {
+      $0.fullName = name
+      $0.citizenID = citizenID
+      $0.phone = "0912 345 678"
+      $0.address = .with {
+        $0.provinceCode = "19"
+        $0.communeCode = "05500"
+        $0.detail = "12 Lương Ngọc Quyến"
+      }
+    }
+    $0.procedureCode = "1.001234"
+    $0.destinationAgencyCode = "000.00.00.H55"
+    $0.pickup = .with { $0.counter = .with { $0.postOfficeCode = "250000" } }
+  }
+}
+
+/// A RecordEvent request.
+func eventRequest(
+  _ number: String, _ type: Postalgateway_V1_EventType, requestID: String = UUID().uuidString
+) -> Postalgateway_V1_RecordEventRequest {
+  .with {
+    $0.requestID = requestID
+    $0.trackingNumber = number
+    $0.type = type
+  }
+}
+
+/// Calls `body` and returns the RPC error it throws (or records a failure).
+func rpcError(_ body: () async throws -> Void) async -> RPCError? {
+  do {
+    try await body()
+    return nil
+  } catch let error as RPCError {
+    return error
+  } catch {
+    return RPCError(code: .unknown, message: "unexpected \(error)")
+  }
+}
