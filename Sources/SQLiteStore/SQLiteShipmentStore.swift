@@ -59,9 +59,13 @@ public final class SQLiteShipmentStore: ShipmentStore {
       if let replay = try Self.replay(idempotencyKey, in: db) {
         // The registration is version 1 of the shipment.
         let stored = try Self.loadRegistered(id: replay.shipmentID, in: db)
+        // A key remembered for a later version belongs to an event, not to a registration.
         guard replay.version == 1 else { throw TrackingError.requestIDReused() }
         return .replayed(
-          RegisteredShipment(shipment: stored.shipment.asOf(version: 1), commitment: stored.commitment)
+          RegisteredShipment(
+            shipment: stored.shipment.asOf(version: 1),
+            commitment: stored.commitment
+          )
         )
       }
       let serial = try Self.nextSerial(for: serviceIndicator, in: db)
@@ -88,11 +92,20 @@ public final class SQLiteShipmentStore: ShipmentStore {
         guard stored.trackingNumber == number, replay.version > 1 else {
           throw TrackingError.requestIDReused()
         }
+        guard replay.version <= stored.version else {
+          throw Corruption("idempotency record points past the history of \(number)")
+        }
         let earlier = stored.asOf(version: replay.version)
-        return .replayed(AppendedEvent(shipment: earlier, event: earlier.events[replay.version - 1]))
+        return .replayed(
+          AppendedEvent(shipment: earlier, event: earlier.events[replay.version - 1])
+        )
       }
-      guard let id = try Int64.fetchOne(
-        db, sql: "SELECT id FROM shipment WHERE tracking_number = ?", arguments: [number.rawValue])
+      guard
+        let id = try Int64.fetchOne(
+          db,
+          sql: "SELECT id FROM shipment WHERE tracking_number = ?",
+          arguments: [number.rawValue]
+        )
       else {
         throw TrackingError.shipmentNotFound()
       }
@@ -104,7 +117,13 @@ public final class SQLiteShipmentStore: ShipmentStore {
         sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?",
         arguments: [event.toState.rawValue, event.sequence, event.recordedAt.microseconds, id]
       )
-      try Self.remember(idempotencyKey, shipmentID: id, version: event.sequence, at: event.recordedAt, in: db)
+      try Self.remember(
+        idempotencyKey,
+        shipmentID: id,
+        version: event.sequence,
+        at: event.recordedAt,
+        in: db
+      )
       shipment.events.append(event)
       shipment.version = event.sequence
       shipment.state = event.toState
@@ -119,8 +138,12 @@ public final class SQLiteShipmentStore: ShipmentStore {
 
   public func shipmentWithCommitment(_ number: TrackingNumber) async throws -> RegisteredShipment? {
     try await self.read { db in
-      guard let id = try Int64.fetchOne(
-        db, sql: "SELECT id FROM shipment WHERE tracking_number = ?", arguments: [number.rawValue])
+      guard
+        let id = try Int64.fetchOne(
+          db,
+          sql: "SELECT id FROM shipment WHERE tracking_number = ?",
+          arguments: [number.rawValue]
+        )
       else { return nil }
       return try Self.loadRegistered(id: id, in: db)
     }
@@ -148,7 +171,10 @@ public final class SQLiteShipmentStore: ShipmentStore {
       }
       if let cursor = query.after {
         clauses.append("(created_at < ? OR (created_at = ? AND tracking_number < ?))")
-        arguments += [cursor.createdAt.microseconds, cursor.createdAt.microseconds, cursor.trackingNumber.rawValue]
+        arguments += [
+          cursor.createdAt.microseconds, cursor.createdAt.microseconds,
+          cursor.trackingNumber.rawValue,
+        ]
       }
       let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
       let rows = try Row.fetchAll(
@@ -159,11 +185,15 @@ public final class SQLiteShipmentStore: ShipmentStore {
           """,
         arguments: arguments + [query.pageSize + 1]
       )
-      var shipments = try rows.prefix(query.pageSize).map { try Self.decodeShipment($0, events: []) }
+      var shipments = try rows.prefix(query.pageSize).map {
+        try Self.decodeShipment($0, events: [])
+      }
       let hasMore = rows.count > query.pageSize
-      let next = hasMore ? shipments.last.map {
-        ShipmentQuery.Cursor(createdAt: $0.createdAt, trackingNumber: $0.trackingNumber)
-      } : nil
+      let next =
+        hasMore
+        ? shipments.last.map {
+          ShipmentQuery.Cursor(createdAt: $0.createdAt, trackingNumber: $0.trackingNumber)
+        } : nil
       shipments = Array(shipments)
       return ShipmentPage(shipments: shipments, next: next)
     }
@@ -171,7 +201,9 @@ public final class SQLiteShipmentStore: ShipmentStore {
 
   // MARK: - Transactions
 
-  private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+  private func write<T: Sendable>(
+    _ body: @escaping @Sendable (Database) throws -> T
+  ) async throws -> T {
     do {
       return try await self.pool.write(body)
     } catch let error as TrackingError {
@@ -181,7 +213,9 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
   }
 
-  private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+  private func read<T: Sendable>(
+    _ body: @escaping @Sendable (Database) throws -> T
+  ) async throws -> T {
     do {
       return try await self.pool.read(body)
     } catch let error as TrackingError {
@@ -201,33 +235,46 @@ extension SQLiteShipmentStore {
   }
 
   private static func replay(_ key: IdempotencyKey, in db: Database) throws -> Replay? {
-    guard let row = try Row.fetchOne(
-      db,
-      sql: "SELECT fingerprint, shipment_id, version FROM idempotency_record WHERE request_id = ?",
-      arguments: [key.requestID.rawValue]
-    ) else { return nil }
+    guard
+      let row = try Row.fetchOne(
+        db,
+        sql:
+          "SELECT fingerprint, shipment_id, version FROM idempotency_record WHERE request_id = ?",
+        arguments: [key.requestID.rawValue]
+      )
+    else { return nil }
     let fingerprint: Data = row["fingerprint"]
     guard Array(fingerprint) == key.fingerprint else { throw TrackingError.requestIDReused() }
     return Replay(shipmentID: row["shipment_id"], version: row["version"])
   }
 
   private static func remember(
-    _ key: IdempotencyKey, shipmentID: Int64, version: Int, at time: Timestamp, in db: Database
+    _ key: IdempotencyKey,
+    shipmentID: Int64,
+    version: Int,
+    at time: Timestamp,
+    in db: Database
   ) throws {
     try db.execute(
       sql: """
         INSERT INTO idempotency_record (request_id, fingerprint, shipment_id, version, created_at)
         VALUES (?, ?, ?, ?, ?)
         """,
-      arguments: [key.requestID.rawValue, Data(key.fingerprint), shipmentID, version, time.microseconds]
+      arguments: [
+        key.requestID.rawValue, Data(key.fingerprint), shipmentID, version, time.microseconds,
+      ]
     )
   }
 
   private static func nextSerial(for indicator: ServiceIndicator, in db: Database) throws -> Int {
-    let last = try Int.fetchOne(
-      db, sql: "SELECT last_serial FROM serial_counter WHERE service_indicator = ?",
-      arguments: [indicator.rawValue]) ?? -1
+    let last =
+      try Int.fetchOne(
+        db,
+        sql: "SELECT last_serial FROM serial_counter WHERE service_indicator = ?",
+        arguments: [indicator.rawValue]
+      ) ?? -1
     let next = last + 1
+    guard next >= 0 else { throw Corruption("negative serial counter for \(indicator)") }
     guard next <= TrackingNumber.maximumSerial else {
       throw TrackingError(
         code: .exhausted,
@@ -244,7 +291,11 @@ extension SQLiteShipmentStore {
     return next
   }
 
-  private static func insert(_ shipment: Shipment, commitment: CodeCommitment, in db: Database) throws -> Int64 {
+  private static func insert(
+    _ shipment: Shipment,
+    commitment: CodeCommitment,
+    in db: Database
+  ) throws -> Int64 {
     let applicant = shipment.applicant
     var arguments: StatementArguments = [
       shipment.trackingNumber.rawValue, shipment.serviceType.rawValue, shipment.state.rawValue,
@@ -300,14 +351,19 @@ extension SQLiteShipmentStore {
   }
 
   private static func loadRegistered(id: Int64, in db: Database) throws -> RegisteredShipment {
-    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM shipment WHERE id = ?", arguments: [id])
+    guard
+      let row = try Row.fetchOne(db, sql: "SELECT * FROM shipment WHERE id = ?", arguments: [id])
     else { throw TrackingError.shipmentNotFound() }
     let events = try Row.fetchAll(
-      db, sql: "SELECT * FROM shipment_event WHERE shipment_id = ? ORDER BY sequence", arguments: [id]
+      db,
+      sql: "SELECT * FROM shipment_event WHERE shipment_id = ? ORDER BY sequence",
+      arguments: [id]
     ).map(Self.decodeEvent)
     let shipment = try Self.decodeShipment(row, events: events)
     guard shipment.version == events.count else {
-      throw Corruption("shipment \(shipment.trackingNumber) has version \(shipment.version) but \(events.count) events")
+      throw Corruption(
+        "shipment \(shipment.trackingNumber) has version \(shipment.version) but \(events.count) events"
+      )
     }
     let nonce: Data = row["code_nonce"]
     let salt: Data = row["code_salt"]
@@ -322,7 +378,11 @@ extension SQLiteShipmentStore {
     let applicantAddress = try Address(
       province: ProvinceCode(validating: row["applicant_province"]),
       commune: CommuneCode(validating: row["applicant_commune"]),
-      detail: BoundedText(validating: row["applicant_address"], maximumLength: .max, required: false)
+      detail: BoundedText(
+        validating: row["applicant_address"],
+        maximumLength: .max,
+        required: false
+      )
     )
     let applicant = try Applicant(
       name: PersonName(validating: row["applicant_name"]),
@@ -379,7 +439,8 @@ extension SQLiteShipmentStore {
     )
   }
 
-  private static func decodeEnum<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
+  private static func decodeEnum<E: RawRepresentable>(_ raw: String) throws -> E
+  where E.RawValue == String {
     guard let value = E(rawValue: raw) else { throw Corruption("unknown \(E.self) \(raw)") }
     return value
   }

@@ -39,7 +39,8 @@ struct GatewayEndToEndTests {
           .with {
             $0.trackingNumber = number
             $0.verificationCode = registered.verificationCode.lowercased()
-          })
+          }
+        )
       }.shipment
       #expect(tracked.state == .inTransit)
       #expect(tracked.applicantNameMasked == "N*** V** A")
@@ -48,7 +49,9 @@ struct GatewayEndToEndTests {
       #expect(tracked.timeline.map(\.location) == ["250000", "250000", "250000"])
       let bytes: [UInt8] = try tracked.serializedBytes()
       let text = String(decoding: bytes, as: UTF8.self)
-      for secret in ["019084000123", "Lương Ngọc Quyến", "Nguyễn", "0912345678", "345678", "clerk-01"] {
+      for secret in [
+        "019084000123", "Lương Ngọc Quyến", "Nguyễn", "0912345678", "345678", "clerk-01",
+      ] {
         #expect(!text.contains(secret), "the citizen's view leaks \(secret)")
       }
     }
@@ -63,18 +66,22 @@ struct GatewayEndToEndTests {
       let code = registered.verificationCode.first == "2" ? "33333-33333" : "22222-22222"
       let wrongCode = await rpcError {
         _ = try await gateway.withCitizenClient {
-          try await $0.trackShipment(.with {
-            $0.trackingNumber = registered.shipment.trackingNumber
-            $0.verificationCode = code
-          })
+          try await $0.trackShipment(
+            .with {
+              $0.trackingNumber = registered.shipment.trackingNumber
+              $0.verificationCode = code
+            }
+          )
         }
       }
       let unknown = await rpcError {
         _ = try await gateway.withCitizenClient {
-          try await $0.trackShipment(.with {
-            $0.trackingNumber = "EA000000080VN"
-            $0.verificationCode = registered.verificationCode
-          })
+          try await $0.trackShipment(
+            .with {
+              $0.trackingNumber = "EA000000080VN"
+              $0.verificationCode = registered.verificationCode
+            }
+          )
         }
       }
       #expect(wrongCode?.code == .notFound)
@@ -85,7 +92,8 @@ struct GatewayEndToEndTests {
 
   @Test("repeated failures for a number are throttled, even with the right code afterwards")
   func trackingIsThrottled() async throws {
-    try await withTestGateway(configure: { $0.throttle.maximumFailures = 3 }) { gateway in
+    let configure: (inout GatewayConfiguration) -> Void = { $0.throttle.maximumFailures = 3 }
+    try await withTestGateway(configure: configure) { gateway in
       let registered = try await gateway.withPartnerClient(self.pki.staff) {
         try await $0.registerPickup(samplePickup())
       }
@@ -94,18 +102,22 @@ struct GatewayEndToEndTests {
       try await gateway.withCitizenClient { tracking in
         for _ in 0 ..< 3 {
           let error = await rpcError {
-            _ = try await tracking.trackShipment(.with {
-              $0.trackingNumber = number
-              $0.verificationCode = wrong
-            })
+            _ = try await tracking.trackShipment(
+              .with {
+                $0.trackingNumber = number
+                $0.verificationCode = wrong
+              }
+            )
           }
           #expect(error?.code == .notFound)
         }
         let throttled = await rpcError {
-          _ = try await tracking.trackShipment(.with {
-            $0.trackingNumber = number
-            $0.verificationCode = registered.verificationCode
-          })
+          _ = try await tracking.trackShipment(
+            .with {
+              $0.trackingNumber = number
+              $0.verificationCode = registered.verificationCode
+            }
+          )
         }
         #expect(throttled?.code == .resourceExhausted)
         let retry = try throttled?.unpackGoogleRPCStatus()?.details.compactMap(\.retryInfo).first
@@ -114,17 +126,21 @@ struct GatewayEndToEndTests {
         // Unknown numbers are throttled the same way, so throttling reveals nothing.
         for _ in 0 ..< 3 {
           _ = await rpcError {
-            _ = try await tracking.trackShipment(.with {
-              $0.trackingNumber = "EA000000080VN"
-              $0.verificationCode = wrong
-            })
+            _ = try await tracking.trackShipment(
+              .with {
+                $0.trackingNumber = "EA000000080VN"
+                $0.verificationCode = wrong
+              }
+            )
           }
         }
         let unknown = await rpcError {
-          _ = try await tracking.trackShipment(.with {
-            $0.trackingNumber = "EA000000080VN"
-            $0.verificationCode = wrong
-          })
+          _ = try await tracking.trackShipment(
+            .with {
+              $0.trackingNumber = "EA000000080VN"
+              $0.verificationCode = wrong
+            }
+          )
         }
         #expect(unknown?.code == .resourceExhausted)
       }
@@ -166,12 +182,15 @@ struct GatewayEndToEndTests {
           Set(fields ?? []) == [
             "request_id", "applicant.phone", "procedure_code", "destination_agency_code",
             "pickup.counter.post_office_code",
-          ])
+          ]
+        )
       }
     }
   }
 
-  @Test("the same request_id and body returns the same shipment and code; another body is ALREADY_EXISTS")
+  @Test(
+    "the same request_id and body returns the same shipment and code; another body is ALREADY_EXISTS"
+  )
   func requestIDsAreIdempotent() async throws {
     try await withTestGateway { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
@@ -182,7 +201,9 @@ struct GatewayEndToEndTests {
         #expect(second == first, "the original response, not the shipment as it is now")
 
         let other = await rpcError {
-          _ = try await counter.registerPickup(samplePickup(requestID: "retry-1", name: "Trần Thị Bình"))
+          _ = try await counter.registerPickup(
+            samplePickup(requestID: "retry-1", name: "Trần Thị Bình")
+          )
         }
         #expect(other?.code == .alreadyExists)
         let listed = try await counter.listShipments(.with { _ in })
@@ -192,7 +213,9 @@ struct GatewayEndToEndTests {
         let recorded = try await counter.recordEvent(event)
         let replayed = try await counter.recordEvent(event)
         #expect(replayed == recorded)
-        let shipment = try await counter.getShipment(.with { $0.trackingNumber = first.shipment.trackingNumber })
+        let shipment = try await counter.getShipment(
+          .with { $0.trackingNumber = first.shipment.trackingNumber }
+        )
         #expect(shipment.version == 3)
       }
     }
@@ -202,9 +225,13 @@ struct GatewayEndToEndTests {
   func requestIDsAreBoundToTheCaller() async throws {
     try await withTestGateway { gateway in
       let request = samplePickup(requestID: "shared-id")
-      _ = try await gateway.withPartnerClient(self.pki.staff) { try await $0.registerPickup(request) }
+      _ = try await gateway.withPartnerClient(self.pki.staff) {
+        try await $0.registerPickup(request)
+      }
       let error = await rpcError {
-        _ = try await gateway.withPartnerClient(self.pki.otherStaff) { try await $0.registerPickup(request) }
+        _ = try await gateway.withPartnerClient(self.pki.otherStaff) {
+          try await $0.registerPickup(request)
+        }
       }
       #expect(error?.code == .alreadyExists)
     }
@@ -215,9 +242,13 @@ struct GatewayEndToEndTests {
     try await withTestGateway { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
-        let error = await rpcError { _ = try await counter.recordEvent(eventRequest(number, .dispatched)) }
+        let error = await rpcError {
+          _ = try await counter.recordEvent(eventRequest(number, .dispatched))
+        }
         #expect(error?.code == .failedPrecondition)
-        let registration = await rpcError { _ = try await counter.recordEvent(eventRequest(number, .registered)) }
+        let registration = await rpcError {
+          _ = try await counter.recordEvent(eventRequest(number, .registered))
+        }
         #expect(registration?.code == .invalidArgument)
         let shipment = try await counter.getShipment(.with { $0.trackingNumber = number })
         #expect(shipment.state == .requested)
@@ -245,11 +276,17 @@ struct GatewayEndToEndTests {
   func unknownShipmentIsNotFound() async throws {
     try await withTestGateway { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
-        let get = await rpcError { _ = try await counter.getShipment(.with { $0.trackingNumber = "EA000000080VN" }) }
+        let get = await rpcError {
+          _ = try await counter.getShipment(.with { $0.trackingNumber = "EA000000080VN" })
+        }
         #expect(get?.code == .notFound)
-        let record = await rpcError { _ = try await counter.recordEvent(eventRequest("EA000000080VN", .collected)) }
+        let record = await rpcError {
+          _ = try await counter.recordEvent(eventRequest("EA000000080VN", .collected))
+        }
         #expect(record?.code == .notFound)
-        let malformed = await rpcError { _ = try await counter.getShipment(.with { $0.trackingNumber = "EA000000081VN" }) }
+        let malformed = await rpcError {
+          _ = try await counter.getShipment(.with { $0.trackingNumber = "EA000000081VN" })
+        }
         #expect(malformed?.code == .invalidArgument)
       }
     }
@@ -259,10 +296,14 @@ struct GatewayEndToEndTests {
   func agencyCannotRegister() async throws {
     try await withTestGateway { gateway in
       let error = await rpcError {
-        _ = try await gateway.withPartnerClient(self.pki.agency) { try await $0.registerPickup(samplePickup()) }
+        _ = try await gateway.withPartnerClient(self.pki.agency) {
+          try await $0.registerPickup(samplePickup())
+        }
       }
       #expect(error?.code == .permissionDenied)
-      let listed = try await gateway.withPartnerClient(self.pki.staff) { try await $0.listShipments(.with { _ in }) }
+      let listed = try await gateway.withPartnerClient(self.pki.staff) {
+        try await $0.listShipments(.with { _ in })
+      }
       #expect(listed.shipments.isEmpty)
     }
   }
@@ -271,7 +312,9 @@ struct GatewayEndToEndTests {
   func certificateWithoutIdentityIsRefused() async throws {
     try await withTestGateway { gateway in
       let error = await rpcError {
-        _ = try await gateway.withPartnerClient(self.pki.noIdentity) { try await $0.listShipments(.with { _ in }) }
+        _ = try await gateway.withPartnerClient(self.pki.noIdentity) {
+          try await $0.listShipments(.with { _ in })
+        }
       }
       #expect(error?.code == .unauthenticated)
     }
@@ -279,7 +322,8 @@ struct GatewayEndToEndTests {
 
   @Test(
     "no client certificate, or one from another CA, gets no service on the partner port",
-    arguments: [false, true])
+    arguments: [false, true]
+  )
   func partnerPortNeedsATrustedCertificate(foreign: Bool) async throws {
     try await withTestGateway { gateway in
       let credential = foreign ? self.pki.foreignStaff : nil
@@ -302,7 +346,9 @@ struct GatewayEndToEndTests {
     try await withTestGateway { gateway in
       let error = await rpcError {
         _ = try await gateway.withClient(port: gateway.publicPort, credential: nil) { client in
-          try await Postalgateway_V1_CounterService.Client(wrapping: client).listShipments(.with { _ in })
+          try await Postalgateway_V1_CounterService.Client(wrapping: client).listShipments(
+            .with { _ in }
+          )
         }
       }
       #expect(error?.code == .unimplemented)
@@ -346,17 +392,24 @@ struct GatewayEndToEndTests {
         #expect(shipment.state == .collected)
         #expect(shipment.events.map(\.type) == [.registered, .collected])
         // The idempotency record survived too, and the code re-derives identically.
-        #expect(try await counter.registerPickup(samplePickup(requestID: "before-restart")) == registered)
+        #expect(
+          try await counter.registerPickup(samplePickup(requestID: "before-restart")) == registered
+        )
         // A new pickup gets the next number: numbers are never reused.
         let next = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
         #expect(next != number)
-        #expect(try TrackingNumber(validating: next).serial == TrackingNumber(validating: number).serial + 1)
+        #expect(
+          try TrackingNumber(validating: next).serial == TrackingNumber(validating: number).serial
+            + 1
+        )
       }
       let tracked = try await gateway.withCitizenClient {
-        try await $0.trackShipment(.with {
-          $0.trackingNumber = number
-          $0.verificationCode = registered.verificationCode
-        })
+        try await $0.trackShipment(
+          .with {
+            $0.trackingNumber = number
+            $0.verificationCode = registered.verificationCode
+          }
+        )
       }
       #expect(tracked.shipment.state == .collected)
     }
@@ -367,7 +420,9 @@ struct GatewayEndToEndTests {
     try await withTestGateway { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         var numbers: [String] = []
-        for _ in 0 ..< 5 { numbers.append(try await counter.registerPickup(samplePickup()).shipment.trackingNumber) }
+        for _ in 0 ..< 5 {
+          numbers.append(try await counter.registerPickup(samplePickup()).shipment.trackingNumber)
+        }
         _ = try await counter.recordEvent(eventRequest(numbers[1], .collected))
         var other = samplePickup()
         other.pickup = .with { $0.counter = .with { $0.postOfficeCode = "251000" } }
@@ -376,11 +431,13 @@ struct GatewayEndToEndTests {
         var seen: [String] = []
         var token = ""
         repeat {
-          let page = try await counter.listShipments(.with {
-            $0.pageSize = 2
-            $0.pageToken = token
-            $0.postOfficeCode = "250000"
-          })
+          let page = try await counter.listShipments(
+            .with {
+              $0.pageSize = 2
+              $0.pageToken = token
+              $0.postOfficeCode = "250000"
+            }
+          )
           #expect(page.shipments.count <= 2)
           #expect(page.shipments.allSatisfy { $0.events.isEmpty })
           seen += page.shipments.map(\.trackingNumber)
@@ -394,14 +451,18 @@ struct GatewayEndToEndTests {
 
         let firstPage = try await counter.listShipments(.with { $0.pageSize = 1 })
         let mismatched = await rpcError {
-          _ = try await counter.listShipments(.with {
-            $0.pageSize = 1
-            $0.pageToken = firstPage.nextPageToken
-            $0.state = .requested
-          })
+          _ = try await counter.listShipments(
+            .with {
+              $0.pageSize = 1
+              $0.pageToken = firstPage.nextPageToken
+              $0.state = .requested
+            }
+          )
         }
         #expect(mismatched?.code == .invalidArgument)
-        let tooBig = await rpcError { _ = try await counter.listShipments(.with { $0.pageSize = 501 }) }
+        let tooBig = await rpcError {
+          _ = try await counter.listShipments(.with { $0.pageSize = 501 })
+        }
         #expect(tooBig?.code == .invalidArgument)
       }
     }
@@ -426,7 +487,9 @@ struct GatewayEndToEndTests {
         #expect(shipment.pickup.home.postOfficeCode == "251000")
 
         request.requestID = UUID().uuidString
-        request.pickup.home.window.end = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(-60))
+        request.pickup.home.window.end = Google_Protobuf_Timestamp(
+          date: Date().addingTimeInterval(-60)
+        )
         let error = await rpcError { _ = try await counter.registerPickup(request) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.hasPrefix("pickup.home.window") == true)
@@ -442,19 +505,42 @@ struct GatewayEndToEndTests {
         let registered = try await counter.registerPickup(samplePickup())
         let number = registered.shipment.trackingNumber
         _ = try await counter.recordEvent(eventRequest(number, .collected))
-        _ = await rpcError { _ = try await counter.registerPickup(samplePickup(citizenID: "099084000123")) }
+        _ = await rpcError {
+          _ = try await counter.registerPickup(samplePickup(citizenID: "099084000123"))
+        }
         _ = try await gateway.withCitizenClient {
-          try await $0.trackShipment(.with {
-            $0.trackingNumber = number
-            $0.verificationCode = registered.verificationCode
-          })
+          try await $0.trackShipment(
+            .with {
+              $0.trackingNumber = number
+              $0.verificationCode = registered.verificationCode
+            }
+          )
         }
       }
     }
     let lines = logs.lines
     #expect(lines.contains { $0.contains("pickup registered") })
-    for secret in ["019084000123", "099084000123", "Nguyễn", "Văn An", "912345678", "Lương Ngọc Quyến"] {
+    for secret in [
+      "019084000123", "099084000123", "Nguyễn", "Văn An", "912345678", "Lương Ngọc Quyến",
+    ] {
       #expect(!lines.contains { $0.contains(secret) }, "a log line contains \(secret)")
     }
+  }
+}
+
+@Suite("Health watch and shutdown")
+struct HealthWatchTests {
+  @Test("an open Watch stream sees NOT_SERVING and ends when the gateway shuts down")
+  func watchEndsAtShutdown() async throws {
+    let status = HealthStatus(services: ["postalgateway.v1.CounterService"])
+    var updates = status.updates(of: "postalgateway.v1.CounterService").makeAsyncIterator()
+    #expect(await updates.next() == .serving)
+    status.shutDown()
+    #expect(await updates.next() == .notServing)
+    #expect(await updates.next() == nil)
+    #expect(status.status(of: "") == .notServing)
+    var unknown = status.updates(of: "nope").makeAsyncIterator()
+    #expect(await unknown.next() == .serviceUnknown)
+    #expect(await unknown.next() == nil)
   }
 }

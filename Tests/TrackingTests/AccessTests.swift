@@ -55,7 +55,9 @@ struct VerificationCodeTests {
     var generator = SeededGenerator(state: 3)
     var counts: [Character: Int] = [:]
     for _ in 0 ..< 600 {
-      for symbol in self.issuer.issue(using: &generator).0.symbols { counts[symbol, default: 0] += 1 }
+      for symbol in self.issuer.issue(using: &generator).0.symbols {
+        counts[symbol, default: 0] += 1
+      }
     }
     #expect(counts.count == VerificationCode.alphabet.count)
     // 6,000 symbols over 30: about 200 each; a biased mapping would leave some far below.
@@ -76,7 +78,10 @@ struct TrackingThrottleTests {
     }
     let delay = throttle.retryDelay(for: "EA000000005VN", now: start.advanced(by: .seconds(10)))
     #expect(delay == .seconds(50))
-    #expect(throttle.retryDelay(for: "EA000000080VN", now: start) == nil, "other numbers are not affected")
+    #expect(
+      throttle.retryDelay(for: "EA000000080VN", now: start) == nil,
+      "other numbers are not affected"
+    )
     #expect(throttle.retryDelay(for: "EA000000005VN", now: start.advanced(by: .seconds(60))) == nil)
   }
 
@@ -93,7 +98,10 @@ struct TrackingThrottleTests {
   func bounded() {
     let throttle = TrackingThrottle(maximumFailures: 1, window: .seconds(1), capacity: 10)
     for index in 0 ..< 100 {
-      throttle.recordFailure(for: "n\(index)", now: Timestamp(microseconds: Int64(index) * 2_000_000))
+      throttle.recordFailure(
+        for: "n\(index)",
+        now: Timestamp(microseconds: Int64(index) * 2_000_000)
+      )
     }
     #expect(throttle.retryDelay(for: "n99", now: Timestamp(microseconds: 198_000_000)) != nil)
     #expect(throttle.retryDelay(for: "n0", now: Timestamp(microseconds: 198_000_000)) == nil)
@@ -123,7 +131,9 @@ struct TimestampTests {
 
   @Test("description is RFC 3339 in UTC")
   func description() {
-    #expect(Timestamp(microseconds: 1_767_200_399_000_001).description == "2025-12-31T16:59:59.000001Z")
+    #expect(
+      Timestamp(microseconds: 1_767_200_399_000_001).description == "2025-12-31T16:59:59.000001Z"
+    )
   }
 }
 
@@ -132,12 +142,18 @@ struct PageTokenTests {
   @Test("a token round-trips with its filter and is refused with another")
   func boundToFilter() throws {
     let cursor = ShipmentQuery.Cursor(
-      createdAt: Timestamp(microseconds: 42), trackingNumber: try TrackingNumber(validating: "EA000000080VN"))
+      createdAt: Timestamp(microseconds: 42),
+      trackingNumber: try TrackingNumber(validating: "EA000000080VN")
+    )
     let filter = ShipmentQuery.Filter(state: .collected)
     let token = PageToken.encode(cursor, filter: filter)
     #expect(try PageToken.decode(token, filter: filter) == cursor)
-    #expect(throws: InvalidValue.self) { try PageToken.decode(token, filter: .init(state: .requested)) }
-    #expect(throws: InvalidValue.self) { try PageToken.decode("v1.x.EA000000080VN.0", filter: filter) }
+    #expect(throws: InvalidValue.self) {
+      try PageToken.decode(token, filter: .init(state: .requested))
+    }
+    #expect(throws: InvalidValue.self) {
+      try PageToken.decode("v1.x.EA000000080VN.0", filter: filter)
+    }
     #expect(throws: InvalidValue.self) { try PageToken.decode("garbage", filter: filter) }
   }
 }

@@ -12,7 +12,8 @@ struct CitizenIDTests {
       "079226000001",  // HCMC, male, 2026 (this year)
       "096300000000",  // Cà Mau, female, 2000
       "006100000000",  // Bắc Kạn (merged in 2025, code still valid), female, 1900
-    ])
+    ]
+  )
   func accepted(id: String) throws {
     #expect(try CitizenID(validating: id, currentYear: 2026).rawValue == id)
   }
@@ -32,7 +33,8 @@ struct CitizenIDTests {
       ("079227000001", "future"),  // 2027
       ("079499000001", "future"),  // 2199
       ("079800000001", "future"),  // 2300
-    ])
+    ]
+  )
   func rejected(id: String, reason: String) {
     #expect {
       try CitizenID(validating: id, currentYear: 2026)
@@ -69,7 +71,8 @@ struct MobileNumberTests {
       ("0386-123-456", "+84386123456"),
       ("0705123456", "+84705123456"),
       ("0589123456", "+84589123456"),
-    ])
+    ]
+  )
   func normalized(input: String, e164: String) throws {
     #expect(try MobileNumber(validating: input).e164 == e164)
   }
@@ -79,7 +82,8 @@ struct MobileNumberTests {
     arguments: [
       "", "091234567", "09123456789", "0212345678", "0112345678", "+840912345678", "+0912345678",
       "849123456789", "0912a45678", "(091)2345678", "0312345678",
-    ])
+    ]
+  )
   func rejected(input: String) {
     #expect(throws: InvalidValue.self) { try MobileNumber(validating: input) }
   }
@@ -101,19 +105,30 @@ struct CodeTests {
 
   @Test(
     "bad procedure codes",
-    arguments: ["", "0.001234", "1.00123", "1.0012345", "1-001234", "a.001234", "2.000815.000.00.00.H55", " 1.001234"])
+    arguments: [
+      "", "0.001234", "1.00123", "1.0012345", "1-001234", "a.001234", "2.000815.000.00.00.H55",
+      " 1.001234",
+    ]
+  )
   func procedureRejected(code: String) {
     #expect(throws: InvalidValue.self) { try ProcedureCode(validating: code) }
   }
 
-  @Test("agency codes DDD.DD.DD.LDD", arguments: ["000.00.00.H55", "000.00.04.G14", "000.00.00.K54", "123.45.67.H30"])
+  @Test(
+    "agency codes DDD.DD.DD.LDD",
+    arguments: ["000.00.00.H55", "000.00.04.G14", "000.00.00.K54", "123.45.67.H30"]
+  )
   func agencyAccepted(code: String) throws {
     #expect(try AgencyCode(validating: code).rawValue == code)
   }
 
   @Test(
     "bad agency codes",
-    arguments: ["", "000.00.00.h55", "000.00.00.H5", "000.00.00.H555", "00.00.00.H55", "000.00.00.55", "000-00-00-H55", "H55.242"])
+    arguments: [
+      "", "000.00.00.h55", "000.00.00.H5", "000.00.00.H555", "00.00.00.H55", "000.00.00.55",
+      "000-00-00-H55", "H55.242",
+    ]
+  )
   func agencyRejected(code: String) {
     #expect(throws: InvalidValue.self) { try AgencyCode(validating: code) }
   }
@@ -135,7 +150,9 @@ struct CodeTests {
     #expect(try RequestID(validating: "7b1e2a3c-0000-4000-8000-000000000000").rawValue.count == 36)
     #expect(throws: InvalidValue.self) { try RequestID(validating: "") }
     #expect(throws: InvalidValue.self) { try RequestID(validating: "has space") }
-    #expect(throws: InvalidValue.self) { try RequestID(validating: String(repeating: "x", count: 129)) }
+    #expect(throws: InvalidValue.self) {
+      try RequestID(validating: String(repeating: "x", count: 129))
+    }
     #expect(throws: InvalidValue.self) { try RequestID(validating: "ý") }
   }
 }
@@ -150,12 +167,16 @@ struct PersonNameTests {
       ("Lê  Minh", "L* M"),
       ("Hà", "H"),
       ("Nguyễn Thị Minh Khai", "N*** T** M*** K"),
-    ])
+    ]
+  )
   func masked(name: String, expected: String) throws {
     #expect(try PersonName(validating: name).masked == expected)
   }
 
-  @Test("names with digits or symbols are rejected", arguments: ["", "   ", "An 2", "A@B", "An\u{0007}"])
+  @Test(
+    "names with digits or symbols are rejected",
+    arguments: ["", "   ", "An 2", "A@B", "An\u{0007}"]
+  )
   func rejected(name: String) {
     #expect(throws: InvalidValue.self) { try PersonName(validating: name) }
   }
@@ -167,9 +188,17 @@ struct PersonNameTests {
 
   @Test("free text is trimmed and bounded")
   func boundedText() throws {
-    #expect(try BoundedText(validating: "  ok  ", maximumLength: 5, required: true).rawValue == "ok")
-    #expect(throws: InvalidValue.self) { try BoundedText(validating: "  ", maximumLength: 5, required: true) }
-    #expect(throws: InvalidValue.self) { try BoundedText(validating: "123456", maximumLength: 5, required: false) }
-    #expect(throws: InvalidValue.self) { try BoundedText(validating: "a\u{0000}b", maximumLength: 5, required: false) }
+    #expect(
+      try BoundedText(validating: "  ok  ", maximumLength: 5, required: true).rawValue == "ok"
+    )
+    #expect(throws: InvalidValue.self) {
+      try BoundedText(validating: "  ", maximumLength: 5, required: true)
+    }
+    #expect(throws: InvalidValue.self) {
+      try BoundedText(validating: "123456", maximumLength: 5, required: false)
+    }
+    #expect(throws: InvalidValue.self) {
+      try BoundedText(validating: "a\u{0000}b", maximumLength: 5, required: false)
+    }
   }
 }

@@ -5,8 +5,12 @@ import Tracking
 struct ShipmentLifecycleTests {
   /// The expected table, written out independently of the one under test.
   static let expected: [ShipmentState: [EventKind: ShipmentState]] = [
-    .requested: [.guidedIncomplete: .incompleteGuided, .collected: .collected, .cancelled: .cancelled],
-    .incompleteGuided: [.guidedIncomplete: .incompleteGuided, .collected: .collected, .cancelled: .cancelled],
+    .requested: [
+      .guidedIncomplete: .incompleteGuided, .collected: .collected, .cancelled: .cancelled,
+    ],
+    .incompleteGuided: [
+      .guidedIncomplete: .incompleteGuided, .collected: .collected, .cancelled: .cancelled,
+    ],
     .collected: [.dispatched: .inTransit],
     .inTransit: [.transitScan: .inTransit, .handedToAgency: .handedToAgency],
     .handedToAgency: [.appointmentReceived: .appointmentReceived],
@@ -50,7 +54,9 @@ struct ShipmentLifecycleTests {
   @Test("legal events per state match the table")
   func legalEvents() {
     for state in ShipmentState.allCases {
-      #expect(ShipmentLifecycle.legalEvents(in: state) == Set(Self.expected[state]?.keys ?? [:].keys))
+      #expect(
+        ShipmentLifecycle.legalEvents(in: state) == Set(Self.expected[state]?.keys ?? [:].keys)
+      )
     }
   }
 }

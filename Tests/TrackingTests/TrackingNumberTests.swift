@@ -10,7 +10,9 @@ struct TrackingNumberTests {
   func publishedExamplesAreValid(number: String) throws {
     let parsed = try TrackingNumber(validating: number)
     #expect(parsed.rawValue == number)
-    #expect(TrackingNumber(serviceIndicator: parsed.serviceIndicator, serial: parsed.serial) == parsed)
+    #expect(
+      TrackingNumber(serviceIndicator: parsed.serviceIndicator, serial: parsed.serial) == parsed
+    )
   }
 
   /// The weighted sum's remainder mod 11, computed here independently of the code under test.
@@ -30,7 +32,10 @@ struct TrackingNumberTests {
     return Set([before, after]) == [0, 6]
   }
 
-  @Test("every one-character change is rejected, except the ones S10 cannot see", arguments: published)
+  @Test(
+    "every one-character change is rejected, except the ones S10 cannot see",
+    arguments: published
+  )
   func oneCharacterChangesAreRejected(number: String) {
     var undetectable: [String] = []
     for position in 0 ..< 13 {
@@ -60,13 +65,19 @@ struct TrackingNumberTests {
 
   @Test(
     "malformed numbers are rejected",
-    arguments: ["", "RR473124829V", "RR473124829VNX", "rr473124829VN", "R1473124829VN", "RR47312482AVN",
-      "RR473124829US", "RR 73124829VN", "RR473124828VN"])
+    arguments: [
+      "", "RR473124829V", "RR473124829VNX", "rr473124829VN", "R1473124829VN", "RR47312482AVN",
+      "RR473124829US", "RR 73124829VN", "RR473124828VN",
+    ]
+  )
   func malformedNumbersAreRejected(number: String) {
     #expect(throws: InvalidValue.self) { try TrackingNumber(validating: number) }
   }
 
-  @Test("minting computes the check digit", arguments: [(8, "EA000000080VN"), (0, "EA000000005VN"), (99_999_999, "EA999999995VN")])
+  @Test(
+    "minting computes the check digit",
+    arguments: [(8, "EA000000080VN"), (0, "EA000000005VN"), (99_999_999, "EA999999995VN")]
+  )
   func mintingComputesTheCheckDigit(serial: Int, expected: String) throws {
     let indicator = try ServiceIndicator(validating: "EA")
     #expect(TrackingNumber(serviceIndicator: indicator, serial: serial).rawValue == expected)

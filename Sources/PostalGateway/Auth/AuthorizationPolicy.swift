@@ -15,16 +15,18 @@ struct AuthorizationPolicy: Sendable {
   }
 
   /// The table of this version of the gateway.
-  static let standard = AuthorizationPolicy(table: {
-    var table: [String: Set<Role>] = [:]
-    func allow(_ roles: Set<Role>, _ methods: [MethodDescriptor]) {
-      for method in methods { table[method.fullyQualifiedMethod, default: []].formUnion(roles) }
-    }
-    allow([.staff], Postalgateway_V1_CounterService.Method.descriptors)
-    allow([.citizen], Postalgateway_V1_TrackingService.Method.descriptors)
-    allow([.staff, .agency, .citizen], Grpc_Health_V1_Health.Method.descriptors)
-    return table
-  }())
+  static let standard = AuthorizationPolicy(
+    table: {
+      var table: [String: Set<Role>] = [:]
+      func allow(_ roles: Set<Role>, _ methods: [MethodDescriptor]) {
+        for method in methods { table[method.fullyQualifiedMethod, default: []].formUnion(roles) }
+      }
+      allow([.staff], Postalgateway_V1_CounterService.Method.descriptors)
+      allow([.citizen], Postalgateway_V1_TrackingService.Method.descriptors)
+      allow([.staff, .agency, .citizen], Grpc_Health_V1_Health.Method.descriptors)
+      return table
+    }()
+  )
 
   /// The table as Markdown rows, one per method, sorted.
   var markdown: String {
@@ -34,7 +36,9 @@ struct AuthorizationPolicy: Sendable {
     for method in self.table.keys.sorted() {
       let allowed = self.table[method] ?? []
       lines.append(
-        "| `\(method)` | " + roles.map { allowed.contains($0) ? "✔" : "—" }.joined(separator: " | ") + " |")
+        "| `\(method)` | " + roles.map { allowed.contains($0) ? "✔" : "—" }.joined(separator: " | ")
+          + " |"
+      )
     }
     return lines.joined(separator: "\n")
   }

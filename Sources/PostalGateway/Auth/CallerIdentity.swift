@@ -24,7 +24,7 @@ enum CallerIdentity: Hashable, Sendable {
 }
 
 /// The roles of the authorization table.
-enum Role: String, Hashable, Sendable, CaseIterable, Comparable {
+enum Role: String, Hashable, Sendable, CaseIterable {
   /// Postal staff (partner listener).
   case staff
   /// An agency system (partner listener).
@@ -32,9 +32,6 @@ enum Role: String, Hashable, Sendable, CaseIterable, Comparable {
   /// A citizen (public listener).
   case citizen
 
-  static func < (lhs: Role, rhs: Role) -> Bool {
-    Self.allCases.firstIndex(of: lhs)! < Self.allCases.firstIndex(of: rhs)!  // allCases has every case
-  }
 }
 
 /// Finds the caller's identity for an RPC. The partner listener reads the verified client

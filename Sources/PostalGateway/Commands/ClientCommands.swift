@@ -8,11 +8,15 @@ import Tracking
 /// `postal-gateway pickup register …`
 struct PickupCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "pickup", abstract: "Book pickups (staff).", subcommands: [Register.self])
+    commandName: "pickup",
+    abstract: "Book pickups (staff).",
+    subcommands: [Register.self]
+  )
 
   struct Register: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Register a pickup; prints the tracking number and the citizen's code.")
+      abstract: "Register a pickup; prints the tracking number and the citizen's code."
+    )
 
     enum Service: String, ExpressibleByArgument, CaseIterable {
       case dossierOnly = "dossier-only"
@@ -95,7 +99,10 @@ struct PickupCommand: AsyncParsableCommand {
 /// `postal-gateway event record …`
 struct EventCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "event", abstract: "Record shipment events (staff).", subcommands: [Record.self])
+    commandName: "event",
+    abstract: "Record shipment events (staff).",
+    subcommands: [Record.self]
+  )
 
   struct Record: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Record one event.")
@@ -139,7 +146,9 @@ struct EventCommand: AsyncParsableCommand {
       request.type = self.type.proto
       if let location { request.location = location }
       if let note { request.note = note }
-      if let occurredAt { request.occurredAt = try parseISOTime(occurredAt, option: "--occurred-at").proto }
+      if let occurredAt {
+        request.occurredAt = try parseISOTime(occurredAt, option: "--occurred-at").proto
+      }
       let response = try await self.client.withPartnerClient { client in
         try await Postalgateway_V1_CounterService.Client(wrapping: client).recordEvent(request)
       }
@@ -153,7 +162,10 @@ struct EventCommand: AsyncParsableCommand {
 /// `postal-gateway shipment show|list`
 struct ShipmentCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "shipment", abstract: "Look shipments up (staff).", subcommands: [Show.self, List.self])
+    commandName: "shipment",
+    abstract: "Look shipments up (staff).",
+    subcommands: [Show.self, List.self]
+  )
 
   struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a shipment and its history.")
@@ -164,7 +176,8 @@ struct ShipmentCommand: AsyncParsableCommand {
     func run() async throws {
       let shipment = try await self.client.withPartnerClient { client in
         try await Postalgateway_V1_CounterService.Client(wrapping: client).getShipment(
-          .with { $0.trackingNumber = self.trackingNumber })
+          .with { $0.trackingNumber = self.trackingNumber }
+        )
       }
       try self.client.emit(shipment) { render(shipment) }
     }
@@ -186,13 +199,19 @@ struct ShipmentCommand: AsyncParsableCommand {
       request.pageSize = self.pageSize
       if let state {
         guard let value = ShipmentState(rawValue: state.uppercased()) else {
-          throw ValidationError("unknown state \(state); one of \(ShipmentState.allCases.map(\.rawValue))")
+          throw ValidationError(
+            "unknown state \(state); one of \(ShipmentState.allCases.map(\.rawValue))"
+          )
         }
         request.state = value.proto
       }
       if let postOffice { request.postOfficeCode = postOffice }
-      if let createdAfter { request.createdAfter = try parseISOTime(createdAfter, option: "--created-after").proto }
-      if let createdBefore { request.createdBefore = try parseISOTime(createdBefore, option: "--created-before").proto }
+      if let createdAfter {
+        request.createdAfter = try parseISOTime(createdAfter, option: "--created-after").proto
+      }
+      if let createdBefore {
+        request.createdBefore = try parseISOTime(createdBefore, option: "--created-before").proto
+      }
       if let pageToken { request.pageToken = pageToken }
       let response = try await self.client.withPartnerClient { client in
         try await Postalgateway_V1_CounterService.Client(wrapping: client).listShipments(request)
@@ -201,7 +220,9 @@ struct ShipmentCommand: AsyncParsableCommand {
         var lines = response.shipments.map {
           "\($0.trackingNumber)  \(wireName($0.state))  office \($0.originPostOfficeCode)  \(vietnamTime(timestamp($0.createdAt)))"
         }
-        if !response.nextPageToken.isEmpty { lines.append("next page: --page-token \(response.nextPageToken)") }
+        if !response.nextPageToken.isEmpty {
+          lines.append("next page: --page-token \(response.nextPageToken)")
+        }
         return lines.isEmpty ? "no shipments" : lines.joined(separator: "\n")
       }
     }
@@ -211,7 +232,9 @@ struct ShipmentCommand: AsyncParsableCommand {
 /// `postal-gateway track …` (public listener).
 struct TrackCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "track", abstract: "Track a shipment as a citizen (public listener).")
+    commandName: "track",
+    abstract: "Track a shipment as a citizen (public listener)."
+  )
 
   @OptionGroup var client: ClientOptions
   @Argument(help: "Tracking number.") var trackingNumber: String
@@ -224,7 +247,8 @@ struct TrackCommand: AsyncParsableCommand {
         .with {
           $0.trackingNumber = self.trackingNumber
           $0.verificationCode = self.code
-        })
+        }
+      )
     }
     let shipment = response.shipment
     try self.client.emit(response) {
@@ -234,7 +258,9 @@ struct TrackCommand: AsyncParsableCommand {
         "procedure \(shipment.procedureCode) → agency \(shipment.destinationAgencyCode)",
       ]
       for entry in shipment.timeline {
-        lines.append("  \(vietnamTime(timestamp(entry.occurredAt)))  \(wireName(entry.type))  at \(entry.location)")
+        lines.append(
+          "  \(vietnamTime(timestamp(entry.occurredAt)))  \(wireName(entry.type))  at \(entry.location)"
+        )
       }
       return lines.joined(separator: "\n")
     }
@@ -266,7 +292,8 @@ private func render(_ shipment: Postalgateway_V1_Shipment) -> String {
   for event in shipment.events {
     lines.append(
       "  \(event.sequence). \(vietnamTime(timestamp(event.occurredAt)))  \(wireName(event.type))  → \(wireName(event.toState))  at \(event.location)  by \(event.actor)"
-        + (event.note.isEmpty ? "" : "  note: \(event.note)"))
+        + (event.note.isEmpty ? "" : "  note: \(event.note)")
+    )
   }
   return lines.joined(separator: "\n")
 }

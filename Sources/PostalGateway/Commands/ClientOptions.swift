@@ -28,7 +28,9 @@ struct ClientOptions: ParsableArguments {
   var json = false
 
   private func pki(_ name: String) -> String {
-    ((self.dataDir as NSString).appendingPathComponent("pki") as NSString).appendingPathComponent(name)
+    ((self.dataDir as NSString).appendingPathComponent("pki") as NSString).appendingPathComponent(
+      name
+    )
   }
 
   /// Runs `body` with a client of the partner listener, over mutual TLS.
@@ -129,5 +131,7 @@ func vietnamTime(_ timestamp: Timestamp) -> String {
   formatter.locale = Locale(identifier: "en_US_POSIX")
   formatter.timeZone = TimeZone(secondsFromGMT: 7 * 3600)
   formatter.dateFormat = "yyyy-MM-dd HH:mm:ss xxx"
-  return formatter.string(from: Date(timeIntervalSince1970: Double(timestamp.microseconds) / 1_000_000))
+  return formatter.string(
+    from: Date(timeIntervalSince1970: Double(timestamp.microseconds) / 1_000_000)
+  )
 }

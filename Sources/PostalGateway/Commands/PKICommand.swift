@@ -7,11 +7,13 @@ struct PKICommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "pki",
     abstract: "Create the development CA and issue certificates from it.",
-    subcommands: [Init.self, Issue.self])
+    subcommands: [Init.self, Issue.self]
+  )
 
   struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Create the development CA, server, staff and agency certificates (if absent).")
+      abstract: "Create the development CA, server, staff and agency certificates (if absent)."
+    )
 
     @Option(help: "Data directory. Default ./postal-data.")
     var dataDir = "./postal-data"
@@ -23,15 +25,23 @@ struct PKICommand: ParsableCommand {
     var hosts: [String] = []
 
     func run() throws {
-      let pki = DevelopmentPKI(directory: (self.dataDir as NSString).appendingPathComponent("pki"), trustDomain: self.trustDomain)
+      let pki = DevelopmentPKI(
+        directory: (self.dataDir as NSString).appendingPathComponent("pki"),
+        trustDomain: self.trustDomain
+      )
       let created = try pki.ensure(serverHosts: self.hosts)
-      print(created.isEmpty ? "Nothing to do: \(pki.directory) is complete." : "Created in \(pki.directory): \(created.joined(separator: ", "))")
+      print(
+        created.isEmpty
+          ? "Nothing to do: \(pki.directory) is complete."
+          : "Created in \(pki.directory): \(created.joined(separator: ", "))"
+      )
     }
   }
 
   struct Issue: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Issue a client or server certificate from the development CA.")
+      abstract: "Issue a client or server certificate from the development CA."
+    )
 
     enum Role: String, ExpressibleByArgument, CaseIterable {
       case staff, agency, server
@@ -65,7 +75,10 @@ struct PKICommand: ParsableCommand {
     var trustDomain = "postal-gateway.local"
 
     func run() throws {
-      let pki = DevelopmentPKI(directory: (self.dataDir as NSString).appendingPathComponent("pki"), trustDomain: self.trustDomain)
+      let pki = DevelopmentPKI(
+        directory: (self.dataDir as NSString).appendingPathComponent("pki"),
+        trustDomain: self.trustDomain
+      )
       guard try pki.read("ca") != nil else {
         throw ValidationError("no CA in \(pki.directory): run `postal-gateway pki init` first")
       }
@@ -81,14 +94,22 @@ struct PKICommand: ParsableCommand {
         guard let staffID, SPIFFEIdentity.isValidStaffID(staffID) else {
           throw ValidationError("--staff-id must be 1–64 of letters, digits, '-', '_', '.'")
         }
-        profile = .client(spiffeID: SPIFFEIdentity.staff(trustDomain: self.trustDomain, postOffice: office, staffID: staffID))
+        profile = .client(
+          spiffeID: SPIFFEIdentity.staff(
+            trustDomain: self.trustDomain,
+            postOffice: office,
+            staffID: staffID
+          )
+        )
         defaultName = "staff-\(postOffice)-\(staffID)"
         commonName = staffID
       case .agency:
         guard let agencyCode, let agency = try? AgencyCode(validating: agencyCode) else {
           throw ValidationError("--agency-code must have the form DDD.DD.DD.LDD")
         }
-        profile = .client(spiffeID: SPIFFEIdentity.agency(trustDomain: self.trustDomain, agency: agency))
+        profile = .client(
+          spiffeID: SPIFFEIdentity.agency(trustDomain: self.trustDomain, agency: agency)
+        )
         defaultName = "agency-\(agencyCode)"
         commonName = agencyCode
       case .server:
@@ -99,7 +120,10 @@ struct PKICommand: ParsableCommand {
         commonName = self.hosts[0]
       }
       let credential = try authority.issue(profile, commonName: commonName)
-      let target = DevelopmentPKI(directory: self.out ?? pki.directory, trustDomain: self.trustDomain)
+      let target = DevelopmentPKI(
+        directory: self.out ?? pki.directory,
+        trustDomain: self.trustDomain
+      )
       let name = self.name ?? defaultName
       try target.write(credential, as: name)
       print("Wrote \(target.path("\(name).pem")) and \(target.path("\(name)-key.pem"))")

@@ -6,7 +6,8 @@ import UnixSignals
 /// `postal-gateway serve`: runs both listeners until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Run the gateway: partner listener (mutual TLS) and public listener (TLS).")
+    abstract: "Run the gateway: partner listener (mutual TLS) and public listener (TLS)."
+  )
 
   @Option(help: "JSON configuration file (flags override it).")
   var config: String?
@@ -62,14 +63,17 @@ struct Serve: AsyncParsableCommand {
           CA for clients:     \(configuration.pkiDirectory)/ca.pem
           staff client cert:  \(configuration.pkiDirectory)/staff.pem (+ staff-key.pem)
           agency client cert: \(configuration.pkiDirectory)/agency.pem (+ agency-key.pem)
-        """)
+        """
+      )
     }
     let gateway = try Gateway.build(configuration: configuration, tls: tls, logger: logger)
     let group = ServiceGroup(
       configuration: .init(
         services: [GatewayService(gateway: gateway)],
         gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger))
+        logger: logger
+      )
+    )
     try await group.run()
   }
 }

@@ -9,15 +9,22 @@ struct DataDirectory {
   /// Creates the folders if needed (owner-only for secrets).
   func prepare() throws {
     let manager = FileManager.default
-    try manager.createDirectory(atPath: self.configuration.dataDirectory, withIntermediateDirectories: true)
     try manager.createDirectory(
-      atPath: self.configuration.secretsDirectory, withIntermediateDirectories: true,
-      attributes: [.posixPermissions: 0o700])
+      atPath: self.configuration.dataDirectory,
+      withIntermediateDirectories: true
+    )
+    try manager.createDirectory(
+      atPath: self.configuration.secretsDirectory,
+      withIntermediateDirectories: true,
+      attributes: [.posixPermissions: 0o700]
+    )
   }
 
   /// The 32-byte secret behind citizens' verification codes, created on first use (mode 0600).
   func verificationSecret() throws -> [UInt8] {
-    let path = (self.configuration.secretsDirectory as NSString).appendingPathComponent("verification.key")
+    let path = (self.configuration.secretsDirectory as NSString).appendingPathComponent(
+      "verification.key"
+    )
     if let data = FileManager.default.contents(atPath: path) {
       guard data.count == 32 else { throw ConfigurationError("\(path) must hold exactly 32 bytes") }
       return Array(data)
@@ -30,7 +37,12 @@ struct DataDirectory {
 
   /// Writes a file readable by its owner only, failing if it exists.
   static func writeSecret(_ data: Data, to path: String) throws {
-    guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+    guard
+      FileManager.default.createFile(
+        atPath: path,
+        contents: data,
+        attributes: [.posixPermissions: 0o600]
+      )
     else { throw ConfigurationError("cannot write \(path)") }
   }
 }

@@ -66,7 +66,11 @@ extension GatewayConfiguration {
       if let plaintext = listener.plaintext { self.publicListener.plaintext = plaintext }
     }
     if let tls = file.tls {
-      self.tls = TLSFiles(certificateChain: tls.certificateChain, privateKey: tls.privateKey, clientCA: tls.clientCA)
+      self.tls = TLSFiles(
+        certificateChain: tls.certificateChain,
+        privateKey: tls.privateKey,
+        clientCA: tls.clientCA
+      )
     }
     if let tracking = file.tracking {
       if let value = tracking.maximumFailures { self.throttle.maximumFailures = value }

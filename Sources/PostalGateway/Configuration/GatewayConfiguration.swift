@@ -52,11 +52,15 @@ struct GatewayConfiguration: Sendable, Equatable {
   var logLevel = "info"
 
   /// The SQLite file.
-  var databasePath: String { (self.dataDirectory as NSString).appendingPathComponent("postal-gateway.sqlite") }
+  var databasePath: String {
+    (self.dataDirectory as NSString).appendingPathComponent("postal-gateway.sqlite")
+  }
   /// The development PKI folder.
   var pkiDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("pki") }
   /// The secrets folder.
-  var secretsDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("secrets") }
+  var secretsDirectory: String {
+    (self.dataDirectory as NSString).appendingPathComponent("secrets")
+  }
 
   /// Checks the invariants the rest of the process relies on.
   /// - Throws: ``ConfigurationError`` naming the first bad setting.
@@ -76,7 +80,9 @@ struct GatewayConfiguration: Sendable, Equatable {
       }
     }
     if self.partner.plaintext {
-      throw ConfigurationError("the partner listener always uses mutual TLS; remove partner.plaintext")
+      throw ConfigurationError(
+        "the partner listener always uses mutual TLS; remove partner.plaintext"
+      )
     }
     if self.publicListener.plaintext, !Self.isLoopback(self.publicListener.host) {
       throw ConfigurationError("public.plaintext is allowed only on a loopback address")

@@ -37,7 +37,10 @@ struct CertificateAuthority: Sendable {
   /// The root and its key in PEM.
   var credential: PEMCredential {
     get throws {
-      PEMCredential(certificatePEM: try self.certificatePEM, privateKeyPEM: self.privateKey.pemRepresentation)
+      PEMCredential(
+        certificatePEM: try self.certificatePEM,
+        privateKeyPEM: self.privateKey.pemRepresentation
+      )
     }
   }
 
@@ -102,7 +105,9 @@ struct CertificateAuthority: Sendable {
     case .server(let dnsNames, let ipAddresses):
       let names =
         dnsNames.map { GeneralName.dnsName($0) }
-        + (try ipAddresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: try Self.ipBytes($0)[...])) })
+        + (try ipAddresses.map {
+          GeneralName.ipAddress(ASN1OctetString(contentBytes: try Self.ipBytes($0)[...]))
+        })
       extensions = try Certificate.Extensions {
         Critical(BasicConstraints.notCertificateAuthority)
         Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))

@@ -36,7 +36,10 @@ struct DevelopmentPKI {
   /// - Returns: The names of files created now (empty when everything existed).
   @discardableResult
   func ensure(serverHosts: [String] = []) throws -> [String] {
-    try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: self.directory,
+      withIntermediateDirectories: true
+    )
     var created: [String] = []
     let hadCA = FileManager.default.fileExists(atPath: self.path("ca.pem"))
     let authority = try self.certificateAuthority()
@@ -45,20 +48,28 @@ struct DevelopmentPKI {
       let (dns, ips) = Self.split(["localhost", "127.0.0.1", "::1"] + serverHosts)
       try self.write(
         authority.issue(.server(dnsNames: dns, ipAddresses: ips), commonName: "postal-gateway"),
-        as: "server")
+        as: "server"
+      )
       created.append("server.pem")
     }
     if try self.read("staff") == nil {
       // The constants are valid codes.
       let office = try PostOfficeCode(validating: Self.staffPostOffice)
-      let id = SPIFFEIdentity.staff(trustDomain: self.trustDomain, postOffice: office, staffID: Self.staffID)
+      let id = SPIFFEIdentity.staff(
+        trustDomain: self.trustDomain,
+        postOffice: office,
+        staffID: Self.staffID
+      )
       try self.write(authority.issue(.client(spiffeID: id), commonName: Self.staffID), as: "staff")
       created.append("staff.pem")
     }
     if try self.read("agency") == nil {
       let agency = try AgencyCode(validating: Self.agencyCode)
       let id = SPIFFEIdentity.agency(trustDomain: self.trustDomain, agency: agency)
-      try self.write(authority.issue(.client(spiffeID: id), commonName: Self.agencyCode), as: "agency")
+      try self.write(
+        authority.issue(.client(spiffeID: id), commonName: Self.agencyCode),
+        as: "agency"
+      )
       created.append("agency.pem")
     }
     return created
@@ -73,13 +84,19 @@ struct DevelopmentPKI {
     }
     return PEMCredential(
       certificatePEM: String(decoding: certificate, as: UTF8.self),
-      privateKeyPEM: String(decoding: key, as: UTF8.self))
+      privateKeyPEM: String(decoding: key, as: UTF8.self)
+    )
   }
 
   /// Writes `<name>.pem` and `<name>-key.pem` (the key owner-only).
   func write(_ credential: PEMCredential, as name: String) throws {
-    try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-    try Data(credential.certificatePEM.utf8).write(to: URL(fileURLWithPath: self.path("\(name).pem")))
+    try FileManager.default.createDirectory(
+      atPath: self.directory,
+      withIntermediateDirectories: true
+    )
+    try Data(credential.certificatePEM.utf8).write(
+      to: URL(fileURLWithPath: self.path("\(name).pem"))
+    )
     let keyPath = self.path("\(name)-key.pem")
     try? FileManager.default.removeItem(atPath: keyPath)
     try DataDirectory.writeSecret(Data(credential.privateKeyPEM.utf8), to: keyPath)
@@ -90,8 +107,14 @@ struct DevelopmentPKI {
     var dns: [String] = []
     var ips: [String] = []
     for host in hosts where host != "0.0.0.0" && host != "::" {
-      let isIP = host == "::1" || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
-      if isIP { if !ips.contains(host) { ips.append(host) } } else if !dns.contains(host) { dns.append(host) }
+      let isIP =
+        host == "::1"
+        || host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+      if isIP {
+        if !ips.contains(host) { ips.append(host) }
+      } else if !dns.contains(host) {
+        dns.append(host)
+      }
     }
     return (dns, ips)
   }

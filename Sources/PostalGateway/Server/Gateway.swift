@@ -17,7 +17,9 @@ struct TLSMaterial: Sendable {
 
   /// Reads the configured files, or the development PKI (creating it if needed).
   /// - Returns: The material, and the development files created now (to tell the operator).
-  static func load(for configuration: GatewayConfiguration) throws -> (TLSMaterial, created: [String]) {
+  static func load(
+    for configuration: GatewayConfiguration
+  ) throws -> (TLSMaterial, created: [String]) {
     if let files = configuration.tls {
       func read(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -29,12 +31,18 @@ struct TLSMaterial: Sendable {
         TLSMaterial(
           certificateChainPEM: try read(files.certificateChain),
           privateKeyPEM: try read(files.privateKey),
-          clientCAPEM: try read(files.clientCA)),
+          clientCAPEM: try read(files.clientCA)
+        ),
         []
       )
     }
-    let pki = DevelopmentPKI(directory: configuration.pkiDirectory, trustDomain: configuration.trustDomain)
-    let created = try pki.ensure(serverHosts: [configuration.partner.host, configuration.publicListener.host])
+    let pki = DevelopmentPKI(
+      directory: configuration.pkiDirectory,
+      trustDomain: configuration.trustDomain
+    )
+    let created = try pki.ensure(serverHosts: [
+      configuration.partner.host, configuration.publicListener.host,
+    ])
     // ensure() just made sure both exist.
     let server = try pki.read("server")!
     let ca = try pki.read("ca")!
@@ -42,7 +50,8 @@ struct TLSMaterial: Sendable {
       TLSMaterial(
         certificateChainPEM: server.certificatePEM + ca.certificatePEM,
         privateKeyPEM: server.privateKeyPEM,
-        clientCAPEM: ca.certificatePEM),
+        clientCAPEM: ca.certificatePEM
+      ),
       created
     )
   }
@@ -88,12 +97,14 @@ struct Gateway: Sendable {
       codes: VerificationCodeIssuer(secret: try directory.verificationSecret()),
       throttle: TrackingThrottle(
         maximumFailures: configuration.throttle.maximumFailures,
-        window: .seconds(configuration.throttle.windowSeconds)),
+        window: .seconds(configuration.throttle.windowSeconds)
+      ),
       // validate() checked it.
       serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator)
     )
 
-    let partnerIdentities = partnerIdentities ?? CertificateIdentityResolver(trustDomain: configuration.trustDomain)
+    let partnerIdentities =
+      partnerIdentities ?? CertificateIdentityResolver(trustDomain: configuration.trustDomain)
     let chain = Self.pemBlocks(tls.certificateChainPEM).map {
       TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
     }
@@ -102,7 +113,9 @@ struct Gateway: Sendable {
       TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
     }
     guard !chain.isEmpty, !clientCAs.isEmpty else {
-      throw ConfigurationError("the certificate chain and the client CA file must hold PEM certificates")
+      throw ConfigurationError(
+        "the certificate chain and the client CA file must hold PEM certificates"
+      )
     }
 
     let partnerTransport = HTTP2ServerTransport.Posix(
@@ -118,8 +131,12 @@ struct Gateway: Sendable {
         ? .plaintext : .tls(certificateChain: chain, privateKey: key)
     )
 
-    let partnerHealth = HealthStatus(services: [Postalgateway_V1_CounterService.descriptor.fullyQualifiedService])
-    let publicHealth = HealthStatus(services: [Postalgateway_V1_TrackingService.descriptor.fullyQualifiedService])
+    let partnerHealth = HealthStatus(services: [
+      Postalgateway_V1_CounterService.descriptor.fullyQualifiedService
+    ])
+    let publicHealth = HealthStatus(services: [
+      Postalgateway_V1_TrackingService.descriptor.fullyQualifiedService
+    ])
     let policy = AuthorizationPolicy.standard
 
     let partnerServer = Server(
@@ -129,13 +146,17 @@ struct Gateway: Sendable {
           shipments: shipments,
           identities: partnerIdentities,
           now: now,
-          logger: logger.with("listener", "partner")),
+          logger: logger.with("listener", "partner")
+        ),
         HealthService(status: partnerHealth),
       ],
       interceptors: [
         RequestLoggingInterceptor(logger: logger.with("listener", "partner")),
         AuthorizationInterceptor(
-          resolver: partnerIdentities, policy: policy, logger: logger.with("listener", "partner")),
+          resolver: partnerIdentities,
+          policy: policy,
+          logger: logger.with("listener", "partner")
+        ),
       ]
     )
     let publicServer = Server(
@@ -147,7 +168,10 @@ struct Gateway: Sendable {
       interceptors: [
         RequestLoggingInterceptor(logger: logger.with("listener", "public")),
         AuthorizationInterceptor(
-          resolver: CitizenIdentityResolver(), policy: policy, logger: logger.with("listener", "public")),
+          resolver: CitizenIdentityResolver(),
+          policy: policy,
+          logger: logger.with("listener", "public")
+        ),
       ]
     )
     return Gateway(
@@ -181,7 +205,8 @@ struct Gateway: Sendable {
         let citizen = try await self.publicTransport.listeningAddress
         self.logger.info(
           "listening",
-          metadata: ["listener.partner": "\(partner)", "listener.public": "\(citizen)"])
+          metadata: ["listener.partner": "\(partner)", "listener.public": "\(citizen)"]
+        )
       }
     }
   }
@@ -208,9 +233,12 @@ struct Gateway: Sendable {
     return blocks
   }
 
-  private static func socketAddress(_ listener: GatewayConfiguration.Listener) throws -> SocketAddress {
+  private static func socketAddress(
+    _ listener: GatewayConfiguration.Listener
+  ) throws -> SocketAddress {
     let host = listener.host == "localhost" ? "127.0.0.1" : listener.host
-    return host.contains(":") ? .ipv6(host: host, port: listener.port) : .ipv4(host: host, port: listener.port)
+    return host.contains(":")
+      ? .ipv6(host: host, port: listener.port) : .ipv4(host: host, port: listener.port)
   }
 }
 

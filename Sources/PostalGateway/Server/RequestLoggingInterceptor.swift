@@ -9,7 +9,8 @@ struct RequestLoggingInterceptor: ServerInterceptor {
   func intercept<Input: Sendable, Output: Sendable>(
     request: StreamingServerRequest<Input>,
     context: ServerContext,
-    next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws ->
+    next:
+      @Sendable (StreamingServerRequest<Input>, ServerContext) async throws ->
       StreamingServerResponse<Output>
   ) async throws -> StreamingServerResponse<Output> {
     let start = ContinuousClock.now
@@ -21,7 +22,8 @@ struct RequestLoggingInterceptor: ServerInterceptor {
           "rpc.method": "\(context.descriptor.fullyQualifiedMethod)",
           "rpc.status": "\(response.accepted.statusCode)",
           "rpc.duration": "\(start.duration(to: .now))",
-        ])
+        ]
+      )
       return response
     } catch {
       let code = (error as? any RPCErrorConvertible)?.rpcErrorCode ?? .unknown
@@ -31,7 +33,8 @@ struct RequestLoggingInterceptor: ServerInterceptor {
           "rpc.method": "\(context.descriptor.fullyQualifiedMethod)",
           "rpc.status": "\(code)",
           "rpc.duration": "\(start.duration(to: .now))",
-        ])
+        ]
+      )
       throw error
     }
   }

@@ -37,9 +37,18 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
       let (requestID, registration) = try request.domain(actor: actor, now: now)
       var body = request
       body.requestID = ""
-      let key = try RequestFingerprint.key(requestID, method: context.descriptor, caller: actor, message: body)
+      let key = try RequestFingerprint.key(
+        requestID,
+        method: context.descriptor,
+        caller: actor,
+        message: body
+      )
       let registered = try await self.shipments.registerPickup(
-        registration, by: actor, idempotencyKey: key, now: now)
+        registration,
+        by: actor,
+        idempotencyKey: key,
+        now: now
+      )
       self.logger.info(
         "pickup registered",
         metadata: [
@@ -68,9 +77,18 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
       let (requestID, recording) = try request.domain()
       var body = request
       body.requestID = ""
-      let key = try RequestFingerprint.key(requestID, method: context.descriptor, caller: actor, message: body)
+      let key = try RequestFingerprint.key(
+        requestID,
+        method: context.descriptor,
+        caller: actor,
+        message: body
+      )
       let recorded = try await self.shipments.recordEvent(
-        recording, by: actor, idempotencyKey: key, now: self.now())
+        recording,
+        by: actor,
+        idempotencyKey: key,
+        now: self.now()
+      )
       self.logger.info(
         "event recorded",
         metadata: [
@@ -97,9 +115,12 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
   ) async throws -> Postalgateway_V1_Shipment {
     try await mappingErrors(self.logger, method: context.descriptor) {
       var v = RequestValidator()
-      let number = v.check("tracking_number") { try TrackingNumber(validating: request.trackingNumber) }
+      let number = v.check("tracking_number") {
+        try TrackingNumber(validating: request.trackingNumber)
+      }
       try v.finish()
-      return Postalgateway_V1_Shipment(try await self.shipments.shipment(number!))  // finish() threw if nil
+      // finish() threw if the number is nil.
+      return Postalgateway_V1_Shipment(try await self.shipments.shipment(number!))
     }
   }
 

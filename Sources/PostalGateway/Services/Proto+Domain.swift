@@ -18,9 +18,13 @@ extension Postalgateway_V1_RegisterPickupRequest {
     var v = RequestValidator()
     let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
     let serviceType = v.check("service_type") { try ServiceType(self.serviceType) }
-    let applicant = self.hasApplicant
+    let applicant =
+      self.hasApplicant
       ? self.applicant.domain(at: "applicant", currentYear: now.yearInVietnam, validator: &v)
-      : { v.fail("applicant", "is required"); return nil }()
+      : {
+        v.fail("applicant", "is required")
+        return nil
+      }()
     let procedure = v.check("procedure_code") { try ProcedureCode(validating: self.procedureCode) }
     let agency = v.check("destination_agency_code") {
       try AgencyCode(validating: self.destinationAgencyCode)
@@ -42,15 +46,23 @@ extension Postalgateway_V1_RegisterPickupRequest {
 }
 
 extension Postalgateway_V1_Applicant {
-  fileprivate func domain(at path: String, currentYear: Int, validator v: inout RequestValidator) -> Applicant? {
+  fileprivate func domain(
+    at path: String,
+    currentYear: Int,
+    validator v: inout RequestValidator
+  ) -> Applicant? {
     let name = v.check("\(path).full_name") { try PersonName(validating: self.fullName) }
     let citizenID = v.check("\(path).citizen_id") {
       try CitizenID(validating: self.citizenID, currentYear: currentYear)
     }
     let phone = v.check("\(path).phone") { try MobileNumber(validating: self.phone) }
-    let address = self.hasAddress
+    let address =
+      self.hasAddress
       ? self.address.domain(at: "\(path).address", validator: &v)
-      : { v.fail("\(path).address", "is required"); return nil }()
+      : {
+        v.fail("\(path).address", "is required")
+        return nil
+      }()
     guard let name, let citizenID, let phone, let address else { return nil }
     return Applicant(name: name, citizenID: citizenID, phone: phone, address: address)
   }
@@ -58,7 +70,9 @@ extension Postalgateway_V1_Applicant {
 
 extension Postalgateway_V1_Address {
   fileprivate func domain(at path: String, validator v: inout RequestValidator) -> Address? {
-    let province = v.check("\(path).province_code") { try ProvinceCode(validating: self.provinceCode) }
+    let province = v.check("\(path).province_code") {
+      try ProvinceCode(validating: self.provinceCode)
+    }
     let commune = v.check("\(path).commune_code") { try CommuneCode(validating: self.communeCode) }
     let detail = v.check("\(path).detail") {
       try BoundedText(validating: self.detail, maximumLength: 200, required: true)
@@ -70,7 +84,10 @@ extension Postalgateway_V1_Address {
 
 extension Postalgateway_V1_Pickup {
   fileprivate func domain(
-    at path: String, actor: Actor, now: Timestamp, validator v: inout RequestValidator
+    at path: String,
+    actor: Actor,
+    now: Timestamp,
+    validator v: inout RequestValidator
   ) -> Pickup? {
     switch self.location {
     case .counter(let counter):
@@ -79,9 +96,13 @@ extension Postalgateway_V1_Pickup {
       }
       return office.map(Pickup.counter)
     case .home(let home):
-      let address = home.hasAddress
+      let address =
+        home.hasAddress
         ? home.address.domain(at: "\(path).home.address", validator: &v)
-        : { v.fail("\(path).home.address", "is required"); return nil }()
+        : {
+          v.fail("\(path).home.address", "is required")
+          return nil
+        }()
       var window: TimeWindow?
       if home.hasWindow, home.window.hasStart, home.window.hasEnd {
         let start = v.check("\(path).home.window.start") { try Timestamp(home.window.start) }
@@ -120,16 +141,25 @@ extension Postalgateway_V1_RecordEventRequest {
     let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
     let number = v.check("tracking_number") { try TrackingNumber(validating: self.trackingNumber) }
     let kind = v.check("type") { try EventKind(self.type) }
-    let occurredAt = self.hasOccurredAt ? v.check("occurred_at") { try Timestamp(self.occurredAt) } : nil
-    let location = self.location.isEmpty
+    let occurredAt =
+      self.hasOccurredAt ? v.check("occurred_at") { try Timestamp(self.occurredAt) } : nil
+    let location =
+      self.location.isEmpty
       ? nil : v.check("location") { try PostOfficeCode(validating: self.location) }
-    let note = v.check("note") { try BoundedText(validating: self.note, maximumLength: 500, required: false) }
+    let note = v.check("note") {
+      try BoundedText(validating: self.note, maximumLength: 500, required: false)
+    }
     try v.finish()
     // finish() threw if any required value is nil.
     return (
       requestID!,
       EventRecording(
-        trackingNumber: number!, kind: kind!, occurredAt: occurredAt, location: location, note: note)
+        trackingNumber: number!,
+        kind: kind!,
+        occurredAt: occurredAt,
+        location: location,
+        note: note
+      )
     )
   }
 }
@@ -144,7 +174,9 @@ extension Postalgateway_V1_ListShipmentsRequest {
       filter.state = v.check("state") { try ShipmentState(self.state) }
     }
     if !self.postOfficeCode.isEmpty {
-      filter.postOffice = v.check("post_office_code") { try PostOfficeCode(validating: self.postOfficeCode) }
+      filter.postOffice = v.check("post_office_code") {
+        try PostOfficeCode(validating: self.postOfficeCode)
+      }
     }
     if self.hasCreatedAfter {
       filter.createdAtOrAfter = v.check("created_after") { try Timestamp(self.createdAfter) }
@@ -176,7 +208,8 @@ extension ServiceType {
     case .dossierOnly: self = .dossierOnly
     case .resultOnly: self = .resultOnly
     case .dossierAndResult: self = .dossierAndResult
-    case .unspecified, .UNRECOGNIZED: throw InvalidValue("must be DOSSIER_ONLY, RESULT_ONLY or DOSSIER_AND_RESULT")
+    case .unspecified, .UNRECOGNIZED:
+      throw InvalidValue("must be DOSSIER_ONLY, RESULT_ONLY or DOSSIER_AND_RESULT")
     }
   }
 

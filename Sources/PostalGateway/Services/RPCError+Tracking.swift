@@ -77,7 +77,9 @@ func mappingErrors<T: Sendable>(
   } catch {
     logger.error(
       "unexpected error",
-      metadata: ["rpc.method": "\(method.fullyQualifiedMethod)", "error.type": "\(type(of: error))"]
+      metadata: [
+        "rpc.method": "\(method.fullyQualifiedMethod)", "error.type": "\(type(of: error))",
+      ]
     )
     throw RPCError(code: .internalError, message: "internal error")
   }

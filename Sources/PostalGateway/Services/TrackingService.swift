@@ -26,7 +26,9 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
       let number = v.check("tracking_number") {
         try TrackingNumber(validating: request.trackingNumber.uppercased().filter { $0 != " " })
       }
-      let code = v.check("verification_code") { try VerificationCode(parsing: request.verificationCode) }
+      let code = v.check("verification_code") {
+        try VerificationCode(parsing: request.verificationCode)
+      }
       try v.finish()
       // finish() threw if either is nil.
       let tracked = try await self.shipments.track(number!, code: code!, now: self.now())

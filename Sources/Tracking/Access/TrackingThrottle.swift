@@ -24,7 +24,11 @@ public final class TrackingThrottle: Sendable {
   ///   - maximumFailures: Failures allowed within a window (default 5).
   ///   - window: The window's length (default 15 minutes).
   ///   - capacity: Numbers tracked before expired entries are pruned.
-  public init(maximumFailures: Int = 5, window: Duration = .seconds(15 * 60), capacity: Int = 100_000) {
+  public init(
+    maximumFailures: Int = 5,
+    window: Duration = .seconds(15 * 60),
+    capacity: Int = 100_000
+  ) {
     precondition(maximumFailures > 0)
     self.maximumFailures = maximumFailures
     self.window = window

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 
 /// The secret a citizen gets at registration and presents, with the tracking number, to follow
 /// the shipment: ten characters from an alphabet without look-alikes (no 0/O, 1/I/L, U), shown
@@ -19,7 +19,8 @@ public struct VerificationCode: Hashable, Sendable, CustomStringConvertible {
     let cleaned = string.uppercased().filter { $0 != "-" && $0 != " " }
     guard cleaned.count == Self.length, cleaned.allSatisfy(Self.alphabet.contains) else {
       throw InvalidValue(
-        "must be \(Self.length) characters from 2–9 and A–Z without I, L, O and U")
+        "must be \(Self.length) characters from 2–9 and A–Z without I, L, O and U"
+      )
     }
     self.symbols = cleaned
   }
@@ -129,6 +130,11 @@ public struct VerificationCodeIssuer: Sendable {
   }
 
   private func hash(_ code: VerificationCode, salt: [UInt8]) -> [UInt8] {
-    Array(HMAC<SHA256>.authenticationCode(for: salt + Array(code.symbols.utf8), using: self.verifyingKey))
+    Array(
+      HMAC<SHA256>.authenticationCode(
+        for: salt + Array(code.symbols.utf8),
+        using: self.verifyingKey
+      )
+    )
   }
 }

@@ -16,7 +16,11 @@ public struct ShipmentLifecycle: Hashable, Sendable {
   /// The transition table, dossier leg first. (The registration event creates the shipment and
   /// is not a transition; see ``initialState(for:)``.)
   public static let table: [Transition] = [
-    Transition(from: [.requested, .incompleteGuided], event: .guidedIncomplete, to: .incompleteGuided),
+    Transition(
+      from: [.requested, .incompleteGuided],
+      event: .guidedIncomplete,
+      to: .incompleteGuided
+    ),
     Transition(from: [.requested, .incompleteGuided], event: .collected, to: .collected),
     Transition(from: [.collected], event: .dispatched, to: .inTransit),
     Transition(from: [.inTransit], event: .transitScan, to: .inTransit),

@@ -30,12 +30,15 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
   /// This instant moved by a duration (microsecond precision).
   public func advanced(by duration: Duration) -> Timestamp {
     let (seconds, attoseconds) = duration.components
-    return Timestamp(microseconds: self.microseconds + seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+    return Timestamp(
+      microseconds: self.microseconds + seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    )
   }
 
   /// The calendar year in Vietnam (UTC+7) at this instant.
   public var yearInVietnam: Int {
-    CivilDate(daysSinceEpoch: (self.microseconds / 1_000_000 + 7 * 3600).floorDivided(by: 86_400)).year
+    CivilDate(daysSinceEpoch: (self.microseconds / 1_000_000 + 7 * 3600).floorDivided(by: 86_400))
+      .year
   }
 
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microseconds < rhs.microseconds }

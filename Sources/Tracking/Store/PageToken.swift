@@ -8,7 +8,8 @@ public enum PageToken {
   /// - Parameters:
   ///   - cursor: Where the next page starts.
   ///   - filter: The filter of the listing.
-  public static func encode(_ cursor: ShipmentQuery.Cursor, filter: ShipmentQuery.Filter) -> String {
+  public static func encode(_ cursor: ShipmentQuery.Cursor, filter: ShipmentQuery.Filter) -> String
+  {
     "v1.\(cursor.createdAt.microseconds).\(cursor.trackingNumber.rawValue).\(Self.digest(filter))"
   }
 
@@ -17,7 +18,10 @@ public enum PageToken {
   ///   - token: A token from a previous page.
   ///   - filter: The filter of this listing.
   /// - Throws: ``InvalidValue`` when the token is malformed or was made for other filters.
-  public static func decode(_ token: String, filter: ShipmentQuery.Filter) throws -> ShipmentQuery.Cursor {
+  public static func decode(
+    _ token: String,
+    filter: ShipmentQuery.Filter
+  ) throws -> ShipmentQuery.Cursor {
     let parts = token.split(separator: ".", omittingEmptySubsequences: false)
     guard parts.count == 4, parts[0] == "v1", let micros = Int64(parts[1]),
       let number = try? TrackingNumber(validating: String(parts[2]))

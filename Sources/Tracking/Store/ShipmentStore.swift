@@ -154,7 +154,8 @@ public struct ShipmentQuery: Hashable, Sendable {
   public var after: Cursor?
 
   /// Creates a query.
-  public init(filter: Filter = Filter(), pageSize: Int = Self.defaultPageSize, after: Cursor? = nil) {
+  public init(filter: Filter = Filter(), pageSize: Int = Self.defaultPageSize, after: Cursor? = nil)
+  {
     precondition((1 ... Self.maximumPageSize).contains(pageSize), "page size out of range")
     self.filter = filter
     self.pageSize = pageSize

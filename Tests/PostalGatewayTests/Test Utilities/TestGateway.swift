@@ -31,20 +31,48 @@ struct TestPKI: Sendable {
     let agency = try! AgencyCode(validating: "000.00.00.H55")
     return TestPKI(
       ca: ca,
-      server: try! ca.issue(.server(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]), commonName: "server"),
+      server: try! ca.issue(
+        .server(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
+        commonName: "server"
+      ),
       staff: try! ca.issue(
-        .client(spiffeID: SPIFFEIdentity.staff(trustDomain: trustDomain, postOffice: office, staffID: "clerk-01")),
-        commonName: "clerk-01"),
+        .client(
+          spiffeID: SPIFFEIdentity.staff(
+            trustDomain: trustDomain,
+            postOffice: office,
+            staffID: "clerk-01"
+          )
+        ),
+        commonName: "clerk-01"
+      ),
       otherStaff: try! ca.issue(
-        .client(spiffeID: SPIFFEIdentity.staff(trustDomain: trustDomain, postOffice: otherOffice, staffID: "courier-07")),
-        commonName: "courier-07"),
+        .client(
+          spiffeID: SPIFFEIdentity.staff(
+            trustDomain: trustDomain,
+            postOffice: otherOffice,
+            staffID: "courier-07"
+          )
+        ),
+        commonName: "courier-07"
+      ),
       agency: try! ca.issue(
         .client(spiffeID: SPIFFEIdentity.agency(trustDomain: trustDomain, agency: agency)),
-        commonName: "agency"),
+        commonName: "agency"
+      ),
       foreignStaff: try! foreign.issue(
-        .client(spiffeID: SPIFFEIdentity.staff(trustDomain: trustDomain, postOffice: office, staffID: "clerk-01")),
-        commonName: "intruder"),
-      noIdentity: try! ca.issue(.client(spiffeID: "spiffe://elsewhere.example/staff/250000/x"), commonName: "x")
+        .client(
+          spiffeID: SPIFFEIdentity.staff(
+            trustDomain: trustDomain,
+            postOffice: office,
+            staffID: "clerk-01"
+          )
+        ),
+        commonName: "intruder"
+      ),
+      noIdentity: try! ca.issue(
+        .client(spiffeID: "spiffe://elsewhere.example/staff/250000/x"),
+        commonName: "x"
+      )
     )
   }()
 
@@ -52,7 +80,8 @@ struct TestPKI: Sendable {
     TLSMaterial(
       certificateChainPEM: self.server.certificatePEM,
       privateKeyPEM: self.server.privateKeyPEM,
-      clientCAPEM: try! self.ca.certificatePEM)
+      clientCAPEM: try! self.ca.certificatePEM
+    )
   }
 }
 
@@ -131,7 +160,10 @@ struct RunningGateway: Sendable {
     config.backoff.initial = .milliseconds(50)
     config.backoff.max = .milliseconds(200)
     let transport = try HTTP2ClientTransport.Posix(
-      target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security, config: config)
+      target: .ipv4(address: "127.0.0.1", port: port),
+      transportSecurity: security,
+      config: config
+    )
     return try await withGRPCClient(transport: transport) { try await body($0) }
   }
 }
@@ -150,7 +182,11 @@ func withTestGateway<T: Sendable>(
   configuration.publicListener = .init(host: "127.0.0.1", port: 0)
   configure(&configuration)
   let logger = logs?.logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-  let gateway = try Gateway.build(configuration: configuration, tls: TestPKI.shared.tls, logger: logger)
+  let gateway = try Gateway.build(
+    configuration: configuration,
+    tls: TestPKI.shared.tls,
+    logger: logger
+  )
   return try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { try await gateway.run() }
     defer { gateway.beginGracefulShutdown() }
@@ -159,7 +195,8 @@ func withTestGateway<T: Sendable>(
     let running = RunningGateway(
       partnerPort: partner.ipv4!.port,  // bound to an IPv4 address above
       publicPort: citizen.ipv4!.port,
-      dataDirectory: configuration.dataDirectory)
+      dataDirectory: configuration.dataDirectory
+    )
     let result = try await body(running)
     gateway.beginGracefulShutdown()
     try await group.waitForAll()
@@ -169,7 +206,9 @@ func withTestGateway<T: Sendable>(
 
 /// A new empty folder under the system's temporary directory.
 func temporaryDirectory() -> String {
-  let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("postal-gateway-test-\(UUID().uuidString)")
+  let path = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+    "postal-gateway-test-\(UUID().uuidString)"
+  )
   // Creating a folder under the temporary directory only fails if the machine is broken.
   try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   return path
@@ -202,7 +241,9 @@ func samplePickup(
 
 /// A RecordEvent request.
 func eventRequest(
-  _ number: String, _ type: Postalgateway_V1_EventType, requestID: String = UUID().uuidString
+  _ number: String,
+  _ type: Postalgateway_V1_EventType,
+  requestID: String = UUID().uuidString
 ) -> Postalgateway_V1_RecordEventRequest {
   .with {
     $0.requestID = requestID

@@ -1,0 +1,156 @@
+import GRPCCore
+import GRPCProtobuf
+import Proto
+import Testing
+import Tracking
+
+@testable import PostalGateway
+
+@Suite("Mapping domain errors to gRPC status codes")
+struct ErrorMappingTests {
+  @Test(
+    "every domain error code has its status",
+    arguments: [
+      (TrackingError.invalidField("applicant.citizen_id", "bad"), RPCError.Code.invalidArgument),
+      (TrackingError.shipmentNotFound(), .notFound),
+      (TrackingError.illegalTransition(.dispatched, in: .requested), .failedPrecondition),
+      (TrackingError.requestIDReused(), .alreadyExists),
+      (
+        TrackingError(code: .throttled, message: "wait", retryAfter: .seconds(5)),
+        .resourceExhausted
+      ),
+      (TrackingError(code: .exhausted, message: "serials"), .resourceExhausted),
+      (TrackingError.storageFailure(ConfigurationError("disk")), .unavailable),
+    ]
+  )
+  func mapping(error: TrackingError, expected: RPCError.Code) {
+    #expect(error.status.code == expected)
+  }
+
+  @Test("invalid arguments carry a BadRequest naming each field")
+  func badRequestDetail() {
+    let error = TrackingError.invalidArgument([
+      .init(field: "applicant.phone", reason: "r1"), .init(field: "procedure_code", reason: "r2"),
+    ])
+    let fields = error.status.details.compactMap(\.badRequest).flatMap(\.violations).map(\.field)
+    #expect(fields == ["applicant.phone", "procedure_code"])
+    #expect(error.status.message == "applicant.phone: r1; procedure_code: r2")
+  }
+
+  @Test("a storage failure's cause is not sent to the client")
+  func storageCauseStaysHome() {
+    let error = TrackingError.storageFailure(ConfigurationError("/var/lib/secret/path is full"))
+    #expect(!error.status.message.contains("/var/lib"))
+  }
+}
+
+@Suite("SPIFFE identities")
+struct SPIFFEIdentityTests {
+  @Test("staff and agency IDs of the trust domain map to actors")
+  func parses() throws {
+    let staff = SPIFFEIdentity.actor(
+      from: "spiffe://td.example/staff/250000/clerk-01",
+      trustDomain: "td.example"
+    )
+    #expect(staff?.role == .staff)
+    #expect(staff?.postOffice?.rawValue == "250000")
+    let agency = SPIFFEIdentity.actor(
+      from: "spiffe://td.example/agency/000.00.00.H55",
+      trustDomain: "td.example"
+    )
+    #expect(agency?.role == .agency)
+    #expect(agency?.agency?.rawValue == "000.00.00.H55")
+  }
+
+  @Test(
+    "anything else is no identity",
+    arguments: [
+      "spiffe://other.example/staff/250000/clerk-01", "spiffe://td.example/staff/25000/clerk-01",
+      "spiffe://td.example/staff/250000/", "spiffe://td.example/staff/250000/a/b",
+      "spiffe://td.example/agency/H55", "spiffe://td.example/admin/x",
+      "https://td.example/staff/250000/x",
+      "spiffe://td.example.evil/staff/250000/x", "spiffe://td.example/staff/250000/..",
+    ]
+  )
+  func refuses(uri: String) {
+    #expect(SPIFFEIdentity.actor(from: uri, trustDomain: "td.example") == nil)
+  }
+}
+
+@Suite("Authorization table")
+struct AuthorizationPolicyTests {
+  let policy = AuthorizationPolicy.standard
+
+  @Test("staff may use the counter service; agencies and citizens may not")
+  func counter() {
+    for method in Postalgateway_V1_CounterService.Method.descriptors {
+      #expect(self.policy.allows(.staff, method))
+      #expect(!self.policy.allows(.agency, method))
+      #expect(!self.policy.allows(.citizen, method))
+    }
+  }
+
+  @Test("only citizens track; everyone checks health; unknown methods are refused")
+  func others() {
+    #expect(
+      self.policy.allows(.citizen, Postalgateway_V1_TrackingService.Method.TrackShipment.descriptor)
+    )
+    #expect(
+      !self.policy.allows(.staff, Postalgateway_V1_TrackingService.Method.TrackShipment.descriptor)
+    )
+    for role in Role.allCases {
+      #expect(self.policy.allows(role, Grpc_Health_V1_Health.Method.Check.descriptor))
+      #expect(
+        !self.policy.allows(role, MethodDescriptor(fullyQualifiedService: "x.Y", method: "Z"))
+      )
+    }
+  }
+}
+
+@Suite("Configuration")
+struct ConfigurationTests {
+  @Test("the defaults are valid")
+  func defaults() throws {
+    try GatewayConfiguration().validate()
+  }
+
+  @Test("plaintext is allowed only on the public listener and only on loopback")
+  func plaintext() throws {
+    var configuration = GatewayConfiguration()
+    configuration.publicListener = try .init(address: "127.0.0.1:8443", plaintext: true)
+    try configuration.validate()
+    configuration.publicListener = try .init(address: "0.0.0.0:8443", plaintext: true)
+    #expect(throws: ConfigurationError.self) { try configuration.validate() }
+    configuration = GatewayConfiguration()
+    configuration.partner.plaintext = true
+    #expect(throws: ConfigurationError.self) { try configuration.validate() }
+  }
+
+  @Test("bad settings are refused")
+  func badSettings() {
+    for change in [
+      { (c: inout GatewayConfiguration) in c.trustDomain = "Bad Domain" },
+      { $0.serviceIndicator = "E1" },
+      { $0.partner.port = 70000 },
+      { $0.throttle.maximumFailures = 0 },
+    ] {
+      var configuration = GatewayConfiguration()
+      change(&configuration)
+      #expect(throws: ConfigurationError.self) { try configuration.validate() }
+    }
+  }
+
+  @Test("addresses parse as host:port and [v6]:port")
+  func addresses() throws {
+    #expect(
+      try GatewayConfiguration.Listener(address: "127.0.0.1:7443")
+        == .init(host: "127.0.0.1", port: 7443)
+    )
+    #expect(
+      try GatewayConfiguration.Listener(address: "[::1]:8443") == .init(host: "::1", port: 8443)
+    )
+    #expect(throws: ConfigurationError.self) {
+      try GatewayConfiguration.Listener(address: "localhost")
+    }
+  }
+}
