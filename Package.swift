@@ -52,10 +52,11 @@ let package = Package(
     ),
     // The SQLite implementation of the store protocol declared by Tracking.
     .target(
-      name: "SQLiteStore",
+      name: "Persistence",
       dependencies: [
         "Tracking",
         .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -65,7 +66,7 @@ let package = Package(
       dependencies: [
         "Proto",
         "Tracking",
-        "SQLiteStore",
+        "Persistence",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -80,11 +81,12 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
+      resources: [.copy("Resources/thai-nguyen-h55.catalog.json")],
       swiftSettings: swiftSettings
     ),
     .testTarget(
       name: "TrackingTests",
-      dependencies: ["Tracking", "SQLiteStore"],
+      dependencies: ["Tracking", "Persistence"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -12,8 +12,11 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       certificates by default.
       """,
     subcommands: [
-      Serve.self, PKICommand.self, PickupCommand.self, EventCommand.self, ShipmentCommand.self,
-      TrackCommand.self, RolesCommand.self,
+      Serve.self, PKICommand.self, PickupCommand.self, ProcedureCommand.self,
+      CollectionCommand.self,
+      ScanCommand.self, EventCommand.self, ResultCommand.self, DeliveryCommand.self,
+      DamageCommand.self,
+      ShipmentCommand.self, TrackCommand.self, RolesCommand.self,
     ]
   )
 }

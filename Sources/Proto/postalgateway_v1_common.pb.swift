@@ -78,9 +78,12 @@ package nonisolated enum Postalgateway_V1_ServiceType: SwiftProtobuf.Enum, Swift
 }
 
 /// Where a shipment is. The dossier leg runs
-/// REQUESTED -> (INCOMPLETE_GUIDED ->) COLLECTED -> IN_TRANSIT -> HANDED_TO_AGENCY
-///   -> APPOINTMENT_RECEIVED -> APPOINTMENT_NOTIFIED.
-/// A RESULT_ONLY shipment starts in AWAITING_RESULT.
+/// REQUESTED -> (INCOMPLETE_GUIDED ->) COLLECTED -> (DIGITIZED ->) IN_TRANSIT -> HANDED_TO_AGENCY
+///   -> APPOINTMENT_RECEIVED -> APPOINTMENT_NOTIFIED;
+/// the result leg (AWAITING_RESULT for a RESULT_ONLY shipment, or APPOINTMENT_NOTIFIED)
+///   -> (RESULT_READY ->) RESULT_COLLECTED -> OUT_FOR_DELIVERY -> DELIVERED
+///   | ATTEMPT_FAILED -> (OUT_FOR_DELIVERY | DELIVERED | RETURNED_TO_AGENCY).
+/// LOST can follow any state in which the envelope is in postal hands.
 package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
   case unspecified // = 0
@@ -111,6 +114,30 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
 
   /// Cancelled before collection.
   case cancelled // = 9
+
+  /// Every item handed over has a scan.
+  case digitized // = 10
+
+  /// The agency says the result is ready to collect.
+  case resultReady // = 11
+
+  /// The courier took the result at the agency, counted and sealed.
+  case resultCollected // = 12
+
+  /// On the way to the citizen.
+  case outForDelivery // = 13
+
+  /// A delivery failed; the citizen was invited to collect it.
+  case attemptFailed // = 14
+
+  /// Handed over with proof.
+  case delivered // = 15
+
+  /// Given back to the agency after two invitations, two working days apart, went unanswered.
+  case returnedToAgency // = 16
+
+  /// Lost in postal hands.
+  case lost // = 17
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -129,6 +156,14 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     case 7: self = .appointmentNotified
     case 8: self = .awaitingResult
     case 9: self = .cancelled
+    case 10: self = .digitized
+    case 11: self = .resultReady
+    case 12: self = .resultCollected
+    case 13: self = .outForDelivery
+    case 14: self = .attemptFailed
+    case 15: self = .delivered
+    case 16: self = .returnedToAgency
+    case 17: self = .lost
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -145,6 +180,14 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     case .appointmentNotified: return 7
     case .awaitingResult: return 8
     case .cancelled: return 9
+    case .digitized: return 10
+    case .resultReady: return 11
+    case .resultCollected: return 12
+    case .outForDelivery: return 13
+    case .attemptFailed: return 14
+    case .delivered: return 15
+    case .returnedToAgency: return 16
+    case .lost: return 17
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -161,12 +204,92 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     .appointmentNotified,
     .awaitingResult,
     .cancelled,
+    .digitized,
+    .resultReady,
+    .resultCollected,
+    .outForDelivery,
+    .attemptFailed,
+    .delivered,
+    .returnedToAgency,
+    .lost,
+  ]
+
+}
+
+/// The public status citizens and partners see, derived from the detailed state.
+package nonisolated enum Postalgateway_V1_NormalizedStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case infoReceived // = 1
+  case inTransit // = 2
+  case atAgency // = 3
+  case resultReady // = 4
+  case outForDelivery // = 5
+  case delivered // = 6
+  case attemptFailed // = 7
+  case returned // = 8
+  case exception // = 9
+  case cancelled // = 10
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .infoReceived
+    case 2: self = .inTransit
+    case 3: self = .atAgency
+    case 4: self = .resultReady
+    case 5: self = .outForDelivery
+    case 6: self = .delivered
+    case 7: self = .attemptFailed
+    case 8: self = .returned
+    case 9: self = .exception
+    case 10: self = .cancelled
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .infoReceived: return 1
+    case .inTransit: return 2
+    case .atAgency: return 3
+    case .resultReady: return 4
+    case .outForDelivery: return 5
+    case .delivered: return 6
+    case .attemptFailed: return 7
+    case .returned: return 8
+    case .exception: return 9
+    case .cancelled: return 10
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_NormalizedStatus] = [
+    .unspecified,
+    .infoReceived,
+    .inTransit,
+    .atAgency,
+    .resultReady,
+    .outForDelivery,
+    .delivered,
+    .attemptFailed,
+    .returned,
+    .exception,
+    .cancelled,
   ]
 
 }
 
 /// What happened. Each type is legal only from the states the transition table allows;
-/// anything else fails with FAILED_PRECONDITION.
+/// anything else fails with FAILED_PRECONDITION. Types that carry details have their own RPC;
+/// RecordEvent takes the others.
 package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
   case unspecified // = 0
@@ -174,13 +297,13 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
   /// Written by RegisterPickup; cannot be recorded with RecordEvent.
   case registered // = 1
 
-  /// REQUESTED | INCOMPLETE_GUIDED -> INCOMPLETE_GUIDED.
+  /// REQUESTED | INCOMPLETE_GUIDED -> INCOMPLETE_GUIDED (RecordCollection, incomplete).
   case guidedIncomplete // = 2
 
-  /// REQUESTED | INCOMPLETE_GUIDED -> COLLECTED.
+  /// REQUESTED | INCOMPLETE_GUIDED -> COLLECTED (RecordCollection, complete).
   case collected // = 3
 
-  /// COLLECTED -> IN_TRANSIT.
+  /// COLLECTED | DIGITIZED -> IN_TRANSIT.
   case dispatched // = 4
 
   /// IN_TRANSIT -> IN_TRANSIT (arrival or departure at an intermediate office).
@@ -197,6 +320,40 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
 
   /// REQUESTED | INCOMPLETE_GUIDED | AWAITING_RESULT -> CANCELLED.
   case cancelled // = 9
+
+  /// COLLECTED | DIGITIZED -> same (UploadScan).
+  case scanned // = 10
+
+  /// COLLECTED -> DIGITIZED, written by the service after the last missing scan.
+  case digitized // = 11
+
+  /// APPOINTMENT_NOTIFIED | AWAITING_RESULT -> RESULT_READY.
+  case resultReady // = 12
+
+  /// APPOINTMENT_NOTIFIED | AWAITING_RESULT | RESULT_READY -> RESULT_COLLECTED (RecordResultCollected).
+  case resultCollected // = 13
+
+  /// RESULT_COLLECTED | ATTEMPT_FAILED -> OUT_FOR_DELIVERY.
+  case outForDelivery // = 14
+
+  /// OUT_FOR_DELIVERY | ATTEMPT_FAILED -> DELIVERED (RecordDeliveryAttempt).
+  case delivered // = 15
+
+  /// OUT_FOR_DELIVERY | ATTEMPT_FAILED -> ATTEMPT_FAILED (RecordDeliveryAttempt).
+  case deliveryFailed // = 16
+
+  /// ATTEMPT_FAILED -> RETURNED_TO_AGENCY, only after two failed invitations at least two working
+  /// days apart.
+  case returnedToAgency // = 17
+
+  /// Envelope damaged, inventoried and re-wrapped; the state does not change (RecordDamage).
+  case damaged // = 18
+
+  /// Any state in postal hands -> LOST.
+  case lost // = 19
+
+  /// Voids an earlier event; the state is recomputed without it (CorrectEvent).
+  case correction // = 20
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -215,6 +372,17 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case 7: self = .appointmentReceived
     case 8: self = .appointmentNotified
     case 9: self = .cancelled
+    case 10: self = .scanned
+    case 11: self = .digitized
+    case 12: self = .resultReady
+    case 13: self = .resultCollected
+    case 14: self = .outForDelivery
+    case 15: self = .delivered
+    case 16: self = .deliveryFailed
+    case 17: self = .returnedToAgency
+    case 18: self = .damaged
+    case 19: self = .lost
+    case 20: self = .correction
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -231,6 +399,17 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case .appointmentReceived: return 7
     case .appointmentNotified: return 8
     case .cancelled: return 9
+    case .scanned: return 10
+    case .digitized: return 11
+    case .resultReady: return 12
+    case .resultCollected: return 13
+    case .outForDelivery: return 14
+    case .delivered: return 15
+    case .deliveryFailed: return 16
+    case .returnedToAgency: return 17
+    case .damaged: return 18
+    case .lost: return 19
+    case .correction: return 20
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -247,8 +426,442 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     .appointmentReceived,
     .appointmentNotified,
     .cancelled,
+    .scanned,
+    .digitized,
+    .resultReady,
+    .resultCollected,
+    .outForDelivery,
+    .delivered,
+    .deliveryFailed,
+    .returnedToAgency,
+    .damaged,
+    .lost,
+    .correction,
   ]
 
+}
+
+/// Original or copy (bản chính / bản sao).
+package nonisolated enum Postalgateway_V1_DocumentForm: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case original // = 1
+
+  /// A copy; an original also satisfies a published COPY item.
+  case copy // = 2
+
+  /// Published items only: either is fine.
+  case any // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .original
+    case 2: self = .copy
+    case 3: self = .any
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .original: return 1
+    case .copy: return 2
+    case .any: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_DocumentForm] = [
+    .unspecified,
+    .original,
+    .copy,
+    .any,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_ScanContentType: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case pdf // = 1
+  case jpeg // = 2
+  case png // = 3
+  case tiff // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .pdf
+    case 2: self = .jpeg
+    case 3: self = .png
+    case 4: self = .tiff
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .pdf: return 1
+    case .jpeg: return 2
+    case .png: return 3
+    case .tiff: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_ScanContentType] = [
+    .unspecified,
+    .pdf,
+    .jpeg,
+    .png,
+    .tiff,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_DeliveryFailureReason: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case recipientAbsent // = 1
+  case refused // = 2
+  case wrongAddress // = 3
+  case identityMismatch // = 4
+  case proxyNotAuthorized // = 5
+  case feeNotPaid // = 6
+  case premisesClosed // = 7
+  case other // = 8
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .recipientAbsent
+    case 2: self = .refused
+    case 3: self = .wrongAddress
+    case 4: self = .identityMismatch
+    case 5: self = .proxyNotAuthorized
+    case 6: self = .feeNotPaid
+    case 7: self = .premisesClosed
+    case 8: self = .other
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .recipientAbsent: return 1
+    case .refused: return 2
+    case .wrongAddress: return 3
+    case .identityMismatch: return 4
+    case .proxyNotAuthorized: return 5
+    case .feeNotPaid: return 6
+    case .premisesClosed: return 7
+    case .other: return 8
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_DeliveryFailureReason] = [
+    .unspecified,
+    .recipientAbsent,
+    .refused,
+    .wrongAddress,
+    .identityMismatch,
+    .proxyNotAuthorized,
+    .feeNotPaid,
+    .premisesClosed,
+    .other,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_IdentityDocumentType: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case citizenIDCard // = 1
+  case passport // = 2
+  case identityCard // = 3
+  case other // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .citizenIDCard
+    case 2: self = .passport
+    case 3: self = .identityCard
+    case 4: self = .other
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .citizenIDCard: return 1
+    case .passport: return 2
+    case .identityCard: return 3
+    case .other: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_IdentityDocumentType] = [
+    .unspecified,
+    .citizenIDCard,
+    .passport,
+    .identityCard,
+    .other,
+  ]
+
+}
+
+/// One paper (or set) handed over by the citizen.
+package nonisolated struct Postalgateway_V1_HandedOverItem: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The catalog's document id, e.g. TO_KHAI.
+  package var documentID: String = String()
+
+  /// ORIGINAL or COPY.
+  package var form: Postalgateway_V1_DocumentForm = .unspecified
+
+  /// Number of pages, at least 1.
+  package var pages: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// A published item that was not handed over (in full).
+package nonisolated struct Postalgateway_V1_MissingItem: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var documentID: String = String()
+
+  package var name: String = String()
+
+  package var form: Postalgateway_V1_DocumentForm = .unspecified
+
+  package var quantity: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// The accepted dossier.
+package nonisolated struct Postalgateway_V1_CollectionDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var catalogVersion: String = String()
+
+  package var items: [Postalgateway_V1_HandedOverItem] = []
+
+  package var sealID: String = String()
+
+  /// The procedure's fee collected for the agency (phí, lệ phí).
+  package var feeCollectedVnd: Int64 = 0
+
+  /// The postage, kept apart from the fee.
+  package var postageVnd: Int64 = 0
+
+  /// The fee receipt (biên lai) number.
+  package var receiptID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Guidance for an incomplete dossier: only items of the published list.
+package nonisolated struct Postalgateway_V1_GuidanceDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var catalogVersion: String = String()
+
+  package var items: [Postalgateway_V1_HandedOverItem] = []
+
+  package var missing: [Postalgateway_V1_MissingItem] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// One digitized item.
+package nonisolated struct Postalgateway_V1_ScanDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var documentID: String = String()
+
+  /// Unique in the service: <tracking number>-<document id>-<n>.
+  package var documentCode: String = String()
+
+  /// SHA-256 of the file, lower-case hex.
+  package var sha256: String = String()
+
+  package var size: Int64 = 0
+
+  package var contentType: Postalgateway_V1_ScanContentType = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// The result as taken at the agency (QĐ 45 art. 9).
+package nonisolated struct Postalgateway_V1_ResultDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var documents: [String] = []
+
+  /// Dossier originals the agency returns with the result.
+  package var originalsToReturn: [String] = []
+
+  /// Papers to take back from the citizen at delivery.
+  package var papersToRecall: [String] = []
+
+  /// Fee the agency wants collected on delivery.
+  package var feeToCollectVnd: Int64 = 0
+
+  package var sealID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// Proof of delivery as stored and shown: the identity number only masked (the service keeps a
+/// keyed hash of it, never the number).
+package nonisolated struct Postalgateway_V1_ProofOfDelivery: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var recipientName: String = String()
+
+  package var identityType: Postalgateway_V1_IdentityDocumentType = .unspecified
+
+  /// e.g. 019******123.
+  package var identityNumberMasked: String = String()
+
+  /// For a proxy: the reference of the authorization letter.
+  package var authorizationReference: String = String()
+
+  package var signatureSha256: String = String()
+
+  package var photoSha256: String = String()
+
+  package var papersRecalled: [String] = []
+
+  package var feesCollectedVnd: Int64 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_DeliveryDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var outcome: Postalgateway_V1_DeliveryDetails.OneOf_Outcome? = nil
+
+  package var delivered: Postalgateway_V1_ProofOfDelivery {
+    get {
+      if case .delivered(let v)? = outcome {return v}
+      return Postalgateway_V1_ProofOfDelivery()
+    }
+    set {outcome = .delivered(newValue)}
+  }
+
+  package var failureReason: Postalgateway_V1_DeliveryFailureReason {
+    get {
+      if case .failureReason(let v)? = outcome {return v}
+      return .unspecified
+    }
+    set {outcome = .failureReason(newValue)}
+  }
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum OneOf_Outcome: Equatable, Sendable {
+    case delivered(Postalgateway_V1_ProofOfDelivery)
+    case failureReason(Postalgateway_V1_DeliveryFailureReason)
+
+  }
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_DamageDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var inventory: [String] = []
+
+  package var newSealID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_CorrectionDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The voided event.
+  package var voidedSequence: Int64 = 0
+
+  package var reason: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 /// A post-2025 three-level address: province, commune, detail.
@@ -423,55 +1036,159 @@ package nonisolated struct Postalgateway_V1_HomePickup: Sendable {
 }
 
 /// One entry of a shipment's append-only history.
-package nonisolated struct Postalgateway_V1_ShipmentEvent: Sendable {
+package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// 1 for the registration, then +1 per event.
-  package var sequence: Int64 = 0
+  package var sequence: Int64 {
+    get {_storage._sequence}
+    set {_uniqueStorage()._sequence = newValue}
+  }
 
-  package var type: Postalgateway_V1_EventType = .unspecified
+  package var type: Postalgateway_V1_EventType {
+    get {_storage._type}
+    set {_uniqueStorage()._type = newValue}
+  }
 
-  package var fromState: Postalgateway_V1_ShipmentState = .unspecified
+  package var fromState: Postalgateway_V1_ShipmentState {
+    get {_storage._fromState}
+    set {_uniqueStorage()._fromState = newValue}
+  }
 
-  package var toState: Postalgateway_V1_ShipmentState = .unspecified
+  package var toState: Postalgateway_V1_ShipmentState {
+    get {_storage._toState}
+    set {_uniqueStorage()._toState = newValue}
+  }
 
   /// When it happened, by the recording device's clock.
   package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_occurredAt = newValue}
+    get {_storage._occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._occurredAt = newValue}
   }
   /// Returns true if `occurredAt` has been explicitly set.
-  package var hasOccurredAt: Bool {self._occurredAt != nil}
+  package var hasOccurredAt: Bool {_storage._occurredAt != nil}
   /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
-  package mutating func clearOccurredAt() {self._occurredAt = nil}
+  package mutating func clearOccurredAt() {_uniqueStorage()._occurredAt = nil}
 
   /// When the service stored it.
   package var recordedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_recordedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_recordedAt = newValue}
+    get {_storage._recordedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._recordedAt = newValue}
   }
   /// Returns true if `recordedAt` has been explicitly set.
-  package var hasRecordedAt: Bool {self._recordedAt != nil}
+  package var hasRecordedAt: Bool {_storage._recordedAt != nil}
   /// Clears the value of `recordedAt`. Subsequent reads from it will return its default value.
-  package mutating func clearRecordedAt() {self._recordedAt = nil}
+  package mutating func clearRecordedAt() {_uniqueStorage()._recordedAt = nil}
 
   /// Who recorded it: the SPIFFE ID of the caller's certificate.
-  package var actor: String = String()
+  package var actor: String {
+    get {_storage._actor}
+    set {_uniqueStorage()._actor = newValue}
+  }
 
   /// Post office code where it happened.
-  package var location: String = String()
+  package var location: String {
+    get {_storage._location}
+    set {_uniqueStorage()._location = newValue}
+  }
 
   /// Free text from staff. Not shown to citizens.
-  package var note: String = String()
+  package var note: String {
+    get {_storage._note}
+    set {_uniqueStorage()._note = newValue}
+  }
+
+  /// The UPU EMSEVT code where one applies (EMA, EDG, EMH, EMI).
+  package var upuEventCode: String {
+    get {_storage._upuEventCode}
+    set {_uniqueStorage()._upuEventCode = newValue}
+  }
+
+  /// Set when a later CORRECTION voided this event.
+  package var voided: Bool {
+    get {_storage._voided}
+    set {_uniqueStorage()._voided = newValue}
+  }
+
+  package var details: OneOf_Details? {
+    get {return _storage._details}
+    set {_uniqueStorage()._details = newValue}
+  }
+
+  package var collection: Postalgateway_V1_CollectionDetails {
+    get {
+      if case .collection(let v)? = _storage._details {return v}
+      return Postalgateway_V1_CollectionDetails()
+    }
+    set {_uniqueStorage()._details = .collection(newValue)}
+  }
+
+  package var guidance: Postalgateway_V1_GuidanceDetails {
+    get {
+      if case .guidance(let v)? = _storage._details {return v}
+      return Postalgateway_V1_GuidanceDetails()
+    }
+    set {_uniqueStorage()._details = .guidance(newValue)}
+  }
+
+  package var scan: Postalgateway_V1_ScanDetails {
+    get {
+      if case .scan(let v)? = _storage._details {return v}
+      return Postalgateway_V1_ScanDetails()
+    }
+    set {_uniqueStorage()._details = .scan(newValue)}
+  }
+
+  package var result: Postalgateway_V1_ResultDetails {
+    get {
+      if case .result(let v)? = _storage._details {return v}
+      return Postalgateway_V1_ResultDetails()
+    }
+    set {_uniqueStorage()._details = .result(newValue)}
+  }
+
+  package var delivery: Postalgateway_V1_DeliveryDetails {
+    get {
+      if case .delivery(let v)? = _storage._details {return v}
+      return Postalgateway_V1_DeliveryDetails()
+    }
+    set {_uniqueStorage()._details = .delivery(newValue)}
+  }
+
+  package var damage: Postalgateway_V1_DamageDetails {
+    get {
+      if case .damage(let v)? = _storage._details {return v}
+      return Postalgateway_V1_DamageDetails()
+    }
+    set {_uniqueStorage()._details = .damage(newValue)}
+  }
+
+  package var correction: Postalgateway_V1_CorrectionDetails {
+    get {
+      if case .correction(let v)? = _storage._details {return v}
+      return Postalgateway_V1_CorrectionDetails()
+    }
+    set {_uniqueStorage()._details = .correction(newValue)}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
+  package nonisolated enum OneOf_Details: Equatable, Sendable {
+    case collection(Postalgateway_V1_CollectionDetails)
+    case guidance(Postalgateway_V1_GuidanceDetails)
+    case scan(Postalgateway_V1_ScanDetails)
+    case result(Postalgateway_V1_ResultDetails)
+    case delivery(Postalgateway_V1_DeliveryDetails)
+    case damage(Postalgateway_V1_DamageDetails)
+    case correction(Postalgateway_V1_CorrectionDetails)
+
+  }
+
   package init() {}
 
-  fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _recordedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A shipment as postal staff see it.
@@ -562,6 +1279,23 @@ package nonisolated struct Postalgateway_V1_Shipment: @unchecked Sendable {
     set {_uniqueStorage()._events = newValue}
   }
 
+  package var normalizedStatus: Postalgateway_V1_NormalizedStatus {
+    get {_storage._normalizedStatus}
+    set {_uniqueStorage()._normalizedStatus = newValue}
+  }
+
+  /// The seal on the envelope now.
+  package var currentSealID: String {
+    get {_storage._currentSealID}
+    set {_uniqueStorage()._currentSealID = newValue}
+  }
+
+  /// The dossier items handed over that still lack a scan (empty in ListShipments).
+  package var unscannedDocumentIds: [String] {
+    get {_storage._unscannedDocumentIds}
+    set {_uniqueStorage()._unscannedDocumentIds = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -578,11 +1312,508 @@ nonisolated extension Postalgateway_V1_ServiceType: SwiftProtobuf._ProtoNameProv
 }
 
 nonisolated extension Postalgateway_V1_ShipmentState: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SHIPMENT_STATE_UNSPECIFIED\0\u{1}SHIPMENT_STATE_REQUESTED\0\u{1}SHIPMENT_STATE_INCOMPLETE_GUIDED\0\u{1}SHIPMENT_STATE_COLLECTED\0\u{1}SHIPMENT_STATE_IN_TRANSIT\0\u{1}SHIPMENT_STATE_HANDED_TO_AGENCY\0\u{1}SHIPMENT_STATE_APPOINTMENT_RECEIVED\0\u{1}SHIPMENT_STATE_APPOINTMENT_NOTIFIED\0\u{1}SHIPMENT_STATE_AWAITING_RESULT\0\u{1}SHIPMENT_STATE_CANCELLED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SHIPMENT_STATE_UNSPECIFIED\0\u{1}SHIPMENT_STATE_REQUESTED\0\u{1}SHIPMENT_STATE_INCOMPLETE_GUIDED\0\u{1}SHIPMENT_STATE_COLLECTED\0\u{1}SHIPMENT_STATE_IN_TRANSIT\0\u{1}SHIPMENT_STATE_HANDED_TO_AGENCY\0\u{1}SHIPMENT_STATE_APPOINTMENT_RECEIVED\0\u{1}SHIPMENT_STATE_APPOINTMENT_NOTIFIED\0\u{1}SHIPMENT_STATE_AWAITING_RESULT\0\u{1}SHIPMENT_STATE_CANCELLED\0\u{1}SHIPMENT_STATE_DIGITIZED\0\u{1}SHIPMENT_STATE_RESULT_READY\0\u{1}SHIPMENT_STATE_RESULT_COLLECTED\0\u{1}SHIPMENT_STATE_OUT_FOR_DELIVERY\0\u{1}SHIPMENT_STATE_ATTEMPT_FAILED\0\u{1}SHIPMENT_STATE_DELIVERED\0\u{1}SHIPMENT_STATE_RETURNED_TO_AGENCY\0\u{1}SHIPMENT_STATE_LOST\0")
+}
+
+nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NORMALIZED_STATUS_UNSPECIFIED\0\u{1}NORMALIZED_STATUS_INFO_RECEIVED\0\u{1}NORMALIZED_STATUS_IN_TRANSIT\0\u{1}NORMALIZED_STATUS_AT_AGENCY\0\u{1}NORMALIZED_STATUS_RESULT_READY\0\u{1}NORMALIZED_STATUS_OUT_FOR_DELIVERY\0\u{1}NORMALIZED_STATUS_DELIVERED\0\u{1}NORMALIZED_STATUS_ATTEMPT_FAILED\0\u{1}NORMALIZED_STATUS_RETURNED\0\u{1}NORMALIZED_STATUS_EXCEPTION\0\u{1}NORMALIZED_STATUS_CANCELLED\0")
 }
 
 nonisolated extension Postalgateway_V1_EventType: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0")
+}
+
+nonisolated extension Postalgateway_V1_DocumentForm: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DOCUMENT_FORM_UNSPECIFIED\0\u{1}DOCUMENT_FORM_ORIGINAL\0\u{1}DOCUMENT_FORM_COPY\0\u{1}DOCUMENT_FORM_ANY\0")
+}
+
+nonisolated extension Postalgateway_V1_ScanContentType: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SCAN_CONTENT_TYPE_UNSPECIFIED\0\u{1}SCAN_CONTENT_TYPE_PDF\0\u{1}SCAN_CONTENT_TYPE_JPEG\0\u{1}SCAN_CONTENT_TYPE_PNG\0\u{1}SCAN_CONTENT_TYPE_TIFF\0")
+}
+
+nonisolated extension Postalgateway_V1_DeliveryFailureReason: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DELIVERY_FAILURE_REASON_UNSPECIFIED\0\u{1}DELIVERY_FAILURE_REASON_RECIPIENT_ABSENT\0\u{1}DELIVERY_FAILURE_REASON_REFUSED\0\u{1}DELIVERY_FAILURE_REASON_WRONG_ADDRESS\0\u{1}DELIVERY_FAILURE_REASON_IDENTITY_MISMATCH\0\u{1}DELIVERY_FAILURE_REASON_PROXY_NOT_AUTHORIZED\0\u{1}DELIVERY_FAILURE_REASON_FEE_NOT_PAID\0\u{1}DELIVERY_FAILURE_REASON_PREMISES_CLOSED\0\u{1}DELIVERY_FAILURE_REASON_OTHER\0")
+}
+
+nonisolated extension Postalgateway_V1_IdentityDocumentType: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IDENTITY_DOCUMENT_TYPE_UNSPECIFIED\0\u{1}IDENTITY_DOCUMENT_TYPE_CITIZEN_ID_CARD\0\u{1}IDENTITY_DOCUMENT_TYPE_PASSPORT\0\u{1}IDENTITY_DOCUMENT_TYPE_IDENTITY_CARD\0\u{1}IDENTITY_DOCUMENT_TYPE_OTHER\0")
+}
+
+nonisolated extension Postalgateway_V1_HandedOverItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".HandedOverItem"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{1}form\0\u{1}pages\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.form) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.pages) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 1)
+    }
+    if self.form != .unspecified {
+      try visitor.visitSingularEnumField(value: self.form, fieldNumber: 2)
+    }
+    if self.pages != 0 {
+      try visitor.visitSingularInt32Field(value: self.pages, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_HandedOverItem, rhs: Postalgateway_V1_HandedOverItem) -> Bool {
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.form != rhs.form {return false}
+    if lhs.pages != rhs.pages {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_MissingItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".MissingItem"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{1}name\0\u{1}form\0\u{1}quantity\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.form) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.quantity) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.form != .unspecified {
+      try visitor.visitSingularEnumField(value: self.form, fieldNumber: 3)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt32Field(value: self.quantity, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_MissingItem, rhs: Postalgateway_V1_MissingItem) -> Bool {
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.form != rhs.form {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_CollectionDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CollectionDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}catalog_version\0\u{1}items\0\u{3}seal_id\0\u{3}fee_collected_vnd\0\u{3}postage_vnd\0\u{3}receipt_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sealID) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.feeCollectedVnd) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.postageVnd) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.receiptID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.catalogVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 1)
+    }
+    if !self.items.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 2)
+    }
+    if !self.sealID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sealID, fieldNumber: 3)
+    }
+    if self.feeCollectedVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.feeCollectedVnd, fieldNumber: 4)
+    }
+    if self.postageVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.postageVnd, fieldNumber: 5)
+    }
+    if !self.receiptID.isEmpty {
+      try visitor.visitSingularStringField(value: self.receiptID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CollectionDetails, rhs: Postalgateway_V1_CollectionDetails) -> Bool {
+    if lhs.catalogVersion != rhs.catalogVersion {return false}
+    if lhs.items != rhs.items {return false}
+    if lhs.sealID != rhs.sealID {return false}
+    if lhs.feeCollectedVnd != rhs.feeCollectedVnd {return false}
+    if lhs.postageVnd != rhs.postageVnd {return false}
+    if lhs.receiptID != rhs.receiptID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_GuidanceDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GuidanceDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}catalog_version\0\u{1}items\0\u{1}missing\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.missing) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.catalogVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 1)
+    }
+    if !self.items.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 2)
+    }
+    if !self.missing.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.missing, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GuidanceDetails, rhs: Postalgateway_V1_GuidanceDetails) -> Bool {
+    if lhs.catalogVersion != rhs.catalogVersion {return false}
+    if lhs.items != rhs.items {return false}
+    if lhs.missing != rhs.missing {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ScanDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ScanDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{3}document_code\0\u{1}sha256\0\u{1}size\0\u{3}content_type\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.documentCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.contentType) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 1)
+    }
+    if !self.documentCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentCode, fieldNumber: 2)
+    }
+    if !self.sha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.sha256, fieldNumber: 3)
+    }
+    if self.size != 0 {
+      try visitor.visitSingularInt64Field(value: self.size, fieldNumber: 4)
+    }
+    if self.contentType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.contentType, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ScanDetails, rhs: Postalgateway_V1_ScanDetails) -> Bool {
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.documentCode != rhs.documentCode {return false}
+    if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.size != rhs.size {return false}
+    if lhs.contentType != rhs.contentType {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ResultDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ResultDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}documents\0\u{3}originals_to_return\0\u{3}papers_to_recall\0\u{3}fee_to_collect_vnd\0\u{3}seal_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.documents) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.originalsToReturn) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.papersToRecall) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.feeToCollectVnd) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.sealID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documents.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.documents, fieldNumber: 1)
+    }
+    if !self.originalsToReturn.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.originalsToReturn, fieldNumber: 2)
+    }
+    if !self.papersToRecall.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.papersToRecall, fieldNumber: 3)
+    }
+    if self.feeToCollectVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.feeToCollectVnd, fieldNumber: 4)
+    }
+    if !self.sealID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sealID, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ResultDetails, rhs: Postalgateway_V1_ResultDetails) -> Bool {
+    if lhs.documents != rhs.documents {return false}
+    if lhs.originalsToReturn != rhs.originalsToReturn {return false}
+    if lhs.papersToRecall != rhs.papersToRecall {return false}
+    if lhs.feeToCollectVnd != rhs.feeToCollectVnd {return false}
+    if lhs.sealID != rhs.sealID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ProofOfDelivery: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ProofOfDelivery"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}recipient_name\0\u{3}identity_type\0\u{3}identity_number_masked\0\u{3}authorization_reference\0\u{3}signature_sha256\0\u{3}photo_sha256\0\u{3}papers_recalled\0\u{3}fees_collected_vnd\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.recipientName) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.identityType) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.identityNumberMasked) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.authorizationReference) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.signatureSha256) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.photoSha256) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.papersRecalled) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.feesCollectedVnd) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recipientName.isEmpty {
+      try visitor.visitSingularStringField(value: self.recipientName, fieldNumber: 1)
+    }
+    if self.identityType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.identityType, fieldNumber: 2)
+    }
+    if !self.identityNumberMasked.isEmpty {
+      try visitor.visitSingularStringField(value: self.identityNumberMasked, fieldNumber: 3)
+    }
+    if !self.authorizationReference.isEmpty {
+      try visitor.visitSingularStringField(value: self.authorizationReference, fieldNumber: 4)
+    }
+    if !self.signatureSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.signatureSha256, fieldNumber: 5)
+    }
+    if !self.photoSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.photoSha256, fieldNumber: 6)
+    }
+    if !self.papersRecalled.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.papersRecalled, fieldNumber: 7)
+    }
+    if self.feesCollectedVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.feesCollectedVnd, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ProofOfDelivery, rhs: Postalgateway_V1_ProofOfDelivery) -> Bool {
+    if lhs.recipientName != rhs.recipientName {return false}
+    if lhs.identityType != rhs.identityType {return false}
+    if lhs.identityNumberMasked != rhs.identityNumberMasked {return false}
+    if lhs.authorizationReference != rhs.authorizationReference {return false}
+    if lhs.signatureSha256 != rhs.signatureSha256 {return false}
+    if lhs.photoSha256 != rhs.photoSha256 {return false}
+    if lhs.papersRecalled != rhs.papersRecalled {return false}
+    if lhs.feesCollectedVnd != rhs.feesCollectedVnd {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_DeliveryDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DeliveryDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}delivered\0\u{3}failure_reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Postalgateway_V1_ProofOfDelivery?
+        var hadOneofValue = false
+        if let current = self.outcome {
+          hadOneofValue = true
+          if case .delivered(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.outcome = .delivered(v)
+        }
+      }()
+      case 2: try {
+        var v: Postalgateway_V1_DeliveryFailureReason?
+        try decoder.decodeSingularEnumField(value: &v)
+        if let v = v {
+          if self.outcome != nil {try decoder.handleConflictingOneOf()}
+          self.outcome = .failureReason(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.outcome {
+    case .delivered?: try {
+      guard case .delivered(let v)? = self.outcome else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .failureReason?: try {
+      guard case .failureReason(let v)? = self.outcome else { preconditionFailure() }
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_DeliveryDetails, rhs: Postalgateway_V1_DeliveryDetails) -> Bool {
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_DamageDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DamageDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}inventory\0\u{3}new_seal_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.inventory) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.newSealID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.inventory.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.inventory, fieldNumber: 1)
+    }
+    if !self.newSealID.isEmpty {
+      try visitor.visitSingularStringField(value: self.newSealID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_DamageDetails, rhs: Postalgateway_V1_DamageDetails) -> Bool {
+    if lhs.inventory != rhs.inventory {return false}
+    if lhs.newSealID != rhs.newSealID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_CorrectionDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CorrectionDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}voided_sequence\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.voidedSequence) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.voidedSequence != 0 {
+      try visitor.visitSingularInt64Field(value: self.voidedSequence, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CorrectionDetails, rhs: Postalgateway_V1_CorrectionDetails) -> Bool {
+    if lhs.voidedSequence != rhs.voidedSequence {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_Address: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -856,73 +2087,264 @@ nonisolated extension Postalgateway_V1_HomePickup: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ShipmentEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{2}\u{9}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0")
+
+  fileprivate class _StorageClass {
+    var _sequence: Int64 = 0
+    var _type: Postalgateway_V1_EventType = .unspecified
+    var _fromState: Postalgateway_V1_ShipmentState = .unspecified
+    var _toState: Postalgateway_V1_ShipmentState = .unspecified
+    var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _recordedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _actor: String = String()
+    var _location: String = String()
+    var _note: String = String()
+    var _upuEventCode: String = String()
+    var _voided: Bool = false
+    var _details: Postalgateway_V1_ShipmentEvent.OneOf_Details?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _sequence = source._sequence
+      _type = source._type
+      _fromState = source._fromState
+      _toState = source._toState
+      _occurredAt = source._occurredAt
+      _recordedAt = source._recordedAt
+      _actor = source._actor
+      _location = source._location
+      _note = source._note
+      _upuEventCode = source._upuEventCode
+      _voided = source._voided
+      _details = source._details
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.sequence) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.type) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.fromState) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.toState) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._recordedAt) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.actor) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.location) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.note) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._sequence) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._type) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._fromState) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._toState) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._occurredAt) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._recordedAt) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._actor) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._location) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._note) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._upuEventCode) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._voided) }()
+        case 20: try {
+          var v: Postalgateway_V1_CollectionDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .collection(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .collection(v)
+          }
+        }()
+        case 21: try {
+          var v: Postalgateway_V1_GuidanceDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .guidance(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .guidance(v)
+          }
+        }()
+        case 22: try {
+          var v: Postalgateway_V1_ScanDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .scan(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .scan(v)
+          }
+        }()
+        case 23: try {
+          var v: Postalgateway_V1_ResultDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .result(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .result(v)
+          }
+        }()
+        case 24: try {
+          var v: Postalgateway_V1_DeliveryDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .delivery(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .delivery(v)
+          }
+        }()
+        case 25: try {
+          var v: Postalgateway_V1_DamageDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .damage(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .damage(v)
+          }
+        }()
+        case 26: try {
+          var v: Postalgateway_V1_CorrectionDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .correction(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .correction(v)
+          }
+        }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.sequence != 0 {
-      try visitor.visitSingularInt64Field(value: self.sequence, fieldNumber: 1)
-    }
-    if self.type != .unspecified {
-      try visitor.visitSingularEnumField(value: self.type, fieldNumber: 2)
-    }
-    if self.fromState != .unspecified {
-      try visitor.visitSingularEnumField(value: self.fromState, fieldNumber: 3)
-    }
-    if self.toState != .unspecified {
-      try visitor.visitSingularEnumField(value: self.toState, fieldNumber: 4)
-    }
-    try { if let v = self._occurredAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    try { if let v = self._recordedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
-    if !self.actor.isEmpty {
-      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 7)
-    }
-    if !self.location.isEmpty {
-      try visitor.visitSingularStringField(value: self.location, fieldNumber: 8)
-    }
-    if !self.note.isEmpty {
-      try visitor.visitSingularStringField(value: self.note, fieldNumber: 9)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._sequence != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._sequence, fieldNumber: 1)
+      }
+      if _storage._type != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._type, fieldNumber: 2)
+      }
+      if _storage._fromState != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._fromState, fieldNumber: 3)
+      }
+      if _storage._toState != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._toState, fieldNumber: 4)
+      }
+      try { if let v = _storage._occurredAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._recordedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      if !_storage._actor.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._actor, fieldNumber: 7)
+      }
+      if !_storage._location.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._location, fieldNumber: 8)
+      }
+      if !_storage._note.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._note, fieldNumber: 9)
+      }
+      if !_storage._upuEventCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._upuEventCode, fieldNumber: 10)
+      }
+      if _storage._voided != false {
+        try visitor.visitSingularBoolField(value: _storage._voided, fieldNumber: 11)
+      }
+      switch _storage._details {
+      case .collection?: try {
+        guard case .collection(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      }()
+      case .guidance?: try {
+        guard case .guidance(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      }()
+      case .scan?: try {
+        guard case .scan(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      }()
+      case .result?: try {
+        guard case .result(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+      }()
+      case .delivery?: try {
+        guard case .delivery(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+      }()
+      case .damage?: try {
+        guard case .damage(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
+      }()
+      case .correction?: try {
+        guard case .correction(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 26)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_ShipmentEvent, rhs: Postalgateway_V1_ShipmentEvent) -> Bool {
-    if lhs.sequence != rhs.sequence {return false}
-    if lhs.type != rhs.type {return false}
-    if lhs.fromState != rhs.fromState {return false}
-    if lhs.toState != rhs.toState {return false}
-    if lhs._occurredAt != rhs._occurredAt {return false}
-    if lhs._recordedAt != rhs._recordedAt {return false}
-    if lhs.actor != rhs.actor {return false}
-    if lhs.location != rhs.location {return false}
-    if lhs.note != rhs.note {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._sequence != rhs_storage._sequence {return false}
+        if _storage._type != rhs_storage._type {return false}
+        if _storage._fromState != rhs_storage._fromState {return false}
+        if _storage._toState != rhs_storage._toState {return false}
+        if _storage._occurredAt != rhs_storage._occurredAt {return false}
+        if _storage._recordedAt != rhs_storage._recordedAt {return false}
+        if _storage._actor != rhs_storage._actor {return false}
+        if _storage._location != rhs_storage._location {return false}
+        if _storage._note != rhs_storage._note {return false}
+        if _storage._upuEventCode != rhs_storage._upuEventCode {return false}
+        if _storage._voided != rhs_storage._voided {return false}
+        if _storage._details != rhs_storage._details {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -930,7 +2352,7 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
 
 nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Shipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0\u{3}normalized_status\0\u{3}current_seal_id\0\u{3}unscanned_document_ids\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -945,6 +2367,9 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _version: Int64 = 0
     var _events: [Postalgateway_V1_ShipmentEvent] = []
+    var _normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
+    var _currentSealID: String = String()
+    var _unscannedDocumentIds: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -967,6 +2392,9 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       _updatedAt = source._updatedAt
       _version = source._version
       _events = source._events
+      _normalizedStatus = source._normalizedStatus
+      _currentSealID = source._currentSealID
+      _unscannedDocumentIds = source._unscannedDocumentIds
     }
   }
 
@@ -997,6 +2425,9 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._version) }()
         case 12: try { try decoder.decodeRepeatedMessageField(value: &_storage._events) }()
+        case 13: try { try decoder.decodeSingularEnumField(value: &_storage._normalizedStatus) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._currentSealID) }()
+        case 15: try { try decoder.decodeRepeatedStringField(value: &_storage._unscannedDocumentIds) }()
         default: break
         }
       }
@@ -1045,6 +2476,15 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       if !_storage._events.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._events, fieldNumber: 12)
       }
+      if _storage._normalizedStatus != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._normalizedStatus, fieldNumber: 13)
+      }
+      if !_storage._currentSealID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._currentSealID, fieldNumber: 14)
+      }
+      if !_storage._unscannedDocumentIds.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._unscannedDocumentIds, fieldNumber: 15)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1066,6 +2506,9 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._version != rhs_storage._version {return false}
         if _storage._events != rhs_storage._events {return false}
+        if _storage._normalizedStatus != rhs_storage._normalizedStatus {return false}
+        if _storage._currentSealID != rhs_storage._currentSealID {return false}
+        if _storage._unscannedDocumentIds != rhs_storage._unscannedDocumentIds {return false}
         return true
       }
       if !storagesAreEqual {return false}

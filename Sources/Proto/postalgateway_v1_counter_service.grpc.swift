@@ -75,12 +75,138 @@ package enum Postalgateway_V1_CounterService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetProcedure" metadata.
+        package enum GetProcedure: Sendable {
+            /// Request type for "GetProcedure".
+            package typealias Input = Postalgateway_V1_GetProcedureRequest
+            /// Response type for "GetProcedure".
+            package typealias Output = Postalgateway_V1_Procedure
+            /// Descriptor for "GetProcedure".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "GetProcedure",
+                type: .unary
+            )
+        }
+        /// Namespace for "RecordCollection" metadata.
+        package enum RecordCollection: Sendable {
+            /// Request type for "RecordCollection".
+            package typealias Input = Postalgateway_V1_RecordCollectionRequest
+            /// Response type for "RecordCollection".
+            package typealias Output = Postalgateway_V1_RecordCollectionResponse
+            /// Descriptor for "RecordCollection".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "RecordCollection",
+                type: .unary
+            )
+        }
+        /// Namespace for "UploadScan" metadata.
+        package enum UploadScan: Sendable {
+            /// Request type for "UploadScan".
+            package typealias Input = Postalgateway_V1_UploadScanRequest
+            /// Response type for "UploadScan".
+            package typealias Output = Postalgateway_V1_UploadScanResponse
+            /// Descriptor for "UploadScan".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "UploadScan",
+                type: .clientStreaming
+            )
+        }
+        /// Namespace for "DownloadScan" metadata.
+        package enum DownloadScan: Sendable {
+            /// Request type for "DownloadScan".
+            package typealias Input = Postalgateway_V1_DownloadScanRequest
+            /// Response type for "DownloadScan".
+            package typealias Output = Postalgateway_V1_DownloadScanResponse
+            /// Descriptor for "DownloadScan".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "DownloadScan",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "RecordResultCollected" metadata.
+        package enum RecordResultCollected: Sendable {
+            /// Request type for "RecordResultCollected".
+            package typealias Input = Postalgateway_V1_RecordResultCollectedRequest
+            /// Response type for "RecordResultCollected".
+            package typealias Output = Postalgateway_V1_RecordEventResponse
+            /// Descriptor for "RecordResultCollected".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "RecordResultCollected",
+                type: .unary
+            )
+        }
+        /// Namespace for "RecordDeliveryAttempt" metadata.
+        package enum RecordDeliveryAttempt: Sendable {
+            /// Request type for "RecordDeliveryAttempt".
+            package typealias Input = Postalgateway_V1_RecordDeliveryAttemptRequest
+            /// Response type for "RecordDeliveryAttempt".
+            package typealias Output = Postalgateway_V1_RecordEventResponse
+            /// Descriptor for "RecordDeliveryAttempt".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "RecordDeliveryAttempt",
+                type: .unary
+            )
+        }
+        /// Namespace for "RecordDamage" metadata.
+        package enum RecordDamage: Sendable {
+            /// Request type for "RecordDamage".
+            package typealias Input = Postalgateway_V1_RecordDamageRequest
+            /// Response type for "RecordDamage".
+            package typealias Output = Postalgateway_V1_RecordEventResponse
+            /// Descriptor for "RecordDamage".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "RecordDamage",
+                type: .unary
+            )
+        }
+        /// Namespace for "CorrectEvent" metadata.
+        package enum CorrectEvent: Sendable {
+            /// Request type for "CorrectEvent".
+            package typealias Input = Postalgateway_V1_CorrectEventRequest
+            /// Response type for "CorrectEvent".
+            package typealias Output = Postalgateway_V1_RecordEventResponse
+            /// Descriptor for "CorrectEvent".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "CorrectEvent",
+                type: .unary
+            )
+        }
+        /// Namespace for "SyncEvents" metadata.
+        package enum SyncEvents: Sendable {
+            /// Request type for "SyncEvents".
+            package typealias Input = Postalgateway_V1_SyncEventsRequest
+            /// Response type for "SyncEvents".
+            package typealias Output = Postalgateway_V1_SyncEventsResponse
+            /// Descriptor for "SyncEvents".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "SyncEvents",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.CounterService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             RegisterPickup.descriptor,
             RecordEvent.descriptor,
             GetShipment.descriptor,
-            ListShipments.descriptor
+            ListShipments.descriptor,
+            GetProcedure.descriptor,
+            RecordCollection.descriptor,
+            UploadScan.descriptor,
+            DownloadScan.descriptor,
+            RecordResultCollected.descriptor,
+            RecordDeliveryAttempt.descriptor,
+            RecordDamage.descriptor,
+            CorrectEvent.descriptor,
+            SyncEvents.descriptor
         ]
     }
 }
@@ -196,6 +322,201 @@ extension Postalgateway_V1_CounterService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListShipmentsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListShipmentsResponse>
+
+        /// Handle the "GetProcedure" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A procedure of the catalog in force, with its published document list.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for a malformed code; NOT_FOUND when the catalog lacks it.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetProcedureRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_Procedure` messages.
+        func getProcedure(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetProcedureRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Procedure>
+
+        /// Handle the "RecordCollection" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Count and check at collection (QĐ 45 art. 6). A complete dossier becomes COLLECTED with its
+        /// > document list, seal, fee, postage and a receipt id; an incomplete one becomes
+        /// > INCOMPLETE_GUIDED and the response lists the missing published items.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an item outside the published list, a missing seal or a fee
+        /// > other than the catalog's (or 0); FAILED_PRECONDITION in a state that allows no collection;
+        /// > NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RecordCollectionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecordCollectionResponse` messages.
+        func recordCollection(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordCollectionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordCollectionResponse>
+
+        /// Handle the "UploadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Digitizes one dossier item: the first message is the header, then chunks of at most 1 MiB.
+        /// > The service hashes while it streams, checks the declared type against the file's signature,
+        /// > the size limit and the expected SHA-256, and stores the file content-addressed and fsynced
+        /// > before it answers. The last missing item's scan moves the shipment to DIGITIZED. The same
+        /// > content for the same item is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (empty, oversized, chunk too big, wrong type, hash mismatch, item
+        /// > not handed over) and nothing is stored; FAILED_PRECONDITION when the dossier is not
+        /// > collected (or already dispatched); NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_UploadScanRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_UploadScanResponse` messages.
+        func uploadScan(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_UploadScanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_UploadScanResponse>
+
+        /// Handle the "DownloadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Streams a stored scan: first its metadata (with the SHA-256 to check), then the bytes.
+        /// > 
+        /// > Errors: NOT_FOUND for an unknown document code; DATA_LOSS if the stored file no longer
+        /// > matches its hash.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_DownloadScanRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_DownloadScanResponse` messages.
+        func downloadScan(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_DownloadScanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_DownloadScanResponse>
+
+        /// Handle the "RecordResultCollected" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RecordResultCollectedRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecordEventResponse` messages.
+        func recordResultCollected(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "RecordDeliveryAttempt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One delivery attempt: DELIVERED with proof, or DELIVERY_FAILED with a reason.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (proof incomplete, papers to recall or fee to collect missing);
+        /// > FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RecordDeliveryAttemptRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecordEventResponse` messages.
+        func recordDeliveryAttempt(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "RecordDamage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Damage found: inventory taken and a new seal on the re-wrapped envelope.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION when the envelope is not in postal hands.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RecordDamageRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecordEventResponse` messages.
+        func recordDamage(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordDamageRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "CorrectEvent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Voids a wrongly recorded event with a CORRECTION event; the state is recomputed.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for the registration, a correction or an already voided event;
+        /// > FAILED_PRECONDITION when later events depend on the voided one.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_CorrectEventRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecordEventResponse` messages.
+        func correctEvent(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_CorrectEventRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "SyncEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Offline capture: a handheld sends the events it recorded while offline, each with its device
+        /// > id and a per-device sequence number (1, 2, 3, …). They are applied in sequence order per
+        /// > device; a re-sent one is acknowledged as DUPLICATE with its original outcome; one that
+        /// > arrives after a gap is HELD until the missing numbers arrive, and every answer lists the
+        /// > missing numbers.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_SyncEventsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_SyncEventsResponse` messages.
+        func syncEvents(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_SyncEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SyncEventsResponse>
     }
 
     /// Service protocol for the "postalgateway.v1.CounterService" service.
@@ -295,6 +616,201 @@ extension Postalgateway_V1_CounterService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_ListShipmentsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListShipmentsResponse>
+
+        /// Handle the "GetProcedure" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A procedure of the catalog in force, with its published document list.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for a malformed code; NOT_FOUND when the catalog lacks it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetProcedureRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_Procedure` message.
+        func getProcedure(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetProcedureRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Procedure>
+
+        /// Handle the "RecordCollection" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Count and check at collection (QĐ 45 art. 6). A complete dossier becomes COLLECTED with its
+        /// > document list, seal, fee, postage and a receipt id; an incomplete one becomes
+        /// > INCOMPLETE_GUIDED and the response lists the missing published items.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an item outside the published list, a missing seal or a fee
+        /// > other than the catalog's (or 0); FAILED_PRECONDITION in a state that allows no collection;
+        /// > NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordCollectionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecordCollectionResponse` message.
+        func recordCollection(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RecordCollectionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordCollectionResponse>
+
+        /// Handle the "UploadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Digitizes one dossier item: the first message is the header, then chunks of at most 1 MiB.
+        /// > The service hashes while it streams, checks the declared type against the file's signature,
+        /// > the size limit and the expected SHA-256, and stores the file content-addressed and fsynced
+        /// > before it answers. The last missing item's scan moves the shipment to DIGITIZED. The same
+        /// > content for the same item is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (empty, oversized, chunk too big, wrong type, hash mismatch, item
+        /// > not handed over) and nothing is stored; FAILED_PRECONDITION when the dossier is not
+        /// > collected (or already dispatched); NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_UploadScanRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_UploadScanResponse` message.
+        func uploadScan(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_UploadScanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_UploadScanResponse>
+
+        /// Handle the "DownloadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Streams a stored scan: first its metadata (with the SHA-256 to check), then the bytes.
+        /// > 
+        /// > Errors: NOT_FOUND for an unknown document code; DATA_LOSS if the stored file no longer
+        /// > matches its hash.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_DownloadScanRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_DownloadScanResponse` messages.
+        func downloadScan(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_DownloadScanRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_DownloadScanResponse>
+
+        /// Handle the "RecordResultCollected" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordResultCollectedRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecordEventResponse` message.
+        func recordResultCollected(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "RecordDeliveryAttempt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One delivery attempt: DELIVERED with proof, or DELIVERY_FAILED with a reason.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (proof incomplete, papers to recall or fee to collect missing);
+        /// > FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordDeliveryAttemptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecordEventResponse` message.
+        func recordDeliveryAttempt(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "RecordDamage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Damage found: inventory taken and a new seal on the re-wrapped envelope.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION when the envelope is not in postal hands.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordDamageRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecordEventResponse` message.
+        func recordDamage(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RecordDamageRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "CorrectEvent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Voids a wrongly recorded event with a CORRECTION event; the state is recomputed.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for the registration, a correction or an already voided event;
+        /// > FAILED_PRECONDITION when later events depend on the voided one.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CorrectEventRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecordEventResponse` message.
+        func correctEvent(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_CorrectEventRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "SyncEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Offline capture: a handheld sends the events it recorded while offline, each with its device
+        /// > id and a per-device sequence number (1, 2, 3, …). They are applied in sequence order per
+        /// > device; a re-sent one is acknowledged as DUPLICATE with its original outcome; one that
+        /// > arrives after a gap is HELD until the missing numbers arrive, and every answer lists the
+        /// > missing numbers.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_SyncEventsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_SyncEventsResponse` messages.
+        func syncEvents(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_SyncEventsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SyncEventsResponse>
     }
 
     /// Simple service protocol for the "postalgateway.v1.CounterService" service.
@@ -392,6 +908,203 @@ extension Postalgateway_V1_CounterService {
             request: Postalgateway_V1_ListShipmentsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_ListShipmentsResponse
+
+        /// Handle the "GetProcedure" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A procedure of the catalog in force, with its published document list.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for a malformed code; NOT_FOUND when the catalog lacks it.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetProcedureRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_Procedure` to respond with.
+        func getProcedure(
+            request: Postalgateway_V1_GetProcedureRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_Procedure
+
+        /// Handle the "RecordCollection" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Count and check at collection (QĐ 45 art. 6). A complete dossier becomes COLLECTED with its
+        /// > document list, seal, fee, postage and a receipt id; an incomplete one becomes
+        /// > INCOMPLETE_GUIDED and the response lists the missing published items.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an item outside the published list, a missing seal or a fee
+        /// > other than the catalog's (or 0); FAILED_PRECONDITION in a state that allows no collection;
+        /// > NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RecordCollectionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecordCollectionResponse` to respond with.
+        func recordCollection(
+            request: Postalgateway_V1_RecordCollectionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecordCollectionResponse
+
+        /// Handle the "UploadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Digitizes one dossier item: the first message is the header, then chunks of at most 1 MiB.
+        /// > The service hashes while it streams, checks the declared type against the file's signature,
+        /// > the size limit and the expected SHA-256, and stores the file content-addressed and fsynced
+        /// > before it answers. The last missing item's scan moves the shipment to DIGITIZED. The same
+        /// > content for the same item is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (empty, oversized, chunk too big, wrong type, hash mismatch, item
+        /// > not handed over) and nothing is stored; FAILED_PRECONDITION when the dossier is not
+        /// > collected (or already dispatched); NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Postalgateway_V1_UploadScanRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_UploadScanResponse` to respond with.
+        func uploadScan(
+            request: GRPCCore.RPCAsyncSequence<Postalgateway_V1_UploadScanRequest, any Swift.Error>,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_UploadScanResponse
+
+        /// Handle the "DownloadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Streams a stored scan: first its metadata (with the SHA-256 to check), then the bytes.
+        /// > 
+        /// > Errors: NOT_FOUND for an unknown document code; DATA_LOSS if the stored file no longer
+        /// > matches its hash.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_DownloadScanRequest` message.
+        ///   - response: A response stream of `Postalgateway_V1_DownloadScanResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func downloadScan(
+            request: Postalgateway_V1_DownloadScanRequest,
+            response: GRPCCore.RPCWriter<Postalgateway_V1_DownloadScanResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "RecordResultCollected" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RecordResultCollectedRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecordEventResponse` to respond with.
+        func recordResultCollected(
+            request: Postalgateway_V1_RecordResultCollectedRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecordEventResponse
+
+        /// Handle the "RecordDeliveryAttempt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One delivery attempt: DELIVERED with proof, or DELIVERY_FAILED with a reason.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (proof incomplete, papers to recall or fee to collect missing);
+        /// > FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RecordDeliveryAttemptRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecordEventResponse` to respond with.
+        func recordDeliveryAttempt(
+            request: Postalgateway_V1_RecordDeliveryAttemptRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecordEventResponse
+
+        /// Handle the "RecordDamage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Damage found: inventory taken and a new seal on the re-wrapped envelope.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION when the envelope is not in postal hands.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RecordDamageRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecordEventResponse` to respond with.
+        func recordDamage(
+            request: Postalgateway_V1_RecordDamageRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecordEventResponse
+
+        /// Handle the "CorrectEvent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Voids a wrongly recorded event with a CORRECTION event; the state is recomputed.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for the registration, a correction or an already voided event;
+        /// > FAILED_PRECONDITION when later events depend on the voided one.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_CorrectEventRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecordEventResponse` to respond with.
+        func correctEvent(
+            request: Postalgateway_V1_CorrectEventRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecordEventResponse
+
+        /// Handle the "SyncEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Offline capture: a handheld sends the events it recorded while offline, each with its device
+        /// > id and a per-device sequence number (1, 2, 3, …). They are applied in sequence order per
+        /// > device; a re-sent one is acknowledged as DUPLICATE with its original outcome; one that
+        /// > arrives after a gap is HELD until the missing numbers arrive, and every answer lists the
+        /// > missing numbers.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Postalgateway_V1_SyncEventsRequest` messages.
+        ///   - response: A response stream of `Postalgateway_V1_SyncEventsResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func syncEvents(
+            request: GRPCCore.RPCAsyncSequence<Postalgateway_V1_SyncEventsRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Postalgateway_V1_SyncEventsResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -443,6 +1156,105 @@ extension Postalgateway_V1_CounterService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.GetProcedure.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetProcedureRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_Procedure>(),
+            handler: { request, context in
+                try await self.getProcedure(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.RecordCollection.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordCollectionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordCollectionResponse>(),
+            handler: { request, context in
+                try await self.recordCollection(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.UploadScan.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_UploadScanRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_UploadScanResponse>(),
+            handler: { request, context in
+                try await self.uploadScan(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.DownloadScan.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_DownloadScanRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_DownloadScanResponse>(),
+            handler: { request, context in
+                try await self.downloadScan(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.RecordResultCollected.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordResultCollectedRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordEventResponse>(),
+            handler: { request, context in
+                try await self.recordResultCollected(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.RecordDeliveryAttempt.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordDeliveryAttemptRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordEventResponse>(),
+            handler: { request, context in
+                try await self.recordDeliveryAttempt(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.RecordDamage.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordDamageRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordEventResponse>(),
+            handler: { request, context in
+                try await self.recordDamage(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.CorrectEvent.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_CorrectEventRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordEventResponse>(),
+            handler: { request, context in
+                try await self.correctEvent(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.SyncEvents.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_SyncEventsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_SyncEventsResponse>(),
+            handler: { request, context in
+                try await self.syncEvents(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -487,6 +1299,94 @@ extension Postalgateway_V1_CounterService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListShipmentsResponse> {
         let response = try await self.listShipments(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getProcedure(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetProcedureRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Procedure> {
+        let response = try await self.getProcedure(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func recordCollection(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordCollectionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordCollectionResponse> {
+        let response = try await self.recordCollection(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func uploadScan(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_UploadScanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_UploadScanResponse> {
+        let response = try await self.uploadScan(
+            request: request,
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func downloadScan(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_DownloadScanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_DownloadScanResponse> {
+        let response = try await self.downloadScan(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    package func recordResultCollected(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse> {
+        let response = try await self.recordResultCollected(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func recordDeliveryAttempt(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse> {
+        let response = try await self.recordDeliveryAttempt(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func recordDamage(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordDamageRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse> {
+        let response = try await self.recordDamage(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func correctEvent(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_CorrectEventRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse> {
+        let response = try await self.correctEvent(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -546,6 +1446,131 @@ extension Postalgateway_V1_CounterService.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    package func getProcedure(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetProcedureRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Procedure> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_Procedure>(
+            message: try await self.getProcedure(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func recordCollection(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RecordCollectionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordCollectionResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecordCollectionResponse>(
+            message: try await self.recordCollection(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func uploadScan(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_UploadScanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_UploadScanResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_UploadScanResponse>(
+            message: try await self.uploadScan(
+                request: request.messages,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func downloadScan(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_DownloadScanRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_DownloadScanResponse> {
+        return GRPCCore.StreamingServerResponse<Postalgateway_V1_DownloadScanResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.downloadScan(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    package func recordResultCollected(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>(
+            message: try await self.recordResultCollected(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func recordDeliveryAttempt(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>(
+            message: try await self.recordDeliveryAttempt(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func recordDamage(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RecordDamageRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>(
+            message: try await self.recordDamage(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func correctEvent(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_CorrectEventRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>(
+            message: try await self.correctEvent(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func syncEvents(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_SyncEventsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SyncEventsResponse> {
+        return GRPCCore.StreamingServerResponse<Postalgateway_V1_SyncEventsResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.syncEvents(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -667,6 +1692,246 @@ extension Postalgateway_V1_CounterService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListShipmentsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListShipmentsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetProcedure" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A procedure of the catalog in force, with its published document list.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for a malformed code; NOT_FOUND when the catalog lacks it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetProcedureRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetProcedureRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_Procedure` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getProcedure<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetProcedureRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetProcedureRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Procedure>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Procedure>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordCollection" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Count and check at collection (QĐ 45 art. 6). A complete dossier becomes COLLECTED with its
+        /// > document list, seal, fee, postage and a receipt id; an incomplete one becomes
+        /// > INCOMPLETE_GUIDED and the response lists the missing published items.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an item outside the published list, a missing seal or a fee
+        /// > other than the catalog's (or 0); FAILED_PRECONDITION in a state that allows no collection;
+        /// > NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordCollectionRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordCollectionRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordCollectionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordCollection<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordCollectionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordCollectionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordCollectionResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordCollectionResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UploadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Digitizes one dossier item: the first message is the header, then chunks of at most 1 MiB.
+        /// > The service hashes while it streams, checks the declared type against the file's signature,
+        /// > the size limit and the expected SHA-256, and stores the file content-addressed and fsynced
+        /// > before it answers. The last missing item's scan moves the shipment to DIGITIZED. The same
+        /// > content for the same item is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (empty, oversized, chunk too big, wrong type, hash mismatch, item
+        /// > not handed over) and nothing is stored; FAILED_PRECONDITION when the dossier is not
+        /// > collected (or already dispatched); NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Postalgateway_V1_UploadScanRequest` messages.
+        ///   - serializer: A serializer for `Postalgateway_V1_UploadScanRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_UploadScanResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func uploadScan<Result>(
+            request: GRPCCore.StreamingClientRequest<Postalgateway_V1_UploadScanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_UploadScanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_UploadScanResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_UploadScanResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DownloadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Streams a stored scan: first its metadata (with the SHA-256 to check), then the bytes.
+        /// > 
+        /// > Errors: NOT_FOUND for an unknown document code; DATA_LOSS if the stored file no longer
+        /// > matches its hash.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_DownloadScanRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_DownloadScanRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_DownloadScanResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func downloadScan<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_DownloadScanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_DownloadScanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_DownloadScanResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_DownloadScanResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordResultCollected" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordResultCollectedRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordResultCollectedRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordResultCollected<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordResultCollectedRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordDeliveryAttempt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One delivery attempt: DELIVERED with proof, or DELIVERY_FAILED with a reason.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (proof incomplete, papers to recall or fee to collect missing);
+        /// > FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordDeliveryAttemptRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordDeliveryAttemptRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordDeliveryAttempt<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordDamage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Damage found: inventory taken and a new seal on the re-wrapped envelope.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION when the envelope is not in postal hands.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordDamageRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordDamageRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordDamage<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordDamageRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordDamageRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CorrectEvent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Voids a wrongly recorded event with a CORRECTION event; the state is recomputed.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for the registration, a correction or an already voided event;
+        /// > FAILED_PRECONDITION when later events depend on the voided one.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CorrectEventRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_CorrectEventRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func correctEvent<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_CorrectEventRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_CorrectEventRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SyncEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Offline capture: a handheld sends the events it recorded while offline, each with its device
+        /// > id and a per-device sequence number (1, 2, 3, …). They are applied in sequence order per
+        /// > device; a re-sent one is acknowledged as DUPLICATE with its original outcome; one that
+        /// > arrives after a gap is HELD until the missing numbers arrive, and every answer lists the
+        /// > missing numbers.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Postalgateway_V1_SyncEventsRequest` messages.
+        ///   - serializer: A serializer for `Postalgateway_V1_SyncEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_SyncEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func syncEvents<Result>(
+            request: GRPCCore.StreamingClientRequest<Postalgateway_V1_SyncEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_SyncEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SyncEventsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SyncEventsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -839,6 +2104,341 @@ extension Postalgateway_V1_CounterService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetProcedure" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A procedure of the catalog in force, with its published document list.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for a malformed code; NOT_FOUND when the catalog lacks it.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetProcedureRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetProcedureRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_Procedure` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getProcedure<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetProcedureRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetProcedureRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Procedure>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Procedure>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.GetProcedure.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RecordCollection" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Count and check at collection (QĐ 45 art. 6). A complete dossier becomes COLLECTED with its
+        /// > document list, seal, fee, postage and a receipt id; an incomplete one becomes
+        /// > INCOMPLETE_GUIDED and the response lists the missing published items.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for an item outside the published list, a missing seal or a fee
+        /// > other than the catalog's (or 0); FAILED_PRECONDITION in a state that allows no collection;
+        /// > NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordCollectionRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordCollectionRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordCollectionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func recordCollection<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordCollectionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordCollectionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordCollectionResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordCollectionResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.RecordCollection.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UploadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Digitizes one dossier item: the first message is the header, then chunks of at most 1 MiB.
+        /// > The service hashes while it streams, checks the declared type against the file's signature,
+        /// > the size limit and the expected SHA-256, and stores the file content-addressed and fsynced
+        /// > before it answers. The last missing item's scan moves the shipment to DIGITIZED. The same
+        /// > content for the same item is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (empty, oversized, chunk too big, wrong type, hash mismatch, item
+        /// > not handed over) and nothing is stored; FAILED_PRECONDITION when the dossier is not
+        /// > collected (or already dispatched); NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Postalgateway_V1_UploadScanRequest` messages.
+        ///   - serializer: A serializer for `Postalgateway_V1_UploadScanRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_UploadScanResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func uploadScan<Result>(
+            request: GRPCCore.StreamingClientRequest<Postalgateway_V1_UploadScanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_UploadScanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_UploadScanResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_UploadScanResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.clientStreaming(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.UploadScan.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DownloadScan" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Streams a stored scan: first its metadata (with the SHA-256 to check), then the bytes.
+        /// > 
+        /// > Errors: NOT_FOUND for an unknown document code; DATA_LOSS if the stored file no longer
+        /// > matches its hash.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_DownloadScanRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_DownloadScanRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_DownloadScanResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func downloadScan<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_DownloadScanRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_DownloadScanRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_DownloadScanResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_DownloadScanResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.DownloadScan.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RecordResultCollected" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordResultCollectedRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordResultCollectedRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func recordResultCollected<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordResultCollectedRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.RecordResultCollected.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RecordDeliveryAttempt" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One delivery attempt: DELIVERED with proof, or DELIVERY_FAILED with a reason.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT (proof incomplete, papers to recall or fee to collect missing);
+        /// > FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordDeliveryAttemptRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordDeliveryAttemptRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func recordDeliveryAttempt<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.RecordDeliveryAttempt.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RecordDamage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Damage found: inventory taken and a new seal on the re-wrapped envelope.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION when the envelope is not in postal hands.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordDamageRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordDamageRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func recordDamage<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordDamageRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordDamageRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.RecordDamage.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CorrectEvent" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Voids a wrongly recorded event with a CORRECTION event; the state is recomputed.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT for the registration, a correction or an already voided event;
+        /// > FAILED_PRECONDITION when later events depend on the voided one.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CorrectEventRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_CorrectEventRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func correctEvent<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_CorrectEventRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_CorrectEventRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.CorrectEvent.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SyncEvents" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Offline capture: a handheld sends the events it recorded while offline, each with its device
+        /// > id and a per-device sequence number (1, 2, 3, …). They are applied in sequence order per
+        /// > device; a re-sent one is acknowledged as DUPLICATE with its original outcome; one that
+        /// > arrives after a gap is HELD until the missing numbers arrive, and every answer lists the
+        /// > missing numbers.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Postalgateway_V1_SyncEventsRequest` messages.
+        ///   - serializer: A serializer for `Postalgateway_V1_SyncEventsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_SyncEventsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func syncEvents<Result>(
+            request: GRPCCore.StreamingClientRequest<Postalgateway_V1_SyncEventsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_SyncEventsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SyncEventsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SyncEventsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.SyncEvents.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -967,6 +2567,296 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListShipmentsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListShipmentsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetProcedure" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A procedure of the catalog in force, with its published document list.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for a malformed code; NOT_FOUND when the catalog lacks it.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetProcedureRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getProcedure<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetProcedureRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Procedure>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getProcedure(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetProcedureRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_Procedure>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordCollection" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Count and check at collection (QĐ 45 art. 6). A complete dossier becomes COLLECTED with its
+    /// > document list, seal, fee, postage and a receipt id; an incomplete one becomes
+    /// > INCOMPLETE_GUIDED and the response lists the missing published items.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for an item outside the published list, a missing seal or a fee
+    /// > other than the catalog's (or 0); FAILED_PRECONDITION in a state that allows no collection;
+    /// > NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RecordCollectionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordCollection<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RecordCollectionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordCollectionResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordCollection(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordCollectionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordCollectionResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UploadScan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Digitizes one dossier item: the first message is the header, then chunks of at most 1 MiB.
+    /// > The service hashes while it streams, checks the declared type against the file's signature,
+    /// > the size limit and the expected SHA-256, and stores the file content-addressed and fsynced
+    /// > before it answers. The last missing item's scan moves the shipment to DIGITIZED. The same
+    /// > content for the same item is recorded once.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT (empty, oversized, chunk too big, wrong type, hash mismatch, item
+    /// > not handed over) and nothing is stored; FAILED_PRECONDITION when the dossier is not
+    /// > collected (or already dispatched); NOT_FOUND.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Postalgateway_V1_UploadScanRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func uploadScan<Result>(
+        request: GRPCCore.StreamingClientRequest<Postalgateway_V1_UploadScanRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_UploadScanResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.uploadScan(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_UploadScanRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_UploadScanResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DownloadScan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Streams a stored scan: first its metadata (with the SHA-256 to check), then the bytes.
+    /// > 
+    /// > Errors: NOT_FOUND for an unknown document code; DATA_LOSS if the stored file no longer
+    /// > matches its hash.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_DownloadScanRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func downloadScan<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_DownloadScanRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_DownloadScanResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.downloadScan(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_DownloadScanRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_DownloadScanResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordResultCollected" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The courier took the result at the agency: RESULT_COLLECTED.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RecordResultCollectedRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordResultCollected<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordResultCollected(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordResultCollectedRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordEventResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordDeliveryAttempt" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One delivery attempt: DELIVERED with proof, or DELIVERY_FAILED with a reason.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT (proof incomplete, papers to recall or fee to collect missing);
+    /// > FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RecordDeliveryAttemptRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordDeliveryAttempt<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordDeliveryAttempt(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordDeliveryAttemptRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordEventResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordDamage" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Damage found: inventory taken and a new seal on the re-wrapped envelope.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION when the envelope is not in postal hands.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RecordDamageRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordDamage<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RecordDamageRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordDamage(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordDamageRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordEventResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CorrectEvent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Voids a wrongly recorded event with a CORRECTION event; the state is recomputed.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for the registration, a correction or an already voided event;
+    /// > FAILED_PRECONDITION when later events depend on the voided one.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_CorrectEventRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func correctEvent<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_CorrectEventRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.correctEvent(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_CorrectEventRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordEventResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SyncEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Offline capture: a handheld sends the events it recorded while offline, each with its device
+    /// > id and a per-device sequence number (1, 2, 3, …). They are applied in sequence order per
+    /// > device; a re-sent one is acknowledged as DUPLICATE with its original outcome; one that
+    /// > arrives after a gap is HELD until the missing numbers arrive, and every answer lists the
+    /// > missing numbers.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Postalgateway_V1_SyncEventsRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func syncEvents<Result>(
+        request: GRPCCore.StreamingClientRequest<Postalgateway_V1_SyncEventsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SyncEventsResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.syncEvents(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_SyncEventsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_SyncEventsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1113,6 +3003,334 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listShipments(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetProcedure" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A procedure of the catalog in force, with its published document list.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for a malformed code; NOT_FOUND when the catalog lacks it.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getProcedure<Result>(
+        _ message: Postalgateway_V1_GetProcedureRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Procedure>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetProcedureRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getProcedure(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordCollection" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Count and check at collection (QĐ 45 art. 6). A complete dossier becomes COLLECTED with its
+    /// > document list, seal, fee, postage and a receipt id; an incomplete one becomes
+    /// > INCOMPLETE_GUIDED and the response lists the missing published items.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for an item outside the published list, a missing seal or a fee
+    /// > other than the catalog's (or 0); FAILED_PRECONDITION in a state that allows no collection;
+    /// > NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordCollection<Result>(
+        _ message: Postalgateway_V1_RecordCollectionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordCollectionResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RecordCollectionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordCollection(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UploadScan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Digitizes one dossier item: the first message is the header, then chunks of at most 1 MiB.
+    /// > The service hashes while it streams, checks the declared type against the file's signature,
+    /// > the size limit and the expected SHA-256, and stores the file content-addressed and fsynced
+    /// > before it answers. The last missing item's scan moves the shipment to DIGITIZED. The same
+    /// > content for the same item is recorded once.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT (empty, oversized, chunk too big, wrong type, hash mismatch, item
+    /// > not handed over) and nothing is stored; FAILED_PRECONDITION when the dossier is not
+    /// > collected (or already dispatched); NOT_FOUND.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func uploadScan<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Postalgateway_V1_UploadScanRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_UploadScanResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Postalgateway_V1_UploadScanRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.uploadScan(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DownloadScan" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Streams a stored scan: first its metadata (with the SHA-256 to check), then the bytes.
+    /// > 
+    /// > Errors: NOT_FOUND for an unknown document code; DATA_LOSS if the stored file no longer
+    /// > matches its hash.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func downloadScan<Result>(
+        _ message: Postalgateway_V1_DownloadScanRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_DownloadScanResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_DownloadScanRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.downloadScan(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordResultCollected" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The courier took the result at the agency: RESULT_COLLECTED.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordResultCollected<Result>(
+        _ message: Postalgateway_V1_RecordResultCollectedRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RecordResultCollectedRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordResultCollected(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordDeliveryAttempt" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One delivery attempt: DELIVERED with proof, or DELIVERY_FAILED with a reason.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT (proof incomplete, papers to recall or fee to collect missing);
+    /// > FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordDeliveryAttempt<Result>(
+        _ message: Postalgateway_V1_RecordDeliveryAttemptRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RecordDeliveryAttemptRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordDeliveryAttempt(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordDamage" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Damage found: inventory taken and a new seal on the re-wrapped envelope.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION when the envelope is not in postal hands.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordDamage<Result>(
+        _ message: Postalgateway_V1_RecordDamageRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RecordDamageRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordDamage(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CorrectEvent" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Voids a wrongly recorded event with a CORRECTION event; the state is recomputed.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT for the registration, a correction or an already voided event;
+    /// > FAILED_PRECONDITION when later events depend on the voided one.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func correctEvent<Result>(
+        _ message: Postalgateway_V1_CorrectEventRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_CorrectEventRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.correctEvent(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SyncEvents" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Offline capture: a handheld sends the events it recorded while offline, each with its device
+    /// > id and a per-device sequence number (1, 2, 3, …). They are applied in sequence order per
+    /// > device; a re-sent one is acknowledged as DUPLICATE with its original outcome; one that
+    /// > arrives after a gap is HELD until the missing numbers arrive, and every answer lists the
+    /// > missing numbers.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func syncEvents<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Postalgateway_V1_SyncEventsRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SyncEventsResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Postalgateway_V1_SyncEventsRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.syncEvents(
             request: request,
             options: options,
             onResponse: handleResponse

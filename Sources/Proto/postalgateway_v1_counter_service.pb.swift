@@ -11,6 +11,11 @@
 /// PostalGateway wire contract, version 1: the postal staff's service (partner listener,
 /// mutual TLS, role `staff`).
 
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 package import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -160,12 +165,624 @@ package nonisolated struct Postalgateway_V1_RecordEventResponse: Sendable {
   /// Clears the value of `event`. Subsequent reads from it will return its default value.
   package mutating func clearEvent() {self._event = nil}
 
+  /// Events the service appended along with it (DIGITIZED after the last scan).
+  package var followedBy: [Postalgateway_V1_ShipmentEvent] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _shipment: Postalgateway_V1_Shipment? = nil
   fileprivate var _event: Postalgateway_V1_ShipmentEvent? = nil
+}
+
+package nonisolated struct Postalgateway_V1_GetProcedureRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var procedureCode: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// A procedure as published.
+package nonisolated struct Postalgateway_V1_Procedure: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var code: String = String()
+
+  package var name: String = String()
+
+  package var agencyCodes: [String] = []
+
+  package var documents: [Postalgateway_V1_Procedure.Document] = []
+
+  package var processingWorkingDays: Int32 = 0
+
+  package var feeVnd: Int64 = 0
+
+  package var postalEligible: Bool = false
+
+  package var inPersonOnly: Bool = false
+
+  package var sameDay: Bool = false
+
+  package var catalogVersion: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated struct Document: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var id: String = String()
+
+    package var name: String = String()
+
+    package var form: Postalgateway_V1_DocumentForm = .unspecified
+
+    package var quantity: Int32 = 0
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_RecordCollectionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  /// Everything the citizen handed over.
+  package var items: [Postalgateway_V1_HandedOverItem] = []
+
+  /// Required when the dossier is complete: 1–32 of A–Z, 0–9, '-'.
+  package var sealID: String = String()
+
+  package var feeCollectedVnd: Int64 = 0
+
+  package var postageVnd: Int64 = 0
+
+  package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_occurredAt = newValue}
+  }
+  /// Returns true if `occurredAt` has been explicitly set.
+  package var hasOccurredAt: Bool {self._occurredAt != nil}
+  /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
+  package mutating func clearOccurredAt() {self._occurredAt = nil}
+
+  package var location: String = String()
+
+  package var note: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_RecordCollectionResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var shipment: Postalgateway_V1_Shipment {
+    get {_shipment ?? Postalgateway_V1_Shipment()}
+    set {_shipment = newValue}
+  }
+  /// Returns true if `shipment` has been explicitly set.
+  package var hasShipment: Bool {self._shipment != nil}
+  /// Clears the value of `shipment`. Subsequent reads from it will return its default value.
+  package mutating func clearShipment() {self._shipment = nil}
+
+  package var event: Postalgateway_V1_ShipmentEvent {
+    get {_event ?? Postalgateway_V1_ShipmentEvent()}
+    set {_event = newValue}
+  }
+  /// Returns true if `event` has been explicitly set.
+  package var hasEvent: Bool {self._event != nil}
+  /// Clears the value of `event`. Subsequent reads from it will return its default value.
+  package mutating func clearEvent() {self._event = nil}
+
+  /// True when the dossier was accepted (COLLECTED).
+  package var complete: Bool = false
+
+  /// For an incomplete dossier: the published items still missing.
+  package var missing: [Postalgateway_V1_MissingItem] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _shipment: Postalgateway_V1_Shipment? = nil
+  fileprivate var _event: Postalgateway_V1_ShipmentEvent? = nil
+}
+
+package nonisolated struct Postalgateway_V1_UploadScanRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var part: Postalgateway_V1_UploadScanRequest.OneOf_Part? = nil
+
+  /// First message only.
+  package var header: Postalgateway_V1_UploadScanRequest.Header {
+    get {
+      if case .header(let v)? = part {return v}
+      return Postalgateway_V1_UploadScanRequest.Header()
+    }
+    set {part = .header(newValue)}
+  }
+
+  /// Every later message: at most 1 MiB.
+  package var chunk: Data {
+    get {
+      if case .chunk(let v)? = part {return v}
+      return Data()
+    }
+    set {part = .chunk(newValue)}
+  }
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum OneOf_Part: Equatable, Sendable {
+    /// First message only.
+    case header(Postalgateway_V1_UploadScanRequest.Header)
+    /// Every later message: at most 1 MiB.
+    case chunk(Data)
+
+  }
+
+  package nonisolated struct Header: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var requestID: String = String()
+
+    package var trackingNumber: String = String()
+
+    /// The catalog document id of the item handed over.
+    package var documentID: String = String()
+
+    package var contentType: Postalgateway_V1_ScanContentType = .unspecified
+
+    /// Optional: the SHA-256 the client computed (32 bytes); a mismatch stores nothing.
+    package var expectedSha256: Data = Data()
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_UploadScanResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var scan: Postalgateway_V1_ScanDetails {
+    get {_scan ?? Postalgateway_V1_ScanDetails()}
+    set {_scan = newValue}
+  }
+  /// Returns true if `scan` has been explicitly set.
+  package var hasScan: Bool {self._scan != nil}
+  /// Clears the value of `scan`. Subsequent reads from it will return its default value.
+  package mutating func clearScan() {self._scan = nil}
+
+  package var shipment: Postalgateway_V1_Shipment {
+    get {_shipment ?? Postalgateway_V1_Shipment()}
+    set {_shipment = newValue}
+  }
+  /// Returns true if `shipment` has been explicitly set.
+  package var hasShipment: Bool {self._shipment != nil}
+  /// Clears the value of `shipment`. Subsequent reads from it will return its default value.
+  package mutating func clearShipment() {self._shipment = nil}
+
+  /// False when the same content had already been recorded for this item.
+  package var created: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _scan: Postalgateway_V1_ScanDetails? = nil
+  fileprivate var _shipment: Postalgateway_V1_Shipment? = nil
+}
+
+package nonisolated struct Postalgateway_V1_DownloadScanRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var documentCode: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_DownloadScanResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var part: Postalgateway_V1_DownloadScanResponse.OneOf_Part? = nil
+
+  /// First message: what is coming.
+  package var scan: Postalgateway_V1_ScanDetails {
+    get {
+      if case .scan(let v)? = part {return v}
+      return Postalgateway_V1_ScanDetails()
+    }
+    set {part = .scan(newValue)}
+  }
+
+  /// Then the bytes.
+  package var chunk: Data {
+    get {
+      if case .chunk(let v)? = part {return v}
+      return Data()
+    }
+    set {part = .chunk(newValue)}
+  }
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum OneOf_Part: Equatable, Sendable {
+    /// First message: what is coming.
+    case scan(Postalgateway_V1_ScanDetails)
+    /// Then the bytes.
+    case chunk(Data)
+
+  }
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_RecordResultCollectedRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  package var result: Postalgateway_V1_ResultDetails {
+    get {_result ?? Postalgateway_V1_ResultDetails()}
+    set {_result = newValue}
+  }
+  /// Returns true if `result` has been explicitly set.
+  package var hasResult: Bool {self._result != nil}
+  /// Clears the value of `result`. Subsequent reads from it will return its default value.
+  package mutating func clearResult() {self._result = nil}
+
+  package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_occurredAt = newValue}
+  }
+  /// Returns true if `occurredAt` has been explicitly set.
+  package var hasOccurredAt: Bool {self._occurredAt != nil}
+  /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
+  package mutating func clearOccurredAt() {self._occurredAt = nil}
+
+  package var location: String = String()
+
+  package var note: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _result: Postalgateway_V1_ResultDetails? = nil
+  fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_RecordDeliveryAttemptRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  package var outcome: Postalgateway_V1_RecordDeliveryAttemptRequest.OneOf_Outcome? = nil
+
+  package var delivered: Postalgateway_V1_RecordDeliveryAttemptRequest.Proof {
+    get {
+      if case .delivered(let v)? = outcome {return v}
+      return Postalgateway_V1_RecordDeliveryAttemptRequest.Proof()
+    }
+    set {outcome = .delivered(newValue)}
+  }
+
+  package var failed: Postalgateway_V1_DeliveryFailureReason {
+    get {
+      if case .failed(let v)? = outcome {return v}
+      return .unspecified
+    }
+    set {outcome = .failed(newValue)}
+  }
+
+  package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_occurredAt = newValue}
+  }
+  /// Returns true if `occurredAt` has been explicitly set.
+  package var hasOccurredAt: Bool {self._occurredAt != nil}
+  /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
+  package mutating func clearOccurredAt() {self._occurredAt = nil}
+
+  package var location: String = String()
+
+  package var note: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum OneOf_Outcome: Equatable, Sendable {
+    case delivered(Postalgateway_V1_RecordDeliveryAttemptRequest.Proof)
+    case failed(Postalgateway_V1_DeliveryFailureReason)
+
+  }
+
+  /// What the courier reports; the identity number is hashed and masked, never stored.
+  package nonisolated struct Proof: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var recipientName: String = String()
+
+    package var identityType: Postalgateway_V1_IdentityDocumentType = .unspecified
+
+    package var identityNumber: String = String()
+
+    /// Set for a proxy: the authorization letter's reference.
+    package var authorizationReference: String = String()
+
+    /// SHA-256 (hex) of the signature image, required.
+    package var signatureSha256: String = String()
+
+    /// SHA-256 (hex) of a delivery photo, optional.
+    package var photoSha256: String = String()
+
+    package var papersRecalled: [String] = []
+
+    package var feesCollectedVnd: Int64 = 0
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package init() {}
+
+  fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_RecordDamageRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  /// What the inventory found, at least one line.
+  package var inventory: [String] = []
+
+  package var newSealID: String = String()
+
+  package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_occurredAt = newValue}
+  }
+  /// Returns true if `occurredAt` has been explicitly set.
+  package var hasOccurredAt: Bool {self._occurredAt != nil}
+  /// Clears the value of `occurredAt`. Subsequent reads from it will return its default value.
+  package mutating func clearOccurredAt() {self._occurredAt = nil}
+
+  package var location: String = String()
+
+  package var note: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_CorrectEventRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  /// The event to void.
+  package var sequence: Int64 = 0
+
+  package var reason: String = String()
+
+  package var location: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_SyncEventsRequest: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The handheld's id (1–64 of letters, digits, '-', '_', '.').
+  package var deviceID: String {
+    get {_storage._deviceID}
+    set {_uniqueStorage()._deviceID = newValue}
+  }
+
+  /// 1 for the device's first event, then +1 per event.
+  package var deviceSequence: Int64 {
+    get {_storage._deviceSequence}
+    set {_uniqueStorage()._deviceSequence = newValue}
+  }
+
+  /// When it was recorded on the device (becomes the event's occurred_at).
+  package var deviceTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._deviceTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._deviceTime = newValue}
+  }
+  /// Returns true if `deviceTime` has been explicitly set.
+  package var hasDeviceTime: Bool {_storage._deviceTime != nil}
+  /// Clears the value of `deviceTime`. Subsequent reads from it will return its default value.
+  package mutating func clearDeviceTime() {_uniqueStorage()._deviceTime = nil}
+
+  /// The event; its request_id and occurred_at are ignored (device id and sequence make the
+  /// idempotency key, device_time the time).
+  package var event: OneOf_Event? {
+    get {return _storage._event}
+    set {_uniqueStorage()._event = newValue}
+  }
+
+  package var recordEvent: Postalgateway_V1_RecordEventRequest {
+    get {
+      if case .recordEvent(let v)? = _storage._event {return v}
+      return Postalgateway_V1_RecordEventRequest()
+    }
+    set {_uniqueStorage()._event = .recordEvent(newValue)}
+  }
+
+  package var deliveryAttempt: Postalgateway_V1_RecordDeliveryAttemptRequest {
+    get {
+      if case .deliveryAttempt(let v)? = _storage._event {return v}
+      return Postalgateway_V1_RecordDeliveryAttemptRequest()
+    }
+    set {_uniqueStorage()._event = .deliveryAttempt(newValue)}
+  }
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  /// The event; its request_id and occurred_at are ignored (device id and sequence make the
+  /// idempotency key, device_time the time).
+  package nonisolated enum OneOf_Event: Equatable, Sendable {
+    case recordEvent(Postalgateway_V1_RecordEventRequest)
+    case deliveryAttempt(Postalgateway_V1_RecordDeliveryAttemptRequest)
+
+  }
+
+  package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+package nonisolated struct Postalgateway_V1_SyncEventsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var deviceID: String = String()
+
+  package var deviceSequence: Int64 = 0
+
+  package var status: Postalgateway_V1_SyncEventsResponse.Status = .unspecified
+
+  /// For REJECTED (or a DUPLICATE of a rejection): the gRPC status code and message.
+  package var code: Int32 = 0
+
+  package var message: String = String()
+
+  package var trackingNumber: String = String()
+
+  /// For ACCEPTED (or a DUPLICATE of an acceptance): the event's sequence in the shipment.
+  package var eventSequence: Int64 = 0
+
+  /// Every sequence number up to this one has been processed.
+  package var processedThrough: Int64 = 0
+
+  /// Sequence numbers after processed_through still missing (before held ones).
+  package var missingSequences: [Int64] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
+    case unspecified // = 0
+
+    /// Applied now.
+    case accepted // = 1
+
+    /// Applied or rejected before; the original outcome is repeated.
+    case duplicate // = 2
+
+    /// Refused; `code` and `message` say why. The sequence number is used up.
+    case rejected // = 3
+
+    /// Waiting for the missing sequence numbers before it.
+    case held // = 4
+    case UNRECOGNIZED(Int)
+
+    package init() {
+      self = .unspecified
+    }
+
+    package init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .accepted
+      case 2: self = .duplicate
+      case 3: self = .rejected
+      case 4: self = .held
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    package var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .accepted: return 1
+      case .duplicate: return 2
+      case .rejected: return 3
+      case .held: return 4
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    package static let allCases: [Postalgateway_V1_SyncEventsResponse.Status] = [
+      .unspecified,
+      .accepted,
+      .duplicate,
+      .rejected,
+      .held,
+    ]
+
+  }
+
+  package init() {}
 }
 
 package nonisolated struct Postalgateway_V1_GetShipmentRequest: Sendable {
@@ -449,7 +1066,7 @@ nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message
 
 nonisolated extension Postalgateway_V1_RecordEventResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RecordEventResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shipment\0\u{1}event\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shipment\0\u{1}event\0\u{3}followed_by\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -459,6 +1076,7 @@ nonisolated extension Postalgateway_V1_RecordEventResponse: SwiftProtobuf.Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._shipment) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._event) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.followedBy) }()
       default: break
       }
     }
@@ -475,15 +1093,1063 @@ nonisolated extension Postalgateway_V1_RecordEventResponse: SwiftProtobuf.Messag
     try { if let v = self._event {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.followedBy.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.followedBy, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_RecordEventResponse, rhs: Postalgateway_V1_RecordEventResponse) -> Bool {
     if lhs._shipment != rhs._shipment {return false}
     if lhs._event != rhs._event {return false}
+    if lhs.followedBy != rhs.followedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Postalgateway_V1_GetProcedureRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetProcedureRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}procedure_code\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.procedureCode) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.procedureCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.procedureCode, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetProcedureRequest, rhs: Postalgateway_V1_GetProcedureRequest) -> Bool {
+    if lhs.procedureCode != rhs.procedureCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Procedure"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{3}agency_codes\0\u{1}documents\0\u{3}processing_working_days\0\u{3}fee_vnd\0\u{3}postal_eligible\0\u{3}in_person_only\0\u{3}same_day\0\u{3}catalog_version\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.agencyCodes) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.documents) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.processingWorkingDays) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.feeVnd) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.postalEligible) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.inPersonOnly) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.sameDay) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.agencyCodes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.agencyCodes, fieldNumber: 3)
+    }
+    if !self.documents.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.documents, fieldNumber: 4)
+    }
+    if self.processingWorkingDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.processingWorkingDays, fieldNumber: 5)
+    }
+    if self.feeVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.feeVnd, fieldNumber: 6)
+    }
+    if self.postalEligible != false {
+      try visitor.visitSingularBoolField(value: self.postalEligible, fieldNumber: 7)
+    }
+    if self.inPersonOnly != false {
+      try visitor.visitSingularBoolField(value: self.inPersonOnly, fieldNumber: 8)
+    }
+    if self.sameDay != false {
+      try visitor.visitSingularBoolField(value: self.sameDay, fieldNumber: 9)
+    }
+    if !self.catalogVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Procedure, rhs: Postalgateway_V1_Procedure) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.agencyCodes != rhs.agencyCodes {return false}
+    if lhs.documents != rhs.documents {return false}
+    if lhs.processingWorkingDays != rhs.processingWorkingDays {return false}
+    if lhs.feeVnd != rhs.feeVnd {return false}
+    if lhs.postalEligible != rhs.postalEligible {return false}
+    if lhs.inPersonOnly != rhs.inPersonOnly {return false}
+    if lhs.sameDay != rhs.sameDay {return false}
+    if lhs.catalogVersion != rhs.catalogVersion {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Procedure.Document: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Postalgateway_V1_Procedure.protoMessageName + ".Document"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}form\0\u{1}quantity\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.form) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.quantity) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.form != .unspecified {
+      try visitor.visitSingularEnumField(value: self.form, fieldNumber: 3)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt32Field(value: self.quantity, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Procedure.Document, rhs: Postalgateway_V1_Procedure.Document) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.form != rhs.form {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecordCollectionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecordCollectionRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}items\0\u{3}seal_id\0\u{3}fee_collected_vnd\0\u{3}postage_vnd\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.sealID) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.feeCollectedVnd) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.postageVnd) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.location) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    if !self.items.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 3)
+    }
+    if !self.sealID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sealID, fieldNumber: 4)
+    }
+    if self.feeCollectedVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.feeCollectedVnd, fieldNumber: 5)
+    }
+    if self.postageVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.postageVnd, fieldNumber: 6)
+    }
+    try { if let v = self._occurredAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if !self.location.isEmpty {
+      try visitor.visitSingularStringField(value: self.location, fieldNumber: 8)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordCollectionRequest, rhs: Postalgateway_V1_RecordCollectionRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.items != rhs.items {return false}
+    if lhs.sealID != rhs.sealID {return false}
+    if lhs.feeCollectedVnd != rhs.feeCollectedVnd {return false}
+    if lhs.postageVnd != rhs.postageVnd {return false}
+    if lhs._occurredAt != rhs._occurredAt {return false}
+    if lhs.location != rhs.location {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecordCollectionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecordCollectionResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}shipment\0\u{1}event\0\u{1}complete\0\u{1}missing\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._shipment) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._event) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.complete) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.missing) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._shipment {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._event {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.complete != false {
+      try visitor.visitSingularBoolField(value: self.complete, fieldNumber: 3)
+    }
+    if !self.missing.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.missing, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordCollectionResponse, rhs: Postalgateway_V1_RecordCollectionResponse) -> Bool {
+    if lhs._shipment != rhs._shipment {return false}
+    if lhs._event != rhs._event {return false}
+    if lhs.complete != rhs.complete {return false}
+    if lhs.missing != rhs.missing {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_UploadScanRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".UploadScanRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}chunk\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Postalgateway_V1_UploadScanRequest.Header?
+        var hadOneofValue = false
+        if let current = self.part {
+          hadOneofValue = true
+          if case .header(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.part = .header(v)
+        }
+      }()
+      case 2: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.part != nil {try decoder.handleConflictingOneOf()}
+          self.part = .chunk(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.part {
+    case .header?: try {
+      guard case .header(let v)? = self.part else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .chunk?: try {
+      guard case .chunk(let v)? = self.part else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_UploadScanRequest, rhs: Postalgateway_V1_UploadScanRequest) -> Bool {
+    if lhs.part != rhs.part {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_UploadScanRequest.Header: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Postalgateway_V1_UploadScanRequest.protoMessageName + ".Header"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{3}document_id\0\u{3}content_type\0\u{3}expected_sha256\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.contentType) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.expectedSha256) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 3)
+    }
+    if self.contentType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.contentType, fieldNumber: 4)
+    }
+    if !self.expectedSha256.isEmpty {
+      try visitor.visitSingularBytesField(value: self.expectedSha256, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_UploadScanRequest.Header, rhs: Postalgateway_V1_UploadScanRequest.Header) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.contentType != rhs.contentType {return false}
+    if lhs.expectedSha256 != rhs.expectedSha256 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_UploadScanResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".UploadScanResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scan\0\u{1}shipment\0\u{1}created\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._scan) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._shipment) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.created) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._scan {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._shipment {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.created != false {
+      try visitor.visitSingularBoolField(value: self.created, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_UploadScanResponse, rhs: Postalgateway_V1_UploadScanResponse) -> Bool {
+    if lhs._scan != rhs._scan {return false}
+    if lhs._shipment != rhs._shipment {return false}
+    if lhs.created != rhs.created {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_DownloadScanRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DownloadScanRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_code\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.documentCode) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documentCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentCode, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_DownloadScanRequest, rhs: Postalgateway_V1_DownloadScanRequest) -> Bool {
+    if lhs.documentCode != rhs.documentCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_DownloadScanResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".DownloadScanResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scan\0\u{1}chunk\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Postalgateway_V1_ScanDetails?
+        var hadOneofValue = false
+        if let current = self.part {
+          hadOneofValue = true
+          if case .scan(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.part = .scan(v)
+        }
+      }()
+      case 2: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.part != nil {try decoder.handleConflictingOneOf()}
+          self.part = .chunk(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.part {
+    case .scan?: try {
+      guard case .scan(let v)? = self.part else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .chunk?: try {
+      guard case .chunk(let v)? = self.part else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_DownloadScanResponse, rhs: Postalgateway_V1_DownloadScanResponse) -> Bool {
+    if lhs.part != rhs.part {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecordResultCollectedRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecordResultCollectedRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}result\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._result) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.location) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    try { if let v = self._result {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._occurredAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.location.isEmpty {
+      try visitor.visitSingularStringField(value: self.location, fieldNumber: 5)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordResultCollectedRequest, rhs: Postalgateway_V1_RecordResultCollectedRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs._result != rhs._result {return false}
+    if lhs._occurredAt != rhs._occurredAt {return false}
+    if lhs.location != rhs.location {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecordDeliveryAttemptRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecordDeliveryAttemptRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}delivered\0\u{1}failed\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try {
+        var v: Postalgateway_V1_RecordDeliveryAttemptRequest.Proof?
+        var hadOneofValue = false
+        if let current = self.outcome {
+          hadOneofValue = true
+          if case .delivered(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.outcome = .delivered(v)
+        }
+      }()
+      case 4: try {
+        var v: Postalgateway_V1_DeliveryFailureReason?
+        try decoder.decodeSingularEnumField(value: &v)
+        if let v = v {
+          if self.outcome != nil {try decoder.handleConflictingOneOf()}
+          self.outcome = .failed(v)
+        }
+      }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.location) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    switch self.outcome {
+    case .delivered?: try {
+      guard case .delivered(let v)? = self.outcome else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case .failed?: try {
+      guard case .failed(let v)? = self.outcome else { preconditionFailure() }
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    try { if let v = self._occurredAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if !self.location.isEmpty {
+      try visitor.visitSingularStringField(value: self.location, fieldNumber: 6)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordDeliveryAttemptRequest, rhs: Postalgateway_V1_RecordDeliveryAttemptRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.outcome != rhs.outcome {return false}
+    if lhs._occurredAt != rhs._occurredAt {return false}
+    if lhs.location != rhs.location {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecordDeliveryAttemptRequest.Proof: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Postalgateway_V1_RecordDeliveryAttemptRequest.protoMessageName + ".Proof"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}recipient_name\0\u{3}identity_type\0\u{3}identity_number\0\u{3}authorization_reference\0\u{3}signature_sha256\0\u{3}photo_sha256\0\u{3}papers_recalled\0\u{3}fees_collected_vnd\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.recipientName) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.identityType) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.identityNumber) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.authorizationReference) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.signatureSha256) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.photoSha256) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.papersRecalled) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.feesCollectedVnd) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recipientName.isEmpty {
+      try visitor.visitSingularStringField(value: self.recipientName, fieldNumber: 1)
+    }
+    if self.identityType != .unspecified {
+      try visitor.visitSingularEnumField(value: self.identityType, fieldNumber: 2)
+    }
+    if !self.identityNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.identityNumber, fieldNumber: 3)
+    }
+    if !self.authorizationReference.isEmpty {
+      try visitor.visitSingularStringField(value: self.authorizationReference, fieldNumber: 4)
+    }
+    if !self.signatureSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.signatureSha256, fieldNumber: 5)
+    }
+    if !self.photoSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.photoSha256, fieldNumber: 6)
+    }
+    if !self.papersRecalled.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.papersRecalled, fieldNumber: 7)
+    }
+    if self.feesCollectedVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.feesCollectedVnd, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordDeliveryAttemptRequest.Proof, rhs: Postalgateway_V1_RecordDeliveryAttemptRequest.Proof) -> Bool {
+    if lhs.recipientName != rhs.recipientName {return false}
+    if lhs.identityType != rhs.identityType {return false}
+    if lhs.identityNumber != rhs.identityNumber {return false}
+    if lhs.authorizationReference != rhs.authorizationReference {return false}
+    if lhs.signatureSha256 != rhs.signatureSha256 {return false}
+    if lhs.photoSha256 != rhs.photoSha256 {return false}
+    if lhs.papersRecalled != rhs.papersRecalled {return false}
+    if lhs.feesCollectedVnd != rhs.feesCollectedVnd {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecordDamageRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecordDamageRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}inventory\0\u{3}new_seal_id\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.inventory) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.newSealID) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.location) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    if !self.inventory.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.inventory, fieldNumber: 3)
+    }
+    if !self.newSealID.isEmpty {
+      try visitor.visitSingularStringField(value: self.newSealID, fieldNumber: 4)
+    }
+    try { if let v = self._occurredAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if !self.location.isEmpty {
+      try visitor.visitSingularStringField(value: self.location, fieldNumber: 6)
+    }
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordDamageRequest, rhs: Postalgateway_V1_RecordDamageRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.inventory != rhs.inventory {return false}
+    if lhs.newSealID != rhs.newSealID {return false}
+    if lhs._occurredAt != rhs._occurredAt {return false}
+    if lhs.location != rhs.location {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_CorrectEventRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CorrectEventRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}sequence\0\u{1}reason\0\u{1}location\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.sequence) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.location) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    if self.sequence != 0 {
+      try visitor.visitSingularInt64Field(value: self.sequence, fieldNumber: 3)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    if !self.location.isEmpty {
+      try visitor.visitSingularStringField(value: self.location, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CorrectEventRequest, rhs: Postalgateway_V1_CorrectEventRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.sequence != rhs.sequence {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.location != rhs.location {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SyncEventsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SyncEventsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{3}device_sequence\0\u{3}device_time\0\u{4}\u{7}record_event\0\u{3}delivery_attempt\0")
+
+  fileprivate class _StorageClass {
+    var _deviceID: String = String()
+    var _deviceSequence: Int64 = 0
+    var _deviceTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _event: Postalgateway_V1_SyncEventsRequest.OneOf_Event?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _deviceID = source._deviceID
+      _deviceSequence = source._deviceSequence
+      _deviceTime = source._deviceTime
+      _event = source._event
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._deviceID) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._deviceSequence) }()
+        case 3: try { try decoder.decodeSingularMessageField(value: &_storage._deviceTime) }()
+        case 10: try {
+          var v: Postalgateway_V1_RecordEventRequest?
+          var hadOneofValue = false
+          if let current = _storage._event {
+            hadOneofValue = true
+            if case .recordEvent(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._event = .recordEvent(v)
+          }
+        }()
+        case 11: try {
+          var v: Postalgateway_V1_RecordDeliveryAttemptRequest?
+          var hadOneofValue = false
+          if let current = _storage._event {
+            hadOneofValue = true
+            if case .deliveryAttempt(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._event = .deliveryAttempt(v)
+          }
+        }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._deviceID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._deviceID, fieldNumber: 1)
+      }
+      if _storage._deviceSequence != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._deviceSequence, fieldNumber: 2)
+      }
+      try { if let v = _storage._deviceTime {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+      } }()
+      switch _storage._event {
+      case .recordEvent?: try {
+        guard case .recordEvent(let v)? = _storage._event else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .deliveryAttempt?: try {
+        guard case .deliveryAttempt(let v)? = _storage._event else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case nil: break
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SyncEventsRequest, rhs: Postalgateway_V1_SyncEventsRequest) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._deviceID != rhs_storage._deviceID {return false}
+        if _storage._deviceSequence != rhs_storage._deviceSequence {return false}
+        if _storage._deviceTime != rhs_storage._deviceTime {return false}
+        if _storage._event != rhs_storage._event {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SyncEventsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SyncEventsResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{3}device_sequence\0\u{1}status\0\u{1}code\0\u{1}message\0\u{3}tracking_number\0\u{3}event_sequence\0\u{3}processed_through\0\u{3}missing_sequences\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.deviceID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.deviceSequence) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.code) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.eventSequence) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.processedThrough) }()
+      case 9: try { try decoder.decodeRepeatedInt64Field(value: &self.missingSequences) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.deviceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deviceID, fieldNumber: 1)
+    }
+    if self.deviceSequence != 0 {
+      try visitor.visitSingularInt64Field(value: self.deviceSequence, fieldNumber: 2)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 3)
+    }
+    if self.code != 0 {
+      try visitor.visitSingularInt32Field(value: self.code, fieldNumber: 4)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 5)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 6)
+    }
+    if self.eventSequence != 0 {
+      try visitor.visitSingularInt64Field(value: self.eventSequence, fieldNumber: 7)
+    }
+    if self.processedThrough != 0 {
+      try visitor.visitSingularInt64Field(value: self.processedThrough, fieldNumber: 8)
+    }
+    if !self.missingSequences.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.missingSequences, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SyncEventsResponse, rhs: Postalgateway_V1_SyncEventsResponse) -> Bool {
+    if lhs.deviceID != rhs.deviceID {return false}
+    if lhs.deviceSequence != rhs.deviceSequence {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.eventSequence != rhs.eventSequence {return false}
+    if lhs.processedThrough != rhs.processedThrough {return false}
+    if lhs.missingSequences != rhs.missingSequences {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SyncEventsResponse.Status: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}STATUS_ACCEPTED\0\u{1}STATUS_DUPLICATE\0\u{1}STATUS_REJECTED\0\u{1}STATUS_HELD\0")
 }
 
 nonisolated extension Postalgateway_V1_GetShipmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

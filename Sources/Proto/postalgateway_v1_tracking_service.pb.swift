@@ -98,8 +98,10 @@ package nonisolated struct Postalgateway_V1_TrackedShipment: Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   package mutating func clearUpdatedAt() {self._updatedAt = nil}
 
-  /// Oldest first.
+  /// Oldest first; voided events and corrections are left out.
   package var timeline: [Postalgateway_V1_TrackingEvent] = []
+
+  package var normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -130,6 +132,11 @@ package nonisolated struct Postalgateway_V1_TrackingEvent: Sendable {
 
   /// Post office code where it happened.
   package var location: String = String()
+
+  package var normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
+
+  /// The UPU EMSEVT code where one applies.
+  package var upuEventCode: String = String()
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -213,7 +220,7 @@ nonisolated extension Postalgateway_V1_TrackShipmentResponse: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackedShipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -231,6 +238,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       case 8: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
       case 10: try { try decoder.decodeRepeatedMessageField(value: &self.timeline) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.normalizedStatus) }()
       default: break
       }
     }
@@ -271,6 +279,9 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     if !self.timeline.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.timeline, fieldNumber: 10)
     }
+    if self.normalizedStatus != .unspecified {
+      try visitor.visitSingularEnumField(value: self.normalizedStatus, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -285,6 +296,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     if lhs._createdAt != rhs._createdAt {return false}
     if lhs._updatedAt != rhs._updatedAt {return false}
     if lhs.timeline != rhs.timeline {return false}
+    if lhs.normalizedStatus != rhs.normalizedStatus {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -292,7 +304,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
 
 nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackingEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}state\0\u{3}occurred_at\0\u{1}location\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}state\0\u{3}occurred_at\0\u{1}location\0\u{3}normalized_status\0\u{3}upu_event_code\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -304,6 +316,8 @@ nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, Swi
       case 2: try { try decoder.decodeSingularEnumField(value: &self.state) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.location) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.normalizedStatus) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.upuEventCode) }()
       default: break
       }
     }
@@ -326,6 +340,12 @@ nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, Swi
     if !self.location.isEmpty {
       try visitor.visitSingularStringField(value: self.location, fieldNumber: 4)
     }
+    if self.normalizedStatus != .unspecified {
+      try visitor.visitSingularEnumField(value: self.normalizedStatus, fieldNumber: 5)
+    }
+    if !self.upuEventCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.upuEventCode, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -334,6 +354,8 @@ nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, Swi
     if lhs.state != rhs.state {return false}
     if lhs._occurredAt != rhs._occurredAt {return false}
     if lhs.location != rhs.location {return false}
+    if lhs.normalizedStatus != rhs.normalizedStatus {return false}
+    if lhs.upuEventCode != rhs.upuEventCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -6,8 +6,8 @@ public struct PickupRegistration: Hashable, Sendable {
   public var applicant: Applicant
   /// The procedure.
   public var procedure: ProcedureCode
-  /// The competent agency.
-  public var destinationAgency: AgencyCode
+  /// The competent agency; `nil` means the catalog's first agency for the procedure.
+  public var destinationAgency: AgencyCode?
   /// Where the dossier is picked up.
   public var pickup: Pickup
 
@@ -16,7 +16,7 @@ public struct PickupRegistration: Hashable, Sendable {
     serviceType: ServiceType,
     applicant: Applicant,
     procedure: ProcedureCode,
-    destinationAgency: AgencyCode,
+    destinationAgency: AgencyCode?,
     pickup: Pickup
   ) {
     self.serviceType = serviceType
@@ -56,6 +56,27 @@ public struct EventRecording: Hashable, Sendable {
   }
 }
 
+/// When, where and why, common to every recording.
+public struct EventContext: Hashable, Sendable {
+  /// When, by the device's clock; `nil` means now.
+  public var occurredAt: Timestamp?
+  /// Where; `nil` means the caller's post office.
+  public var location: PostOfficeCode?
+  /// Staff's note.
+  public var note: BoundedText?
+
+  /// Creates a context.
+  public init(
+    occurredAt: Timestamp? = nil,
+    location: PostOfficeCode? = nil,
+    note: BoundedText? = nil
+  ) {
+    self.occurredAt = occurredAt
+    self.location = location
+    self.note = note
+  }
+}
+
 /// The result of a registration.
 public struct RegisteredPickup: Hashable, Sendable {
   /// The new shipment (for a replay: as it was when registered).
@@ -68,12 +89,18 @@ public struct RegisteredPickup: Hashable, Sendable {
 
 /// The result of recording an event.
 public struct RecordedEvent: Hashable, Sendable {
-  /// The shipment right after the event.
+  /// The shipment right after the events.
   public var shipment: Shipment
-  /// The event.
-  public var event: ShipmentEvent
+  /// The events appended, the requested one first (a last scan is followed by `DIGITIZED`).
+  public var events: [ShipmentEvent]
   /// Whether this was a retry of an earlier recording.
   public var isReplay: Bool
+
+  /// The requested event.
+  public var event: ShipmentEvent {
+    // The service never returns an empty list for a recording.
+    self.events[0]
+  }
 }
 
 /// The use cases of the first slice: book a pickup, record events, look shipments up, and let
@@ -82,10 +109,13 @@ public struct ShipmentService: Sendable {
   /// How far ahead of the server's clock a device's clock may be.
   public static let clockSkewTolerance: Duration = .seconds(5 * 60)
 
-  private let store: any ShipmentStore
-  private let codes: VerificationCodeIssuer
-  private let throttle: TrackingThrottle
-  private let serviceIndicator: ServiceIndicator
+  let store: any ShipmentStore
+  let codes: VerificationCodeIssuer
+  let throttle: TrackingThrottle
+  let serviceIndicator: ServiceIndicator
+  let catalog: CatalogHolder
+  let calendar: any WorkingCalendar
+  let personalData: PersonalDataHasher
 
   /// Creates the service.
   /// - Parameters:
@@ -93,16 +123,25 @@ public struct ShipmentService: Sendable {
   ///   - codes: Issues and checks citizens' verification codes.
   ///   - throttle: Limits failed tracking attempts.
   ///   - serviceIndicator: The S10 service indicator new numbers are minted with.
+  ///   - catalog: The procedure catalog in force.
+  ///   - calendar: Working days, for the spacing of delivery invitations.
+  ///   - personalData: Hashes identity numbers seen at delivery.
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
     throttle: TrackingThrottle,
-    serviceIndicator: ServiceIndicator
+    serviceIndicator: ServiceIndicator,
+    catalog: CatalogHolder,
+    calendar: any WorkingCalendar = MondayToFridayCalendar(),
+    personalData: PersonalDataHasher
   ) {
     self.store = store
     self.codes = codes
     self.throttle = throttle
     self.serviceIndicator = serviceIndicator
+    self.catalog = catalog
+    self.calendar = calendar
+    self.personalData = personalData
   }
 
   /// Books a pickup: mints the number, stores the shipment and its registration event, and
@@ -120,13 +159,44 @@ public struct ShipmentService: Sendable {
     idempotencyKey: IdempotencyKey,
     now: Timestamp
   ) async throws -> RegisteredPickup {
+    let catalog = self.catalog.current
+    guard let procedure = catalog.procedure(registration.procedure) else {
+      throw TrackingError.invalidField(
+        "procedure_code",
+        "is not in the procedure catalog (version \(catalog.version))"
+      )
+    }
+    guard !procedure.inPersonOnly else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message: "procedure \(procedure.code) requires the citizen to appear in person"
+      )
+    }
+    guard procedure.postalEligible else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message: "procedure \(procedure.code) is not accepted by post"
+      )
+    }
+    var registration = registration
+    if let agency = registration.destinationAgency {
+      guard procedure.agencies.contains(agency) else {
+        throw TrackingError.invalidField(
+          "destination_agency_code",
+          "is not competent for procedure \(procedure.code)"
+        )
+      }
+    } else {
+      registration.destinationAgency = procedure.agencies[0]  // the catalog refuses an empty list
+    }
     var generator = SystemRandomNumberGenerator()
     let (_, commitment) = self.codes.issue(using: &generator)
     let draft = ShipmentDraft(
       serviceType: registration.serviceType,
       applicant: registration.applicant,
       procedure: registration.procedure,
-      destinationAgency: registration.destinationAgency,
+      // Set just above.
+      destinationAgency: registration.destinationAgency!,
       pickup: registration.pickup,
       actor: actor.id,
       now: now
@@ -161,46 +231,43 @@ public struct ShipmentService: Sendable {
     idempotencyKey: IdempotencyKey,
     now: Timestamp
   ) async throws -> RecordedEvent {
-    guard recording.kind != .registered else {
-      throw TrackingError.invalidField("type", "REGISTERED is written by RegisterPickup only")
-    }
-    let occurredAt = recording.occurredAt ?? now
-    guard occurredAt <= now.advanced(by: Self.clockSkewTolerance) else {
-      throw TrackingError.invalidField("occurred_at", "is more than 5 minutes in the future")
-    }
-    guard let location = recording.location ?? actor.postOffice else {
-      throw TrackingError.invalidField("location", "is required for callers without a post office")
-    }
     let kind = recording.kind
-    let note = recording.note.flatMap { $0.rawValue.isEmpty ? nil : $0.rawValue }
-    let outcome = try await self.store.append(
-      to: recording.trackingNumber,
-      idempotencyKey: idempotencyKey
-    ) { shipment in
-      var machine = ShipmentLifecycle(state: shipment.state)
-      switch machine.apply(kind) {
-      case .refused(let state):
-        throw TrackingError.illegalTransition(kind, in: state)
-      case .moved(let from, let to):
-        return ShipmentEvent(
-          sequence: shipment.version + 1,
-          kind: kind,
-          fromState: from,
-          toState: to,
-          occurredAt: occurredAt,
-          recordedAt: now,
-          actor: actor.id,
-          location: location,
-          note: note
-        )
-      }
+    if let dedicated = Self.dedicatedRPC[kind] {
+      throw TrackingError.invalidField("type", "\(kind.rawValue) is recorded with \(dedicated)")
     }
-    return RecordedEvent(
-      shipment: outcome.value.shipment,
-      event: outcome.value.event,
-      isReplay: outcome.isReplay
+    let context = EventContext(
+      occurredAt: recording.occurredAt,
+      location: recording.location,
+      note: recording.note
     )
+    let calendar = self.calendar
+    return try await self.append(
+      to: recording.trackingNumber,
+      context: context,
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now
+    ) { shipment in
+      if kind == .returnedToAgency {
+        try Self.checkInvitationsAllowReturn(shipment, calendar: calendar)
+      }
+      return [(kind, nil)]
+    }
   }
+
+  /// Event kinds that have their own RPC because they carry details.
+  static let dedicatedRPC: [EventKind: String] = [
+    .registered: "RegisterPickup",
+    .collected: "RecordCollection",
+    .guidedIncomplete: "RecordCollection",
+    .scanned: "UploadScan",
+    .digitized: "UploadScan (it follows the last missing scan)",
+    .resultCollected: "RecordResultCollected",
+    .delivered: "RecordDeliveryAttempt",
+    .deliveryFailed: "RecordDeliveryAttempt",
+    .damaged: "RecordDamage",
+    .correction: "CorrectEvent",
+  ]
 
   /// A shipment with its history.
   /// - Parameter number: The tracking number.
@@ -210,6 +277,12 @@ public struct ShipmentService: Sendable {
       throw TrackingError.shipmentNotFound()
     }
     return shipment
+  }
+
+  /// The scan with this document code, and its shipment's number.
+  /// - Throws: ``TrackingError`` `.storageFailure`.
+  public func scan(documentCode: String) async throws -> (TrackingNumber, Scan)? {
+    try await self.store.scan(documentCode: documentCode)
   }
 
   /// One page of shipments, newest first.

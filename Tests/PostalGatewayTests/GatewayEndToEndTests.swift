@@ -27,7 +27,7 @@ struct GatewayEndToEndTests {
       #expect((try? VerificationCode(parsing: registered.verificationCode)) != nil)
 
       let inTransit = try await gateway.withPartnerClient(self.pki.staff) { counter in
-        _ = try await counter.recordEvent(eventRequest(number, .collected))
+        _ = try await counter.recordCollection(collectionRequest(number))
         return try await counter.recordEvent(eventRequest(number, .dispatched))
       }
       #expect(inTransit.shipment.state == .inTransit)
@@ -196,7 +196,7 @@ struct GatewayEndToEndTests {
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let request = samplePickup(requestID: "retry-1")
         let first = try await counter.registerPickup(request)
-        _ = try await counter.recordEvent(eventRequest(first.shipment.trackingNumber, .collected))
+        _ = try await counter.recordCollection(collectionRequest(first.shipment.trackingNumber))
         let second = try await counter.registerPickup(request)
         #expect(second == first, "the original response, not the shipment as it is now")
 
@@ -263,7 +263,7 @@ struct GatewayEndToEndTests {
     try await withTestGateway { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
-        var request = eventRequest(number, .collected)
+        var request = eventRequest(number, .cancelled)
         request.occurredAt = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(3600))
         let error = await rpcError { _ = try await counter.recordEvent(request) }
         #expect(error?.code == .invalidArgument)
@@ -281,7 +281,7 @@ struct GatewayEndToEndTests {
         }
         #expect(get?.code == .notFound)
         let record = await rpcError {
-          _ = try await counter.recordEvent(eventRequest("EA000000080VN", .collected))
+          _ = try await counter.recordCollection(collectionRequest("EA000000080VN"))
         }
         #expect(record?.code == .notFound)
         let malformed = await rpcError {
@@ -382,7 +382,7 @@ struct GatewayEndToEndTests {
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let registered = try await counter.registerPickup(samplePickup(requestID: "before-restart"))
         let number = registered.shipment.trackingNumber
-        _ = try await counter.recordEvent(eventRequest(number, .collected))
+        _ = try await counter.recordCollection(collectionRequest(number))
         return (registered, number)
       }
     }
@@ -423,7 +423,7 @@ struct GatewayEndToEndTests {
         for _ in 0 ..< 5 {
           numbers.append(try await counter.registerPickup(samplePickup()).shipment.trackingNumber)
         }
-        _ = try await counter.recordEvent(eventRequest(numbers[1], .collected))
+        _ = try await counter.recordCollection(collectionRequest(numbers[1]))
         var other = samplePickup()
         other.pickup = .with { $0.counter = .with { $0.postOfficeCode = "251000" } }
         let elsewhere = try await counter.registerPickup(other).shipment.trackingNumber
@@ -504,7 +504,7 @@ struct GatewayEndToEndTests {
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let registered = try await counter.registerPickup(samplePickup())
         let number = registered.shipment.trackingNumber
-        _ = try await counter.recordEvent(eventRequest(number, .collected))
+        _ = try await counter.recordCollection(collectionRequest(number))
         _ = await rpcError {
           _ = try await counter.registerPickup(samplePickup(citizenID: "099084000123"))
         }

@@ -15,6 +15,7 @@ struct ErrorMappingTests {
       (TrackingError.shipmentNotFound(), .notFound),
       (TrackingError.illegalTransition(.dispatched, in: .requested), .failedPrecondition),
       (TrackingError.requestIDReused(), .alreadyExists),
+      (TrackingError(code: .failedPrecondition, message: "in person only"), .failedPrecondition),
       (
         TrackingError(code: .throttled, message: "wait", retryAfter: .seconds(5)),
         .resourceExhausted

@@ -1,5 +1,5 @@
 import Foundation
-import SQLiteStore
+import Persistence
 import Testing
 import Tracking
 
@@ -48,23 +48,25 @@ struct SQLiteShipmentStoreTests {
   static let indicator = try! ServiceIndicator(validating: "EA")
 
   /// The event a staff member would record next, decided from the stored shipment.
-  static func next(_ kind: EventKind) -> @Sendable (Shipment) throws -> ShipmentEvent {
+  static func next(_ kind: EventKind) -> @Sendable (Shipment) throws -> [ShipmentEvent] {
     { shipment in
       var machine = ShipmentLifecycle(state: shipment.state)
       guard case .moved(let from, let to) = machine.apply(kind) else {
         throw TrackingError.illegalTransition(kind, in: shipment.state)
       }
-      return ShipmentEvent(
-        sequence: shipment.version + 1,
-        kind: kind,
-        fromState: from,
-        toState: to,
-        occurredAt: shipment.updatedAt,
-        recordedAt: shipment.updatedAt.advanced(by: .seconds(1)),
-        actor: "spiffe://test/staff/250000/clerk-01",
-        location: shipment.originPostOffice,
-        note: nil
-      )
+      return [
+        ShipmentEvent(
+          sequence: shipment.version + 1,
+          kind: kind,
+          fromState: from,
+          toState: to,
+          occurredAt: shipment.updatedAt,
+          recordedAt: shipment.updatedAt.advanced(by: .seconds(1)),
+          actor: "spiffe://test/staff/250000/clerk-01",
+          location: shipment.originPostOffice,
+          note: nil
+        )
+      ]
     }
   }
 
@@ -143,7 +145,7 @@ struct SQLiteShipmentStoreTests {
       decide: Self.next(.dispatched)
     )
     #expect(eventReplay.isReplay)
-    #expect(eventReplay.value.event.kind == .collected)
+    #expect(eventReplay.value.events.map(\.kind) == [.collected])
     #expect(eventReplay.value.shipment.version == 2)
     let page = try await store.shipments(matching: ShipmentQuery())
     #expect(page.shipments.count == 1)

@@ -11,12 +11,36 @@ struct ShipmentLifecycleTests {
     .incompleteGuided: [
       .guidedIncomplete: .incompleteGuided, .collected: .collected, .cancelled: .cancelled,
     ],
-    .collected: [.dispatched: .inTransit],
-    .inTransit: [.transitScan: .inTransit, .handedToAgency: .handedToAgency],
+    .collected: [
+      .scanned: .collected, .digitized: .digitized, .dispatched: .inTransit, .damaged: .collected,
+      .lost: .lost,
+    ],
+    .digitized: [
+      .scanned: .digitized, .dispatched: .inTransit, .damaged: .digitized, .lost: .lost,
+    ],
+    .inTransit: [
+      .transitScan: .inTransit, .handedToAgency: .handedToAgency, .damaged: .inTransit,
+      .lost: .lost,
+    ],
     .handedToAgency: [.appointmentReceived: .appointmentReceived],
     .appointmentReceived: [.appointmentNotified: .appointmentNotified],
-    .appointmentNotified: [:],
-    .awaitingResult: [.cancelled: .cancelled],
+    .appointmentNotified: [.resultReady: .resultReady, .resultCollected: .resultCollected],
+    .awaitingResult: [
+      .resultReady: .resultReady, .resultCollected: .resultCollected, .cancelled: .cancelled,
+    ],
+    .resultReady: [.resultCollected: .resultCollected],
+    .resultCollected: [.outForDelivery: .outForDelivery, .damaged: .resultCollected, .lost: .lost],
+    .outForDelivery: [
+      .delivered: .delivered, .deliveryFailed: .attemptFailed, .damaged: .outForDelivery,
+      .lost: .lost,
+    ],
+    .attemptFailed: [
+      .outForDelivery: .outForDelivery, .delivered: .delivered, .deliveryFailed: .attemptFailed,
+      .returnedToAgency: .returnedToAgency, .damaged: .attemptFailed, .lost: .lost,
+    ],
+    .delivered: [:],
+    .returnedToAgency: [:],
+    .lost: [:],
     .cancelled: [:],
   ]
 
@@ -35,6 +59,30 @@ struct ShipmentLifecycleTests {
       #expect(outcome == .refused(in: state))
       #expect(machine.state == state, "a refused event changes nothing")
     }
+  }
+
+  @Test("a dossier-only shipment refuses every result-leg event")
+  func dossierOnlyHasNoResultLeg() {
+    for event in EventKind.allCases where event.isResultLeg {
+      var machine = ShipmentLifecycle(state: .appointmentNotified, serviceType: .dossierOnly)
+      #expect(machine.apply(event) == .refused(in: .appointmentNotified))
+    }
+  }
+
+  @Test("normalized statuses and UPU codes")
+  func normalized() {
+    #expect(ShipmentState.requested.normalized == .infoReceived)
+    #expect(ShipmentState.digitized.normalized == .inTransit)
+    #expect(ShipmentState.appointmentNotified.normalized == .atAgency)
+    #expect(ShipmentState.resultReady.normalized == .resultReady)
+    #expect(ShipmentState.attemptFailed.normalized == .attemptFailed)
+    #expect(ShipmentState.returnedToAgency.normalized == .returned)
+    #expect(ShipmentState.lost.normalized == .exception)
+    #expect(EventKind.collected.upuEventCode == "EMA")
+    #expect(EventKind.outForDelivery.upuEventCode == "EDG")
+    #expect(EventKind.deliveryFailed.upuEventCode == "EMH")
+    #expect(EventKind.delivered.upuEventCode == "EMI")
+    #expect(EventKind.handedToAgency.upuEventCode == nil)
   }
 
   @Test("registration is never a transition")

@@ -11,6 +11,7 @@ cleanly.
 Usage: python3 Tests/interop/interop_test.py PATH/TO/postal-gateway
 """
 
+import hashlib
 import os
 import signal
 import socket
@@ -113,7 +114,7 @@ def main():
                 request_id=str(uuid.uuid4()),
                 service_type=common_pb2.SERVICE_TYPE_DOSSIER_AND_RESULT,
                 applicant=common_pb2.Applicant(full_name="Nguyễn Văn An", citizen_id="019084000123", phone="0912345678", address=address),
-                procedure_code="1.001234",
+                procedure_code="2.000635",
                 destination_agency_code="000.00.00.H55",
                 pickup=common_pb2.Pickup(counter=common_pb2.CounterPickup(post_office_code="250000")),
             )
@@ -123,9 +124,29 @@ def main():
             again = counter.RegisterPickup(request, timeout=10)
             expect(again == registered, "a retry with the same request_id returns the same response")
 
-            recorded = counter.RecordEvent(counter_service_pb2.RecordEventRequest(
-                request_id=str(uuid.uuid4()), tracking_number=number, type=common_pb2.EVENT_TYPE_COLLECTED), timeout=10)
-            expect(recorded.shipment.state == common_pb2.SHIPMENT_STATE_COLLECTED, "recorded COLLECTED")
+            items = [common_pb2.HandedOverItem(document_id="TO_KHAI", form=common_pb2.DOCUMENT_FORM_ORIGINAL, pages=2)]
+            guided = counter.RecordCollection(counter_service_pb2.RecordCollectionRequest(
+                request_id=str(uuid.uuid4()), tracking_number=number, items=items), timeout=10)
+            expect(not guided.complete and [m.document_id for m in guided.missing] == ["GIAY_TO_TUY_THAN"],
+                   "an incomplete dossier gets guidance naming exactly the missing item")
+            items.append(common_pb2.HandedOverItem(document_id="GIAY_TO_TUY_THAN", form=common_pb2.DOCUMENT_FORM_COPY, pages=1))
+            recorded = counter.RecordCollection(counter_service_pb2.RecordCollectionRequest(
+                request_id=str(uuid.uuid4()), tracking_number=number, items=items, seal_id="S-0001",
+                fee_collected_vnd=8000, postage_vnd=25000), timeout=10)
+            expect(recorded.complete and recorded.shipment.state == common_pb2.SHIPMENT_STATE_COLLECTED, "recorded COLLECTED")
+
+            pdf = b"%PDF-1.7\n" + bytes(range(256)) * 3000
+            def chunks():
+                yield counter_service_pb2.UploadScanRequest(header=counter_service_pb2.UploadScanRequest.Header(
+                    request_id=str(uuid.uuid4()), tracking_number=number, document_id="TO_KHAI",
+                    content_type=common_pb2.SCAN_CONTENT_TYPE_PDF, expected_sha256=hashlib.sha256(pdf).digest()))
+                for start in range(0, len(pdf), 300_000):
+                    yield counter_service_pb2.UploadScanRequest(chunk=pdf[start:start + 300_000])
+            uploaded = counter.UploadScan(chunks(), timeout=30)
+            expect(uploaded.scan.sha256 == hashlib.sha256(pdf).hexdigest(), "a scan streamed in chunks is stored under its SHA-256")
+            parts = list(counter.DownloadScan(counter_service_pb2.DownloadScanRequest(document_code=uploaded.scan.document_code), timeout=30))
+            body = b"".join(p.chunk for p in parts[1:])
+            expect(parts[0].scan.sha256 == hashlib.sha256(body).hexdigest() and body == pdf, "the scan downloads with identical bytes and hash")
 
             bad = counter_service_pb2.RegisterPickupRequest()
             bad.CopyFrom(request)
@@ -157,7 +178,9 @@ def main():
             tracked = tracking.TrackShipment(tracking_service_pb2.TrackShipmentRequest(tracking_number=number, verification_code=code), timeout=10).shipment
             expect(tracked.state == common_pb2.SHIPMENT_STATE_COLLECTED, "tracked on the public port over TLS")
             expect(tracked.applicant_name_masked == "N*** V** A" and tracked.phone_masked == "091****678", "name and phone are masked")
-            expect([e.type for e in tracked.timeline] == [common_pb2.EVENT_TYPE_REGISTERED, common_pb2.EVENT_TYPE_COLLECTED], "the timeline has both events")
+            expect([e.type for e in tracked.timeline] == [common_pb2.EVENT_TYPE_REGISTERED, common_pb2.EVENT_TYPE_GUIDED_INCOMPLETE,
+                                                           common_pb2.EVENT_TYPE_COLLECTED, common_pb2.EVENT_TYPE_SCANNED],
+                   "the timeline shows registration, guidance, collection and the scan")
             try:
                 tracking.TrackShipment(tracking_service_pb2.TrackShipmentRequest(tracking_number=number, verification_code="22222-22222"), timeout=10)
                 expect(code.replace("-", "") == "2222222222", "a wrong code is refused")

@@ -115,10 +115,18 @@ struct EventCommand: AsyncParsableCommand {
       case handedToAgency = "handed-to-agency"
       case appointmentReceived = "appointment-received"
       case appointmentNotified = "appointment-notified"
+      case resultReady = "result-ready"
+      case outForDelivery = "out-for-delivery"
+      case returnedToAgency = "returned-to-agency"
+      case lost
       case cancelled
 
       var proto: Postalgateway_V1_EventType {
         switch self {
+        case .resultReady: .resultReady
+        case .outForDelivery: .outForDelivery
+        case .returnedToAgency: .returnedToAgency
+        case .lost: .lost
         case .guidedIncomplete: .guidedIncomplete
         case .collected: .collected
         case .dispatched: .dispatched
@@ -268,32 +276,59 @@ struct TrackCommand: AsyncParsableCommand {
 }
 
 /// The wire enums printed by their domain names (IN_TRANSIT, COLLECTED, …).
-private func wireName(_ state: Postalgateway_V1_ShipmentState) -> String {
+func wireName(_ state: Postalgateway_V1_ShipmentState) -> String {
   (try? ShipmentState(state))?.rawValue ?? "UNSPECIFIED"
 }
 
-private func wireName(_ type: Postalgateway_V1_EventType) -> String {
+func wireName(_ type: Postalgateway_V1_EventType) -> String {
   (try? EventKind(type))?.rawValue ?? "UNSPECIFIED"
 }
 
-private func wireName(_ type: Postalgateway_V1_ServiceType) -> String {
+func wireName(_ type: Postalgateway_V1_ServiceType) -> String {
   (try? ServiceType(type))?.rawValue ?? "UNSPECIFIED"
 }
 
-private func timestamp(_ proto: Google_Protobuf_Timestamp) -> Timestamp {
+func timestamp(_ proto: Google_Protobuf_Timestamp) -> Timestamp {
   Timestamp(seconds: proto.seconds, nanoseconds: proto.nanos)
 }
 
-private func render(_ shipment: Postalgateway_V1_Shipment) -> String {
+func render(_ shipment: Postalgateway_V1_Shipment) -> String {
   var lines = [
     "\(shipment.trackingNumber)  \(wireName(shipment.state))  (\(wireName(shipment.serviceType)), version \(shipment.version))",
     "procedure \(shipment.procedureCode) → agency \(shipment.destinationAgencyCode), origin office \(shipment.originPostOfficeCode)",
   ]
+  if !shipment.currentSealID.isEmpty { lines.append("seal \(shipment.currentSealID)") }
+  if !shipment.unscannedDocumentIds.isEmpty {
+    lines.append("not yet scanned: \(shipment.unscannedDocumentIds.joined(separator: ", "))")
+  }
   for event in shipment.events {
     lines.append(
       "  \(event.sequence). \(vietnamTime(timestamp(event.occurredAt)))  \(wireName(event.type))  → \(wireName(event.toState))  at \(event.location)  by \(event.actor)"
         + (event.note.isEmpty ? "" : "  note: \(event.note)")
+        + (event.voided ? "  [voided]" : "")
+        + detail(event)
     )
   }
   return lines.joined(separator: "\n")
+}
+
+/// One line of an event's details for people.
+private func detail(_ event: Postalgateway_V1_ShipmentEvent) -> String {
+  switch event.details {
+  case .collection(let c):
+    "  seal \(c.sealID), fee \(c.feeCollectedVnd) VND, postage \(c.postageVnd) VND, receipt \(c.receiptID)"
+  case .guidance(let g):
+    "  missing: \(g.missing.map { "\($0.documentID) ×\($0.quantity)" }.joined(separator: ", "))"
+  case .scan(let s): "  \(s.documentID) → \(s.documentCode) sha256 \(s.sha256.prefix(16))…"
+  case .result(let r): "  seal \(r.sealID), \(r.documents.count) document(s)"
+  case .delivery(let d):
+    switch d.outcome {
+    case .delivered(let p): "  to \(p.recipientName) (\(p.identityNumberMasked))"
+    case .failureReason(let reason): "  \(reason)"
+    case nil: ""
+    }
+  case .damage(let d): "  new seal \(d.newSealID)"
+  case .correction(let c): "  voids event \(c.voidedSequence): \(c.reason)"
+  case nil: ""
+  }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import Tracking
 import UnixSignals
 
 /// `postal-gateway serve`: runs both listeners until SIGINT or SIGTERM.
@@ -33,6 +34,12 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: String?
 
+  @Option(
+    help:
+      "Procedure catalog (JSON). Default <data-dir>/catalog.json (the bundled sample). SIGHUP reloads it."
+  )
+  var catalog: String?
+
   func run() async throws {
     var configuration = GatewayConfiguration()
     if let config { try configuration.apply(file: config) }
@@ -43,6 +50,7 @@ struct Serve: AsyncParsableCommand {
     if let trustDomain { configuration.trustDomain = trustDomain }
     if let serviceIndicator { configuration.serviceIndicator = serviceIndicator }
     if let logLevel { configuration.logLevel = logLevel }
+    if let catalog { configuration.catalogPath = catalog }
     try configuration.validate()
     guard let level = Logger.Level(rawValue: configuration.logLevel) else {
       throw ConfigurationError("unknown log level \(configuration.logLevel)")
@@ -67,9 +75,16 @@ struct Serve: AsyncParsableCommand {
       )
     }
     let gateway = try Gateway.build(configuration: configuration, tls: tls, logger: logger)
+    logger.info(
+      "procedure catalog loaded",
+      metadata: [
+        "catalog.file": "\(configuration.catalogFile)",
+        "catalog.version": "\(gateway.catalog.current.version)",
+      ]
+    )
     let group = ServiceGroup(
       configuration: .init(
-        services: [GatewayService(gateway: gateway)],
+        services: [GatewayService(gateway: gateway), CatalogReloader(gateway: gateway)],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
       )

@@ -13,6 +13,8 @@ extension GatewayConfiguration {
   ///   "tls": { "certificateChain": "server.pem", "privateKey": "server-key.pem",
   ///            "clientCA": "partners-ca.pem" },
   ///   "tracking": { "maximumFailures": 5, "windowSeconds": 900 },
+  ///   "catalog": "/etc/postal-gateway/catalog.json",
+  ///   "scans": { "maximumBytes": 52428800 },
   ///   "logLevel": "info"
   /// }
   /// ```
@@ -31,6 +33,9 @@ extension GatewayConfiguration {
       var maximumFailures: Int?
       var windowSeconds: Int?
     }
+    struct Scans: Decodable {
+      var maximumBytes: Int64?
+    }
     var dataDirectory: String?
     var trustDomain: String?
     var serviceIndicator: String?
@@ -38,6 +43,8 @@ extension GatewayConfiguration {
     var `public`: Listener?
     var tls: TLS?
     var tracking: Tracking?
+    var catalog: String?
+    var scans: Scans?
     var logLevel: String?
   }
 
@@ -76,6 +83,8 @@ extension GatewayConfiguration {
       if let value = tracking.maximumFailures { self.throttle.maximumFailures = value }
       if let value = tracking.windowSeconds { self.throttle.windowSeconds = value }
     }
+    if let value = file.catalog { self.catalogPath = value }
+    if let value = file.scans?.maximumBytes { self.maximumScanBytes = value }
     if let value = file.logLevel { self.logLevel = value }
   }
 }

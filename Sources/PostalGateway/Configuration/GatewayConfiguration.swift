@@ -48,6 +48,11 @@ struct GatewayConfiguration: Sendable, Equatable {
   var tls: TLSFiles?
   /// Citizen tracking throttle.
   var throttle = Throttle()
+  /// The procedure catalog file; `nil` means `<data>/catalog.json`, created from the bundled
+  /// Thái Nguyên sample on first start. Reloaded on SIGHUP.
+  var catalogPath: String?
+  /// The largest scan accepted, in bytes.
+  var maximumScanBytes: Int64 = 50 * 1024 * 1024
   /// swift-log level: trace, debug, info, notice, warning, error, critical.
   var logLevel = "info"
 
@@ -57,6 +62,12 @@ struct GatewayConfiguration: Sendable, Equatable {
   }
   /// The development PKI folder.
   var pkiDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("pki") }
+  /// The catalog file in use.
+  var catalogFile: String {
+    self.catalogPath ?? (self.dataDirectory as NSString).appendingPathComponent("catalog.json")
+  }
+  /// The scans folder.
+  var blobDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("scans") }
   /// The secrets folder.
   var secretsDirectory: String {
     (self.dataDirectory as NSString).appendingPathComponent("secrets")
@@ -89,6 +100,9 @@ struct GatewayConfiguration: Sendable, Equatable {
     }
     guard self.throttle.maximumFailures > 0, self.throttle.windowSeconds > 0 else {
       throw ConfigurationError("tracking throttle values must be positive")
+    }
+    guard self.maximumScanBytes > 0 else {
+      throw ConfigurationError("scans.maximumBytes must be positive")
     }
   }
 

@@ -2,8 +2,8 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import Persistence
 import Proto
-import SQLiteStore
 import Tracking
 
 /// The certificates the listeners use, as PEM text.
@@ -64,6 +64,11 @@ struct TLSMaterial: Sendable {
 struct Gateway: Sendable {
   typealias Server = GRPCServer<HTTP2ServerTransport.Posix>
 
+  /// The procedure catalog in force.
+  let catalog: CatalogHolder
+  /// Where it is read from.
+  let catalogFile: String
+
   /// Staff and agency systems, mutual TLS.
   let partnerTransport: HTTP2ServerTransport.Posix
   /// Citizens, TLS.
@@ -92,16 +97,25 @@ struct Gateway: Sendable {
     let directory = DataDirectory(configuration: configuration)
     try directory.prepare()
     let store = try SQLiteShipmentStore(path: configuration.databasePath)
+    if configuration.catalogPath == nil {
+      try CatalogFile.installSample(at: configuration.catalogFile)
+    }
+    let catalog = CatalogHolder(try CatalogFile.load(path: configuration.catalogFile))
+    let secret = try directory.verificationSecret()
     let shipments = ShipmentService(
       store: store,
-      codes: VerificationCodeIssuer(secret: try directory.verificationSecret()),
+      codes: VerificationCodeIssuer(secret: secret),
       throttle: TrackingThrottle(
         maximumFailures: configuration.throttle.maximumFailures,
         window: .seconds(configuration.throttle.windowSeconds)
       ),
       // validate() checked it.
-      serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator)
+      serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator),
+      catalog: catalog,
+      calendar: MondayToFridayCalendar(),
+      personalData: PersonalDataHasher(secret: secret)
     )
+    let blobs = try FileBlobStore(root: configuration.blobDirectory)
 
     let partnerIdentities =
       partnerIdentities ?? CertificateIdentityResolver(trustDomain: configuration.trustDomain)
@@ -144,8 +158,12 @@ struct Gateway: Sendable {
       services: [
         CounterService(
           shipments: shipments,
+          catalog: catalog,
+          blobs: blobs,
+          offline: OfflineSync(store: store),
           identities: partnerIdentities,
           now: now,
+          limits: .init(maximumBytes: configuration.maximumScanBytes),
           logger: logger.with("listener", "partner")
         ),
         HealthService(status: partnerHealth),
@@ -175,6 +193,8 @@ struct Gateway: Sendable {
       ]
     )
     return Gateway(
+      catalog: catalog,
+      catalogFile: configuration.catalogFile,
       partnerTransport: partnerTransport,
       publicTransport: publicTransport,
       partnerServer: partnerServer,
@@ -209,6 +229,21 @@ struct Gateway: Sendable {
         )
       }
     }
+  }
+
+  /// Reads the catalog file again and puts it in force; on error the current one stays.
+  /// - Returns: The version now in force.
+  @discardableResult
+  func reloadCatalog() throws -> String {
+    let catalog = try CatalogFile.load(path: self.catalogFile)
+    self.catalog.replace(with: catalog)
+    self.logger.info(
+      "procedure catalog loaded",
+      metadata: [
+        "catalog.version": "\(catalog.version)", "catalog.sha256": "\(catalog.contentHash)",
+      ]
+    )
+    return catalog.version
   }
 
   /// Stops accepting calls, ends health watches and lets running calls finish.

@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import Persistence
 import Proto
 import SwiftProtobuf
 import Tracking
@@ -10,11 +11,23 @@ import Tracking
 /// is, to stamp events with it.
 struct CounterService {
   let shipments: ShipmentService
+  let catalog: CatalogHolder
+  let blobs: FileBlobStore
+  let offline: OfflineSync
   let identities: any IdentityResolver
   let now: @Sendable () -> Timestamp
+  let limits: ScanLimits
   let logger: Logger
 
-  private func actor(_ context: ServerContext) throws -> Actor {
+  /// Size limits for uploads.
+  struct ScanLimits: Sendable {
+    /// The largest file accepted.
+    var maximumBytes: Int64 = 50 * 1024 * 1024
+    /// The largest chunk accepted.
+    var maximumChunkBytes = 1024 * 1024
+  }
+
+  func actor(_ context: ServerContext) throws -> Actor {
     guard case .partner(let actor) = self.identities.identity(of: context) else {
       throw RPCError(code: .unauthenticated, message: "a partner certificate is required")
     }
@@ -99,10 +112,7 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
           "request.replay": "\(recorded.isReplay)",
         ]
       )
-      return .with {
-        $0.shipment = Postalgateway_V1_Shipment(recorded.shipment)
-        $0.event = Postalgateway_V1_ShipmentEvent(recorded.event)
-      }
+      return Postalgateway_V1_RecordEventResponse(recorded)
     }
   }
 

@@ -26,9 +26,13 @@ extension Postalgateway_V1_RegisterPickupRequest {
         return nil
       }()
     let procedure = v.check("procedure_code") { try ProcedureCode(validating: self.procedureCode) }
-    let agency = v.check("destination_agency_code") {
-      try AgencyCode(validating: self.destinationAgencyCode)
-    }
+    // Empty means the catalog's agency for the procedure.
+    let agency =
+      self.destinationAgencyCode.isEmpty
+      ? nil
+      : v.check("destination_agency_code") {
+        try AgencyCode(validating: self.destinationAgencyCode)
+      }
     let pickup = self.pickup.domain(at: "pickup", actor: actor, now: now, validator: &v)
     try v.finish()
     // finish() threw if any of these is nil.
@@ -38,7 +42,7 @@ extension Postalgateway_V1_RegisterPickupRequest {
         serviceType: serviceType!,
         applicant: applicant!,
         procedure: procedure!,
-        destinationAgency: agency!,
+        destinationAgency: agency,
         pickup: pickup!
       )
     )
@@ -241,6 +245,14 @@ extension ShipmentState {
     case .appointmentNotified: .appointmentNotified
     case .awaitingResult: .awaitingResult
     case .cancelled: .cancelled
+    case .digitized: .digitized
+    case .resultReady: .resultReady
+    case .resultCollected: .resultCollected
+    case .outForDelivery: .outForDelivery
+    case .attemptFailed: .attemptFailed
+    case .delivered: .delivered
+    case .returnedToAgency: .returnedToAgency
+    case .lost: .lost
     }
   }
 }
@@ -264,6 +276,17 @@ extension EventKind {
     case .appointmentReceived: .appointmentReceived
     case .appointmentNotified: .appointmentNotified
     case .cancelled: .cancelled
+    case .scanned: .scanned
+    case .digitized: .digitized
+    case .resultReady: .resultReady
+    case .resultCollected: .resultCollected
+    case .outForDelivery: .outForDelivery
+    case .delivered: .delivered
+    case .deliveryFailed: .deliveryFailed
+    case .returnedToAgency: .returnedToAgency
+    case .damaged: .damaged
+    case .lost: .lost
+    case .correction: .correction
     }
   }
 }
@@ -322,7 +345,15 @@ extension Postalgateway_V1_Shipment {
     self.createdAt = shipment.createdAt.proto
     self.updatedAt = shipment.updatedAt.proto
     self.version = Int64(shipment.version)
-    self.events = shipment.events.map(Postalgateway_V1_ShipmentEvent.init)
+    let voided = shipment.voidedSequences
+    self.events = shipment.events.map {
+      var event = Postalgateway_V1_ShipmentEvent($0)
+      event.voided = voided.contains($0.sequence)
+      return event
+    }
+    self.normalizedStatus = shipment.state.normalized.proto
+    self.currentSealID = shipment.currentSealID ?? ""
+    self.unscannedDocumentIds = shipment.events.isEmpty ? [] : shipment.unscannedDocumentIDs
   }
 }
 
@@ -347,6 +378,55 @@ extension Postalgateway_V1_ShipmentEvent {
     self.actor = event.actor
     self.location = event.location.rawValue
     self.note = event.note ?? ""
+    self.upuEventCode = event.kind.upuEventCode ?? ""
+    switch event.details {
+    case nil:
+      break
+    case .collection(let collection):
+      self.collection = .with {
+        $0.catalogVersion = collection.catalogVersion
+        $0.items = collection.items.map(Postalgateway_V1_HandedOverItem.init)
+        $0.sealID = collection.sealID
+        $0.feeCollectedVnd = collection.feeCollectedVND
+        $0.postageVnd = collection.postageVND
+        $0.receiptID = collection.receiptID
+      }
+    case .guidance(let guidance):
+      self.guidance = .with {
+        $0.catalogVersion = guidance.catalogVersion
+        $0.items = guidance.items.map(Postalgateway_V1_HandedOverItem.init)
+        $0.missing = guidance.missing.map(Postalgateway_V1_MissingItem.init)
+      }
+    case .scan(let scan):
+      self.scan = Postalgateway_V1_ScanDetails(scan)
+    case .resultCollection(let result):
+      self.result = Postalgateway_V1_ResultDetails(result)
+    case .delivery(.failed(let reason)):
+      self.delivery = .with { $0.failureReason = reason.proto }
+    case .delivery(.delivered(let proof)):
+      self.delivery = .with {
+        $0.delivered = .with {
+          $0.recipientName = proof.recipientName.rawValue
+          $0.identityType = proof.identityType.proto
+          $0.identityNumberMasked = proof.identityNumberMasked
+          $0.authorizationReference = proof.authorizationReference ?? ""
+          $0.signatureSha256 = proof.signatureSHA256
+          $0.photoSha256 = proof.photoSHA256 ?? ""
+          $0.papersRecalled = proof.papersRecalled
+          $0.feesCollectedVnd = proof.feesCollectedVND
+        }
+      }
+    case .damage(let damage):
+      self.damage = .with {
+        $0.inventory = damage.inventory
+        $0.newSealID = damage.newSealID
+      }
+    case .correction(let correction):
+      self.correction = .with {
+        $0.voidedSequence = Int64(correction.voidedSequence)
+        $0.reason = correction.reason
+      }
+    }
   }
 }
 
@@ -363,12 +443,15 @@ extension Postalgateway_V1_TrackedShipment {
     self.destinationAgencyCode = tracked.destinationAgency.rawValue
     self.createdAt = tracked.createdAt.proto
     self.updatedAt = tracked.updatedAt.proto
+    self.normalizedStatus = tracked.state.normalized.proto
     self.timeline = tracked.timeline.map { entry in
       .with {
         $0.type = entry.kind.proto
         $0.state = entry.state.proto
         $0.occurredAt = entry.occurredAt.proto
         $0.location = entry.location.rawValue
+        $0.normalizedStatus = entry.state.normalized.proto
+        $0.upuEventCode = entry.kind.upuEventCode ?? ""
       }
     }
   }

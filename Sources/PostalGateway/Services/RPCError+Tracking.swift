@@ -31,6 +31,16 @@ extension TrackingError {
           )
         ]
       )
+    case .failedPrecondition:
+      return GoogleRPCStatus(
+        code: .failedPrecondition,
+        message: self.message,
+        details: [
+          .preconditionFailure(violations: [
+            .init(type: "RULE", subject: "shipment", description: self.message)
+          ])
+        ]
+      )
     case .requestIDReused:
       return GoogleRPCStatus(code: .alreadyExists, message: self.message, details: [])
     case .throttled:

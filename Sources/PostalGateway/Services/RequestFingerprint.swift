@@ -30,4 +30,9 @@ enum RequestFingerprint {
     }
     return IdempotencyKey(requestID: requestID, fingerprint: Array(hasher.finalize()))
   }
+
+  /// SHA-256 of some bytes.
+  static func digest(_ bytes: [UInt8]) -> [UInt8] {
+    Array(SHA256.hash(data: bytes))
+  }
 }

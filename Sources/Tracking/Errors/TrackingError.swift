@@ -9,6 +9,7 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
       case invalidArgument
       case notFound
       case illegalTransition
+      case failedPrecondition
       case requestIDReused
       case throttled
       case exhausted
@@ -24,6 +25,9 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
     public static let notFound = Self(.notFound)
     /// The event is not allowed in the shipment's current state.
     public static let illegalTransition = Self(.illegalTransition)
+    /// The operation is not allowed in the shipment's situation (other than its state alone),
+    /// e.g. an in-person-only procedure, or a return before two invitations.
+    public static let failedPrecondition = Self(.failedPrecondition)
     /// The request id was already used for a different request.
     public static let requestIDReused = Self(.requestIDReused)
     /// Too many failed attempts; see ``TrackingError/retryAfter``.

@@ -132,3 +132,70 @@ enum ASCIIPattern {
     return true
   }
 }
+
+/// A seal (niêm phong) number: 1–32 of A–Z, 0–9 and `-`.
+public struct SealID: Hashable, Sendable, CustomStringConvertible {
+  /// The number as printed on the seal.
+  public let rawValue: String
+
+  /// Validates a seal number.
+  /// - Throws: ``InvalidValue`` otherwise.
+  public init(validating string: String) throws {
+    let bytes = string.utf8
+    guard !bytes.isEmpty, bytes.count <= 32,
+      bytes.allSatisfy({
+        (48 ... 57).contains($0) || (65 ... 90).contains($0) || $0 == UInt8(ascii: "-")
+      })
+    else {
+      throw InvalidValue("must be 1–32 of A–Z, 0–9 and '-'")
+    }
+    self.rawValue = string
+  }
+
+  public var description: String { self.rawValue }
+}
+
+/// The number of an identity paper shown at delivery. Personal data: kept only hashed and masked.
+public struct IdentityNumber: Hashable, Sendable {
+  /// The number as shown.
+  public let rawValue: String
+
+  /// Validates an identity number for its paper type: a citizen id card carries a 12-digit
+  /// citizen id; other papers 6–20 letters and digits.
+  /// - Throws: ``InvalidValue`` otherwise.
+  public init(validating string: String, type: IdentityDocumentType, currentYear: Int) throws {
+    switch type {
+    case .citizenIDCard:
+      self.rawValue = try CitizenID(validating: string, currentYear: currentYear).rawValue
+    case .passport, .identityCard, .other:
+      let bytes = string.utf8
+      guard (6 ... 20).contains(bytes.count),
+        bytes.allSatisfy({ (48 ... 57).contains($0) || (65 ... 90).contains($0) })
+      else {
+        throw InvalidValue("must be 6–20 capital letters and digits")
+      }
+      self.rawValue = string
+    }
+  }
+
+  /// The first and last three characters, the rest hidden: `019******123`.
+  public var masked: String {
+    self.rawValue.prefix(3) + String(repeating: "*", count: max(0, self.rawValue.count - 6))
+      + self.rawValue.suffix(3)
+  }
+}
+
+/// A lower-case hex SHA-256 digest (64 characters), as clients send for signatures and photos.
+public enum SHA256Hex {
+  /// Validates and lower-cases a digest.
+  /// - Throws: ``InvalidValue`` unless it is 64 hex digits.
+  public static func validate(_ string: String) throws -> String {
+    let lower = string.lowercased()
+    guard lower.utf8.count == 64,
+      lower.utf8.allSatisfy({ (48 ... 57).contains($0) || (97 ... 102).contains($0) })
+    else {
+      throw InvalidValue("must be a SHA-256 digest: 64 hex digits")
+    }
+    return lower
+  }
+}

@@ -50,6 +50,8 @@ public struct ShipmentEvent: Hashable, Sendable {
   public var location: PostOfficeCode
   /// Staff's note, never shown to citizens.
   public var note: String?
+  /// What the event carries beyond the common fields.
+  public var details: EventDetails?
 
   /// Creates an event.
   public init(
@@ -61,7 +63,8 @@ public struct ShipmentEvent: Hashable, Sendable {
     recordedAt: Timestamp,
     actor: String,
     location: PostOfficeCode,
-    note: String?
+    note: String?,
+    details: EventDetails? = nil
   ) {
     self.sequence = sequence
     self.kind = kind
@@ -72,6 +75,7 @@ public struct ShipmentEvent: Hashable, Sendable {
     self.actor = actor
     self.location = location
     self.note = note
+    self.details = details
   }
 }
 

@@ -9,24 +9,66 @@ public struct ShipmentLifecycle: Hashable, Sendable {
     public var from: Set<ShipmentState>
     /// The event.
     public var event: EventKind
-    /// The state it leads to.
-    public var to: ShipmentState
+    /// The state it leads to; `nil` means it stays where it is.
+    public var to: ShipmentState?
   }
 
   /// The transition table, dossier leg first. (The registration event creates the shipment and
   /// is not a transition; see ``initialState(for:)``.)
   public static let table: [Transition] = [
+    // Dossier leg.
     Transition(
       from: [.requested, .incompleteGuided],
       event: .guidedIncomplete,
       to: .incompleteGuided
     ),
     Transition(from: [.requested, .incompleteGuided], event: .collected, to: .collected),
-    Transition(from: [.collected], event: .dispatched, to: .inTransit),
+    Transition(from: [.collected], event: .scanned, to: .collected),
+    Transition(from: [.digitized], event: .scanned, to: .digitized),
+    Transition(from: [.collected], event: .digitized, to: .digitized),
+    Transition(from: [.collected, .digitized], event: .dispatched, to: .inTransit),
     Transition(from: [.inTransit], event: .transitScan, to: .inTransit),
     Transition(from: [.inTransit], event: .handedToAgency, to: .handedToAgency),
     Transition(from: [.handedToAgency], event: .appointmentReceived, to: .appointmentReceived),
     Transition(from: [.appointmentReceived], event: .appointmentNotified, to: .appointmentNotified),
+    // Result leg.
+    Transition(
+      from: [.appointmentNotified, .awaitingResult],
+      event: .resultReady,
+      to: .resultReady
+    ),
+    Transition(
+      from: [.appointmentNotified, .awaitingResult, .resultReady],
+      event: .resultCollected,
+      to: .resultCollected
+    ),
+    Transition(
+      from: [.resultCollected, .attemptFailed],
+      event: .outForDelivery,
+      to: .outForDelivery
+    ),
+    Transition(from: [.outForDelivery, .attemptFailed], event: .delivered, to: .delivered),
+    Transition(
+      from: [.outForDelivery, .attemptFailed],
+      event: .deliveryFailed,
+      to: .attemptFailed
+    ),
+    Transition(from: [.attemptFailed], event: .returnedToAgency, to: .returnedToAgency),
+    // Exceptions, wherever the envelope is in postal hands.
+    Transition(
+      from: [
+        .collected, .digitized, .inTransit, .resultCollected, .outForDelivery, .attemptFailed,
+      ],
+      event: .damaged,
+      to: nil
+    ),
+    Transition(
+      from: [
+        .collected, .digitized, .inTransit, .resultCollected, .outForDelivery, .attemptFailed,
+      ],
+      event: .lost,
+      to: .lost
+    ),
     Transition(
       from: [.requested, .incompleteGuided, .awaitingResult],
       event: .cancelled,
@@ -39,7 +81,7 @@ public struct ShipmentLifecycle: Hashable, Sendable {
     for transition in Self.table {
       for state in transition.from {
         precondition(index[state]?[transition.event] == nil, "the table lists a pair twice")
-        index[state, default: [:]][transition.event] = transition.to
+        index[state, default: [:]][transition.event] = transition.to ?? state
       }
     }
     return index
@@ -56,8 +98,14 @@ public struct ShipmentLifecycle: Hashable, Sendable {
   /// - Parameters:
   ///   - state: The current state.
   ///   - event: The event.
-  public static func target(from state: ShipmentState, on event: EventKind) -> ShipmentState? {
-    Self.index[state]?[event]
+  ///   - serviceType: The shipment's legs (result-leg events are illegal without a result leg).
+  public static func target(
+    from state: ShipmentState,
+    on event: EventKind,
+    serviceType: ServiceType = .dossierAndResult
+  ) -> ShipmentState? {
+    if event.isResultLeg, serviceType == .dossierOnly { return nil }
+    return Self.index[state]?[event]
   }
 
   /// The events legal in a state.
@@ -76,18 +124,23 @@ public struct ShipmentLifecycle: Hashable, Sendable {
 
   /// The current state.
   public private(set) var state: ShipmentState
+  /// The shipment's legs.
+  public let serviceType: ServiceType
 
   /// Creates a machine in a state.
-  /// - Parameter state: The current state.
-  public init(state: ShipmentState) {
+  /// - Parameters:
+  ///   - state: The current state.
+  ///   - serviceType: The shipment's legs.
+  public init(state: ShipmentState, serviceType: ServiceType = .dossierAndResult) {
     self.state = state
+    self.serviceType = serviceType
   }
 
   /// Applies an event.
   /// - Parameter event: What happened.
   /// - Returns: Whether the shipment moved, and where.
   public mutating func apply(_ event: EventKind) -> Outcome {
-    guard let next = Self.target(from: self.state, on: event) else {
+    guard let next = Self.target(from: self.state, on: event, serviceType: self.serviceType) else {
       return .refused(in: self.state)
     }
     let previous = self.state

@@ -19,6 +19,8 @@ public enum ShipmentState: String, Hashable, Sendable, CaseIterable {
   case incompleteGuided = "INCOMPLETE_GUIDED"
   /// Counted and checked, send-slip signed, sealed, fees taken.
   case collected = "COLLECTED"
+  /// Every published item of the dossier has a scan.
+  case digitized = "DIGITIZED"
   /// On its way to the agency.
   case inTransit = "IN_TRANSIT"
   /// Handover record signed at the agency: the legal filing time (QĐ 45 art. 7.4).
@@ -29,7 +31,59 @@ public enum ShipmentState: String, Hashable, Sendable, CaseIterable {
   case appointmentNotified = "APPOINTMENT_NOTIFIED"
   /// Result-only service: waiting for the agency's result.
   case awaitingResult = "AWAITING_RESULT"
+  /// The agency says the result is ready to be collected.
+  case resultReady = "RESULT_READY"
+  /// The courier took the result at the agency, counted and sealed.
+  case resultCollected = "RESULT_COLLECTED"
+  /// The result is with a courier on the way to the citizen.
+  case outForDelivery = "OUT_FOR_DELIVERY"
+  /// A delivery failed; the citizen was invited to collect it.
+  case attemptFailed = "ATTEMPT_FAILED"
+  /// Handed to the citizen (or their proxy) with proof.
+  case delivered = "DELIVERED"
+  /// Given back to the agency after two invitations went unanswered.
+  case returnedToAgency = "RETURNED_TO_AGENCY"
+  /// Lost while in postal hands.
+  case lost = "LOST"
   /// Cancelled before collection.
+  case cancelled = "CANCELLED"
+
+  /// The public status citizens and partners see, in the spirit of AfterShip's tags.
+  public var normalized: NormalizedStatus {
+    switch self {
+    case .requested, .incompleteGuided: .infoReceived
+    case .collected, .digitized, .inTransit, .resultCollected: .inTransit
+    case .handedToAgency, .appointmentReceived, .appointmentNotified, .awaitingResult: .atAgency
+    case .resultReady: .resultReady
+    case .outForDelivery: .outForDelivery
+    case .attemptFailed: .attemptFailed
+    case .delivered: .delivered
+    case .returnedToAgency: .returned
+    case .lost: .exception
+    case .cancelled: .cancelled
+    }
+  }
+
+  /// Whether the envelope is in postal hands (where it can be damaged or lost).
+  public var isHeldByPost: Bool {
+    switch self {
+    case .collected, .digitized, .inTransit, .resultCollected, .outForDelivery, .attemptFailed: true
+    default: false
+    }
+  }
+}
+
+/// The small public status vocabulary derived from the detailed state.
+public enum NormalizedStatus: String, Hashable, Sendable, CaseIterable {
+  case infoReceived = "INFO_RECEIVED"
+  case inTransit = "IN_TRANSIT"
+  case atAgency = "AT_AGENCY"
+  case resultReady = "RESULT_READY"
+  case outForDelivery = "OUT_FOR_DELIVERY"
+  case delivered = "DELIVERED"
+  case attemptFailed = "ATTEMPT_FAILED"
+  case returned = "RETURNED"
+  case exception = "EXCEPTION"
   case cancelled = "CANCELLED"
 }
 
@@ -53,4 +107,48 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
   case appointmentNotified = "APPOINTMENT_NOTIFIED"
   /// The citizen cancelled before collection.
   case cancelled = "CANCELLED"
+  /// One dossier item was digitized.
+  case scanned = "SCANNED"
+  /// Every published item has a scan (written by the service).
+  case digitized = "DIGITIZED"
+  /// The agency says the result is ready.
+  case resultReady = "RESULT_READY"
+  /// The courier took the result at the agency.
+  case resultCollected = "RESULT_COLLECTED"
+  /// The result left for delivery.
+  case outForDelivery = "OUT_FOR_DELIVERY"
+  /// The result was handed over with proof.
+  case delivered = "DELIVERED"
+  /// A delivery attempt failed (an invitation was left).
+  case deliveryFailed = "DELIVERY_FAILED"
+  /// The result went back to the agency.
+  case returnedToAgency = "RETURNED_TO_AGENCY"
+  /// The envelope was found damaged, inventoried and re-wrapped.
+  case damaged = "DAMAGED"
+  /// The envelope was lost.
+  case lost = "LOST"
+  /// An earlier event is voided.
+  case correction = "CORRECTION"
+
+  /// Whether the event belongs to the result leg (refused for a dossier-only service).
+  public var isResultLeg: Bool {
+    switch self {
+    case .resultReady, .resultCollected, .outForDelivery, .delivered, .deliveryFailed,
+      .returnedToAgency:
+      true
+    default:
+      false
+    }
+  }
+
+  /// The UPU EMSEVT code for the event where one applies (domestic subset).
+  public var upuEventCode: String? {
+    switch self {
+    case .collected, .resultCollected: "EMA"  // posting / acceptance
+    case .outForDelivery: "EDG"  // out for physical delivery
+    case .deliveryFailed: "EMH"  // unsuccessful delivery attempt
+    case .delivered: "EMI"  // final delivery
+    default: nil
+    }
+  }
 }

@@ -36,9 +36,11 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
   }
 
   /// The calendar year in Vietnam (UTC+7) at this instant.
-  public var yearInVietnam: Int {
-    CivilDate(daysSinceEpoch: (self.microseconds / 1_000_000 + 7 * 3600).floorDivided(by: 86_400))
-      .year
+  public var yearInVietnam: Int { self.dateInVietnam.year }
+
+  /// The calendar date in Vietnam (UTC+7) at this instant.
+  public var dateInVietnam: CivilDate {
+    CivilDate(daysSinceEpoch: (self.seconds + 7 * 3600).floorDivided(by: 86_400))
   }
 
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microseconds < rhs.microseconds }
@@ -57,13 +59,53 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
   }
 }
 
-/// A proleptic Gregorian date, computed from days since 1970-01-01 (Howard Hinnant's algorithm).
-struct CivilDate: Hashable {
-  var year: Int
-  var month: Int
-  var day: Int
+/// A proleptic Gregorian calendar date (Howard Hinnant's algorithms).
+public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible {
+  /// The year.
+  public var year: Int
+  /// 1–12.
+  public var month: Int
+  /// 1–31.
+  public var day: Int
 
-  init(daysSinceEpoch: Int64) {
+  /// Creates a date; the values are not checked.
+  public init(year: Int, month: Int, day: Int) {
+    self.year = year
+    self.month = month
+    self.day = day
+  }
+
+  /// Days since 1970-01-01.
+  public var daysSinceEpoch: Int64 {
+    let y = Int64(self.month <= 2 ? self.year - 1 : self.year)
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let m = Int64(self.month)
+    let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(self.day) - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146_097 + doe - 719_468
+  }
+
+  /// 1 = Monday … 7 = Sunday (ISO 8601).
+  public var isoWeekday: Int {
+    Int((self.daysSinceEpoch + 3).floorModulo(7)) + 1
+  }
+
+  /// The date `days` later (or earlier, if negative).
+  public func adding(days: Int) -> CivilDate {
+    CivilDate(daysSinceEpoch: self.daysSinceEpoch + Int64(days))
+  }
+
+  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
+
+  public var description: String {
+    let month = self.month < 10 ? "0\(self.month)" : "\(self.month)"
+    let day = self.day < 10 ? "0\(self.day)" : "\(self.day)"
+    return "\(self.year)-\(month)-\(day)"
+  }
+
+  /// The date `daysSinceEpoch` days after 1970-01-01.
+  public init(daysSinceEpoch: Int64) {
     let z = daysSinceEpoch + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let doe = z - era * 146_097
@@ -79,6 +121,11 @@ struct CivilDate: Hashable {
 }
 
 extension Int64 {
+  func floorModulo(_ divisor: Int64) -> Int64 {
+    let remainder = self % divisor
+    return remainder < 0 ? remainder + divisor : remainder
+  }
+
   func floorDivided(by divisor: Int64) -> Int64 {
     let quotient = self / divisor
     return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient

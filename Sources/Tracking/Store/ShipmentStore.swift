@@ -200,19 +200,20 @@ public protocol ShipmentStore: Sendable {
     idempotencyKey: IdempotencyKey
   ) async throws -> StoreOutcome<RegisteredShipment>
 
-  /// Appends one event decided from the current shipment.
+  /// Appends the events decided from the current shipment, atomically.
   /// - Parameters:
   ///   - number: The shipment.
   ///   - idempotencyKey: The request's key.
-  ///   - decide: Given the shipment with its full history, returns the event to append (its
-  ///     sequence must be the shipment's version + 1) or throws to append nothing.
-  /// - Returns: The shipment right after the event, and the event; for a replay, as they were
-  ///   when the event was first appended.
+  ///   - decide: Given the shipment with its full history, returns the events to append
+  ///     (numbered on from the shipment's version), none to append nothing (the key is then not
+  ///     remembered), or throws to append nothing.
+  /// - Returns: The shipment right after the events, and the events; for a replay, as they were
+  ///   when the events were first appended.
   func append(
     to number: TrackingNumber,
     idempotencyKey: IdempotencyKey,
-    decide: @escaping @Sendable (Shipment) throws -> ShipmentEvent
-  ) async throws -> StoreOutcome<AppendedEvent>
+    decide: @escaping @Sendable (Shipment) throws -> [ShipmentEvent]
+  ) async throws -> StoreOutcome<AppendedEvents>
 
   /// A shipment with its full history, or `nil`.
   func shipment(_ number: TrackingNumber) async throws -> Shipment?
@@ -222,6 +223,9 @@ public protocol ShipmentStore: Sendable {
 
   /// One page of shipments matching a query, newest first, without their histories.
   func shipments(matching query: ShipmentQuery) async throws -> ShipmentPage
+
+  /// The scan with this document code, and its shipment's number, or `nil`.
+  func scan(documentCode: String) async throws -> (TrackingNumber, Scan)?
 }
 
 /// A shipment and its code commitment.
@@ -238,16 +242,16 @@ public struct RegisteredShipment: Hashable, Sendable {
   }
 }
 
-/// A shipment right after an event, and the event.
-public struct AppendedEvent: Hashable, Sendable {
-  /// The shipment as it was right after the event.
+/// A shipment right after some events, and the events.
+public struct AppendedEvents: Hashable, Sendable {
+  /// The shipment as it was right after the events.
   public var shipment: Shipment
-  /// The event.
-  public var event: ShipmentEvent
+  /// The events, oldest first.
+  public var events: [ShipmentEvent]
 
   /// Creates a value.
-  public init(shipment: Shipment, event: ShipmentEvent) {
+  public init(shipment: Shipment, events: [ShipmentEvent]) {
     self.shipment = shipment
-    self.event = event
+    self.events = events
   }
 }

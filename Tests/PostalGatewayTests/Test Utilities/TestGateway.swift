@@ -119,6 +119,10 @@ struct RunningGateway: Sendable {
   let partnerPort: Int
   let publicPort: Int
   let dataDirectory: String
+  let gateway: Gateway
+
+  /// The scans folder.
+  var scansDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("scans") }
 
   /// A client of the partner listener presenting `credential` (or no certificate).
   func withPartnerClient<T: Sendable>(
@@ -195,7 +199,8 @@ func withTestGateway<T: Sendable>(
     let running = RunningGateway(
       partnerPort: partner.ipv4!.port,  // bound to an IPv4 address above
       publicPort: citizen.ipv4!.port,
-      dataDirectory: configuration.dataDirectory
+      dataDirectory: configuration.dataDirectory,
+      gateway: gateway
     )
     let result = try await body(running)
     gateway.beginGracefulShutdown()
@@ -233,7 +238,7 @@ func samplePickup(
         $0.detail = "12 Lương Ngọc Quyến"
       }
     }
-    $0.procedureCode = "1.001234"
+    $0.procedureCode = "2.000635"
     $0.destinationAgencyCode = "000.00.00.H55"
     $0.pickup = .with { $0.counter = .with { $0.postOfficeCode = "250000" } }
   }
@@ -262,4 +267,92 @@ func rpcError(_ body: () async throws -> Void) async -> RPCError? {
   } catch {
     return RPCError(code: .unknown, message: "unexpected \(error)")
   }
+}
+
+/// A RecordCollection request for the sample procedure 2.000635 (a form, original, and an
+/// identity paper, copy; fee 8,000 VND), complete unless `complete` is false.
+func collectionRequest(
+  _ number: String,
+  complete: Bool = true,
+  requestID: String = UUID().uuidString
+) -> Postalgateway_V1_RecordCollectionRequest {
+  .with {
+    $0.requestID = requestID
+    $0.trackingNumber = number
+    $0.items = [
+      .with {
+        $0.documentID = "TO_KHAI"
+        $0.form = .original
+        $0.pages = 2
+      }
+    ]
+    if complete {
+      $0.items.append(
+        .with {
+          $0.documentID = "GIAY_TO_TUY_THAN"
+          $0.form = .copy
+          $0.pages = 1
+        }
+      )
+    }
+    $0.sealID = "S-000123"
+    $0.feeCollectedVnd = 8000
+    $0.postageVnd = 25000
+  }
+}
+
+/// Every file under a folder with its size, to show that a refused upload stored nothing.
+func listing(_ directory: String) -> [String: Int] {
+  var files: [String: Int] = [:]
+  guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return files }
+  while let path = enumerator.nextObject() as? String {
+    let full = (directory as NSString).appendingPathComponent(path)
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    {
+      files[path] = (try? FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) ?? -1
+    }
+  }
+  return files
+}
+
+/// A PDF-looking body of `size` bytes.
+func pdfBytes(_ size: Int, seed: UInt8 = 0) -> [UInt8] {
+  let header = Array("%PDF-1.7\n".utf8)
+  return header
+    + (0 ..< max(0, size - header.count)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+}
+
+/// Uploads a file in chunks of `chunkSize`.
+func upload(
+  _ counter: Postalgateway_V1_CounterService.Client<HTTP2ClientTransport.Posix>,
+  number: String,
+  documentID: String,
+  bytes: [UInt8],
+  contentType: Postalgateway_V1_ScanContentType = .pdf,
+  expectedSHA256: [UInt8]? = nil,
+  chunkSize: Int = 64 * 1024,
+  requestID: String = UUID().uuidString
+) async throws -> Postalgateway_V1_UploadScanResponse {
+  try await counter.uploadScan(
+    requestProducer: { writer in
+      try await writer.write(
+        .with {
+          $0.header = .with {
+            $0.requestID = requestID
+            $0.trackingNumber = number
+            $0.documentID = documentID
+            $0.contentType = contentType
+            if let expectedSHA256 { $0.expectedSha256 = Data(expectedSHA256) }
+          }
+        }
+      )
+      var offset = 0
+      while offset < bytes.count {
+        let end = min(offset + chunkSize, bytes.count)
+        try await writer.write(.with { $0.chunk = Data(bytes[offset ..< end]) })
+        offset = end
+      }
+    })
 }

@@ -59,8 +59,8 @@ public final class SQLiteShipmentStore: ShipmentStore {
       if let replay = try Self.replay(idempotencyKey, in: db) {
         // The registration is version 1 of the shipment.
         let stored = try Self.loadRegistered(id: replay.shipmentID, in: db)
-        // A key remembered for a later version belongs to an event, not to a registration.
-        guard replay.version == 1 else { throw TrackingError.requestIDReused() }
+        // A key remembered for a later version belongs to events, not to a registration.
+        guard replay.firstSequence == 1 else { throw TrackingError.requestIDReused() }
         return .replayed(
           RegisteredShipment(
             shipment: stored.shipment.asOf(version: 1),
@@ -75,7 +75,14 @@ public final class SQLiteShipmentStore: ShipmentStore {
       for event in shipment.events {
         try Self.insert(event, shipmentID: id, in: db)
       }
-      try Self.remember(idempotencyKey, shipmentID: id, version: 1, at: draft.now, in: db)
+      try Self.remember(
+        idempotencyKey,
+        shipmentID: id,
+        firstSequence: 1,
+        version: 1,
+        at: draft.now,
+        in: db
+      )
       return .applied(RegisteredShipment(shipment: shipment, commitment: commitment))
     }
   }
@@ -83,21 +90,24 @@ public final class SQLiteShipmentStore: ShipmentStore {
   public func append(
     to number: TrackingNumber,
     idempotencyKey: IdempotencyKey,
-    decide: @escaping @Sendable (Shipment) throws -> ShipmentEvent
-  ) async throws -> StoreOutcome<AppendedEvent> {
+    decide: @escaping @Sendable (Shipment) throws -> [ShipmentEvent]
+  ) async throws -> StoreOutcome<AppendedEvents> {
     try await self.write { db in
       if let replay = try Self.replay(idempotencyKey, in: db) {
         let stored = try Self.loadRegistered(id: replay.shipmentID, in: db).shipment
-        // A replayed key belongs to this number (the fingerprint covers it) and to an event.
-        guard stored.trackingNumber == number, replay.version > 1 else {
+        // A replayed key belongs to this number (the fingerprint covers it) and to events.
+        guard stored.trackingNumber == number, replay.firstSequence > 1 else {
           throw TrackingError.requestIDReused()
         }
-        guard replay.version <= stored.version else {
+        guard replay.version <= stored.version, replay.firstSequence <= replay.version else {
           throw Corruption("idempotency record points past the history of \(number)")
         }
         let earlier = stored.asOf(version: replay.version)
         return .replayed(
-          AppendedEvent(shipment: earlier, event: earlier.events[replay.version - 1])
+          AppendedEvents(
+            shipment: earlier,
+            events: Array(earlier.events[(replay.firstSequence - 1)...])
+          )
         )
       }
       guard
@@ -110,25 +120,58 @@ public final class SQLiteShipmentStore: ShipmentStore {
         throw TrackingError.shipmentNotFound()
       }
       var shipment = try Self.loadRegistered(id: id, in: db).shipment
-      let event = try decide(shipment)
-      precondition(event.sequence == shipment.version + 1, "events are numbered without gaps")
-      try Self.insert(event, shipmentID: id, in: db)
+      let events = try decide(shipment)
+      guard let last = events.last else {
+        return .applied(AppendedEvents(shipment: shipment, events: []))
+      }
+      for (offset, event) in events.enumerated() {
+        precondition(
+          event.sequence == shipment.version + offset + 1,
+          "events are numbered without gaps"
+        )
+        try Self.insert(event, shipmentID: id, in: db)
+      }
       try db.execute(
         sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?",
-        arguments: [event.toState.rawValue, event.sequence, event.recordedAt.microseconds, id]
+        arguments: [last.toState.rawValue, last.sequence, last.recordedAt.microseconds, id]
       )
       try Self.remember(
         idempotencyKey,
         shipmentID: id,
-        version: event.sequence,
-        at: event.recordedAt,
+        firstSequence: events[0].sequence,
+        version: last.sequence,
+        at: last.recordedAt,
         in: db
       )
-      shipment.events.append(event)
-      shipment.version = event.sequence
-      shipment.state = event.toState
-      shipment.updatedAt = event.recordedAt
-      return .applied(AppendedEvent(shipment: shipment, event: event))
+      shipment.events += events
+      shipment.version = last.sequence
+      shipment.state = last.toState
+      shipment.updatedAt = last.recordedAt
+      return .applied(AppendedEvents(shipment: shipment, events: events))
+    }
+  }
+
+  /// The scan with this document code, and its shipment's number.
+  public func scan(documentCode: String) async throws -> (TrackingNumber, Scan)? {
+    try await self.read { db in
+      guard
+        let row = try Row.fetchOne(
+          db,
+          sql: """
+            SELECT s.tracking_number, d.document_id, d.sha256, d.size, d.content_type
+            FROM scan_document d JOIN shipment s ON s.id = d.shipment_id WHERE d.document_code = ?
+            """,
+          arguments: [documentCode]
+        )
+      else { return nil }
+      let scan = Scan(
+        documentID: row["document_id"],
+        documentCode: documentCode,
+        sha256: row["sha256"],
+        size: row["size"],
+        contentType: try EventPayload.decode(row["content_type"])
+      )
+      return (try TrackingNumber(validating: row["tracking_number"]), scan)
     }
   }
 
@@ -201,7 +244,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
 
   // MARK: - Transactions
 
-  private func write<T: Sendable>(
+  func write<T: Sendable>(
     _ body: @escaping @Sendable (Database) throws -> T
   ) async throws -> T {
     do {
@@ -213,7 +256,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
   }
 
-  private func read<T: Sendable>(
+  func read<T: Sendable>(
     _ body: @escaping @Sendable (Database) throws -> T
   ) async throws -> T {
     do {
@@ -231,6 +274,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
 extension SQLiteShipmentStore {
   private struct Replay {
     var shipmentID: Int64
+    var firstSequence: Int
     var version: Int
   }
 
@@ -239,29 +283,39 @@ extension SQLiteShipmentStore {
       let row = try Row.fetchOne(
         db,
         sql:
-          "SELECT fingerprint, shipment_id, version FROM idempotency_record WHERE request_id = ?",
+          """
+          SELECT fingerprint, shipment_id, first_sequence, version FROM idempotency_record
+          WHERE request_id = ?
+          """,
         arguments: [key.requestID.rawValue]
       )
     else { return nil }
     let fingerprint: Data = row["fingerprint"]
     guard Array(fingerprint) == key.fingerprint else { throw TrackingError.requestIDReused() }
-    return Replay(shipmentID: row["shipment_id"], version: row["version"])
+    return Replay(
+      shipmentID: row["shipment_id"],
+      firstSequence: row["first_sequence"],
+      version: row["version"]
+    )
   }
 
   private static func remember(
     _ key: IdempotencyKey,
     shipmentID: Int64,
+    firstSequence: Int,
     version: Int,
     at time: Timestamp,
     in db: Database
   ) throws {
     try db.execute(
       sql: """
-        INSERT INTO idempotency_record (request_id, fingerprint, shipment_id, version, created_at)
-        VALUES (?, ?, ?, ?, ?)
+        INSERT INTO idempotency_record
+          (request_id, fingerprint, shipment_id, first_sequence, version, created_at)
+        VALUES (?, ?, ?, ?, ?, ?)
         """,
       arguments: [
-        key.requestID.rawValue, Data(key.fingerprint), shipmentID, version, time.microseconds,
+        key.requestID.rawValue, Data(key.fingerprint), shipmentID, firstSequence, version,
+        time.microseconds,
       ]
     )
   }
@@ -335,20 +389,40 @@ extension SQLiteShipmentStore {
   }
 
   private static func insert(_ event: ShipmentEvent, shipmentID: Int64, in db: Database) throws {
+    let payload = try event.details.map { try Self.encoder.encode(EventPayload($0)) }
     try db.execute(
       sql: """
         INSERT INTO shipment_event (
           shipment_id, sequence, kind, from_state, to_state, occurred_at, recorded_at,
-          actor, location, note
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          actor, location, note, payload
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: [
         shipmentID, event.sequence, event.kind.rawValue, event.fromState?.rawValue,
         event.toState.rawValue, event.occurredAt.microseconds, event.recordedAt.microseconds,
         event.actor, event.location.rawValue, event.note,
+        payload.map { String(decoding: $0, as: UTF8.self) },
       ]
     )
+    if case .scan(let scan) = event.details {
+      try db.execute(
+        sql: """
+          INSERT INTO scan_document (document_code, shipment_id, sequence, document_id, sha256, size, content_type)
+          VALUES (?, ?, ?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          scan.documentCode, shipmentID, event.sequence, scan.documentID, scan.sha256, scan.size,
+          scan.contentType.rawValue,
+        ]
+      )
+    }
   }
+
+  private static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
+  }()
 
   private static func loadRegistered(id: Int64, in db: Database) throws -> RegisteredShipment {
     guard
@@ -426,6 +500,10 @@ extension SQLiteShipmentStore {
 
   private static func decodeEvent(_ row: Row) throws -> ShipmentEvent {
     let from: String? = row["from_state"]
+    let payload: String? = row["payload"]
+    let details = try payload.map {
+      try JSONDecoder().decode(EventPayload.self, from: Data($0.utf8)).details()
+    }
     return ShipmentEvent(
       sequence: row["sequence"],
       kind: try Self.decodeEnum(row["kind"]),
@@ -435,7 +513,8 @@ extension SQLiteShipmentStore {
       recordedAt: Timestamp(microseconds: row["recorded_at"]),
       actor: row["actor"],
       location: try PostOfficeCode(validating: row["location"]),
-      note: row["note"]
+      note: row["note"],
+      details: details
     )
   }
 

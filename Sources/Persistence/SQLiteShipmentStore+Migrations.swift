@@ -4,7 +4,8 @@ extension SQLiteShipmentStore {
   /// The schema, one migration per released change. Never edit a released migration.
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
-    migrator.registerMigration("v1: shipments, events, idempotency, serials") { db in
+    migrator.registerMigration("v1: shipments, events, idempotency, serials, scans, devices") {
+      db in
       try db.execute(
         sql: """
           CREATE TABLE serial_counter (
@@ -55,6 +56,7 @@ extension SQLiteShipmentStore {
             actor TEXT NOT NULL,
             location TEXT NOT NULL,
             note TEXT,
+            payload TEXT,
             PRIMARY KEY (shipment_id, sequence)
           ) WITHOUT ROWID;
           CREATE TRIGGER shipment_event_is_append_only_update BEFORE UPDATE ON shipment_event
@@ -66,8 +68,43 @@ extension SQLiteShipmentStore {
             request_id TEXT PRIMARY KEY NOT NULL,
             fingerprint BLOB NOT NULL,
             shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            first_sequence INTEGER NOT NULL,
             version INTEGER NOT NULL,
             created_at INTEGER NOT NULL
+          ) WITHOUT ROWID;
+
+          CREATE TABLE scan_document (
+            document_code TEXT PRIMARY KEY NOT NULL,
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            sequence INTEGER NOT NULL,
+            document_id TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            content_type TEXT NOT NULL,
+            FOREIGN KEY (shipment_id, sequence) REFERENCES shipment_event (shipment_id, sequence)
+          ) WITHOUT ROWID;
+          CREATE INDEX scan_document_by_sha256 ON scan_document (sha256);
+
+          CREATE TABLE device_cursor (
+            caller TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            processed_through INTEGER NOT NULL,
+            PRIMARY KEY (caller, device_id)
+          ) WITHOUT ROWID;
+
+          CREATE TABLE device_event (
+            caller TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            fingerprint BLOB NOT NULL,
+            payload BLOB NOT NULL,
+            status TEXT,
+            code TEXT,
+            message TEXT,
+            tracking_number TEXT,
+            event_sequence INTEGER,
+            received_at INTEGER,
+            PRIMARY KEY (caller, device_id, sequence)
           ) WITHOUT ROWID;
           """
       )

@@ -1,0 +1,251 @@
+import Tracking
+
+/// How event details are kept in the `payload` column: versioned JSON of plain values. The
+/// domain types stay free of any storage format; this file is the one mapping.
+enum EventPayload: Codable, Equatable {
+  struct Item: Codable, Equatable {
+    var document: String
+    var form: String
+    var pages: Int
+  }
+
+  struct Missing: Codable, Equatable {
+    var document: String
+    var name: String
+    var form: String
+    var quantity: Int
+  }
+
+  struct Collection: Codable, Equatable {
+    var catalogVersion: String
+    var items: [Item]
+    var seal: String
+    var fee: Int64
+    var postage: Int64
+    var receipt: String
+  }
+
+  struct Guidance: Codable, Equatable {
+    var catalogVersion: String
+    var items: [Item]
+    var missing: [Missing]
+  }
+
+  struct Scan: Codable, Equatable {
+    var document: String
+    var code: String
+    var sha256: String
+    var size: Int64
+    var contentType: String
+  }
+
+  struct Result: Codable, Equatable {
+    var documents: [String]
+    var originalsToReturn: [String]
+    var papersToRecall: [String]
+    var feeToCollect: Int64
+    var seal: String
+  }
+
+  struct Proof: Codable, Equatable {
+    var recipientName: String
+    var identityType: String
+    var identityNumberHash: String
+    var identityNumberMasked: String
+    var authorizationReference: String?
+    var signatureSHA256: String
+    var photoSHA256: String?
+    var papersRecalled: [String]
+    var feesCollected: Int64
+  }
+
+  struct Delivery: Codable, Equatable {
+    var proof: Proof?
+    var failure: String?
+  }
+
+  struct Damage: Codable, Equatable {
+    var inventory: [String]
+    var newSeal: String
+  }
+
+  struct Correction: Codable, Equatable {
+    var voided: Int
+    var reason: String
+  }
+
+  case collection(Collection)
+  case guidance(Guidance)
+  case scan(Scan)
+  case result(Result)
+  case delivery(Delivery)
+  case damage(Damage)
+  case correction(Correction)
+
+  init(_ details: EventDetails) {
+    switch details {
+    case .collection(let c):
+      self = .collection(
+        Collection(
+          catalogVersion: c.catalogVersion,
+          items: c.items.map(Item.init),
+          seal: c.sealID,
+          fee: c.feeCollectedVND,
+          postage: c.postageVND,
+          receipt: c.receiptID
+        )
+      )
+    case .guidance(let g):
+      self = .guidance(
+        Guidance(
+          catalogVersion: g.catalogVersion,
+          items: g.items.map(Item.init),
+          missing: g.missing.map {
+            Missing(
+              document: $0.documentID,
+              name: $0.name,
+              form: $0.form.rawValue,
+              quantity: $0.quantity
+            )
+          }
+        )
+      )
+    case .scan(let s):
+      self = .scan(
+        Scan(
+          document: s.documentID,
+          code: s.documentCode,
+          sha256: s.sha256,
+          size: s.size,
+          contentType: s.contentType.rawValue
+        )
+      )
+    case .resultCollection(let r):
+      self = .result(
+        Result(
+          documents: r.documents,
+          originalsToReturn: r.originalsToReturn,
+          papersToRecall: r.papersToRecall,
+          feeToCollect: r.feeToCollectVND,
+          seal: r.sealID
+        )
+      )
+    case .delivery(.failed(let reason)):
+      self = .delivery(Delivery(proof: nil, failure: reason.rawValue))
+    case .delivery(.delivered(let p)):
+      self = .delivery(
+        Delivery(
+          proof: Proof(
+            recipientName: p.recipientName.rawValue,
+            identityType: p.identityType.rawValue,
+            identityNumberHash: p.identityNumberHash,
+            identityNumberMasked: p.identityNumberMasked,
+            authorizationReference: p.authorizationReference,
+            signatureSHA256: p.signatureSHA256,
+            photoSHA256: p.photoSHA256,
+            papersRecalled: p.papersRecalled,
+            feesCollected: p.feesCollectedVND
+          ),
+          failure: nil
+        )
+      )
+    case .damage(let d):
+      self = .damage(Damage(inventory: d.inventory, newSeal: d.newSealID))
+    case .correction(let c):
+      self = .correction(Correction(voided: c.voidedSequence, reason: c.reason))
+    }
+  }
+
+  /// The domain value; throws ``Corruption`` for values the domain refuses.
+  func details() throws -> EventDetails {
+    switch self {
+    case .collection(let c):
+      return .collection(
+        DossierCollection(
+          catalogVersion: c.catalogVersion,
+          items: try c.items.map { try $0.domain() },
+          sealID: c.seal,
+          feeCollectedVND: c.fee,
+          postageVND: c.postage,
+          receiptID: c.receipt
+        )
+      )
+    case .guidance(let g):
+      return .guidance(
+        Tracking.Guidance(
+          catalogVersion: g.catalogVersion,
+          items: try g.items.map { try $0.domain() },
+          missing: try g.missing.map {
+            MissingItem(
+              documentID: $0.document,
+              name: $0.name,
+              form: try Self.decode($0.form),
+              quantity: $0.quantity
+            )
+          }
+        )
+      )
+    case .scan(let s):
+      return .scan(
+        Tracking.Scan(
+          documentID: s.document,
+          documentCode: s.code,
+          sha256: s.sha256,
+          size: s.size,
+          contentType: try Self.decode(s.contentType)
+        )
+      )
+    case .result(let r):
+      return .resultCollection(
+        ResultCollection(
+          documents: r.documents,
+          originalsToReturn: r.originalsToReturn,
+          papersToRecall: r.papersToRecall,
+          feeToCollectVND: r.feeToCollect,
+          sealID: r.seal
+        )
+      )
+    case .delivery(let d):
+      if let failure = d.failure { return .delivery(.failed(try Self.decode(failure))) }
+      guard let p = d.proof else { throw Corruption("a delivery payload without proof or failure") }
+      return .delivery(
+        .delivered(
+          ProofOfDelivery(
+            recipientName: try PersonName(validating: p.recipientName),
+            identityType: try Self.decode(p.identityType),
+            identityNumberHash: p.identityNumberHash,
+            identityNumberMasked: p.identityNumberMasked,
+            authorizationReference: p.authorizationReference,
+            signatureSHA256: p.signatureSHA256,
+            photoSHA256: p.photoSHA256,
+            papersRecalled: p.papersRecalled,
+            feesCollectedVND: p.feesCollected
+          )
+        )
+      )
+    case .damage(let d):
+      return .damage(DamageReport(inventory: d.inventory, newSealID: d.newSeal))
+    case .correction(let c):
+      return .correction(Tracking.Correction(voidedSequence: c.voided, reason: c.reason))
+    }
+  }
+
+  static func decode<E: RawRepresentable>(_ raw: String) throws -> E where E.RawValue == String {
+    guard let value = E(rawValue: raw) else { throw Corruption("unknown \(E.self) \(raw)") }
+    return value
+  }
+}
+
+extension EventPayload.Item {
+  init(_ item: HandedOverItem) {
+    self.init(document: item.documentID, form: item.form.rawValue, pages: item.pages)
+  }
+
+  func domain() throws -> HandedOverItem {
+    HandedOverItem(
+      documentID: self.document,
+      form: try EventPayload.decode(self.form),
+      pages: self.pages
+    )
+  }
+}

@@ -1,0 +1,173 @@
+import Crypto
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Scanned files, content-addressed under one folder: `sha256/<2 hex>/<62 hex>`.
+///
+/// An upload streams into `tmp/`, hashing as it goes; only a finished, verified upload is fsynced
+/// and renamed into place (then the folder is fsynced), so a file under `sha256/` is always
+/// complete and named by its content. The same content is stored once.
+public final class FileBlobStore: Sendable {
+  /// The folder.
+  public let root: String
+
+  /// Opens (creating) the folder and removes uploads a crash left unfinished.
+  public init(root: String) throws {
+    self.root = root
+    let manager = FileManager.default
+    try manager.createDirectory(atPath: self.objectsDirectory, withIntermediateDirectories: true)
+    try? manager.removeItem(atPath: self.temporaryDirectory)
+    try manager.createDirectory(atPath: self.temporaryDirectory, withIntermediateDirectories: true)
+  }
+
+  private var objectsDirectory: String { (self.root as NSString).appendingPathComponent("sha256") }
+  private var temporaryDirectory: String { (self.root as NSString).appendingPathComponent("tmp") }
+
+  /// Where a file with this digest lives.
+  /// - Parameter sha256: 64 lower-case hex digits.
+  public func path(sha256: String) -> String {
+    precondition(sha256.utf8.count == 64, "a SHA-256 digest has 64 hex digits")
+    return
+      ((self.objectsDirectory as NSString).appendingPathComponent(String(sha256.prefix(2)))
+      as NSString)
+      .appendingPathComponent(String(sha256.dropFirst(2)))
+  }
+
+  /// Whether a file with this digest is stored.
+  public func contains(sha256: String) -> Bool {
+    FileManager.default.fileExists(atPath: self.path(sha256: sha256))
+  }
+
+  /// Starts an upload.
+  public func beginUpload() throws -> BlobUpload {
+    try BlobUpload(
+      store: self,
+      temporaryPath: (self.temporaryDirectory as NSString).appendingPathComponent(UUID().uuidString)
+    )
+  }
+
+  /// Reads a stored file in chunks, checking its digest as it goes.
+  /// - Parameters:
+  ///   - sha256: The digest.
+  ///   - chunkSize: Bytes per chunk.
+  ///   - body: Called with each chunk.
+  /// - Throws: ``BlobError/notFound``, ``BlobError/corrupted`` when the bytes no longer match.
+  public func read(
+    sha256: String,
+    chunkSize: Int = 64 * 1024,
+    _ body: ([UInt8]) async throws -> Void
+  ) async throws {
+    guard let handle = FileHandle(forReadingAtPath: self.path(sha256: sha256)) else {
+      throw BlobError.notFound
+    }
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
+      hasher.update(data: data)
+      try await body(Array(data))
+    }
+    guard Self.hex(hasher.finalize()) == sha256 else { throw BlobError.corrupted }
+  }
+
+  fileprivate func commit(temporaryPath: String, sha256: String) throws -> Bool {
+    let destination = self.path(sha256: sha256)
+    let folder = (destination as NSString).deletingLastPathComponent
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    if FileManager.default.fileExists(atPath: destination) {
+      try FileManager.default.removeItem(atPath: temporaryPath)
+      return false
+    }
+    guard rename(temporaryPath, destination) == 0 else {
+      throw BlobError.io("rename failed: errno \(errno)")
+    }
+    try Self.syncDirectory(folder)
+    return true
+  }
+
+  static func syncDirectory(_ path: String) throws {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { throw BlobError.io("cannot open \(path) to sync it") }
+    defer { close(descriptor) }
+    guard fsync(descriptor) == 0 else { throw BlobError.io("fsync of \(path) failed") }
+  }
+
+  static func hex(_ digest: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef")
+    var text = ""
+    for byte in digest {
+      text.append(digits[Int(byte >> 4)])
+      text.append(digits[Int(byte & 0x0F)])
+    }
+    return text
+  }
+}
+
+/// Why a stored file cannot be used.
+public enum BlobError: Error, Hashable, Sendable {
+  /// No file with that digest.
+  case notFound
+  /// The file's bytes no longer match its digest.
+  case corrupted
+  /// The file system refused.
+  case io(String)
+}
+
+/// One upload in progress. Not shared between tasks.
+public final class BlobUpload {
+  private let store: FileBlobStore
+  private let temporaryPath: String
+  private let handle: FileHandle
+  private var hasher = SHA256()
+  private var finished = false
+  /// Bytes written so far.
+  public private(set) var size: Int64 = 0
+  /// The first bytes of the file (up to 16), for the type check.
+  public private(set) var head: [UInt8] = []
+
+  fileprivate init(store: FileBlobStore, temporaryPath: String) throws {
+    guard FileManager.default.createFile(atPath: temporaryPath, contents: nil) else {
+      throw BlobError.io("cannot create an upload file")
+    }
+    guard let handle = FileHandle(forWritingAtPath: temporaryPath) else {
+      throw BlobError.io("cannot open the upload file")
+    }
+    self.store = store
+    self.temporaryPath = temporaryPath
+    self.handle = handle
+  }
+
+  /// Appends bytes.
+  public func write(_ bytes: some Sequence<UInt8>) throws {
+    let data = Data(bytes)
+    if self.head.count < 16 { self.head += data.prefix(16 - self.head.count) }
+    self.hasher.update(data: data)
+    try self.handle.write(contentsOf: data)
+    self.size += Int64(data.count)
+  }
+
+  /// The digest of everything written, lower-case hex; the file is flushed to disk.
+  public func finish() throws -> String {
+    try self.handle.synchronize()
+    try self.handle.close()
+    self.finished = true
+    return FileBlobStore.hex(self.hasher.finalize())
+  }
+
+  /// Moves the finished upload into place. Returns `false` when the content was already stored
+  /// (the upload is then discarded).
+  public func commit(sha256: String) throws -> Bool {
+    precondition(self.finished, "finish() before commit()")
+    return try self.store.commit(temporaryPath: self.temporaryPath, sha256: sha256)
+  }
+
+  /// Discards the upload.
+  public func abort() {
+    if !self.finished { try? self.handle.close() }
+    try? FileManager.default.removeItem(atPath: self.temporaryPath)
+  }
+}

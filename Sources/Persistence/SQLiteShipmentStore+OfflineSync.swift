@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+public import Tracking
+
+extension SQLiteShipmentStore: OfflineSyncStore {
+  public func processedThrough(_ device: DeviceKey) async throws -> Int {
+    try await self.read { db in
+      try Int.fetchOne(
+        db,
+        sql: "SELECT processed_through FROM device_cursor WHERE caller = ? AND device_id = ?",
+        arguments: [device.caller, device.deviceID]
+      ) ?? 0
+    }
+  }
+
+  public func entry(_ device: DeviceKey, sequence: Int) async throws -> DeviceEntry? {
+    try await self.read { db in
+      guard
+        let row = try Row.fetchOne(
+          db,
+          sql: "SELECT * FROM device_event WHERE caller = ? AND device_id = ? AND sequence = ?",
+          arguments: [device.caller, device.deviceID, sequence]
+        )
+      else { return nil }
+      let fingerprint: Data = row["fingerprint"]
+      let payload: Data = row["payload"]
+      var outcome: SyncOutcome?
+      if let status: String = row["status"] {
+        guard let status = SyncOutcome.Status(rawValue: status) else {
+          throw Corruption("unknown sync status \(status)")
+        }
+        outcome = SyncOutcome(
+          status: status,
+          code: row["code"],
+          message: row["message"],
+          trackingNumber: row["tracking_number"],
+          eventSequence: row["event_sequence"]
+        )
+      }
+      return DeviceEntry(
+        sequence: sequence,
+        fingerprint: Array(fingerprint),
+        payload: Array(payload),
+        outcome: outcome
+      )
+    }
+  }
+
+  public func hold(_ device: DeviceKey, entry: DeviceEntry) async throws {
+    try await self.write { db in
+      try db.execute(
+        sql: """
+          INSERT INTO device_event (caller, device_id, sequence, fingerprint, payload)
+          VALUES (?, ?, ?, ?, ?)
+          """,
+        arguments: [
+          device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint),
+          Data(entry.payload),
+        ]
+      )
+    }
+  }
+
+  public func complete(_ device: DeviceKey, entry: DeviceEntry, now: Timestamp) async throws {
+    guard let outcome = entry.outcome else { preconditionFailure("complete() needs an outcome") }
+    try await self.write { db in
+      let processed =
+        try Int.fetchOne(
+          db,
+          sql: "SELECT processed_through FROM device_cursor WHERE caller = ? AND device_id = ?",
+          arguments: [device.caller, device.deviceID]
+        ) ?? 0
+      guard entry.sequence == processed + 1 else {
+        throw Corruption("device \(device.deviceID) completes \(entry.sequence) after \(processed)")
+      }
+      try db.execute(
+        sql: """
+          INSERT INTO device_event
+            (caller, device_id, sequence, fingerprint, payload, status, code, message, tracking_number,
+             event_sequence, received_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (caller, device_id, sequence) DO UPDATE SET
+            status = excluded.status, code = excluded.code, message = excluded.message,
+            tracking_number = excluded.tracking_number, event_sequence = excluded.event_sequence,
+            received_at = excluded.received_at
+          """,
+        arguments: [
+          device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint),
+          Data(entry.payload),
+          outcome.status.rawValue, outcome.code, outcome.message, outcome.trackingNumber,
+          outcome.eventSequence,
+          now.microseconds,
+        ]
+      )
+      try db.execute(
+        sql: """
+          INSERT INTO device_cursor (caller, device_id, processed_through) VALUES (?, ?, ?)
+          ON CONFLICT (caller, device_id) DO UPDATE SET processed_through = excluded.processed_through
+          """,
+        arguments: [device.caller, device.deviceID, entry.sequence]
+      )
+    }
+  }
+
+  public func heldSequences(_ device: DeviceKey) async throws -> [Int] {
+    try await self.read { db in
+      try Int.fetchAll(
+        db,
+        sql: """
+          SELECT sequence FROM device_event WHERE caller = ? AND device_id = ? AND status IS NULL
+          ORDER BY sequence
+          """,
+        arguments: [device.caller, device.deviceID]
+      )
+    }
+  }
+}

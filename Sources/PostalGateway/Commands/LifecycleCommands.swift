@@ -1,0 +1,402 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import Proto
+import SwiftProtobuf
+import Tracking
+
+/// `postal-gateway procedure show CODE`
+struct ProcedureCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "procedure",
+    abstract: "Look procedures up in the catalog (staff).",
+    subcommands: [Show.self]
+  )
+
+  struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show a procedure and its document list."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Procedure code D.DDDDDD.") var code: String
+
+    func run() async throws {
+      let procedure = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).getProcedure(
+          .with { $0.procedureCode = self.code }
+        )
+      }
+      try self.client.emit(procedure) {
+        var lines = [
+          "\(procedure.code)  \(procedure.name)",
+          "agencies \(procedure.agencyCodes.joined(separator: ", ")); \(procedure.processingWorkingDays) working day(s); fee \(procedure.feeVnd) VND"
+            + (procedure.inPersonOnly ? "; in person only" : "")
+            + (procedure.postalEligible ? "" : "; not by post"),
+        ]
+        for document in procedure.documents {
+          lines.append("  \(document.id)  \(document.form) ×\(document.quantity)  \(document.name)")
+        }
+        lines.append("catalog \(procedure.catalogVersion)")
+        return lines.joined(separator: "\n")
+      }
+    }
+  }
+}
+
+/// `postal-gateway collection record NUMBER --item ID:original:PAGES …`
+struct CollectionCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "collection",
+    abstract: "Count and check a dossier (staff).",
+    subcommands: [Record.self]
+  )
+
+  struct Record: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Record what the citizen handed over; prints the guidance when something is missing."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(name: .customLong("item"), help: "DOCUMENT_ID:original|copy:PAGES (repeatable).")
+    var items: [String] = []
+    @Option(help: "Seal id (required for a complete dossier).") var seal: String?
+    @Option(help: "Procedure fee collected, VND (the catalog's fee, or 0).") var fee: Int64 = 0
+    @Option(help: "Postage, VND.") var postage: Int64 = 0
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      var request = Postalgateway_V1_RecordCollectionRequest()
+      request.requestID = self.requestID ?? UUID().uuidString
+      request.trackingNumber = self.trackingNumber
+      request.items = try self.items.map { text in
+        let parts = text.split(separator: ":").map(String.init)
+        guard parts.count == 3, let pages = Int32(parts[2]),
+          ["original", "copy"].contains(parts[1])
+        else {
+          throw ValidationError("--item must be DOCUMENT_ID:original|copy:PAGES, got \(text)")
+        }
+        return .with {
+          $0.documentID = parts[0]
+          $0.form = parts[1] == "original" ? .original : .copy
+          $0.pages = pages
+        }
+      }
+      request.sealID = self.seal ?? ""
+      request.feeCollectedVnd = self.fee
+      request.postageVnd = self.postage
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).recordCollection(request)
+      }
+      try self.client.emit(response) {
+        if response.complete {
+          return
+            "\(response.shipment.trackingNumber): COLLECTED, receipt \(response.event.collection.receiptID)"
+        }
+        return
+          (["\(response.shipment.trackingNumber): INCOMPLETE_GUIDED; still needed:"]
+          + response.missing.map { "  \($0.documentID) (\($0.form), ×\($0.quantity))  \($0.name)" })
+          .joined(separator: "\n")
+      }
+    }
+  }
+}
+
+/// `postal-gateway scan upload|download`
+struct ScanCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "scan",
+    abstract: "Digitized documents (staff).",
+    subcommands: [Upload.self, Download.self]
+  )
+
+  struct Upload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Upload the scan of a dossier item.")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "The catalog document id of the item.") var document: String
+    @Option(help: "The file (.pdf, .jpg, .png, .tif).") var file: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let type: Postalgateway_V1_ScanContentType
+      switch (self.file as NSString).pathExtension.lowercased() {
+      case "pdf": type = .pdf
+      case "jpg", "jpeg": type = .jpeg
+      case "png": type = .png
+      case "tif", "tiff": type = .tiff
+      default: throw ValidationError("--file must end in .pdf, .jpg, .png or .tif")
+      }
+      guard let data = FileManager.default.contents(atPath: self.file) else {
+        throw ValidationError("cannot read \(self.file)")
+      }
+      let header = Postalgateway_V1_UploadScanRequest.Header.with {
+        $0.requestID = self.requestID ?? UUID().uuidString
+        $0.trackingNumber = self.trackingNumber
+        $0.documentID = self.document
+        $0.contentType = type
+      }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).uploadScan(
+          requestProducer: { writer in
+            try await writer.write(.with { $0.header = header })
+            var offset = 0
+            while offset < data.count {
+              let end = min(offset + 512 * 1024, data.count)
+              try await writer.write(.with { $0.chunk = data.subdata(in: offset ..< end) })
+              offset = end
+            }
+          })
+      }
+      try self.client.emit(response) {
+        "\(response.scan.documentCode)  sha256 \(response.scan.sha256)  \(response.scan.size) bytes"
+          + (response.created ? "" : "  (already stored)")
+          + "\nshipment \(wireName(response.shipment.state))"
+      }
+    }
+  }
+
+  struct Download: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Download a scan and check its SHA-256."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Document code.") var documentCode: String
+    @Option(help: "Where to write the file.") var out: String
+
+    func run() async throws {
+      let (scan, data) = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).downloadScan(
+          .with { $0.documentCode = self.documentCode }
+        ) { response in
+          var scan = Postalgateway_V1_ScanDetails()
+          var data = Data()
+          for try await part in response.messages {
+            switch part.part {
+            case .scan(let details): scan = details
+            case .chunk(let chunk): data.append(chunk)
+            case nil: break
+            }
+          }
+          return (scan, data)
+        }
+      }
+      let digest = RequestFingerprint.digest(Array(data)).map { String(format: "%02x", $0) }
+        .joined()
+      guard digest == scan.sha256 else {
+        throw ValidationError(
+          "the downloaded bytes do not match the announced SHA-256; nothing written"
+        )
+      }
+      try data.write(to: URL(fileURLWithPath: self.out))
+      print("\(self.out): \(data.count) bytes, sha256 \(digest) (verified)")
+    }
+  }
+}
+
+/// `postal-gateway result collect …`
+struct ResultCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "result",
+    abstract: "The result leg (staff).",
+    subcommands: [Collect.self]
+  )
+
+  struct Collect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Record the result taken at the agency."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(name: .customLong("document"), help: "A result document (repeatable).") var documents:
+      [String] = []
+    @Option(
+      name: .customLong("original"),
+      help: "An original returned with the result (repeatable)."
+    ) var originals: [String] = []
+    @Option(name: .customLong("recall"), help: "A paper to take back at delivery (repeatable).")
+    var recall: [String] = []
+    @Option(help: "Fee to collect on delivery, VND.") var fee: Int64 = 0
+    @Option(help: "Seal id.") var seal: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let request = Postalgateway_V1_RecordResultCollectedRequest.with {
+        $0.requestID = self.requestID ?? UUID().uuidString
+        $0.trackingNumber = self.trackingNumber
+        $0.result = .with {
+          $0.documents = self.documents
+          $0.originalsToReturn = self.originals
+          $0.papersToRecall = self.recall
+          $0.feeToCollectVnd = self.fee
+          $0.sealID = self.seal
+        }
+      }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).recordResultCollected(
+          request
+        )
+      }
+      try self.client.emit(response) {
+        "\(response.shipment.trackingNumber): \(wireName(response.shipment.state))"
+      }
+    }
+  }
+}
+
+/// `postal-gateway delivery attempt …`
+struct DeliveryCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "delivery",
+    abstract: "Delivery attempts (staff).",
+    subcommands: [Attempt.self]
+  )
+
+  struct Attempt: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Record a delivery: --failed REASON, or --delivered with the proof."
+    )
+    enum Reason: String, ExpressibleByArgument, CaseIterable {
+      case recipientAbsent = "recipient-absent"
+      case refused
+      case wrongAddress = "wrong-address"
+      case identityMismatch = "identity-mismatch"
+      case proxyNotAuthorized = "proxy-not-authorized"
+      case feeNotPaid = "fee-not-paid"
+      case premisesClosed = "premises-closed"
+      case other
+    }
+    enum IDType: String, ExpressibleByArgument, CaseIterable {
+      case cccd, passport
+      case idCard = "id-card"
+      case other
+
+      var proto: Postalgateway_V1_IdentityDocumentType {
+        switch self {
+        case .cccd: .citizenIDCard
+        case .passport: .passport
+        case .idCard: .identityCard
+        case .other: .other
+        }
+      }
+    }
+
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "The attempt failed for this reason.") var failed: Reason?
+    @Flag(help: "The result was handed over (give the proof options).") var delivered = false
+    @Option(help: "Recipient's name.") var recipientName: String?
+    @Option(help: "Identity paper shown: cccd, passport, id-card, other.") var idType: IDType =
+      .cccd
+    @Option(help: "Its number (kept only hashed and masked).") var idNumber: String?
+    @Option(help: "For a proxy: the authorization letter's reference.") var authorization: String?
+    @Option(help: "SHA-256 (hex) of the signature image.") var signatureSha256: String?
+    @Option(help: "SHA-256 (hex) of the delivery photo.") var photoSha256: String?
+    @Option(name: .customLong("recalled"), help: "A paper taken back (repeatable).") var recalled:
+      [String] = []
+    @Option(help: "Fees collected, VND.") var fees: Int64 = 0
+    @Option(help: "When, ISO 8601. Default: now.") var occurredAt: String?
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      var request = Postalgateway_V1_RecordDeliveryAttemptRequest()
+      request.requestID = self.requestID ?? UUID().uuidString
+      request.trackingNumber = self.trackingNumber
+      if let occurredAt {
+        request.occurredAt = try parseISOTime(occurredAt, option: "--occurred-at").proto
+      }
+      switch (self.failed, self.delivered) {
+      case (let reason?, false):
+        // The option names are the domain's raw values in lower case with dashes.
+        request.failed =
+          DeliveryFailureReason(
+            rawValue: reason.rawValue.uppercased().replacingOccurrences(of: "-", with: "_")
+          )!.proto
+      case (nil, true):
+        request.delivered = .with {
+          $0.recipientName = self.recipientName ?? ""
+          $0.identityType = self.idType.proto
+          $0.identityNumber = self.idNumber ?? ""
+          $0.authorizationReference = self.authorization ?? ""
+          $0.signatureSha256 = self.signatureSha256 ?? ""
+          $0.photoSha256 = self.photoSha256 ?? ""
+          $0.papersRecalled = self.recalled
+          $0.feesCollectedVnd = self.fees
+        }
+      default:
+        throw ValidationError("give either --failed REASON or --delivered")
+      }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).recordDeliveryAttempt(
+          request
+        )
+      }
+      try self.client.emit(response) {
+        "\(response.shipment.trackingNumber): \(wireName(response.shipment.state))"
+      }
+    }
+  }
+}
+
+/// `postal-gateway damage record …`
+struct DamageCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "damage",
+    abstract: "Damaged envelopes (staff).",
+    subcommands: [Record.self]
+  )
+
+  struct Record: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Record the inventory and the new seal."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(name: .customLong("inventory"), help: "An inventory line (repeatable).") var inventory:
+      [String] = []
+    @Option(help: "The seal of the new wrapping.") var newSeal: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let request = Postalgateway_V1_RecordDamageRequest.with {
+        $0.requestID = self.requestID ?? UUID().uuidString
+        $0.trackingNumber = self.trackingNumber
+        $0.inventory = self.inventory
+        $0.newSealID = self.newSeal
+      }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).recordDamage(request)
+      }
+      try self.client.emit(response) {
+        "\(response.shipment.trackingNumber): seal \(response.shipment.currentSealID)"
+      }
+    }
+  }
+}
+
+extension EventCommand {
+  /// `postal-gateway event correct NUMBER --sequence N --reason …`
+  struct Correct: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Void a wrongly recorded event.")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "The event's sequence number.") var sequence: Int64
+    @Option(help: "Why it is wrong.") var reason: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let request = Postalgateway_V1_CorrectEventRequest.with {
+        $0.requestID = self.requestID ?? UUID().uuidString
+        $0.trackingNumber = self.trackingNumber
+        $0.sequence = self.sequence
+        $0.reason = self.reason
+      }
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).correctEvent(request)
+      }
+      try self.client.emit(response) {
+        "\(response.shipment.trackingNumber): event \(self.sequence) voided; now \(wireName(response.shipment.state))"
+      }
+    }
+  }
+}

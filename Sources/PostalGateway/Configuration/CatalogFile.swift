@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import Tracking
+
+/// The procedure catalog file: JSON with a version and the procedures (see
+/// `Sources/PostalGateway/Resources/thai-nguyen-h55.catalog.json`).
+enum CatalogFile {
+  private struct File: Decodable {
+    struct Document: Decodable {
+      var id: String
+      var name: String
+      var form: String
+      var quantity: Int
+    }
+    struct Procedure: Decodable {
+      var code: String
+      var name: String
+      var agencies: [String]
+      var documents: [Document]
+      var processingWorkingDays: Int
+      var feeVND: Int64
+      var postalEligible: Bool
+      var inPersonOnly: Bool
+      var sameDay: Bool
+    }
+    var version: String
+    var procedures: [Procedure]
+  }
+
+  /// Reads and checks a catalog file.
+  /// - Throws: ``ConfigurationError`` naming what is wrong.
+  static func load(path: String) throws -> ProcedureCatalog {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ConfigurationError("cannot read the procedure catalog \(path)")
+    }
+    do {
+      return try Self.decode(data)
+    } catch let error as InvalidValue {
+      throw ConfigurationError("procedure catalog \(path): \(error.reason)")
+    } catch {
+      throw ConfigurationError(
+        "procedure catalog \(path) is not valid JSON for a catalog: \(error)"
+      )
+    }
+  }
+
+  /// Parses and checks catalog JSON.
+  static func decode(_ data: Data) throws -> ProcedureCatalog {
+    let file = try JSONDecoder().decode(File.self, from: data)
+    let procedures = try file.procedures.map { procedure in
+      Procedure(
+        code: try ProcedureCode(validating: procedure.code),
+        name: procedure.name,
+        agencies: try procedure.agencies.map { try AgencyCode(validating: $0) },
+        documents: try procedure.documents.map { document in
+          guard let form = DocumentForm(rawValue: document.form) else {
+            throw InvalidValue(
+              "document \(document.id) has form \(document.form); use ORIGINAL, COPY or ANY"
+            )
+          }
+          return Procedure.Document(
+            id: document.id,
+            name: document.name,
+            form: form,
+            quantity: document.quantity
+          )
+        },
+        processingWorkingDays: procedure.processingWorkingDays,
+        feeVND: procedure.feeVND,
+        postalEligible: procedure.postalEligible,
+        inPersonOnly: procedure.inPersonOnly,
+        sameDay: procedure.sameDay
+      )
+    }
+    let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    return try ProcedureCatalog(version: file.version, contentHash: hash, procedures: procedures)
+  }
+
+  /// The sample catalog shipped with the service.
+  static var bundledSample: Data {
+    get throws {
+      guard
+        let url = Bundle.module.url(forResource: "thai-nguyen-h55.catalog", withExtension: "json")
+      else {
+        throw ConfigurationError("the bundled sample catalog is missing from the build")
+      }
+      return try Data(contentsOf: url)
+    }
+  }
+
+  /// Writes the bundled sample to `path` unless a file is there.
+  /// - Returns: Whether it wrote the file.
+  @discardableResult
+  static func installSample(at path: String) throws -> Bool {
+    guard !FileManager.default.fileExists(atPath: path) else { return false }
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent,
+      withIntermediateDirectories: true
+    )
+    try Self.bundledSample.write(to: URL(fileURLWithPath: path), options: .atomic)
+    return true
+  }
+}

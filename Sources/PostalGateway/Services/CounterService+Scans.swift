@@ -1,0 +1,157 @@
+import Foundation
+import GRPCCore
+import Logging
+import Persistence
+import Proto
+import SwiftProtobuf
+import Tracking
+
+extension CounterService {
+  /// Streams a scan in, hashing as it goes; stores it content-addressed and fsynced; records it.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` (no header, empty, oversized, chunk too big, wrong type, hash
+  ///   mismatch, item not handed over) with nothing stored; `FAILED_PRECONDITION`; `NOT_FOUND`;
+  ///   `ALREADY_EXISTS`; `UNAVAILABLE`.
+  func uploadScan(
+    request: RPCAsyncSequence<Postalgateway_V1_UploadScanRequest, any Error>,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_UploadScanResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let actor = try self.actor(context)
+      var messages = request.makeAsyncIterator()
+      guard let first = try await messages.next(), case .header(let header) = first.part else {
+        throw TrackingError.invalidField("header", "the first message must be the header")
+      }
+      var v = RequestValidator()
+      let requestID = v.check("header.request_id") { try RequestID(validating: header.requestID) }
+      let number = v.check("header.tracking_number") {
+        try TrackingNumber(validating: header.trackingNumber)
+      }
+      if header.documentID.isEmpty { v.fail("header.document_id", "is required") }
+      let contentType = v.check("header.content_type") { try ScanContentType(header.contentType) }
+      if !header.expectedSha256.isEmpty, header.expectedSha256.count != 32 {
+        v.fail("header.expected_sha256", "must be 32 bytes (a SHA-256 digest) or empty")
+      }
+      try v.finish()
+      // finish() threw if any of these is nil.
+      let (trackingNumber, type) = (number!, contentType!)
+      // Refuse before reading the body when the scan could not be recorded anyway.
+      try await self.shipments.checkScanAllowed(trackingNumber, documentID: header.documentID)
+
+      let upload = try self.blobs.beginUpload()
+      let sha256: String
+      do {
+        while let message = try await messages.next() {
+          guard case .chunk(let chunk) = message.part else {
+            throw TrackingError.invalidField("header", "only the first message may be a header")
+          }
+          guard chunk.count <= self.limits.maximumChunkBytes else {
+            throw TrackingError.invalidField(
+              "chunk",
+              "a chunk may be at most \(self.limits.maximumChunkBytes) bytes"
+            )
+          }
+          guard upload.size + Int64(chunk.count) <= self.limits.maximumBytes else {
+            throw TrackingError.invalidField(
+              "chunk",
+              "the file exceeds the limit of \(self.limits.maximumBytes) bytes"
+            )
+          }
+          try upload.write(chunk)
+        }
+        guard upload.size > 0 else {
+          throw TrackingError.invalidField("chunk", "the upload is empty")
+        }
+        guard type.matchesSignature(upload.head) else {
+          throw TrackingError.invalidField(
+            "header.content_type",
+            "does not match the file's contents"
+          )
+        }
+        sha256 = try upload.finish()
+        if !header.expectedSha256.isEmpty, FileBlobStore.hexString(header.expectedSha256) != sha256
+        {
+          throw TrackingError.invalidField(
+            "header.expected_sha256",
+            "does not match the uploaded bytes"
+          )
+        }
+        _ = try upload.commit(sha256: sha256)
+      } catch {
+        upload.abort()
+        throw error
+      }
+
+      var fingerprinted = header
+      fingerprinted.requestID = ""
+      fingerprinted.expectedSha256 = Data(sha256.utf8)
+      let key = try RequestFingerprint.key(
+        requestID!,
+        method: context.descriptor,
+        caller: actor,
+        message: fingerprinted
+      )
+      let (recorded, scan) = try await self.shipments.recordScan(
+        ScanRecording(
+          trackingNumber: trackingNumber,
+          documentID: header.documentID,
+          sha256: sha256,
+          size: upload.size,
+          contentType: type
+        ),
+        by: actor,
+        idempotencyKey: key,
+        now: self.now()
+      )
+      if let recorded { self.logRecorded(recorded, actor: actor) }
+      let shipment: Shipment
+      if let recorded {
+        shipment = recorded.shipment
+      } else {
+        shipment = try await self.shipments.shipment(trackingNumber)
+      }
+      return .with {
+        $0.scan = Postalgateway_V1_ScanDetails(scan)
+        $0.shipment = Postalgateway_V1_Shipment(shipment)
+        $0.created = recorded.map { !$0.isReplay } ?? false
+      }
+    }
+  }
+
+  /// Streams a stored scan out: metadata with the SHA-256 first, then the bytes.
+  ///
+  /// - Throws: `NOT_FOUND`; `DATA_LOSS` when the stored file no longer matches its hash.
+  func downloadScan(
+    request: Postalgateway_V1_DownloadScanRequest,
+    response: RPCWriter<Postalgateway_V1_DownloadScanResponse>,
+    context: ServerContext
+  ) async throws {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      guard let (_, scan) = try await self.shipments.scan(documentCode: request.documentCode) else {
+        throw TrackingError(code: .notFound, message: "no scan with this document code")
+      }
+      try await response.write(.with { $0.scan = Postalgateway_V1_ScanDetails(scan) })
+      do {
+        try await self.blobs.read(sha256: scan.sha256) { chunk in
+          try await response.write(.with { $0.chunk = Data(chunk) })
+        }
+      } catch let error as BlobError {
+        self.logger.error(
+          "stored scan unreadable",
+          metadata: [
+            "scan.code": "\(scan.documentCode)", "scan.sha256": "\(scan.sha256)",
+            "error": "\(error)",
+          ]
+        )
+        throw RPCError(code: .dataLoss, message: "the stored file does not match its hash")
+      }
+    }
+  }
+}
+
+extension FileBlobStore {
+  /// Lower-case hex of some bytes.
+  static func hexString(_ data: Data) -> String {
+    data.map { String(format: "%02x", $0) }.joined()
+  }
+}

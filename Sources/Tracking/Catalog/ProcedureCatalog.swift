@@ -1,0 +1,170 @@
+import Synchronization
+
+/// In what form a document must be handed over.
+public enum DocumentForm: String, Hashable, Sendable, CaseIterable {
+  /// The original (bản chính).
+  case original = "ORIGINAL"
+  /// A copy (bản sao); an original also satisfies it.
+  case copy = "COPY"
+  /// Either.
+  case any = "ANY"
+
+  /// Whether a paper handed over in `form` satisfies this requirement.
+  /// - Parameter form: `.original` or `.copy`.
+  public func isSatisfied(by form: DocumentForm) -> Bool {
+    switch self {
+    case .original: form == .original
+    case .copy, .any: form == .original || form == .copy
+    }
+  }
+}
+
+/// An administrative procedure as the agency published it.
+public struct Procedure: Hashable, Sendable {
+  /// One item of the published document list.
+  public struct Document: Hashable, Sendable {
+    /// The catalog's id of the item, e.g. `TO_KHAI`.
+    public var id: String
+    /// Its published name.
+    public var name: String
+    /// Original, copy or either.
+    public var form: DocumentForm
+    /// How many.
+    public var quantity: Int
+
+    /// Creates an item.
+    public init(id: String, name: String, form: DocumentForm, quantity: Int) {
+      self.id = id
+      self.name = name
+      self.form = form
+      self.quantity = quantity
+    }
+  }
+
+  /// The national code.
+  public var code: ProcedureCode
+  /// The published name.
+  public var name: String
+  /// The agencies competent for it (the first is the default destination).
+  public var agencies: [AgencyCode]
+  /// The published document list.
+  public var documents: [Document]
+  /// The legal processing time, in working days.
+  public var processingWorkingDays: Int
+  /// The fee (phí, lệ phí) in VND.
+  public var feeVND: Int64
+  /// Whether the agency accepts it by post (QĐ 45 art. 13).
+  public var postalEligible: Bool
+  /// Whether the citizen must appear in person (excluded from postal handling, QĐ 45 art. 1).
+  public var inPersonOnly: Bool
+  /// Whether the result is issued the same day (QĐ 45 art. 16.3).
+  public var sameDay: Bool
+
+  /// Creates a procedure.
+  public init(
+    code: ProcedureCode,
+    name: String,
+    agencies: [AgencyCode],
+    documents: [Document],
+    processingWorkingDays: Int,
+    feeVND: Int64,
+    postalEligible: Bool,
+    inPersonOnly: Bool,
+    sameDay: Bool
+  ) {
+    self.code = code
+    self.name = name
+    self.agencies = agencies
+    self.documents = documents
+    self.processingWorkingDays = processingWorkingDays
+    self.feeVND = feeVND
+    self.postalEligible = postalEligible
+    self.inPersonOnly = inPersonOnly
+    self.sameDay = sameDay
+  }
+
+  /// The published item with this id.
+  public func document(_ id: String) -> Document? {
+    self.documents.first { $0.id == id }
+  }
+}
+
+/// One version of the procedure catalog: data, loaded from a file, never code.
+public struct ProcedureCatalog: Hashable, Sendable {
+  /// The version the file declares.
+  public let version: String
+  /// SHA-256 of the file's bytes, hex.
+  public let contentHash: String
+  private let procedures: [ProcedureCode: Procedure]
+
+  /// Checks and indexes a catalog.
+  /// - Parameters:
+  ///   - version: The declared version (non-empty).
+  ///   - contentHash: The file's SHA-256.
+  ///   - procedures: Every procedure.
+  /// - Throws: ``InvalidValue`` naming the first inconsistency (duplicate code or document id,
+  ///   no agency, quantity below 1, negative fee or time, in-person-only yet postal-eligible).
+  public init(version: String, contentHash: String, procedures: [Procedure]) throws {
+    guard !version.isEmpty else { throw InvalidValue("the catalog has no version") }
+    var index: [ProcedureCode: Procedure] = [:]
+    for procedure in procedures {
+      let code = procedure.code.rawValue
+      guard index[procedure.code] == nil else {
+        throw InvalidValue("procedure \(code) is listed twice")
+      }
+      guard !procedure.agencies.isEmpty else {
+        throw InvalidValue("procedure \(code) has no agency")
+      }
+      guard procedure.feeVND >= 0, procedure.processingWorkingDays >= 0 else {
+        throw InvalidValue("procedure \(code) has a negative fee or processing time")
+      }
+      guard !(procedure.inPersonOnly && procedure.postalEligible) else {
+        throw InvalidValue("procedure \(code) cannot be both in-person-only and postal-eligible")
+      }
+      var ids: Set<String> = []
+      for document in procedure.documents {
+        guard !document.id.isEmpty, ids.insert(document.id).inserted else {
+          throw InvalidValue("procedure \(code) has an empty or repeated document id")
+        }
+        guard document.quantity >= 1 else {
+          throw InvalidValue("procedure \(code) document \(document.id) has quantity below 1")
+        }
+      }
+      index[procedure.code] = procedure
+    }
+    self.version = version
+    self.contentHash = contentHash
+    self.procedures = index
+  }
+
+  /// The procedure with this code, if the catalog has it.
+  public func procedure(_ code: ProcedureCode) -> Procedure? {
+    self.procedures[code]
+  }
+
+  /// Every procedure, by code.
+  public var all: [Procedure] {
+    self.procedures.values.sorted { $0.code.rawValue < $1.code.rawValue }
+  }
+}
+
+/// The catalog in force, replaceable while the service runs (a reload swaps it atomically;
+/// requests already running keep the version they started with).
+public final class CatalogHolder: Sendable {
+  private let catalog: Mutex<ProcedureCatalog>
+
+  /// Starts with a catalog.
+  public init(_ catalog: ProcedureCatalog) {
+    self.catalog = Mutex(catalog)
+  }
+
+  /// The catalog in force.
+  public var current: ProcedureCatalog {
+    self.catalog.withLock { $0 }
+  }
+
+  /// Puts a new version in force.
+  public func replace(with catalog: ProcedureCatalog) {
+    self.catalog.withLock { $0 = catalog }
+  }
+}

@@ -1,0 +1,516 @@
+/// A collection as the clerk submits it: what was handed over, and (for a complete dossier) the
+/// seal, the fee and the postage.
+public struct CollectionRecording: Hashable, Sendable {
+  /// The shipment.
+  public var trackingNumber: TrackingNumber
+  /// The papers handed over; every document id is from the procedure's list.
+  public var items: [HandedOverItem]
+  /// The seal; required when the dossier is complete.
+  public var sealID: SealID?
+  /// The procedure fee collected for the agency, VND: the catalog's fee, or 0 when paid to the
+  /// agency directly.
+  public var feeCollectedVND: Int64
+  /// The postage, VND.
+  public var postageVND: Int64
+  /// When, where, why.
+  public var context: EventContext
+
+  /// Creates a recording.
+  public init(
+    trackingNumber: TrackingNumber,
+    items: [HandedOverItem],
+    sealID: SealID?,
+    feeCollectedVND: Int64,
+    postageVND: Int64,
+    context: EventContext = EventContext()
+  ) {
+    self.trackingNumber = trackingNumber
+    self.items = items
+    self.sealID = sealID
+    self.feeCollectedVND = feeCollectedVND
+    self.postageVND = postageVND
+    self.context = context
+  }
+}
+
+/// A digitized item whose file is already stored.
+public struct ScanRecording: Hashable, Sendable {
+  /// The shipment.
+  public var trackingNumber: TrackingNumber
+  /// The dossier item.
+  public var documentID: String
+  /// SHA-256 of the stored file, hex.
+  public var sha256: String
+  /// Its size.
+  public var size: Int64
+  /// Its type.
+  public var contentType: ScanContentType
+
+  /// Creates a recording.
+  public init(
+    trackingNumber: TrackingNumber,
+    documentID: String,
+    sha256: String,
+    size: Int64,
+    contentType: ScanContentType
+  ) {
+    self.trackingNumber = trackingNumber
+    self.documentID = documentID
+    self.sha256 = sha256
+    self.size = size
+    self.contentType = contentType
+  }
+}
+
+/// What the courier reports at delivery, before identity numbers are hashed.
+public enum DeliveryReport: Hashable, Sendable {
+  /// Handed over.
+  case delivered(DeliveryProofReport)
+  /// Not handed over.
+  case failed(DeliveryFailureReason)
+}
+
+/// Proof of delivery as reported (the identity number in clear, for hashing and masking only).
+public struct DeliveryProofReport: Hashable, Sendable {
+  public var recipientName: PersonName
+  public var identityType: IdentityDocumentType
+  public var identityNumber: IdentityNumber
+  public var authorizationReference: String?
+  public var signatureSHA256: String
+  public var photoSHA256: String?
+  public var papersRecalled: [String]
+  public var feesCollectedVND: Int64
+
+  /// Creates a report.
+  public init(
+    recipientName: PersonName,
+    identityType: IdentityDocumentType,
+    identityNumber: IdentityNumber,
+    authorizationReference: String?,
+    signatureSHA256: String,
+    photoSHA256: String?,
+    papersRecalled: [String],
+    feesCollectedVND: Int64
+  ) {
+    self.recipientName = recipientName
+    self.identityType = identityType
+    self.identityNumber = identityNumber
+    self.authorizationReference = authorizationReference
+    self.signatureSHA256 = signatureSHA256
+    self.photoSHA256 = photoSHA256
+    self.papersRecalled = papersRecalled
+    self.feesCollectedVND = feesCollectedVND
+  }
+}
+
+extension ShipmentService {
+  /// Count and check at collection (QĐ 45 art. 6): a complete dossier becomes `COLLECTED` with
+  /// its documents, seal, fee and postage and gets a receipt id; an incomplete one becomes
+  /// `INCOMPLETE_GUIDED` with the missing published items as guidance.
+  /// - Throws: ``TrackingError``: `.invalidArgument` for an item outside the published list, a
+  ///   missing seal or a wrong fee; `.failedPrecondition` when the procedure left the catalog;
+  ///   `.illegalTransition`; `.notFound`; `.requestIDReused`; `.storageFailure`.
+  public func recordCollection(
+    _ recording: CollectionRecording,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> (RecordedEvent, [MissingItem]) {
+    let catalog = self.catalog.current
+    let recorded = try await self.append(
+      to: recording.trackingNumber,
+      context: recording.context,
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now
+    ) { shipment in
+      guard let procedure = catalog.procedure(shipment.procedure) else {
+        throw TrackingError(
+          code: .failedPrecondition,
+          message: "procedure \(shipment.procedure) is not in catalog version \(catalog.version)"
+        )
+      }
+      var violations: [TrackingError.FieldViolation] = []
+      for (index, item) in recording.items.enumerated()
+      where procedure.document(item.documentID) == nil {
+        violations.append(
+          .init(
+            field: "items[\(index)].document_id",
+            reason: "is not in the published list of \(procedure.code)"
+          )
+        )
+      }
+      if !violations.isEmpty { throw TrackingError.invalidArgument(violations) }
+      let missing = DossierCheck.missingItems(recording.items, for: procedure)
+      guard missing.isEmpty else {
+        return [
+          (
+            .guidedIncomplete,
+            .guidance(
+              Guidance(catalogVersion: catalog.version, items: recording.items, missing: missing)
+            )
+          )
+        ]
+      }
+      guard let seal = recording.sealID else {
+        throw TrackingError.invalidField("seal_id", "is required for a complete dossier")
+      }
+      guard recording.feeCollectedVND == procedure.feeVND || recording.feeCollectedVND == 0 else {
+        throw TrackingError.invalidField(
+          "fee_collected_vnd",
+          "must be the procedure's fee (\(procedure.feeVND) VND), or 0 when paid to the agency directly"
+        )
+      }
+      let collection = DossierCollection(
+        catalogVersion: catalog.version,
+        items: recording.items,
+        sealID: seal.rawValue,
+        feeCollectedVND: recording.feeCollectedVND,
+        postageVND: recording.postageVND,
+        receiptID: "\(shipment.trackingNumber.rawValue)-BL\(shipment.version + 1)"
+      )
+      return [(.collected, .collection(collection))]
+    }
+    let missing: [MissingItem]
+    if case .guidance(let guidance) = recorded.event.details {
+      missing = guidance.missing
+    } else {
+      missing = []
+    }
+    return (recorded, missing)
+  }
+
+  /// Whether a scan of this item may be recorded now: the item was handed over and the dossier is
+  /// collected (and not yet dispatched). Checked before the upload is read, and again when it is
+  /// recorded.
+  /// - Throws: ``TrackingError`` `.notFound`, `.invalidArgument` (`document_id`) or
+  ///   `.illegalTransition`.
+  public func checkScanAllowed(_ number: TrackingNumber, documentID: String) async throws {
+    let shipment = try await self.shipment(number)
+    try Self.checkScan(of: documentID, in: shipment)
+  }
+
+  static func checkScan(of documentID: String, in shipment: Shipment) throws {
+    guard
+      ShipmentLifecycle.target(
+        from: shipment.state,
+        on: .scanned,
+        serviceType: shipment.serviceType
+      ) != nil
+    else { throw TrackingError.illegalTransition(.scanned, in: shipment.state) }
+    guard shipment.collection?.items.contains(where: { $0.documentID == documentID }) == true else {
+      throw TrackingError.invalidField("document_id", "was not handed over with this dossier")
+    }
+  }
+
+  /// Records a stored scan of a dossier item; the last missing item's scan also moves the
+  /// shipment to `DIGITIZED`. A scan of the same item with the same content is recorded once.
+  /// - Returns: The events appended (none for a repeated scan) and the scan record.
+  public func recordScan(
+    _ recording: ScanRecording,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> (RecordedEvent?, Scan) {
+    let outcome = try await self.appendEvents(
+      to: recording.trackingNumber,
+      context: EventContext(),
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now
+    ) { shipment in
+      try Self.checkScan(of: recording.documentID, in: shipment)
+      if shipment.scans.contains(where: {
+        $0.documentID == recording.documentID && $0.sha256 == recording.sha256
+      }) {
+        return []
+      }
+      let previous = shipment.scans.filter { $0.documentID == recording.documentID }.count
+      let scan = Scan(
+        documentID: recording.documentID,
+        documentCode: "\(shipment.trackingNumber.rawValue)-\(recording.documentID)-\(previous + 1)",
+        sha256: recording.sha256,
+        size: recording.size,
+        contentType: recording.contentType
+      )
+      var events: [(EventKind, EventDetails?)] = [(.scanned, .scan(scan))]
+      if shipment.state == .collected, shipment.unscannedDocumentIDs == [recording.documentID] {
+        events.append((.digitized, nil))
+      }
+      return events
+    }
+    let shipment = outcome.shipment
+    guard
+      let scan = shipment.scans.last(where: {
+        $0.documentID == recording.documentID && $0.sha256 == recording.sha256
+      })
+    else {
+      preconditionFailure("the decision above appended or found this scan")
+    }
+    return (outcome.events.isEmpty ? nil : outcome, scan)
+  }
+
+  /// The courier took the result at the agency (QĐ 45 art. 9).
+  public func recordResultCollected(
+    _ number: TrackingNumber,
+    result: ResultCollection,
+    context: EventContext,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> RecordedEvent {
+    try await self.append(
+      to: number,
+      context: context,
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now
+    ) { _ in [(.resultCollected, .resultCollection(result))] }
+  }
+
+  /// One delivery attempt: `DELIVERED` with proof (the identity number is kept only as a keyed
+  /// hash and a masked form), or `DELIVERY_FAILED` with a reason.
+  /// - Throws: ``TrackingError`` `.invalidArgument` when the proof misses papers to recall or the
+  ///   fee to collect; `.illegalTransition`; `.notFound`; `.requestIDReused`; `.storageFailure`.
+  public func recordDeliveryAttempt(
+    _ number: TrackingNumber,
+    report: DeliveryReport,
+    context: EventContext,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> RecordedEvent {
+    let attempt: DeliveryAttempt
+    switch report {
+    case .failed(let reason):
+      attempt = .failed(reason)
+    case .delivered(let proof):
+      attempt = .delivered(
+        ProofOfDelivery(
+          recipientName: proof.recipientName,
+          identityType: proof.identityType,
+          identityNumberHash: self.personalData.hash(
+            proof.identityNumber.rawValue,
+            purpose: "identity-number"
+          ),
+          identityNumberMasked: proof.identityNumber.masked,
+          authorizationReference: proof.authorizationReference,
+          signatureSHA256: proof.signatureSHA256,
+          photoSHA256: proof.photoSHA256,
+          papersRecalled: proof.papersRecalled,
+          feesCollectedVND: proof.feesCollectedVND
+        )
+      )
+    }
+    return try await self.append(
+      to: number,
+      context: context,
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now
+    ) { shipment in
+      switch attempt {
+      case .failed:
+        return [(.deliveryFailed, .delivery(attempt))]
+      case .delivered(let proof):
+        if let result = shipment.resultCollection {
+          let missing = Set(result.papersToRecall).subtracting(proof.papersRecalled)
+          guard missing.isEmpty else {
+            throw TrackingError.invalidField(
+              "proof.papers_recalled",
+              "must include every paper the agency asked to recall (\(missing.count) missing)"
+            )
+          }
+          guard proof.feesCollectedVND == result.feeToCollectVND else {
+            throw TrackingError.invalidField(
+              "proof.fees_collected_vnd",
+              "must be the fee the agency asked to collect (\(result.feeToCollectVND) VND)"
+            )
+          }
+        }
+        return [(.delivered, .delivery(attempt))]
+      }
+    }
+  }
+
+  /// Damage found: inventory taken, envelope re-wrapped under a new seal (TT 17 art. 11).
+  public func recordDamage(
+    _ number: TrackingNumber,
+    report: DamageReport,
+    context: EventContext,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> RecordedEvent {
+    try await self.append(
+      to: number,
+      context: context,
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now
+    ) { _ in [(.damaged, .damage(report))] }
+  }
+
+  /// Voids a wrongly recorded event. Nothing is edited: a `CORRECTION` event names the voided one
+  /// and the state is recomputed from the remaining history.
+  /// - Throws: ``TrackingError`` `.invalidArgument` (`sequence`) for the registration, a
+  ///   correction, an unknown or already voided event; `.illegalTransition` when later events
+  ///   depend on it; `.notFound`; `.requestIDReused`; `.storageFailure`.
+  public func correctEvent(
+    _ number: TrackingNumber,
+    voiding sequence: Int,
+    reason: BoundedText,
+    context: EventContext,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> RecordedEvent {
+    let occurredAt = try Self.occurredAt(context, now: now)
+    let location = try Self.location(context, actor: actor)
+    let outcome = try await self.store.append(to: number, idempotencyKey: idempotencyKey) {
+      shipment in
+      guard let target = shipment.events.first(where: { $0.sequence == sequence }) else {
+        throw TrackingError.invalidField("sequence", "no event \(sequence) in this shipment")
+      }
+      guard target.kind != .registered, target.kind != .correction else {
+        throw TrackingError.invalidField(
+          "sequence",
+          "a \(target.kind.rawValue) event cannot be voided"
+        )
+      }
+      guard !shipment.voidedSequences.contains(sequence) else {
+        throw TrackingError.invalidField("sequence", "event \(sequence) is already voided")
+      }
+      let state = try shipment.replayedState(voiding: sequence)
+      return [
+        ShipmentEvent(
+          sequence: shipment.version + 1,
+          kind: .correction,
+          fromState: shipment.state,
+          toState: state,
+          occurredAt: occurredAt,
+          recordedAt: now,
+          actor: actor.id,
+          location: location,
+          note: context.note.flatMap { $0.rawValue.isEmpty ? nil : $0.rawValue },
+          details: .correction(Correction(voidedSequence: sequence, reason: reason.rawValue))
+        )
+      ]
+    }
+    return RecordedEvent(
+      shipment: outcome.value.shipment,
+      events: outcome.value.events,
+      isReplay: outcome.isReplay
+    )
+  }
+
+  // MARK: - Shared
+
+  /// Appends the events `decide` names, moving the shipment through the transition table.
+  func append(
+    to number: TrackingNumber,
+    context: EventContext,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp,
+    decide: @escaping @Sendable (Shipment) throws -> [(EventKind, EventDetails?)]
+  ) async throws -> RecordedEvent {
+    let recorded = try await self.appendEvents(
+      to: number,
+      context: context,
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now,
+      decide: decide
+    )
+    precondition(!recorded.events.isEmpty, "only scans may decide to append nothing")
+    return recorded
+  }
+
+  func appendEvents(
+    to number: TrackingNumber,
+    context: EventContext,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp,
+    decide: @escaping @Sendable (Shipment) throws -> [(EventKind, EventDetails?)]
+  ) async throws -> RecordedEvent {
+    let occurredAt = try Self.occurredAt(context, now: now)
+    let location = try Self.location(context, actor: actor)
+    let note = context.note.flatMap { $0.rawValue.isEmpty ? nil : $0.rawValue }
+    let outcome = try await self.store.append(to: number, idempotencyKey: idempotencyKey) {
+      shipment in
+      var machine = ShipmentLifecycle(state: shipment.state, serviceType: shipment.serviceType)
+      var events: [ShipmentEvent] = []
+      for (kind, details) in try decide(shipment) {
+        switch machine.apply(kind) {
+        case .refused(let state):
+          throw TrackingError.illegalTransition(kind, in: state)
+        case .moved(let from, let to):
+          events.append(
+            ShipmentEvent(
+              sequence: shipment.version + events.count + 1,
+              kind: kind,
+              fromState: from,
+              toState: to,
+              occurredAt: occurredAt,
+              recordedAt: now,
+              actor: actor.id,
+              location: location,
+              note: events.isEmpty ? note : nil,
+              details: details
+            )
+          )
+        }
+      }
+      return events
+    }
+    return RecordedEvent(
+      shipment: outcome.value.shipment,
+      events: outcome.value.events,
+      isReplay: outcome.isReplay
+    )
+  }
+
+  static func occurredAt(_ context: EventContext, now: Timestamp) throws -> Timestamp {
+    let occurredAt = context.occurredAt ?? now
+    guard occurredAt <= now.advanced(by: Self.clockSkewTolerance) else {
+      throw TrackingError.invalidField("occurred_at", "is more than 5 minutes in the future")
+    }
+    return occurredAt
+  }
+
+  static func location(_ context: EventContext, actor: Actor) throws -> PostOfficeCode {
+    guard let location = context.location ?? actor.postOffice else {
+      throw TrackingError.invalidField("location", "is required for callers without a post office")
+    }
+    return location
+  }
+
+  /// TT 17/2017 art. 5.2h: the result goes back to the agency only after the citizen was invited
+  /// at least twice, two working days apart.
+  static func checkInvitationsAllowReturn(
+    _ shipment: Shipment,
+    calendar: any WorkingCalendar
+  ) throws {
+    let failed = shipment.failedDeliveries
+    guard failed.count >= 2, let first = failed.first, let last = failed.last else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message:
+          "a result goes back to the agency only after two failed invitations (\(failed.count) so far)"
+      )
+    }
+    let spacing = calendar.workingDays(
+      after: first.occurredAt.dateInVietnam,
+      through: last.occurredAt.dateInVietnam
+    )
+    guard spacing >= 2 else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message:
+          "the invitations must be at least two working days apart (the first and the last are \(spacing))"
+      )
+    }
+  }
+}
