@@ -249,3 +249,41 @@ extension EventPayload.Item {
     )
   }
 }
+
+/// How a handover's signatures are kept in the `handover` column.
+struct HandoverPayload: Codable, Equatable {
+  var giver: String
+  var receiver: String
+  var statement: String
+  var giverKey: String
+  var giverSignature: String
+  var receiverKey: String
+  var receiverSignature: String
+
+  init(_ record: HandoverRecord) {
+    self.giver = record.giver
+    self.receiver = record.receiver
+    self.statement = record.statementSHA256
+    self.giverKey = record.giverKeyID
+    self.giverSignature = Base64.encode(record.giverSignature)
+    self.receiverKey = record.receiverKeyID
+    self.receiverSignature = Base64.encode(record.receiverSignature)
+  }
+
+  func record() throws -> HandoverRecord {
+    guard let giver = Base64.decode(self.giverSignature),
+      let receiver = Base64.decode(self.receiverSignature)
+    else {
+      throw Corruption("a handover signature is not base64")
+    }
+    return HandoverRecord(
+      giver: self.giver,
+      receiver: self.receiver,
+      statementSHA256: self.statement,
+      giverKeyID: self.giverKey,
+      giverSignature: giver,
+      receiverKeyID: self.receiverKey,
+      receiverSignature: receiver
+    )
+  }
+}

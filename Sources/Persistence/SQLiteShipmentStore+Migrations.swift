@@ -4,7 +4,9 @@ extension SQLiteShipmentStore {
   /// The schema, one migration per released change. Never edit a released migration.
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
-    migrator.registerMigration("v1: shipments, events, idempotency, serials, scans, devices") {
+    migrator.registerMigration(
+      "v1: shipments, events, idempotency, serials, scans, devices, custody log, signing keys"
+    ) {
       db in
       try db.execute(
         sql: """
@@ -36,6 +38,7 @@ extension SQLiteShipmentStore {
             code_nonce BLOB NOT NULL,
             code_salt BLOB NOT NULL,
             code_hash BLOB NOT NULL,
+            custody_salt BLOB NOT NULL,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             version INTEGER NOT NULL
@@ -57,6 +60,7 @@ extension SQLiteShipmentStore {
             location TEXT NOT NULL,
             note TEXT,
             payload TEXT,
+            handover TEXT,
             PRIMARY KEY (shipment_id, sequence)
           ) WITHOUT ROWID;
           CREATE TRIGGER shipment_event_is_append_only_update BEFORE UPDATE ON shipment_event
@@ -106,6 +110,46 @@ extension SQLiteShipmentStore {
             received_at INTEGER,
             PRIMARY KEY (caller, device_id, sequence)
           ) WITHOUT ROWID;
+
+          CREATE TABLE custody_leaf (
+            leaf_index INTEGER PRIMARY KEY,
+            data BLOB NOT NULL,
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            event_sequence INTEGER NOT NULL,
+            UNIQUE (shipment_id, event_sequence)
+          );
+          CREATE TABLE custody_node (
+            level INTEGER NOT NULL,
+            node_index INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY (level, node_index)
+          ) WITHOUT ROWID;
+          CREATE TABLE custody_checkpoint (
+            tree_size INTEGER PRIMARY KEY,
+            root BLOB NOT NULL,
+            note TEXT NOT NULL,
+            signed_at INTEGER NOT NULL
+          );
+          CREATE TRIGGER custody_leaf_is_append_only_update BEFORE UPDATE ON custody_leaf
+          BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
+          CREATE TRIGGER custody_leaf_is_append_only_delete BEFORE DELETE ON custody_leaf
+          BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
+          CREATE TRIGGER custody_node_is_append_only_update BEFORE UPDATE ON custody_node
+          BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
+          CREATE TRIGGER custody_node_is_append_only_delete BEFORE DELETE ON custody_node
+          BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
+          CREATE TRIGGER custody_checkpoint_is_append_only_update BEFORE UPDATE ON custody_checkpoint
+          BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+          CREATE TRIGGER custody_checkpoint_is_append_only_delete BEFORE DELETE ON custody_checkpoint
+          BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+
+          CREATE TABLE signing_key (
+            key_id TEXT PRIMARY KEY NOT NULL,
+            owner TEXT NOT NULL,
+            public_key BLOB NOT NULL,
+            registered_at INTEGER NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX signing_key_by_owner ON signing_key (owner);
           """
       )
     }

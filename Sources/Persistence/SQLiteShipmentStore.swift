@@ -64,16 +64,28 @@ public final class SQLiteShipmentStore: ShipmentStore {
         return .replayed(
           RegisteredShipment(
             shipment: stored.shipment.asOf(version: 1),
-            commitment: stored.commitment
+            commitment: stored.commitment,
+            custodySalt: stored.custodySalt
           )
         )
       }
       let serial = try Self.nextSerial(for: serviceIndicator, in: db)
       let number = TrackingNumber(serviceIndicator: serviceIndicator, serial: serial)
       let shipment = draft.shipment(number: number)
-      let id = try Self.insert(shipment, commitment: commitment, in: db)
+      let id = try Self.insert(
+        shipment,
+        commitment: commitment,
+        custodySalt: draft.custodySalt,
+        in: db
+      )
       for event in shipment.events {
         try Self.insert(event, shipmentID: id, in: db)
+        try Self.appendLeaf(
+          CustodyEntry.encode(event, of: shipment, salt: draft.custodySalt),
+          shipmentID: id,
+          sequence: event.sequence,
+          in: db
+        )
       }
       try Self.remember(
         idempotencyKey,
@@ -83,7 +95,13 @@ public final class SQLiteShipmentStore: ShipmentStore {
         at: draft.now,
         in: db
       )
-      return .applied(RegisteredShipment(shipment: shipment, commitment: commitment))
+      return .applied(
+        RegisteredShipment(
+          shipment: shipment,
+          commitment: commitment,
+          custodySalt: draft.custodySalt
+        )
+      )
     }
   }
 
@@ -119,7 +137,8 @@ public final class SQLiteShipmentStore: ShipmentStore {
       else {
         throw TrackingError.shipmentNotFound()
       }
-      var shipment = try Self.loadRegistered(id: id, in: db).shipment
+      let registered = try Self.loadRegistered(id: id, in: db)
+      var shipment = registered.shipment
       let events = try decide(shipment)
       guard let last = events.last else {
         return .applied(AppendedEvents(shipment: shipment, events: []))
@@ -130,6 +149,12 @@ public final class SQLiteShipmentStore: ShipmentStore {
           "events are numbered without gaps"
         )
         try Self.insert(event, shipmentID: id, in: db)
+        try Self.appendLeaf(
+          CustodyEntry.encode(event, of: shipment, salt: registered.custodySalt),
+          shipmentID: id,
+          sequence: event.sequence,
+          in: db
+        )
       }
       try db.execute(
         sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?",
@@ -348,6 +373,7 @@ extension SQLiteShipmentStore {
   private static func insert(
     _ shipment: Shipment,
     commitment: CodeCommitment,
+    custodySalt: [UInt8],
     in db: Database
   ) throws -> Int64 {
     let applicant = shipment.applicant
@@ -371,6 +397,7 @@ extension SQLiteShipmentStore {
     arguments += [
       Data(commitment.nonce), Data(commitment.salt), Data(commitment.hash),
       shipment.createdAt.microseconds, shipment.updatedAt.microseconds, shipment.version,
+      Data(custodySalt),
     ]
     try db.execute(
       sql: """
@@ -380,8 +407,8 @@ extension SQLiteShipmentStore {
           applicant_province, applicant_commune, applicant_address,
           pickup_kind, pickup_province, pickup_commune, pickup_address,
           pickup_window_start, pickup_window_end,
-          code_nonce, code_salt, code_hash, created_at, updated_at, version
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          code_nonce, code_salt, code_hash, created_at, updated_at, version, custody_salt
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: arguments
     )
@@ -390,18 +417,20 @@ extension SQLiteShipmentStore {
 
   private static func insert(_ event: ShipmentEvent, shipmentID: Int64, in db: Database) throws {
     let payload = try event.details.map { try Self.encoder.encode(EventPayload($0)) }
+    let handover = try event.handover.map { try Self.encoder.encode(HandoverPayload($0)) }
     try db.execute(
       sql: """
         INSERT INTO shipment_event (
           shipment_id, sequence, kind, from_state, to_state, occurred_at, recorded_at,
-          actor, location, note, payload
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          actor, location, note, payload, handover
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: [
         shipmentID, event.sequence, event.kind.rawValue, event.fromState?.rawValue,
         event.toState.rawValue, event.occurredAt.microseconds, event.recordedAt.microseconds,
         event.actor, event.location.rawValue, event.note,
         payload.map { String(decoding: $0, as: UTF8.self) },
+        handover.map { String(decoding: $0, as: UTF8.self) },
       ]
     )
     if case .scan(let scan) = event.details {
@@ -442,9 +471,11 @@ extension SQLiteShipmentStore {
     let nonce: Data = row["code_nonce"]
     let salt: Data = row["code_salt"]
     let hash: Data = row["code_hash"]
+    let custodySalt: Data = row["custody_salt"]
     return RegisteredShipment(
       shipment: shipment,
-      commitment: CodeCommitment(nonce: Array(nonce), salt: Array(salt), hash: Array(hash))
+      commitment: CodeCommitment(nonce: Array(nonce), salt: Array(salt), hash: Array(hash)),
+      custodySalt: Array(custodySalt)
     )
   }
 
@@ -504,6 +535,10 @@ extension SQLiteShipmentStore {
     let details = try payload.map {
       try JSONDecoder().decode(EventPayload.self, from: Data($0.utf8)).details()
     }
+    let handoverText: String? = row["handover"]
+    let handover = try handoverText.map {
+      try JSONDecoder().decode(HandoverPayload.self, from: Data($0.utf8)).record()
+    }
     return ShipmentEvent(
       sequence: row["sequence"],
       kind: try Self.decodeEnum(row["kind"]),
@@ -514,7 +549,8 @@ extension SQLiteShipmentStore {
       actor: row["actor"],
       location: try PostOfficeCode(validating: row["location"]),
       note: row["note"],
-      details: details
+      details: details,
+      handover: handover
     )
   }
 

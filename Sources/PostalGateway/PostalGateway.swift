@@ -16,7 +16,9 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       CollectionCommand.self,
       ScanCommand.self, EventCommand.self, ResultCommand.self, DeliveryCommand.self,
       DamageCommand.self,
-      ShipmentCommand.self, TrackCommand.self, RolesCommand.self,
+      ShipmentCommand.self, TrackCommand.self, KeysCommand.self, CustodyCommand.self,
+      VerifyCommand.self,
+      LogCommand.self, RolesCommand.self,
     ]
   )
 }

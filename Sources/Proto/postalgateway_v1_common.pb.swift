@@ -16,6 +16,11 @@
 /// fails with ALREADY_EXISTS. Invalid input fails with INVALID_ARGUMENT and a google.rpc.BadRequest
 /// detail naming the field (for example `applicant.citizen_id`); nothing is stored.
 
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 package import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -849,6 +854,92 @@ package nonisolated struct Postalgateway_V1_DamageDetails: Sendable {
   package init() {}
 }
 
+/// One party's signature over a handover statement, by a key it registered.
+package nonisolated struct Postalgateway_V1_PartySignature: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var keyID: String = String()
+
+  /// 64 bytes of Ed25519 signature.
+  package var signature: Data = Data()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// A co-signed handover as a request carries it. The statement both parties sign is
+///   postalgateway.handover.v1
+///   tracking <S10 number>
+///   kind <HANDED_TO_AGENCY | RESULT_COLLECTED>
+///   giver <SPIFFE ID>
+///   receiver <SPIFFE ID>
+///   occurred <RFC 3339 UTC with microseconds, e.g. 2026-11-29T03:10:38.972882Z>
+///   seal <the envelope's seal; for RESULT_COLLECTED the result's seal; or ->
+///   scans <the dossier's scan SHA-256s sorted and comma-separated for HANDED_TO_AGENCY, or ->
+/// one line each, each ending in a newline.
+package nonisolated struct Postalgateway_V1_Handover: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The agency's SPIFFE ID: the receiver of a dossier, the giver of a result.
+  package var counterparty: String = String()
+
+  package var giverSignature: Postalgateway_V1_PartySignature {
+    get {_giverSignature ?? Postalgateway_V1_PartySignature()}
+    set {_giverSignature = newValue}
+  }
+  /// Returns true if `giverSignature` has been explicitly set.
+  package var hasGiverSignature: Bool {self._giverSignature != nil}
+  /// Clears the value of `giverSignature`. Subsequent reads from it will return its default value.
+  package mutating func clearGiverSignature() {self._giverSignature = nil}
+
+  package var receiverSignature: Postalgateway_V1_PartySignature {
+    get {_receiverSignature ?? Postalgateway_V1_PartySignature()}
+    set {_receiverSignature = newValue}
+  }
+  /// Returns true if `receiverSignature` has been explicitly set.
+  package var hasReceiverSignature: Bool {self._receiverSignature != nil}
+  /// Clears the value of `receiverSignature`. Subsequent reads from it will return its default value.
+  package mutating func clearReceiverSignature() {self._receiverSignature = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _giverSignature: Postalgateway_V1_PartySignature? = nil
+  fileprivate var _receiverSignature: Postalgateway_V1_PartySignature? = nil
+}
+
+/// A co-signed handover as recorded.
+package nonisolated struct Postalgateway_V1_HandoverRecord: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var giver: String = String()
+
+  package var receiver: String = String()
+
+  /// SHA-256 of the signed statement, hex.
+  package var statementSha256: String = String()
+
+  package var giverKeyID: String = String()
+
+  package var giverSignature: Data = Data()
+
+  package var receiverKeyID: String = String()
+
+  package var receiverSignature: Data = Data()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Postalgateway_V1_CorrectionDetails: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1110,6 +1201,22 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
   package var voided: Bool {
     get {_storage._voided}
     set {_uniqueStorage()._voided = newValue}
+  }
+
+  /// For HANDED_TO_AGENCY and RESULT_COLLECTED: both parties' signatures.
+  package var handover: Postalgateway_V1_HandoverRecord {
+    get {_storage._handover ?? Postalgateway_V1_HandoverRecord()}
+    set {_uniqueStorage()._handover = newValue}
+  }
+  /// Returns true if `handover` has been explicitly set.
+  package var hasHandover: Bool {_storage._handover != nil}
+  /// Clears the value of `handover`. Subsequent reads from it will return its default value.
+  package mutating func clearHandover() {_uniqueStorage()._handover = nil}
+
+  /// The event's leaf in the custody log.
+  package var custodyLeafIndex: Int64 {
+    get {_storage._custodyLeafIndex}
+    set {_uniqueStorage()._custodyLeafIndex = newValue}
   }
 
   package var details: OneOf_Details? {
@@ -1781,6 +1888,145 @@ nonisolated extension Postalgateway_V1_DamageDetails: SwiftProtobuf.Message, Swi
   }
 }
 
+nonisolated extension Postalgateway_V1_PartySignature: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".PartySignature"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}signature\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.keyID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.keyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.keyID, fieldNumber: 1)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_PartySignature, rhs: Postalgateway_V1_PartySignature) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.signature != rhs.signature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Handover: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Handover"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counterparty\0\u{3}giver_signature\0\u{3}receiver_signature\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.counterparty) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._giverSignature) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._receiverSignature) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.counterparty.isEmpty {
+      try visitor.visitSingularStringField(value: self.counterparty, fieldNumber: 1)
+    }
+    try { if let v = self._giverSignature {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._receiverSignature {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Handover, rhs: Postalgateway_V1_Handover) -> Bool {
+    if lhs.counterparty != rhs.counterparty {return false}
+    if lhs._giverSignature != rhs._giverSignature {return false}
+    if lhs._receiverSignature != rhs._receiverSignature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_HandoverRecord: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".HandoverRecord"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}giver\0\u{1}receiver\0\u{3}statement_sha256\0\u{3}giver_key_id\0\u{3}giver_signature\0\u{3}receiver_key_id\0\u{3}receiver_signature\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.giver) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.receiver) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.statementSha256) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.giverKeyID) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.giverSignature) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.receiverKeyID) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.receiverSignature) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.giver.isEmpty {
+      try visitor.visitSingularStringField(value: self.giver, fieldNumber: 1)
+    }
+    if !self.receiver.isEmpty {
+      try visitor.visitSingularStringField(value: self.receiver, fieldNumber: 2)
+    }
+    if !self.statementSha256.isEmpty {
+      try visitor.visitSingularStringField(value: self.statementSha256, fieldNumber: 3)
+    }
+    if !self.giverKeyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.giverKeyID, fieldNumber: 4)
+    }
+    if !self.giverSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.giverSignature, fieldNumber: 5)
+    }
+    if !self.receiverKeyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.receiverKeyID, fieldNumber: 6)
+    }
+    if !self.receiverSignature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.receiverSignature, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_HandoverRecord, rhs: Postalgateway_V1_HandoverRecord) -> Bool {
+    if lhs.giver != rhs.giver {return false}
+    if lhs.receiver != rhs.receiver {return false}
+    if lhs.statementSha256 != rhs.statementSha256 {return false}
+    if lhs.giverKeyID != rhs.giverKeyID {return false}
+    if lhs.giverSignature != rhs.giverSignature {return false}
+    if lhs.receiverKeyID != rhs.receiverKeyID {return false}
+    if lhs.receiverSignature != rhs.receiverSignature {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Postalgateway_V1_CorrectionDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".CorrectionDetails"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}voided_sequence\0\u{1}reason\0")
@@ -2087,7 +2333,7 @@ nonisolated extension Postalgateway_V1_HomePickup: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ShipmentEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{2}\u{9}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0")
 
   fileprivate class _StorageClass {
     var _sequence: Int64 = 0
@@ -2101,6 +2347,8 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
     var _note: String = String()
     var _upuEventCode: String = String()
     var _voided: Bool = false
+    var _handover: Postalgateway_V1_HandoverRecord? = nil
+    var _custodyLeafIndex: Int64 = 0
     var _details: Postalgateway_V1_ShipmentEvent.OneOf_Details?
 
       // This property is used as the initial default value for new instances of the type.
@@ -2123,6 +2371,8 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
       _note = source._note
       _upuEventCode = source._upuEventCode
       _voided = source._voided
+      _handover = source._handover
+      _custodyLeafIndex = source._custodyLeafIndex
       _details = source._details
     }
   }
@@ -2153,6 +2403,8 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
         case 9: try { try decoder.decodeSingularStringField(value: &_storage._note) }()
         case 10: try { try decoder.decodeSingularStringField(value: &_storage._upuEventCode) }()
         case 11: try { try decoder.decodeSingularBoolField(value: &_storage._voided) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._handover) }()
+        case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._custodyLeafIndex) }()
         case 20: try {
           var v: Postalgateway_V1_CollectionDetails?
           var hadOneofValue = false
@@ -2289,6 +2541,12 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
       if _storage._voided != false {
         try visitor.visitSingularBoolField(value: _storage._voided, fieldNumber: 11)
       }
+      try { if let v = _storage._handover {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      if _storage._custodyLeafIndex != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._custodyLeafIndex, fieldNumber: 13)
+      }
       switch _storage._details {
       case .collection?: try {
         guard case .collection(let v)? = _storage._details else { preconditionFailure() }
@@ -2340,6 +2598,8 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
         if _storage._note != rhs_storage._note {return false}
         if _storage._upuEventCode != rhs_storage._upuEventCode {return false}
         if _storage._voided != rhs_storage._voided {return false}
+        if _storage._handover != rhs_storage._handover {return false}
+        if _storage._custodyLeafIndex != rhs_storage._custodyLeafIndex {return false}
         if _storage._details != rhs_storage._details {return false}
         return true
       }

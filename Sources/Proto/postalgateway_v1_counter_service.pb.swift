@@ -134,11 +134,24 @@ package nonisolated struct Postalgateway_V1_RecordEventRequest: Sendable {
   /// Free text, at most 500 characters.
   package var note: String = String()
 
+  /// Required for HANDED_TO_AGENCY: the agency and both signatures (occurred_at is then required
+  /// too, since both parties sign it). A missing signature is INVALID_ARGUMENT, a bad one
+  /// PERMISSION_DENIED; nothing is stored.
+  package var handover: Postalgateway_V1_Handover {
+    get {_handover ?? Postalgateway_V1_Handover()}
+    set {_handover = newValue}
+  }
+  /// Returns true if `handover` has been explicitly set.
+  package var hasHandover: Bool {self._handover != nil}
+  /// Clears the value of `handover`. Subsequent reads from it will return its default value.
+  package mutating func clearHandover() {self._handover = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _handover: Postalgateway_V1_Handover? = nil
 }
 
 package nonisolated struct Postalgateway_V1_RecordEventResponse: Sendable {
@@ -475,6 +488,7 @@ package nonisolated struct Postalgateway_V1_RecordResultCollectedRequest: Sendab
   /// Clears the value of `result`. Subsequent reads from it will return its default value.
   package mutating func clearResult() {self._result = nil}
 
+  /// Required: both parties sign it.
   package var occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_occurredAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_occurredAt = newValue}
@@ -488,12 +502,23 @@ package nonisolated struct Postalgateway_V1_RecordResultCollectedRequest: Sendab
 
   package var note: String = String()
 
+  /// Required: the agency (giver) and both signatures.
+  package var handover: Postalgateway_V1_Handover {
+    get {_handover ?? Postalgateway_V1_Handover()}
+    set {_handover = newValue}
+  }
+  /// Returns true if `handover` has been explicitly set.
+  package var hasHandover: Bool {self._handover != nil}
+  /// Clears the value of `handover`. Subsequent reads from it will return its default value.
+  package mutating func clearHandover() {self._handover = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _result: Postalgateway_V1_ResultDetails? = nil
   fileprivate var _occurredAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _handover: Postalgateway_V1_Handover? = nil
 }
 
 package nonisolated struct Postalgateway_V1_RecordDeliveryAttemptRequest: Sendable {
@@ -1007,7 +1032,7 @@ nonisolated extension Postalgateway_V1_RegisterPickupResponse: SwiftProtobuf.Mes
 
 nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RecordEventRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}type\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}type\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0\u{1}handover\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1021,6 +1046,7 @@ nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message
       case 4: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.location) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._handover) }()
       default: break
       }
     }
@@ -1049,6 +1075,9 @@ nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message
     if !self.note.isEmpty {
       try visitor.visitSingularStringField(value: self.note, fieldNumber: 6)
     }
+    try { if let v = self._handover {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1059,6 +1088,7 @@ nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message
     if lhs._occurredAt != rhs._occurredAt {return false}
     if lhs.location != rhs.location {return false}
     if lhs.note != rhs.note {return false}
+    if lhs._handover != rhs._handover {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1631,7 +1661,7 @@ nonisolated extension Postalgateway_V1_DownloadScanResponse: SwiftProtobuf.Messa
 
 nonisolated extension Postalgateway_V1_RecordResultCollectedRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RecordResultCollectedRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}result\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}result\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0\u{1}handover\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1645,6 +1675,7 @@ nonisolated extension Postalgateway_V1_RecordResultCollectedRequest: SwiftProtob
       case 4: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.location) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._handover) }()
       default: break
       }
     }
@@ -1673,6 +1704,9 @@ nonisolated extension Postalgateway_V1_RecordResultCollectedRequest: SwiftProtob
     if !self.note.isEmpty {
       try visitor.visitSingularStringField(value: self.note, fieldNumber: 6)
     }
+    try { if let v = self._handover {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1683,6 +1717,7 @@ nonisolated extension Postalgateway_V1_RecordResultCollectedRequest: SwiftProtob
     if lhs._occurredAt != rhs._occurredAt {return false}
     if lhs.location != rhs.location {return false}
     if lhs.note != rhs.note {return false}
+    if lhs._handover != rhs._handover {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

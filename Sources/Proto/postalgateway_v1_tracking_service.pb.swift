@@ -103,6 +103,10 @@ package nonisolated struct Postalgateway_V1_TrackedShipment: Sendable {
 
   package var normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
 
+  /// The shipment's leaves in the custody log: CustodyService.GetReceipt returns them with
+  /// inclusion proofs against a signed checkpoint, a receipt that verifies offline.
+  package var custodyLeafIndexes: [Int64] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -220,7 +224,7 @@ nonisolated extension Postalgateway_V1_TrackShipmentResponse: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackedShipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -239,6 +243,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       case 9: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
       case 10: try { try decoder.decodeRepeatedMessageField(value: &self.timeline) }()
       case 11: try { try decoder.decodeSingularEnumField(value: &self.normalizedStatus) }()
+      case 12: try { try decoder.decodeRepeatedInt64Field(value: &self.custodyLeafIndexes) }()
       default: break
       }
     }
@@ -282,6 +287,9 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     if self.normalizedStatus != .unspecified {
       try visitor.visitSingularEnumField(value: self.normalizedStatus, fieldNumber: 11)
     }
+    if !self.custodyLeafIndexes.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.custodyLeafIndexes, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -297,6 +305,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     if lhs._updatedAt != rhs._updatedAt {return false}
     if lhs.timeline != rhs.timeline {return false}
     if lhs.normalizedStatus != rhs.normalizedStatus {return false}
+    if lhs.custodyLeafIndexes != rhs.custodyLeafIndexes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -144,7 +144,7 @@ extension ShipmentService {
       let missing = DossierCheck.missingItems(recording.items, for: procedure)
       guard missing.isEmpty else {
         return [
-          (
+          PlannedEvent(
             .guidedIncomplete,
             .guidance(
               Guidance(catalogVersion: catalog.version, items: recording.items, missing: missing)
@@ -169,7 +169,7 @@ extension ShipmentService {
         postageVND: recording.postageVND,
         receiptID: "\(shipment.trackingNumber.rawValue)-BL\(shipment.version + 1)"
       )
-      return [(.collected, .collection(collection))]
+      return [PlannedEvent(.collected, .collection(collection))]
     }
     let missing: [MissingItem]
     if case .guidance(let guidance) = recorded.event.details {
@@ -233,9 +233,9 @@ extension ShipmentService {
         size: recording.size,
         contentType: recording.contentType
       )
-      var events: [(EventKind, EventDetails?)] = [(.scanned, .scan(scan))]
+      var events = [PlannedEvent(.scanned, .scan(scan))]
       if shipment.state == .collected, shipment.unscannedDocumentIDs == [recording.documentID] {
-        events.append((.digitized, nil))
+        events.append(PlannedEvent(.digitized))
       }
       return events
     }
@@ -250,22 +250,72 @@ extension ShipmentService {
     return (outcome.events.isEmpty ? nil : outcome, scan)
   }
 
-  /// The courier took the result at the agency (QĐ 45 art. 9).
+  /// The courier took the result at the agency (QĐ 45 art. 9): a handover from the agency,
+  /// co-signed by the agency (giver) and the courier (receiver) over the handover statement.
+  /// - Throws: ``TrackingError`` `.invalidArgument` (no handover, no `occurred_at`),
+  ///   `.permissionDenied` (unknown key, bad signature), `.illegalTransition`, `.notFound`,
+  ///   `.requestIDReused`, `.storageFailure`.
   public func recordResultCollected(
     _ number: TrackingNumber,
     result: ResultCollection,
+    handover: HandoverInput?,
     context: EventContext,
     by actor: Actor,
     idempotencyKey: IdempotencyKey,
     now: Timestamp
   ) async throws -> RecordedEvent {
-    try await self.append(
+    let check = try await self.prepareHandover(
+      .resultCollected,
+      handover,
+      context: context,
+      actor: actor,
+      now: now
+    )
+    return try await self.append(
       to: number,
       context: context,
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { _ in [(.resultCollected, .resultCollection(result))] }
+    ) { shipment in
+      [
+        PlannedEvent(
+          .resultCollected,
+          .resultCollection(result),
+          handover: try check(shipment, result.sealID)
+        )
+      ]
+    }
+  }
+
+  /// Checks a handover's parties and keys before the write; the returned closure checks the
+  /// signatures against the shipment inside it.
+  func prepareHandover(
+    _ kind: EventKind,
+    _ input: HandoverInput?,
+    context: EventContext,
+    actor: Actor,
+    now: Timestamp
+  ) async throws -> @Sendable (Shipment, String?) throws -> HandoverRecord {
+    guard let input else {
+      throw TrackingError.invalidField(
+        "handover",
+        "a \(kind.rawValue) handover needs both parties' signatures"
+      )
+    }
+    guard let occurredAt = context.occurredAt else {
+      throw TrackingError.invalidField(
+        "occurred_at",
+        "is required for a handover: both parties sign it"
+      )
+    }
+    _ = try Self.occurredAt(context, now: now)
+    return try await self.handovers.prepare(
+      kind: kind,
+      input: input,
+      actor: actor,
+      occurredAt: occurredAt
+    )
   }
 
   /// One delivery attempt: `DELIVERED` with proof (the identity number is kept only as a keyed
@@ -311,7 +361,7 @@ extension ShipmentService {
     ) { shipment in
       switch attempt {
       case .failed:
-        return [(.deliveryFailed, .delivery(attempt))]
+        return [PlannedEvent(.deliveryFailed, .delivery(attempt))]
       case .delivered(let proof):
         if let result = shipment.resultCollection {
           let missing = Set(result.papersToRecall).subtracting(proof.papersRecalled)
@@ -328,7 +378,7 @@ extension ShipmentService {
             )
           }
         }
-        return [(.delivered, .delivery(attempt))]
+        return [PlannedEvent(.delivered, .delivery(attempt))]
       }
     }
   }
@@ -348,7 +398,7 @@ extension ShipmentService {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { _ in [(.damaged, .damage(report))] }
+    ) { _ in [PlannedEvent(.damaged, .damage(report))] }
   }
 
   /// Voids a wrongly recorded event. Nothing is edited: a `CORRECTION` event names the voided one
@@ -406,6 +456,19 @@ extension ShipmentService {
 
   // MARK: - Shared
 
+  /// An event a decision asks to append.
+  struct PlannedEvent: Sendable {
+    var kind: EventKind
+    var details: EventDetails?
+    var handover: HandoverRecord?
+
+    init(_ kind: EventKind, _ details: EventDetails? = nil, handover: HandoverRecord? = nil) {
+      self.kind = kind
+      self.details = details
+      self.handover = handover
+    }
+  }
+
   /// Appends the events `decide` names, moving the shipment through the transition table.
   func append(
     to number: TrackingNumber,
@@ -413,7 +476,7 @@ extension ShipmentService {
     by actor: Actor,
     idempotencyKey: IdempotencyKey,
     now: Timestamp,
-    decide: @escaping @Sendable (Shipment) throws -> [(EventKind, EventDetails?)]
+    decide: @escaping @Sendable (Shipment) throws -> [PlannedEvent]
   ) async throws -> RecordedEvent {
     let recorded = try await self.appendEvents(
       to: number,
@@ -433,7 +496,7 @@ extension ShipmentService {
     by actor: Actor,
     idempotencyKey: IdempotencyKey,
     now: Timestamp,
-    decide: @escaping @Sendable (Shipment) throws -> [(EventKind, EventDetails?)]
+    decide: @escaping @Sendable (Shipment) throws -> [PlannedEvent]
   ) async throws -> RecordedEvent {
     let occurredAt = try Self.occurredAt(context, now: now)
     let location = try Self.location(context, actor: actor)
@@ -442,7 +505,8 @@ extension ShipmentService {
       shipment in
       var machine = ShipmentLifecycle(state: shipment.state, serviceType: shipment.serviceType)
       var events: [ShipmentEvent] = []
-      for (kind, details) in try decide(shipment) {
+      for planned in try decide(shipment) {
+        let kind = planned.kind
         switch machine.apply(kind) {
         case .refused(let state):
           throw TrackingError.illegalTransition(kind, in: state)
@@ -458,7 +522,8 @@ extension ShipmentService {
               actor: actor.id,
               location: location,
               note: events.isEmpty ? note : nil,
-              details: details
+              details: planned.details,
+              handover: planned.handover
             )
           )
         }

@@ -39,6 +39,8 @@ public struct EventRecording: Hashable, Sendable {
   public var location: PostOfficeCode?
   /// Staff's note.
   public var note: BoundedText?
+  /// For a handover (`HANDED_TO_AGENCY`): the agency and both signatures.
+  public var handover: HandoverInput?
 
   /// Creates a recording.
   public init(
@@ -46,8 +48,10 @@ public struct EventRecording: Hashable, Sendable {
     kind: EventKind,
     occurredAt: Timestamp? = nil,
     location: PostOfficeCode? = nil,
-    note: BoundedText? = nil
+    note: BoundedText? = nil,
+    handover: HandoverInput? = nil
   ) {
+    self.handover = handover
     self.trackingNumber = trackingNumber
     self.kind = kind
     self.occurredAt = occurredAt
@@ -116,6 +120,7 @@ public struct ShipmentService: Sendable {
   let catalog: CatalogHolder
   let calendar: any WorkingCalendar
   let personalData: PersonalDataHasher
+  let handovers: HandoverVerifier
 
   /// Creates the service.
   /// - Parameters:
@@ -126,6 +131,7 @@ public struct ShipmentService: Sendable {
   ///   - catalog: The procedure catalog in force.
   ///   - calendar: Working days, for the spacing of delivery invitations.
   ///   - personalData: Hashes identity numbers seen at delivery.
+  ///   - handovers: Checks co-signed handovers.
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -133,8 +139,10 @@ public struct ShipmentService: Sendable {
     serviceIndicator: ServiceIndicator,
     catalog: CatalogHolder,
     calendar: any WorkingCalendar = MondayToFridayCalendar(),
-    personalData: PersonalDataHasher
+    personalData: PersonalDataHasher,
+    handovers: HandoverVerifier
   ) {
+    self.handovers = handovers
     self.store = store
     self.codes = codes
     self.throttle = throttle
@@ -199,7 +207,8 @@ public struct ShipmentService: Sendable {
       destinationAgency: registration.destinationAgency!,
       pickup: registration.pickup,
       actor: actor.id,
-      now: now
+      now: now,
+      custodySalt: (0 ..< 16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     )
     let outcome = try await self.store.register(
       draft,
@@ -241,6 +250,16 @@ public struct ShipmentService: Sendable {
       note: recording.note
     )
     let calendar = self.calendar
+    let handover =
+      kind == .handedToAgency
+      ? try await self.prepareHandover(
+        kind,
+        recording.handover,
+        context: context,
+        actor: actor,
+        now: now
+      )
+      : nil
     return try await self.append(
       to: recording.trackingNumber,
       context: context,
@@ -251,7 +270,7 @@ public struct ShipmentService: Sendable {
       if kind == .returnedToAgency {
         try Self.checkInvitationsAllowReturn(shipment, calendar: calendar)
       }
-      return [(kind, nil)]
+      return [PlannedEvent(kind, handover: try handover?(shipment, nil))]
     }
   }
 
@@ -307,6 +326,18 @@ public struct ShipmentService: Sendable {
     code: VerificationCode,
     now: Timestamp
   ) async throws -> TrackedShipment {
+    TrackedShipment(try await self.authenticateCitizen(number, code: code, now: now).shipment)
+  }
+
+  /// The shipment (with its salt) for the holder of its number and code: an unknown number and
+  /// a wrong code give the same error after the same work, and both count as a failure for the
+  /// requested number.
+  /// - Throws: ``TrackingError`` `.notFound`, `.throttled` (with the delay) or `.storageFailure`.
+  public func authenticateCitizen(
+    _ number: TrackingNumber,
+    code: VerificationCode,
+    now: Timestamp
+  ) async throws -> RegisteredShipment {
     if let delay = self.throttle.retryDelay(for: number.rawValue, now: now) {
       throw TrackingError(
         code: .throttled,
@@ -319,6 +350,6 @@ public struct ShipmentService: Sendable {
       self.throttle.recordFailure(for: number.rawValue, now: now)
       throw TrackingError.shipmentNotFound()
     }
-    return TrackedShipment(stored.shipment)
+    return stored
   }
 }

@@ -39,6 +39,8 @@ struct LifecycleEndToEndTests {
   @Test("a DOSSIER_AND_RESULT shipment goes from pickup to DELIVERED with every paper digitized")
   func pickupToDelivery() async throws {
     try await withTestGateway { gateway in
+      let keys = HandoverKeys()
+      try await keys.register(on: gateway)
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let procedure = try await counter.getProcedure(.with { $0.procedureCode = "2.000635" })
         #expect(procedure.documents.map(\.id) == ["TO_KHAI", "GIAY_TO_TUY_THAN"])
@@ -92,14 +94,32 @@ struct LifecycleEndToEndTests {
         #expect(second.shipment.events.last?.type == .digitized)
         #expect(second.shipment.unscannedDocumentIds.isEmpty)
 
-        // The dossier leg.
+        // The dossier leg; the handover to the agency is co-signed.
+        let dispatched = try await counter.recordEvent(eventRequest(number, .dispatched))
+        var handover = eventRequest(number, .handedToAgency)
+        handover.occurredAt = nowTimestamp()
+        handover.handover = try keys.handover(
+          dispatched.shipment,
+          kind: .handedToAgency,
+          occurredAt: handover.occurredAt
+        )
+        let handed = try await counter.recordEvent(handover)
+        #expect(handed.event.handover.receiver == HandoverKeys.agencyID)
         for type: Postalgateway_V1_EventType in [
-          .dispatched, .handedToAgency, .appointmentReceived, .appointmentNotified, .resultReady,
+          .appointmentReceived, .appointmentNotified, .resultReady,
         ] {
           _ = try await counter.recordEvent(eventRequest(number, type))
         }
 
         // The result leg: collected at the agency, one failed attempt, then delivered with proof.
+        let collectedAt = nowTimestamp()
+        let beforeResult = try await counter.getShipment(.with { $0.trackingNumber = number })
+        let resultHandover = try keys.handover(
+          beforeResult,
+          kind: .resultCollected,
+          occurredAt: collectedAt,
+          resultSeal: "R-000777"
+        )
         let result = try await counter.recordResultCollected(
           .with {
             $0.requestID = UUID().uuidString
@@ -111,6 +131,8 @@ struct LifecycleEndToEndTests {
               $0.feeToCollectVnd = 0
               $0.sealID = "R-000777"
             }
+            $0.occurredAt = collectedAt
+            $0.handover = resultHandover
           }
         )
         #expect(result.shipment.state == .resultCollected)
@@ -368,12 +390,21 @@ struct LifecycleEndToEndTests {
   @Test("a result returns to the agency only after two failed invitations two working days apart")
   func returnToAgencyNeedsSpacedInvitations() async throws {
     try await withTestGateway { gateway in
+      let keys = HandoverKeys()
+      try await keys.register(on: gateway)
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         var request = samplePickup()
         request.serviceType = .resultOnly
         let registered = try await counter.registerPickup(request)
         let number = registered.shipment.trackingNumber
         #expect(registered.shipment.state == .awaitingResult)
+        let collectedAt = nowTimestamp()
+        let resultHandover = try keys.handover(
+          registered.shipment,
+          kind: .resultCollected,
+          occurredAt: collectedAt,
+          resultSeal: "R-1"
+        )
         _ = try await counter.recordResultCollected(
           .with {
             $0.requestID = UUID().uuidString
@@ -382,6 +413,8 @@ struct LifecycleEndToEndTests {
               $0.documents = ["Kết quả"]
               $0.sealID = "R-1"
             }
+            $0.occurredAt = collectedAt
+            $0.handover = resultHandover
           }
         )
         _ = try await counter.recordEvent(eventRequest(number, .outForDelivery))
@@ -561,7 +594,7 @@ struct LifecycleEndToEndTests {
 
         // First connection: 1 arrives, then 3 (a gap at 2), then 1 again.
         let first = try await sync([
-          message(1, .dispatched), message(3, .handedToAgency), message(1, .dispatched),
+          message(1, .dispatched), message(3, .transitScan), message(1, .dispatched),
         ])
         #expect(first.map(\.status) == [.accepted, .held, .duplicate])
         #expect(first[1].missingSequences == [2])
@@ -583,9 +616,9 @@ struct LifecycleEndToEndTests {
 
         let shipment = try await counter.getShipment(.with { $0.trackingNumber = number })
         #expect(
-          shipment.events.map(\.type).suffix(3) == [.dispatched, .transitScan, .handedToAgency]
+          shipment.events.map(\.type).suffix(3) == [.dispatched, .transitScan, .transitScan]
         )
-        #expect(shipment.state == .handedToAgency)
+        #expect(shipment.state == .inTransit)
         #expect(shipment.events.last?.occurredAt == Self.time("2026-11-20T08:03:00+07:00"))
 
         let malformed = try await sync([.with { $0.deviceID = "" }])

@@ -36,7 +36,8 @@ struct SQLiteShipmentStoreTests {
       destinationAgency: try AgencyCode(validating: "000.00.00.H55"),
       pickup: .counter(try PostOfficeCode(validating: office)),
       actor: "spiffe://test/staff/250000/clerk-01",
-      now: Timestamp(microseconds: now)
+      now: Timestamp(microseconds: now),
+      custodySalt: Array(repeating: 9, count: 16)
     )
   }
 

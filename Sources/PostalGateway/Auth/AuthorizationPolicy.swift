@@ -23,6 +23,8 @@ struct AuthorizationPolicy: Sendable {
       }
       allow([.staff], Postalgateway_V1_CounterService.Method.descriptors)
       allow([.citizen], Postalgateway_V1_TrackingService.Method.descriptors)
+      allow([.citizen], Postalgateway_V1_CustodyService.Method.descriptors)
+      allow([.staff, .agency], Postalgateway_V1_SigningKeyService.Method.descriptors)
       allow([.staff, .agency, .citizen], Grpc_Health_V1_Health.Method.descriptors)
       return table
     }()

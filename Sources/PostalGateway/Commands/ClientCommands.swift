@@ -146,6 +146,7 @@ struct EventCommand: AsyncParsableCommand {
     @Option(help: "When it happened, ISO 8601. Default: now.") var occurredAt: String?
     @Option(help: "Note (not shown to citizens).") var note: String?
     @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+    @OptionGroup(title: "Handover (handed-to-agency)") var handover: HandoverSigning
 
     func run() async throws {
       var request = Postalgateway_V1_RecordEventRequest()
@@ -154,11 +155,28 @@ struct EventCommand: AsyncParsableCommand {
       request.type = self.type.proto
       if let location { request.location = location }
       if let note { request.note = note }
-      if let occurredAt {
-        request.occurredAt = try parseISOTime(occurredAt, option: "--occurred-at").proto
+      let occurred =
+        try self.occurredAt.map { try parseISOTime($0, option: "--occurred-at") }
+        ?? SystemClock.now()
+      if self.occurredAt != nil || self.type == .handedToAgency {
+        request.occurredAt = occurred.proto
       }
+      let caller = try self.client.callerID
       let response = try await self.client.withPartnerClient { client in
-        try await Postalgateway_V1_CounterService.Client(wrapping: client).recordEvent(request)
+        let counter = Postalgateway_V1_CounterService.Client(wrapping: client)
+        if self.type == .handedToAgency {
+          let shipment = try await counter.getShipment(
+            .with { $0.trackingNumber = self.trackingNumber }
+          )
+          request.handover = try self.handover.handover(
+            for: shipment,
+            kind: .handedToAgency,
+            caller: caller,
+            occurredAt: occurred,
+            resultSeal: nil
+          )
+        }
+        return try await counter.recordEvent(request)
       }
       try self.client.emit(response) {
         "\(response.shipment.trackingNumber): \(wireName(response.event.fromState)) → \(wireName(response.event.toState)) (event \(response.event.sequence))"

@@ -3,8 +3,10 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
+import SwiftASN1
 import SwiftProtobuf
 import Tracking
+import X509
 
 /// Connection options shared by the client commands. Defaults use the development PKI in the
 /// data directory.
@@ -77,6 +79,23 @@ struct ClientOptions: ParsableArguments {
       return try await withGRPCClient(transport: transport) { client in try await body(client) }
     } catch let error as RPCError {
       throw ClientError(error)
+    }
+  }
+
+  /// The SPIFFE ID in the client certificate (the caller's identity).
+  var callerID: String {
+    get throws {
+      let path = self.cert ?? self.pki("staff.pem")
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("cannot read \(path)")
+      }
+      let certificate = try Certificate(pemEncoded: String(decoding: data, as: UTF8.self))
+      if let names = try certificate.extensions.subjectAlternativeNames {
+        for name in names {
+          if case .uniformResourceIdentifier(let uri) = name { return uri }
+        }
+      }
+      throw ValidationError("\(path) carries no SPIFFE ID")
     }
   }
 

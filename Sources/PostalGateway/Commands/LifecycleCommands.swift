@@ -219,9 +219,16 @@ struct ResultCommand: AsyncParsableCommand {
     @Option(help: "Fee to collect on delivery, VND.") var fee: Int64 = 0
     @Option(help: "Seal id.") var seal: String
     @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+    @Option(help: "When, ISO 8601. Default: now.") var occurredAt: String?
+    @OptionGroup(title: "Handover (the agency gives the result)") var handover: HandoverSigning
 
     func run() async throws {
-      let request = Postalgateway_V1_RecordResultCollectedRequest.with {
+      let occurred =
+        try self.occurredAt.map { try parseISOTime($0, option: "--occurred-at") }
+        ?? SystemClock.now()
+      let caller = try self.client.callerID
+      var request = Postalgateway_V1_RecordResultCollectedRequest.with {
+        $0.occurredAt = occurred.proto
         $0.requestID = self.requestID ?? UUID().uuidString
         $0.trackingNumber = self.trackingNumber
         $0.result = .with {

@@ -74,7 +74,7 @@ struct Serve: AsyncParsableCommand {
         """
       )
     }
-    let gateway = try Gateway.build(configuration: configuration, tls: tls, logger: logger)
+    let gateway = try await Gateway.build(configuration: configuration, tls: tls, logger: logger)
     logger.info(
       "procedure catalog loaded",
       metadata: [

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tracking
 
 /// The data directory's files other than the database: the verification-code secret and the
 /// development PKI.
@@ -33,6 +34,31 @@ struct DataDirectory {
     let secret = (0 ..< 32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     try Self.writeSecret(Data(secret), to: path)
     return secret
+  }
+
+  /// The custody log's Ed25519 note signer: read from `path`, or generated there (mode 0600) on
+  /// first start. Its name is the log's origin.
+  func custodySigner(origin: String, path: String) throws -> NoteSigner {
+    if let data = FileManager.default.contents(atPath: path) {
+      let text = String(decoding: data, as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines
+      )
+      let signer = try NoteSigner(privateKey: text)
+      guard signer.name == origin else {
+        throw ConfigurationError(
+          "\(path) holds the key of \(signer.name), not of the log \(origin)"
+        )
+      }
+      return signer
+    }
+    let signer = try NoteSigner(name: origin)
+    try FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent,
+      withIntermediateDirectories: true,
+      attributes: [.posixPermissions: 0o700]
+    )
+    try Self.writeSecret(Data((signer.privateKeyText + "\n").utf8), to: path)
+    return signer
   }
 
   /// Writes a file readable by its owner only, failing if it exists.

@@ -15,6 +15,7 @@ extension GatewayConfiguration {
   ///   "tracking": { "maximumFailures": 5, "windowSeconds": 900 },
   ///   "catalog": "/etc/postal-gateway/catalog.json",
   ///   "scans": { "maximumBytes": 52428800 },
+  ///   "custody": { "origin": "vnpost.vn/custody", "keyFile": "/etc/postal-gateway/custody.key" },
   ///   "logLevel": "info"
   /// }
   /// ```
@@ -36,6 +37,10 @@ extension GatewayConfiguration {
     struct Scans: Decodable {
       var maximumBytes: Int64?
     }
+    struct Custody: Decodable {
+      var origin: String?
+      var keyFile: String?
+    }
     var dataDirectory: String?
     var trustDomain: String?
     var serviceIndicator: String?
@@ -45,6 +50,7 @@ extension GatewayConfiguration {
     var tracking: Tracking?
     var catalog: String?
     var scans: Scans?
+    var custody: Custody?
     var logLevel: String?
   }
 
@@ -85,6 +91,8 @@ extension GatewayConfiguration {
     }
     if let value = file.catalog { self.catalogPath = value }
     if let value = file.scans?.maximumBytes { self.maximumScanBytes = value }
+    if let value = file.custody?.origin { self.custodyOriginOverride = value }
+    if let value = file.custody?.keyFile { self.custodyKeyPath = value }
     if let value = file.logLevel { self.logLevel = value }
   }
 }

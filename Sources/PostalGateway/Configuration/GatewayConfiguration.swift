@@ -53,6 +53,17 @@ struct GatewayConfiguration: Sendable, Equatable {
   var catalogPath: String?
   /// The largest scan accepted, in bytes.
   var maximumScanBytes: Int64 = 50 * 1024 * 1024
+  /// The custody log's origin line (and its key's name); `nil` means `<trustDomain>/custody`.
+  var custodyOriginOverride: String?
+  /// The custody log's signing key file; `nil` means `<data>/secrets/custody.key`.
+  var custodyKeyPath: String?
+
+  /// The custody log's origin line.
+  var custodyOrigin: String { self.custodyOriginOverride ?? "\(self.trustDomain)/custody" }
+  /// The custody log's signing key file.
+  var custodyKeyFile: String {
+    self.custodyKeyPath ?? (self.secretsDirectory as NSString).appendingPathComponent("custody.key")
+  }
   /// swift-log level: trace, debug, info, notice, warning, error, critical.
   var logLevel = "info"
 

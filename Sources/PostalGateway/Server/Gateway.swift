@@ -64,6 +64,12 @@ struct TLSMaterial: Sendable {
 struct Gateway: Sendable {
   typealias Server = GRPCServer<HTTP2ServerTransport.Posix>
 
+  /// Signs the custody log's checkpoints.
+  let checkpointer: Checkpointer
+  /// The custody log's verifier key.
+  let verifierKey: String
+  let now: @Sendable () -> Timestamp
+  let clock: any Clock<Duration>
   /// The procedure catalog in force.
   let catalog: CatalogHolder
   /// Where it is read from.
@@ -91,8 +97,9 @@ struct Gateway: Sendable {
     tls: TLSMaterial,
     logger: Logger,
     now: @escaping @Sendable () -> Timestamp = SystemClock.now,
-    partnerIdentities: (any IdentityResolver)? = nil
-  ) throws -> Gateway {
+    partnerIdentities: (any IdentityResolver)? = nil,
+    clock: any Clock<Duration> = ContinuousClock()
+  ) async throws -> Gateway {
     try configuration.validate()
     let directory = DataDirectory(configuration: configuration)
     try directory.prepare()
@@ -113,9 +120,18 @@ struct Gateway: Sendable {
       serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator),
       catalog: catalog,
       calendar: MondayToFridayCalendar(),
-      personalData: PersonalDataHasher(secret: secret)
+      personalData: PersonalDataHasher(secret: secret),
+      handovers: HandoverVerifier(keys: store)
     )
     let blobs = try FileBlobStore(root: configuration.blobDirectory)
+    let signer = try directory.custodySigner(
+      origin: configuration.custodyOrigin,
+      path: configuration.custodyKeyFile
+    )
+    let log = CustodyLog(origin: configuration.custodyOrigin, store: store)
+    let checkpointer = Checkpointer(log: log, store: store, signer: signer)
+    // The service refuses to start on a log that contradicts a checkpoint it signed.
+    try await checkpointer.verifyHistory()
 
     let partnerIdentities =
       partnerIdentities ?? CertificateIdentityResolver(trustDomain: configuration.trustDomain)
@@ -164,6 +180,14 @@ struct Gateway: Sendable {
           identities: partnerIdentities,
           now: now,
           limits: .init(maximumBytes: configuration.maximumScanBytes),
+          trustDomain: configuration.trustDomain,
+          log: log,
+          logger: logger.with("listener", "partner")
+        ),
+        SigningKeyService(
+          handovers: HandoverVerifier(keys: store),
+          identities: partnerIdentities,
+          now: now,
           logger: logger.with("listener", "partner")
         ),
         HealthService(status: partnerHealth),
@@ -180,7 +204,21 @@ struct Gateway: Sendable {
     let publicServer = Server(
       transport: publicTransport,
       services: [
-        TrackingService(shipments: shipments, now: now, logger: logger.with("listener", "public")),
+        TrackingService(
+          shipments: shipments,
+          log: log,
+          now: now,
+          logger: logger.with("listener", "public")
+        ),
+        CustodyService(
+          log: log,
+          checkpointer: checkpointer,
+          shipments: shipments,
+          verifierKey: signer.verifierKey,
+          now: now,
+          clock: clock,
+          logger: logger.with("listener", "public")
+        ),
         HealthService(status: publicHealth),
       ],
       interceptors: [
@@ -193,6 +231,10 @@ struct Gateway: Sendable {
       ]
     )
     return Gateway(
+      checkpointer: checkpointer,
+      verifierKey: signer.verifierKey,
+      now: now,
+      clock: clock,
       catalog: catalog,
       catalogFile: configuration.catalogFile,
       partnerTransport: partnerTransport,
@@ -207,26 +249,52 @@ struct Gateway: Sendable {
 
   /// Serves both listeners until both have shut down. If one fails, the other is shut down too.
   func run() async throws {
-    try await withThrowingDiscardingTaskGroup { group in
-      group.addTask {
-        do { try await self.partnerServer.serve() } catch {
-          self.beginGracefulShutdown()
-          throw error
+    try await withThrowingTaskGroup(of: Void.self) { outer in
+      // Checkpoints are signed while the listeners serve, and stop with them.
+      outer.addTask { await self.signCheckpoints() }
+      try await withThrowingDiscardingTaskGroup { group in
+        group.addTask {
+          do { try await self.partnerServer.serve() } catch {
+            self.beginGracefulShutdown()
+            throw error
+          }
+        }
+        group.addTask {
+          do { try await self.publicServer.serve() } catch {
+            self.beginGracefulShutdown()
+            throw error
+          }
+        }
+        group.addTask {
+          let partner = try await self.partnerTransport.listeningAddress
+          let citizen = try await self.publicTransport.listeningAddress
+          self.logger.info(
+            "listening",
+            metadata: ["listener.partner": "\(partner)", "listener.public": "\(citizen)"]
+          )
         }
       }
-      group.addTask {
-        do { try await self.publicServer.serve() } catch {
-          self.beginGracefulShutdown()
-          throw error
+      outer.cancelAll()
+    }
+  }
+
+  /// Signs a checkpoint each second when the log grew, until cancelled.
+  private func signCheckpoints() async {
+    while !Task.isCancelled {
+      do {
+        if let signed = try await self.checkpointer.signIfDue(now: self.now()) {
+          self.logger.debug(
+            "checkpoint signed",
+            metadata: ["custody.size": "\(signed.checkpoint.size)"]
+          )
         }
+      } catch {
+        self.logger.error("checkpoint not signed", metadata: ["error": "\(error)"])
       }
-      group.addTask {
-        let partner = try await self.partnerTransport.listeningAddress
-        let citizen = try await self.publicTransport.listeningAddress
-        self.logger.info(
-          "listening",
-          metadata: ["listener.partner": "\(partner)", "listener.public": "\(citizen)"]
-        )
+      do {
+        try await self.clock.sleep(for: .seconds(1))
+      } catch {
+        return  // cancelled
       }
     }
   }

@@ -70,6 +70,11 @@ extension CounterService {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let actor = try self.actor(context)
       let (requestID, number, result, eventContext) = try request.domain()
+      var v = RequestValidator()
+      let handover =
+        request.hasHandover
+        ? request.handover.domain(trustDomain: self.trustDomain, validator: &v) : nil
+      try v.finish()
       let key = try self.key(
         requestID,
         request,
@@ -80,6 +85,7 @@ extension CounterService {
       let recorded = try await self.shipments.recordResultCollected(
         number,
         result: result,
+        handover: handover,
         context: eventContext,
         by: actor,
         idempotencyKey: key,

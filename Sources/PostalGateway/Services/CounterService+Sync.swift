@@ -86,7 +86,7 @@ extension CounterService {
         var request = event
         request.requestID = requestID.rawValue
         request.occurredAt = message.deviceTime
-        let (_, recording) = try request.domain()
+        let (_, recording) = try request.domain(trustDomain: self.trustDomain)
         try v.finish()
         recorded = try await self.shipments.recordEvent(
           recording,

@@ -17,6 +17,8 @@ struct CounterService {
   let identities: any IdentityResolver
   let now: @Sendable () -> Timestamp
   let limits: ScanLimits
+  let trustDomain: String
+  let log: CustodyLog
   let logger: Logger
 
   /// Size limits for uploads.
@@ -87,7 +89,7 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
   ) async throws -> Postalgateway_V1_RecordEventResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let actor = try self.actor(context)
-      let (requestID, recording) = try request.domain()
+      let (requestID, recording) = try request.domain(trustDomain: self.trustDomain)
       var body = request
       body.requestID = ""
       let key = try RequestFingerprint.key(
@@ -130,7 +132,12 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
       }
       try v.finish()
       // finish() threw if the number is nil.
-      return Postalgateway_V1_Shipment(try await self.shipments.shipment(number!))
+      var shipment = Postalgateway_V1_Shipment(try await self.shipments.shipment(number!))
+      let leaves = try await self.log.leafIndexes(of: number!)
+      for (position, leaf) in leaves.enumerated() where position < shipment.events.count {
+        shipment.events[position].custodyLeafIndex = leaf
+      }
+      return shipment
     }
   }
 

@@ -139,8 +139,9 @@ extension Postalgateway_V1_Pickup {
 
 extension Postalgateway_V1_RecordEventRequest {
   /// The validated recording.
+  /// - Parameter trustDomain: The trust domain of a handover's counterparty.
   /// - Throws: ``TrackingError`` `.invalidArgument` naming every malformed field.
-  func domain() throws -> (RequestID, EventRecording) {
+  func domain(trustDomain: String) throws -> (RequestID, EventRecording) {
     var v = RequestValidator()
     let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
     let number = v.check("tracking_number") { try TrackingNumber(validating: self.trackingNumber) }
@@ -153,6 +154,8 @@ extension Postalgateway_V1_RecordEventRequest {
     let note = v.check("note") {
       try BoundedText(validating: self.note, maximumLength: 500, required: false)
     }
+    let handover =
+      self.hasHandover ? self.handover.domain(trustDomain: trustDomain, validator: &v) : nil
     try v.finish()
     // finish() threw if any required value is nil.
     return (
@@ -162,7 +165,8 @@ extension Postalgateway_V1_RecordEventRequest {
         kind: kind!,
         occurredAt: occurredAt,
         location: location,
-        note: note
+        note: note,
+        handover: handover
       )
     )
   }
@@ -379,6 +383,7 @@ extension Postalgateway_V1_ShipmentEvent {
     self.location = event.location.rawValue
     self.note = event.note ?? ""
     self.upuEventCode = event.kind.upuEventCode ?? ""
+    if let handover = event.handover { self.handover = Postalgateway_V1_HandoverRecord(handover) }
     switch event.details {
     case nil:
       break

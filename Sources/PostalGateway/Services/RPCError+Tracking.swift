@@ -41,6 +41,8 @@ extension TrackingError {
           ])
         ]
       )
+    case .permissionDenied:
+      return GoogleRPCStatus(code: .permissionDenied, message: self.message, details: [])
     case .requestIDReused:
       return GoogleRPCStatus(code: .alreadyExists, message: self.message, details: [])
     case .throttled:

@@ -7,6 +7,7 @@ import Tracking
 /// The citizens' service on the public listener.
 struct TrackingService {
   let shipments: ShipmentService
+  let log: CustodyLog
   let now: @Sendable () -> Timestamp
   let logger: Logger
 }
@@ -32,7 +33,11 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
       try v.finish()
       // finish() threw if either is nil.
       let tracked = try await self.shipments.track(number!, code: code!, now: self.now())
-      return .with { $0.shipment = Postalgateway_V1_TrackedShipment(tracked) }
+      let leaves = try await self.log.leafIndexes(of: number!)
+      return .with {
+        $0.shipment = Postalgateway_V1_TrackedShipment(tracked)
+        $0.shipment.custodyLeafIndexes = leaves
+      }
     }
   }
 }

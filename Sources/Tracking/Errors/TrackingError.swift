@@ -10,6 +10,7 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
       case notFound
       case illegalTransition
       case failedPrecondition
+      case permissionDenied
       case requestIDReused
       case throttled
       case exhausted
@@ -28,6 +29,8 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The operation is not allowed in the shipment's situation (other than its state alone),
     /// e.g. an in-person-only procedure, or a return before two invitations.
     public static let failedPrecondition = Self(.failedPrecondition)
+    /// A signature or key does not prove what it must (e.g. a forged handover signature).
+    public static let permissionDenied = Self(.permissionDenied)
     /// The request id was already used for a different request.
     public static let requestIDReused = Self(.requestIDReused)
     /// Too many failed attempts; see ``TrackingError/retryAfter``.

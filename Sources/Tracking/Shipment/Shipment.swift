@@ -52,6 +52,8 @@ public struct ShipmentEvent: Hashable, Sendable {
   public var note: String?
   /// What the event carries beyond the common fields.
   public var details: EventDetails?
+  /// For a handover: both parties' signatures.
+  public var handover: HandoverRecord?
 
   /// Creates an event.
   public init(
@@ -64,7 +66,8 @@ public struct ShipmentEvent: Hashable, Sendable {
     actor: String,
     location: PostOfficeCode,
     note: String?,
-    details: EventDetails? = nil
+    details: EventDetails? = nil,
+    handover: HandoverRecord? = nil
   ) {
     self.sequence = sequence
     self.kind = kind
@@ -76,6 +79,7 @@ public struct ShipmentEvent: Hashable, Sendable {
     self.location = location
     self.note = note
     self.details = details
+    self.handover = handover
   }
 }
 

@@ -49,6 +49,8 @@ public struct ShipmentDraft: Hashable, Sendable {
   public var actor: String
   /// When.
   public var now: Timestamp
+  /// The shipment's custody-log salt (16 random bytes).
+  public var custodySalt: [UInt8]
 
   /// Creates a draft.
   public init(
@@ -58,7 +60,8 @@ public struct ShipmentDraft: Hashable, Sendable {
     destinationAgency: AgencyCode,
     pickup: Pickup,
     actor: String,
-    now: Timestamp
+    now: Timestamp,
+    custodySalt: [UInt8]
   ) {
     self.serviceType = serviceType
     self.applicant = applicant
@@ -67,6 +70,7 @@ public struct ShipmentDraft: Hashable, Sendable {
     self.pickup = pickup
     self.actor = actor
     self.now = now
+    self.custodySalt = custodySalt
   }
 
   /// The new shipment once it has a number: in its initial state, with its registration event.
@@ -228,17 +232,20 @@ public protocol ShipmentStore: Sendable {
   func scan(documentCode: String) async throws -> (TrackingNumber, Scan)?
 }
 
-/// A shipment and its code commitment.
+/// A shipment, its code commitment and its custody-log salt.
 public struct RegisteredShipment: Hashable, Sendable {
   /// The shipment.
   public var shipment: Shipment
   /// What the store keeps about the citizen's code.
   public var commitment: CodeCommitment
+  /// The salt of the shipment's custody-log commitments.
+  public var custodySalt: [UInt8]
 
   /// Creates a value.
-  public init(shipment: Shipment, commitment: CodeCommitment) {
+  public init(shipment: Shipment, commitment: CodeCommitment, custodySalt: [UInt8]) {
     self.shipment = shipment
     self.commitment = commitment
+    self.custodySalt = custodySalt
   }
 }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -186,7 +187,7 @@ func withTestGateway<T: Sendable>(
   configuration.publicListener = .init(host: "127.0.0.1", port: 0)
   configure(&configuration)
   let logger = logs?.logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-  let gateway = try Gateway.build(
+  let gateway = try await Gateway.build(
     configuration: configuration,
     tls: TestPKI.shared.tls,
     logger: logger
@@ -355,4 +356,84 @@ func upload(
         offset = end
       }
     })
+}
+
+/// Device keys of the test staff member and the test agency, registered with the gateway.
+struct HandoverKeys: Sendable {
+  let staff = Curve25519.Signing.PrivateKey()
+  let agency = Curve25519.Signing.PrivateKey()
+
+  static let agencyID = "spiffe://\(TestPKI.trustDomain)/agency/000.00.00.H55"
+  static let staffID = "spiffe://\(TestPKI.trustDomain)/staff/250000/clerk-01"
+
+  /// Registers both keys (each with its own certificate).
+  func register(on gateway: RunningGateway) async throws {
+    for (credential, key) in [
+      (TestPKI.shared.staff, self.staff), (TestPKI.shared.agency, self.agency),
+    ] {
+      _ = try await gateway.withClient(port: gateway.partnerPort, credential: credential) {
+        client in
+        try await Postalgateway_V1_SigningKeyService.Client(wrapping: client).registerSigningKey(
+          .with { $0.publicKey = key.publicKey.rawRepresentation }
+        )
+      }
+    }
+  }
+
+  static func keyID(_ key: Curve25519.Signing.PrivateKey) -> String {
+    SHA256.hash(data: key.publicKey.rawRepresentation).prefix(8).map { String(format: "%02x", $0) }
+      .joined()
+  }
+
+  /// A handover of `shipment` signed by both parties (or with `forge` replacing one signature).
+  func handover(
+    _ shipment: Postalgateway_V1_Shipment,
+    kind: EventKind,
+    occurredAt: Google_Protobuf_Timestamp,
+    resultSeal: String? = nil,
+    forgeReceiver: Bool = false
+  ) throws -> Postalgateway_V1_Handover {
+    let (giver, receiver) =
+      kind == .handedToAgency ? (Self.staffID, Self.agencyID) : (Self.agencyID, Self.staffID)
+    let (giverKey, receiverKey) =
+      kind == .handedToAgency ? (self.staff, self.agency) : (self.agency, self.staff)
+    let scans =
+      kind == .handedToAgency
+      ? shipment.events.filter { !$0.voided && !$0.scan.sha256.isEmpty }.map(\.scan.sha256) : []
+    let seal =
+      kind == .resultCollected
+      ? resultSeal : (shipment.currentSealID.isEmpty ? nil : shipment.currentSealID)
+    let statement = HandoverStatement.bytes(
+      trackingNumber: try TrackingNumber(validating: shipment.trackingNumber),
+      kind: kind,
+      giver: giver,
+      receiver: receiver,
+      occurredAt: Timestamp(seconds: occurredAt.seconds, nanoseconds: occurredAt.nanos),
+      sealID: seal,
+      scans: scans
+    )
+    let forger = Curve25519.Signing.PrivateKey()
+    let giverSignature = try giverKey.signature(for: statement)
+    let receiverSignature = try (forgeReceiver ? forger : receiverKey).signature(for: statement)
+    return .with {
+      $0.counterparty = Self.agencyID
+      $0.giverSignature = .with {
+        $0.keyID = Self.keyID(giverKey)
+        $0.signature = Data(giverSignature)
+      }
+      $0.receiverSignature = .with {
+        $0.keyID = Self.keyID(receiverKey)
+        $0.signature = Data(receiverSignature)
+      }
+    }
+  }
+}
+
+/// Now, to the microsecond, as a wire timestamp.
+func nowTimestamp() -> Google_Protobuf_Timestamp {
+  let micros = Int64(Date().timeIntervalSince1970 * 1_000_000)
+  return Google_Protobuf_Timestamp(
+    seconds: micros / 1_000_000,
+    nanos: Int32(micros % 1_000_000) * 1000
+  )
 }

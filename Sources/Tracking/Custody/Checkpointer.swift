@@ -1,0 +1,139 @@
+/// Signs checkpoints of the custody log, at most once per interval and only when the log grew,
+/// and never one inconsistent with a checkpoint it signed before (C2SP tlog-checkpoint: "a log
+/// MUST not sign any checkpoint which is inconsistent with any checkpoint it previously signed").
+public actor Checkpointer {
+  private let log: CustodyLog
+  private let store: any CustodyLogStore
+  private let signer: NoteSigner
+  private let interval: Duration
+  private var latest: SignedCheckpoint?
+  private var loaded = false
+
+  /// Creates the signer.
+  /// - Parameters:
+  ///   - log: The log.
+  ///   - store: Where checkpoints are kept.
+  ///   - signer: The log's key (its name is the origin).
+  ///   - interval: The shortest time between two checkpoints.
+  public init(
+    log: CustodyLog,
+    store: any CustodyLogStore,
+    signer: NoteSigner,
+    interval: Duration = .seconds(1)
+  ) {
+    self.log = log
+    self.store = store
+    self.signer = signer
+    self.interval = interval
+  }
+
+  /// Checks every stored checkpoint against the stored tree: its signature by this key, its
+  /// origin, increasing sizes, and its root recomputed from the stored nodes (which also proves
+  /// each one consistent with the next). Run at start-up; the service refuses to start otherwise.
+  /// - Throws: ``TrackingError`` `.storageFailure` describing the first problem.
+  public func verifyHistory() async throws {
+    let verifier = try NoteVerifier(self.signer.verifierKey)
+    let size = try await self.log.treeSize()
+    var previous: Int64 = 0
+    for stored in try await self.store.checkpoints() {
+      let text = try? verifier.open(stored.note)
+      guard let text, let parsed = try? Checkpoint(text: text), parsed == stored.checkpoint else {
+        throw Self.failure(
+          "checkpoint of size \(stored.checkpoint.size) is not signed by the log's key"
+        )
+      }
+      guard parsed.origin == self.log.origin else {
+        throw Self.failure("checkpoint of size \(parsed.size) has origin \(parsed.origin)")
+      }
+      guard parsed.size > previous, parsed.size <= size else {
+        throw Self.failure("checkpoint of size \(parsed.size) does not fit a log of \(size) leaves")
+      }
+      guard try await self.log.root(size: parsed.size) == parsed.root else {
+        throw Self.failure("the stored tree does not match the checkpoint of size \(parsed.size)")
+      }
+      previous = parsed.size
+    }
+    self.latest = try await self.store.checkpoints().last
+    self.loaded = true
+  }
+
+  /// Signs a checkpoint for the current size if the log grew and the interval has passed.
+  /// - Returns: The new checkpoint, or `nil` when none was due.
+  @discardableResult
+  public func signIfDue(now: Timestamp) async throws -> SignedCheckpoint? {
+    try await self.load()
+    let size = try await self.log.treeSize()
+    guard size > (self.latest?.checkpoint.size ?? 0) else { return nil }
+    if let latest = self.latest, now < latest.signedAt.advanced(by: self.interval) { return nil }
+    return try await self.sign(size: size, now: now)
+  }
+
+  /// A checkpoint that covers at least `size` leaves, signing one (after waiting out the
+  /// interval) if the latest does not.
+  public func checkpoint(
+    covering size: Int64,
+    now: @Sendable () -> Timestamp,
+    clock: any Clock<Duration>
+  ) async throws -> SignedCheckpoint {
+    try await self.load()
+    while true {
+      if let latest = self.latest, latest.checkpoint.size >= size { return latest }
+      let current = now()
+      if let latest = self.latest, current < latest.signedAt.advanced(by: self.interval) {
+        let wait = latest.signedAt.advanced(by: self.interval).microseconds - current.microseconds
+        try await clock.sleep(for: .microseconds(wait))
+        continue
+      }
+      return try await self.sign(size: try await self.log.treeSize(), now: current)
+    }
+  }
+
+  /// The checkpoint signed last.
+  public func latestCheckpoint() async throws -> SignedCheckpoint? {
+    try await self.load()
+    return self.latest
+  }
+
+  private func load() async throws {
+    guard !self.loaded else { return }
+    self.latest = try await self.store.checkpoints().last
+    self.loaded = true
+  }
+
+  private func sign(size: Int64, now: Timestamp) async throws -> SignedCheckpoint {
+    let root = try await self.log.root(size: size)
+    if let latest = self.latest {
+      let proof = try await self.log.consistencyProof(first: latest.checkpoint.size, second: size)
+      do {
+        try MerkleVerifier.verifyConsistency(
+          size1: latest.checkpoint.size,
+          size2: size,
+          proof: proof,
+          root1: latest.checkpoint.root,
+          root2: root
+        )
+      } catch {
+        throw Self.failure(
+          "refusing to sign size \(size): inconsistent with the checkpoint of size \(latest.checkpoint.size)"
+        )
+      }
+    }
+    let checkpoint = Checkpoint(origin: self.log.origin, size: size, root: root)
+    let signed = SignedCheckpoint(
+      checkpoint: checkpoint,
+      note: try self.signer.sign(checkpoint.text),
+      signedAt: now
+    )
+    try await self.store.save(signed)
+    self.latest = signed
+    return signed
+  }
+
+  private static func failure(_ message: String) -> TrackingError {
+    TrackingError(
+      code: .storageFailure,
+      message: "the custody log failed a consistency check",
+      underlying: message
+    )
+  }
+}
