@@ -43,22 +43,25 @@ extension SQLiteShipmentStore: CustodyLogStore {
   public func nodes(_ ids: [NodeID]) async throws -> [NodeID: [UInt8]] {
     guard !ids.isEmpty else { return [:] }
     return try await self.read { db in
-      // One query for the whole proof: a proof needs O(log n) nodes.
-      let values = ids.map { _ in "(?, ?)" }.joined(separator: ", ")
-      var arguments = StatementArguments()
-      for id in ids { arguments += [id.level, id.index] }
-      let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT level, node_index, hash FROM custody_node
-          WHERE (level, node_index) IN (VALUES \(values))
-          """,
-        arguments: arguments
-      )
+      // One statement for the whole proof (a proof needs O(log n) nodes): a primary-key seek per
+      // node, which SQLite does not do for a row-value IN list.
+      let seek =
+        "SELECT level, node_index, hash FROM custody_node WHERE level = ? AND node_index = ?"
       var nodes: [NodeID: [UInt8]] = [:]
-      for row in rows {
-        let hash: Data = row["hash"]
-        nodes[NodeID(level: row["level"], index: row["node_index"])] = Array(hash)
+      // SQLite allows 500 terms in a compound select.
+      for start in stride(from: 0, to: ids.count, by: 400) {
+        let chunk = ids[start ..< min(start + 400, ids.count)]
+        var arguments = StatementArguments()
+        for id in chunk { arguments += [id.level, id.index] }
+        let rows = try Row.fetchAll(
+          db,
+          sql: Array(repeating: seek, count: chunk.count).joined(separator: " UNION ALL "),
+          arguments: arguments
+        )
+        for row in rows {
+          let hash: Data = row["hash"]
+          nodes[NodeID(level: row["level"], index: row["node_index"])] = Array(hash)
+        }
       }
       return nodes
     }
@@ -170,7 +173,8 @@ extension SQLiteShipmentStore: CustodyLogStore {
               SELECT level, node_index, hash FROM custody_node
               WHERE node_index >= (? >> level) AND node_index < ((? + 1) >> level)
               """,
-            arguments: [rows.first!["leaf_index"] as Int64, (rows.last!["leaf_index"] as Int64)]  // rows is not empty
+            // rows is not empty: the loop ends on an empty batch.
+            arguments: [rows.first!["leaf_index"] as Int64, (rows.last!["leaf_index"] as Int64)]
           ).map { row -> (NodeID, [UInt8]) in
             let hash: Data = row["hash"]
             return (NodeID(level: row["level"], index: row["node_index"]), Array(hash))
@@ -205,6 +209,45 @@ extension SQLiteShipmentStore: CustodyLogStore {
         }
       }
       return (nil, count)
+    }
+  }
+}
+
+extension SQLiteShipmentStore {
+  /// Appends leaves without events, in one transaction (for the benchmark only: the service
+  /// appends a leaf with each event).
+  @_spi(Benchmark)
+  public func appendRawLeaves(_ leaves: [[UInt8]], shipment number: TrackingNumber) async throws {
+    try await self.write { db in
+      guard
+        let id = try Int64.fetchOne(
+          db,
+          sql: "SELECT id FROM shipment WHERE tracking_number = ?",
+          arguments: [number.rawValue]
+        )
+      else { throw TrackingError.shipmentNotFound() }
+      var sequence =
+        try Int.fetchOne(
+          db,
+          sql: "SELECT COALESCE(MAX(event_sequence), 0) FROM custody_leaf WHERE shipment_id = ?",
+          arguments: [id]
+        ) ?? 0
+      for leaf in leaves {
+        sequence += 1
+        try Self.appendLeaf(leaf, shipmentID: id, sequence: sequence, in: db)
+      }
+    }
+  }
+
+  /// One stored node by its own query (the benchmark's baseline for proof reads).
+  @_spi(Benchmark)
+  public func node(_ id: NodeID) async throws -> [UInt8]? {
+    try await self.read { db in
+      try Data.fetchOne(
+        db,
+        sql: "SELECT hash FROM custody_node WHERE level = ? AND node_index = ?",
+        arguments: [id.level, id.index]
+      ).map { Array($0) }
     }
   }
 }

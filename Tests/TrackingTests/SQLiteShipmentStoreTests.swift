@@ -46,7 +46,7 @@ struct SQLiteShipmentStoreTests {
   }
 
   static let commitment = CodeCommitment(nonce: [1, 2], salt: [3, 4], hash: [5, 6])
-  static let indicator = try! ServiceIndicator(validating: "EA")
+  static let indicator = try! ServiceIndicator(validating: "EA")  // a valid literal
 
   /// The event a staff member would record next, decided from the stored shipment.
   static func next(_ kind: EventKind) -> @Sendable (Shipment) throws -> [ShipmentEvent] {

@@ -85,6 +85,8 @@ def main():
     generate_stubs(os.path.join(work, "stubs"))
     from postalgateway.v1 import common_pb2, counter_service_pb2, counter_service_pb2_grpc
     from postalgateway.v1 import tracking_service_pb2, tracking_service_pb2_grpc
+    from postalgateway.v1 import custody_service_pb2, custody_service_pb2_grpc
+    from google.protobuf import json_format
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     data = os.path.join(work, "data")
@@ -178,6 +180,17 @@ def main():
             tracked = tracking.TrackShipment(tracking_service_pb2.TrackShipmentRequest(tracking_number=number, verification_code=code), timeout=10).shipment
             expect(tracked.state == common_pb2.SHIPMENT_STATE_COLLECTED, "tracked on the public port over TLS")
             expect(tracked.applicant_name_masked == "N*** V** A" and tracked.phone_masked == "091****678", "name and phone are masked")
+
+            custody = custody_service_pb2_grpc.CustodyServiceStub(channel)
+            receipt = custody.GetReceipt(custody_service_pb2.GetReceiptRequest(tracking_number=number, verification_code=code), timeout=30)
+            receipt_file = os.path.join(work, "receipt.json")
+            with open(receipt_file, "w") as f:
+                f.write(json_format.MessageToJson(receipt, preserving_proto_field_name=True))
+            key = subprocess.run([binary, "log", "key", "--data-dir", data], capture_output=True, text=True, check=True).stdout.strip()
+            verified = subprocess.run([sys.executable, os.path.join(ROOT, "Tests", "interop", "verify_receipt.py"), receipt_file, key],
+                                      capture_output=True, text=True)
+            expect(verified.returncode == 0 and verified.stdout.startswith("OK %d entries" % len(receipt.entries)),
+                   "the custody receipt verifies offline with the independent verifier: " + verified.stdout.strip())
             expect([e.type for e in tracked.timeline] == [common_pb2.EVENT_TYPE_REGISTERED, common_pb2.EVENT_TYPE_GUIDED_INCOMPLETE,
                                                            common_pb2.EVENT_TYPE_COLLECTED, common_pb2.EVENT_TYPE_SCANNED],
                    "the timeline shows registration, guidance, collection and the scan")

@@ -35,7 +35,8 @@ struct PickupCommand: AsyncParsableCommand {
     @Option(help: "Commune code (5 digits).") var commune: String
     @Option(help: "Street address.") var address: String
     @Option(help: "Procedure code D.DDDDDD.") var procedure: String
-    @Option(help: "Destination agency code, e.g. 000.00.00.H55.") var agency: String
+    @Option(help: "Destination agency code, e.g. 000.00.00.H55. Default: the catalog's.")
+    var agency: String?
     @Option(help: "Counter pickup at this post office (6 digits).") var postOffice: String?
     @Flag(help: "Home pickup at the applicant's address (needs --window-start/--window-end).")
     var home = false
@@ -63,7 +64,7 @@ struct PickupCommand: AsyncParsableCommand {
         $0.address = address
       }
       request.procedureCode = self.procedure
-      request.destinationAgencyCode = self.agency
+      request.destinationAgencyCode = self.agency ?? ""
       if self.home {
         guard let windowStart, let windowEnd else {
           throw ValidationError("--home needs --window-start and --window-end")

@@ -73,10 +73,10 @@ struct KeysCommand: AsyncParsableCommand {
       abstract: "Register a device key's public half for the identity of --cert."
     )
     @OptionGroup var client: ClientOptions
-    @Option(help: "The device key file.") var key: String
+    @Option(help: "The device key file (from keys generate).") var deviceKey: String
 
     func run() async throws {
-      let device = try DeviceKeyFile(path: self.key)
+      let device = try DeviceKeyFile(path: self.deviceKey)
       let registered = try await self.client.withPartnerClient { client in
         try await Postalgateway_V1_SigningKeyService.Client(wrapping: client).registerSigningKey(
           .with { $0.publicKey = device.key.publicKey.rawRepresentation }
@@ -235,10 +235,10 @@ struct VerifyCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @Argument(help: "The older checkpoint note file.") var old: String
     @Argument(help: "The newer checkpoint note file.") var new: String
-    @Option(help: "The log's verifier key.") var key: String
+    @Option(help: "The log's verifier key (postal-gateway log key).") var logKey: String
 
     func run() async throws {
-      let verifier = try NoteVerifier(self.key)
+      let verifier = try NoteVerifier(self.logKey)
       func load(_ path: String) throws -> Checkpoint {
         guard let data = FileManager.default.contents(atPath: path) else {
           throw ValidationError("cannot read \(path)")

@@ -240,9 +240,18 @@ struct ResultCommand: AsyncParsableCommand {
         }
       }
       let response = try await self.client.withPartnerClient { client in
-        try await Postalgateway_V1_CounterService.Client(wrapping: client).recordResultCollected(
-          request
+        let counter = Postalgateway_V1_CounterService.Client(wrapping: client)
+        let shipment = try await counter.getShipment(
+          .with { $0.trackingNumber = self.trackingNumber }
         )
+        request.handover = try self.handover.handover(
+          for: shipment,
+          kind: .resultCollected,
+          caller: caller,
+          occurredAt: occurred,
+          resultSeal: self.seal
+        )
+        return try await counter.recordResultCollected(request)
       }
       try self.client.emit(response) {
         "\(response.shipment.trackingNumber): \(wireName(response.shipment.state))"

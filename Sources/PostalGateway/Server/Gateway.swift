@@ -66,6 +66,8 @@ struct Gateway: Sendable {
 
   /// Signs the custody log's checkpoints.
   let checkpointer: Checkpointer
+  /// The custody log.
+  let custodyLog: CustodyLog
   /// The custody log's verifier key.
   let verifierKey: String
   let now: @Sendable () -> Timestamp
@@ -232,6 +234,7 @@ struct Gateway: Sendable {
     )
     return Gateway(
       checkpointer: checkpointer,
+      custodyLog: log,
       verifierKey: signer.verifierKey,
       now: now,
       clock: clock,

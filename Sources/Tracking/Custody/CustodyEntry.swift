@@ -71,7 +71,7 @@ public enum CustodyEntry {
       lines.append(("seal", collection.sealID))
       lines.append(("fee", String(collection.feeCollectedVND)))
       lines.append(("postage", String(collection.postageVND)))
-      lines.append(("receipt", collection.receiptID))
+      commit("receipt", collection.receiptID)
     case .guidance(let guidance):
       lines.append(("catalog", guidance.catalogVersion))
       for item in guidance.items {
@@ -81,12 +81,11 @@ public enum CustodyEntry {
         lines.append(("missing", "\(missing.documentID) \(missing.quantity)"))
       }
     case .scan(let scan):
+      // The document code embeds the tracking number: committed, like everything that names it.
       lines.append(
-        (
-          "scan",
-          "\(scan.documentID) \(scan.documentCode) \(scan.sha256) \(scan.size) \(scan.contentType.rawValue)"
-        )
+        ("scan", "\(scan.documentID) \(scan.sha256) \(scan.size) \(scan.contentType.rawValue)")
       )
+      commit("document-code", scan.documentCode)
     case .resultCollection(let result):
       for document in result.documents { commit("result-document", document) }
       for original in result.originalsToReturn { commit("original", original) }

@@ -1,0 +1,204 @@
+import Foundation
+@_spi(Benchmark) import Persistence
+import Tracking
+
+/// Measures the custody log on a real SQLite file: appends per second (with events, one durable
+/// transaction each, as the service does; and in bulk), and proof latency at 1,000,000 entries
+/// for the service's method (one planned query per proof) beside two baselines (one query per
+/// node; rebuilding the root from every leaf).
+///
+/// Usage: swift run -c release custody-benchmark [--entries N] [--proofs K] [--directory DIR]
+@main
+enum CustodyBenchmark {
+  static func main() async throws {
+    var entries = 1_000_000
+    var proofs = 2000
+    var directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+      "custody-benchmark-\(UUID().uuidString)"
+    )
+    var arguments = CommandLine.arguments.dropFirst().makeIterator()
+    while let argument = arguments.next() {
+      switch argument {
+      case "--entries": entries = Int(arguments.next() ?? "") ?? entries
+      case "--proofs": proofs = Int(arguments.next() ?? "") ?? proofs
+      case "--directory": directory = arguments.next() ?? directory
+      default: print("unknown argument \(argument)")
+      }
+    }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let store = try SQLiteShipmentStore(
+      path: (directory as NSString).appendingPathComponent("bench.sqlite")
+    )
+    let log = CustodyLog(origin: "benchmark/custody", store: store)
+    print(
+      "custody log benchmark: \(entries) entries, \(proofs) proofs per method, SQLite in \(directory)"
+    )
+
+    // 1. Durable appends as the service does them: a registration (one event, one leaf) per
+    //    transaction, synchronous=FULL.
+    let durable = 1000
+    var start = ContinuousClock.now
+    var anyNumber: TrackingNumber?
+    for index in 0 ..< durable {
+      let outcome = try await store.register(
+        try Self.draft(index),
+        serviceIndicator: try ServiceIndicator(validating: "EA"),
+        commitment: CodeCommitment(nonce: [1], salt: [2], hash: [3]),
+        idempotencyKey: IdempotencyKey(
+          requestID: try RequestID(validating: "bench-\(index)"),
+          fingerprint: [0]
+        )
+      )
+      anyNumber = outcome.value.shipment.trackingNumber
+    }
+    let durableSeconds = Self.seconds(start.duration(to: .now))
+    print(
+      String(
+        format: "durable appends (registration + leaf, one fsynced transaction each): %8.0f /s",
+        Double(durable) / durableSeconds
+      )
+    )
+
+    // 2. Bulk: the rest of the leaves in transactions of 10,000.
+    let number = anyNumber!  // durable > 0
+    let leaf = Array(repeating: UInt8(ascii: "x"), count: 300)
+    start = ContinuousClock.now
+    var appended = try await log.treeSize()
+    while appended < Int64(entries) {
+      let batch = min(10_000, Int64(entries) - appended)
+      try await store.appendRawLeaves(
+        (0 ..< batch).map { leaf + Array(String(appended + $0).utf8) },
+        shipment: number
+      )
+      appended += batch
+    }
+    let bulkSeconds = Self.seconds(start.duration(to: .now))
+    let size = try await log.treeSize()
+    print(
+      String(
+        format: "bulk appends (10,000 leaves per transaction):                       %8.0f /s",
+        Double(size - Int64(durable)) / bulkSeconds
+      )
+    )
+
+    // 3. Proof latency at `size` entries.
+    var generator = SystemRandomNumberGenerator()
+    let indexes = (0 ..< proofs).map { _ in Int64.random(in: 0 ..< size, using: &generator) }
+    let root = try await log.root(size: size)
+    var planned: [Duration] = []
+    for index in indexes {
+      let t = ContinuousClock.now
+      let proof = try await log.inclusionProof(index: index, size: size)
+      planned.append(t.duration(to: .now))
+      if index == indexes[0] {
+        let data = try await log.entries(start: index, count: 1)[0]
+        try MerkleVerifier.verifyInclusion(
+          index: index,
+          size: size,
+          leafHash: RFC6962.leafHash(data),
+          proof: proof,
+          root: root
+        )
+      }
+    }
+    var oneByOne: [Duration] = []
+    for index in indexes {
+      let t = ContinuousClock.now
+      var nodes: [NodeID: [UInt8]] = [:]
+      for id in MerkleProofBuilder.nodes(forInclusion: index, size: size) {
+        nodes[id] = try await store.node(id)
+      }
+      _ = MerkleProofBuilder.inclusionProof(index: index, size: size) { nodes[$0] ?? [] }
+      oneByOne.append(t.duration(to: .now))
+    }
+    var consistency: [Duration] = []
+    for index in indexes.prefix(proofs / 4) {
+      let t = ContinuousClock.now
+      _ = try await log.consistencyProof(first: max(1, index), second: size)
+      consistency.append(t.duration(to: .now))
+    }
+    start = ContinuousClock.now
+    var rebuilt = try await Self.rebuildRoot(log: log, size: size)
+    let rebuildTime = start.duration(to: .now)
+    precondition(rebuilt == root, "the rebuilt root matches")
+    rebuilt = []
+
+    print("")
+    print("proof latency at \(size) entries        p50        p90        p99")
+    Self.row("inclusion, one planned query", planned)
+    Self.row("inclusion, one query per node", oneByOne)
+    Self.row("consistency, one planned query", consistency)
+    print(
+      String(
+        format: "baseline: root rebuilt from every leaf: %.2f s (once)",
+        Self.seconds(rebuildTime)
+      )
+    )
+    try? FileManager.default.removeItem(atPath: directory)
+  }
+
+  static func rebuildRoot(log: CustodyLog, size: Int64) async throws -> [UInt8] {
+    var stack: [(Int, [UInt8])] = []  // (height, hash) of complete subtrees, left to right
+    var start: Int64 = 0
+    while start < size {
+      for data in try await log.entries(start: start, count: 1000) {
+        var node = (0, RFC6962.leafHash(data))
+        while let last = stack.last, last.0 == node.0 {
+          stack.removeLast()
+          node = (node.0 + 1, RFC6962.nodeHash(last.1, node.1))
+        }
+        stack.append(node)
+      }
+      start += 1000
+    }
+    var root = stack.removeLast().1
+    while let left = stack.popLast() { root = RFC6962.nodeHash(left.1, root) }
+    return root
+  }
+
+  static func row(_ label: String, _ samples: [Duration]) {
+    let sorted = samples.sorted()
+    func at(_ q: Double) -> Double {
+      Self.seconds(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) * 1000
+    }
+    print(
+      String(
+        format: "%@ %7.3f ms %7.3f ms %7.3f ms",
+        label.padding(toLength: 32, withPad: " ", startingAt: 0),
+        at(0.5),
+        at(0.9),
+        at(0.99)
+      )
+    )
+  }
+
+  static func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+  }
+
+  static func draft(_ index: Int) throws -> ShipmentDraft {
+    ShipmentDraft(
+      serviceType: .dossierAndResult,
+      applicant: Applicant(
+        name: try PersonName(validating: "Nguyễn Văn An"),
+        citizenID: try CitizenID(validating: "019084000123", currentYear: 2026),
+        phone: try MobileNumber(validating: "0912345678"),
+        address: Address(
+          province: try ProvinceCode(validating: "19"),
+          commune: try CommuneCode(validating: "05500"),
+          detail: try BoundedText(
+            validating: "Benchmark \(index)",
+            maximumLength: 200,
+            required: true
+          )
+        )
+      ),
+      procedure: try ProcedureCode(validating: "2.000635"),
+      destinationAgency: try AgencyCode(validating: "000.00.00.H55"),
+      pickup: .counter(try PostOfficeCode(validating: "250000")),
+      actor: "spiffe://benchmark/staff/250000/bench",
+      now: Timestamp(microseconds: 1_764_000_000_000_000 + Int64(index)),
+      custodySalt: Array(repeating: UInt8(truncatingIfNeeded: index), count: 16)
+    )
+  }
+}

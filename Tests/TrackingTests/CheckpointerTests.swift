@@ -1,0 +1,100 @@
+import Foundation
+import Persistence
+import Testing
+import Tracking
+
+@Suite("Checkpoint signing")
+struct CheckpointerTests {
+  let path: String
+  let store: SQLiteShipmentStore
+
+  init() throws {
+    let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+      "log-\(UUID().uuidString)"
+    )
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    self.path = (directory as NSString).appendingPathComponent("log.sqlite")
+    self.store = try SQLiteShipmentStore(path: self.path)
+  }
+
+  func register(_ key: String) async throws {
+    _ = try await self.store.register(
+      SQLiteShipmentStoreTests.draft(),
+      serviceIndicator: SQLiteShipmentStoreTests.indicator,
+      commitment: SQLiteShipmentStoreTests.commitment,
+      idempotencyKey: SQLiteShipmentStoreTests.key(key)
+    )
+  }
+
+  @Test("a checkpoint is signed only when the log grew, at most once per interval")
+  func cadence() async throws {
+    let signer = try NoteSigner(name: "test.example/custody")
+    let log = CustodyLog(origin: "test.example/custody", store: self.store)
+    let checkpointer = Checkpointer(
+      log: log,
+      store: self.store,
+      signer: signer,
+      interval: .seconds(1)
+    )
+    let t0 = Timestamp(microseconds: 1_000_000_000_000)
+    #expect(try await checkpointer.signIfDue(now: t0) == nil, "nothing to sign in an empty log")
+    try await self.register("a")
+    let first = try #require(try await checkpointer.signIfDue(now: t0))
+    #expect(first.checkpoint.size == 1)
+    #expect(try NoteVerifier(signer.verifierKey).open(first.note) == first.checkpoint.text)
+    try await self.register("b")
+    #expect(
+      try await checkpointer.signIfDue(now: t0.advanced(by: .milliseconds(500))) == nil,
+      "too soon"
+    )
+    let second = try #require(try await checkpointer.signIfDue(now: t0.advanced(by: .seconds(1))))
+    #expect(second.checkpoint.size == 2)
+    #expect(
+      try await checkpointer.signIfDue(now: t0.advanced(by: .seconds(5))) == nil,
+      "the log did not grow"
+    )
+    try await checkpointer.verifyHistory()
+    #expect(try await self.store.checkpoints().map(\.checkpoint.size) == [1, 2])
+  }
+
+  @Test("it refuses to sign a tree inconsistent with an earlier checkpoint, and start-up finds it")
+  func refusesInconsistency() async throws {
+    let signer = try NoteSigner(name: "test.example/custody")
+    let log = CustodyLog(origin: "test.example/custody", store: self.store)
+    let checkpointer = Checkpointer(log: log, store: self.store, signer: signer)
+    for key in ["a", "b", "c"] { try await self.register(key) }
+    _ = try await checkpointer.signIfDue(now: Timestamp(microseconds: 0))
+    // Rewrite history below the checkpoint: the subtree of leaves 0–1.
+    _ = try SQLiteShipmentStoreTests.sqlite(
+      self.path,
+      "DROP TRIGGER custody_node_is_append_only_update; UPDATE custody_node SET hash = zeroblob(32) WHERE level = 1;"
+    )
+    try await self.register("d")
+    await #expect(throws: TrackingError.self) {
+      try await checkpointer.signIfDue(now: Timestamp(microseconds: 10_000_000))
+    }
+    #expect(try await self.store.checkpoints().count == 1, "nothing was signed")
+    let restarted = Checkpointer(log: log, store: self.store, signer: signer)
+    await #expect(throws: TrackingError.self) { try await restarted.verifyHistory() }
+    let (problem, _) = try await self.store.fsck(verifier: try NoteVerifier(signer.verifierKey))
+    #expect(problem?.contains("level 1") == true)
+  }
+
+  @Test("a checkpoint signed by another key is refused at start-up")
+  func foreignKey() async throws {
+    let log = CustodyLog(origin: "test.example/custody", store: self.store)
+    try await self.register("a")
+    _ = try await Checkpointer(
+      log: log,
+      store: self.store,
+      signer: try NoteSigner(name: "test.example/custody")
+    )
+    .signIfDue(now: Timestamp(microseconds: 0))
+    let other = Checkpointer(
+      log: log,
+      store: self.store,
+      signer: try NoteSigner(name: "test.example/custody")
+    )
+    await #expect(throws: TrackingError.self) { try await other.verifyHistory() }
+  }
+}
