@@ -42,6 +42,26 @@ enum MerkleProbes {
     var wantErr: Bool
   }
 
+  struct SubtreeInclusion: Decodable {
+    var leafIdx: UInt64
+    var start: UInt64
+    var end: UInt64
+    var root: String?
+    var leafHash: String?
+    var proof: [String]?
+    var wantErr: Bool
+  }
+
+  struct SubtreeConsistency: Decodable {
+    var start: UInt64
+    var end: UInt64
+    var size: UInt64
+    var root1: String?
+    var root2: String?
+    var proof: [String]?
+    var wantErr: Bool
+  }
+
   static func bytes(_ text: String?) -> [UInt8] {
     guard let text else { return [] }
     // Probes hold standard base64; a few corruptions are not valid base64 and count as garbage.
@@ -108,6 +128,58 @@ struct MerkleTests {
       checked += 1
     }
     #expect(checked > 50)
+  }
+
+  @Test("subtree inclusion probes: exactly the files with wantErr false verify")
+  func subtreeInclusionProbes() throws {
+    var checked = 0
+    for file in MerkleProbes.files("subtreeinclusion") {
+      let probe = try JSONDecoder().decode(
+        MerkleProbes.SubtreeInclusion.self,
+        from: Data(contentsOf: file)
+      )
+      let verified =
+        (try? SubtreeVerifier.verifyInclusion(
+          index: Self.clamp(probe.leafIdx),
+          start: Self.clamp(probe.start),
+          end: Self.clamp(probe.end),
+          leafHash: MerkleProbes.bytes(probe.leafHash),
+          proof: (probe.proof ?? []).map(MerkleProbes.bytes),
+          subtreeHash: MerkleProbes.bytes(probe.root)
+        )) != nil
+      #expect(
+        verified == !probe.wantErr,
+        "\(file.lastPathComponent) in \(file.deletingLastPathComponent().lastPathComponent)"
+      )
+      checked += 1
+    }
+    #expect(checked > 20)
+  }
+
+  @Test("subtree consistency probes: exactly the files with wantErr false verify")
+  func subtreeConsistencyProbes() throws {
+    var checked = 0
+    for file in MerkleProbes.files("subtreeconsistency") {
+      let probe = try JSONDecoder().decode(
+        MerkleProbes.SubtreeConsistency.self,
+        from: Data(contentsOf: file)
+      )
+      let verified =
+        (try? SubtreeVerifier.verifyConsistency(
+          start: Self.clamp(probe.start),
+          end: Self.clamp(probe.end),
+          size: Self.clamp(probe.size),
+          proof: (probe.proof ?? []).map(MerkleProbes.bytes),
+          subtreeHash: MerkleProbes.bytes(probe.root1),
+          root: MerkleProbes.bytes(probe.root2)
+        )) != nil
+      #expect(
+        verified == !probe.wantErr,
+        "\(file.lastPathComponent) in \(file.deletingLastPathComponent().lastPathComponent)"
+      )
+      checked += 1
+    }
+    #expect(checked > 20)
   }
 
   /// Probe sizes are unsigned 64-bit; ours are signed (a log never reaches 2⁶³ entries).

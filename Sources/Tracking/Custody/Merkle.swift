@@ -26,9 +26,8 @@ public enum RFC6962 {
   /// The largest power of two strictly below `n` (for n ≥ 2).
   static func split(_ n: Int64) -> Int64 {
     precondition(n >= 2, "only trees of two or more leaves split")
-    var k: Int64 = 1
-    while k << 1 < n { k <<= 1 }
-    return k
+    // 2^(bit length of n − 1 minus one): no loop, so no overflow for sizes near Int64.max.
+    return 1 << (63 - (n - 1).leadingZeroBitCount)
   }
 }
 
@@ -335,5 +334,121 @@ public enum MerkleAppender {
       added.append((NodeID(level: level, index: position), hash))
     }
     return added
+  }
+}
+
+/// Subtree proofs (the Merkle Tree Certificates draft, §4.3–4.4): inclusion of a leaf in a
+/// subtree `[start, end)`, and consistency of that subtree with a tree of `size` leaves. A valid
+/// subtree is non-empty and `start` is a multiple of the smallest power of two ≥ `end − start`.
+public enum SubtreeVerifier {
+  /// Whether `[start, end)` is a valid subtree.
+  public static func isValid(start: Int64, end: Int64) -> Bool {
+    guard start >= 0, start < end else { return false }
+    // `end - start` cannot overflow: both are non-negative.
+    let width = UInt64(end - start)
+    // The smallest power of two ≥ width; widths above 2^62 are no subtree of any real log.
+    guard width <= 1 << 62 else { return false }
+    let ceiling: UInt64 = width == 1 ? 1 : 1 << (64 - (width - 1).leadingZeroBitCount)
+    return UInt64(start) % ceiling == 0
+  }
+
+  /// Checks that `leafHash` is leaf `index` of the subtree `[start, end)` whose hash is `subtreeHash`.
+  public static func verifyInclusion(
+    index: Int64,
+    start: Int64,
+    end: Int64,
+    leafHash: [UInt8],
+    proof: [[UInt8]],
+    subtreeHash: [UInt8]
+  ) throws {
+    guard Self.isValid(start: start, end: end) else { throw ProofError("not a valid subtree") }
+    guard index >= start, index < end else { throw ProofError("the leaf is outside the subtree") }
+    try MerkleVerifier.verifyInclusion(
+      index: index - start,
+      size: end - start,
+      leafHash: leafHash,
+      proof: proof,
+      root: subtreeHash
+    )
+  }
+
+  /// Checks that the subtree `[start, end)` with hash `subtreeHash` is part of the tree of `size`
+  /// leaves with root `root`.
+  public static func verifyConsistency(
+    start: Int64,
+    end: Int64,
+    size: Int64,
+    proof: [[UInt8]],
+    subtreeHash: [UInt8],
+    root: [UInt8]
+  ) throws {
+    // An empty subtree is part of every tree: nothing to prove beyond its hash being the empty one.
+    if start == end {
+      guard start >= 0, end <= size, proof.isEmpty, subtreeHash == RFC6962.emptyRoot else {
+        throw ProofError("an empty subtree needs the empty hash and an empty proof")
+      }
+      return
+    }
+    // The whole tree: nothing to prove beyond equal hashes.
+    if start == 0, end == size {
+      guard proof.isEmpty, subtreeHash == root else {
+        throw ProofError("the whole tree needs equal hashes and an empty proof")
+      }
+      return
+    }
+    guard Self.isValid(start: start, end: end), end <= size else {
+      throw ProofError("not a valid subtree of the tree")
+    }
+    guard subtreeHash.count == 32, root.count == 32, proof.allSatisfy({ $0.count == 32 }) else {
+      throw ProofError("hashes must be 32 bytes")
+    }
+    var fn = start
+    var sn = end - 1
+    var tn = size - 1
+    if sn == tn {
+      while fn != sn {
+        fn >>= 1
+        sn >>= 1
+        tn >>= 1
+      }
+    } else {
+      while fn != sn && sn & 1 == 1 {
+        fn >>= 1
+        sn >>= 1
+        tn >>= 1
+      }
+    }
+    var fr: [UInt8]
+    var sr: [UInt8]
+    var rest = proof[...]
+    if fn == sn {
+      fr = subtreeHash
+      sr = subtreeHash
+    } else {
+      guard let first = rest.first else { throw ProofError("the proof is empty") }
+      fr = first
+      sr = first
+      rest = rest.dropFirst()
+    }
+    for c in rest {
+      guard tn != 0 else { throw ProofError("the proof is too long") }
+      if sn & 1 == 1 || sn == tn {
+        if fn < sn { fr = RFC6962.nodeHash(c, fr) }
+        sr = RFC6962.nodeHash(c, sr)
+        while sn & 1 == 0 && sn != 0 {
+          fn >>= 1
+          sn >>= 1
+          tn >>= 1
+        }
+      } else {
+        sr = RFC6962.nodeHash(sr, c)
+      }
+      fn >>= 1
+      sn >>= 1
+      tn >>= 1
+    }
+    guard tn == 0, fr == subtreeHash, sr == root else {
+      throw ProofError("the proof does not verify")
+    }
   }
 }
