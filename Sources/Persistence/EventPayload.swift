@@ -74,6 +74,34 @@ enum EventPayload: Codable, Equatable {
     var reason: String
   }
 
+  struct HandoffQueued: Codable, Equatable {
+    var handoff: String
+    var agency: String
+    var mode: String
+  }
+
+  struct Decision: Codable, Equatable {
+    var handoff: String
+    var channel: String
+    var dossierCode: String?
+    var receivedAt: Int64?
+    var appointment: String?
+    var rejection: String?
+  }
+
+  struct Supplement: Codable, Equatable {
+    var missing: [String]
+    var reason: String
+  }
+
+  struct ResultNotice: Codable, Equatable {
+    var documents: [String]
+    var originalsToReturn: [String]
+    var papersToRecall: [String]
+    var feeToCollect: Int64
+    var collectAt: String
+  }
+
   case collection(Collection)
   case guidance(Guidance)
   case scan(Scan)
@@ -81,6 +109,10 @@ enum EventPayload: Codable, Equatable {
   case delivery(Delivery)
   case damage(Damage)
   case correction(Correction)
+  case handoffQueued(HandoffQueued)
+  case decision(Decision)
+  case supplement(Supplement)
+  case resultNotice(ResultNotice)
 
   init(_ details: EventDetails) {
     switch details {
@@ -153,6 +185,33 @@ enum EventPayload: Codable, Equatable {
       self = .damage(Damage(inventory: d.inventory, newSeal: d.newSealID))
     case .correction(let c):
       self = .correction(Correction(voided: c.voidedSequence, reason: c.reason))
+    case .handoffQueued(let t):
+      self = .handoffQueued(
+        HandoffQueued(handoff: t.handoffID, agency: t.agency.rawValue, mode: t.mode.rawValue)
+      )
+    case .agencyDecision(let d):
+      var decision = Decision(handoff: d.handoffID, channel: d.channel.rawValue)
+      switch d.outcome {
+      case .accepted(let a):
+        decision.dossierCode = a.dossierCode.rawValue
+        decision.receivedAt = a.receivedAt.microseconds
+        decision.appointment = a.appointmentDate?.description
+      case .rejected(let reason):
+        decision.rejection = reason
+      }
+      self = .decision(decision)
+    case .supplement(let r):
+      self = .supplement(Supplement(missing: r.missingItems, reason: r.reason))
+    case .resultNotice(let n):
+      self = .resultNotice(
+        ResultNotice(
+          documents: n.documents,
+          originalsToReturn: n.originalsToReturn,
+          papersToRecall: n.papersToRecall,
+          feeToCollect: n.feeToCollectVND,
+          collectAt: n.collectAt
+        )
+      )
     }
   }
 
@@ -227,6 +286,45 @@ enum EventPayload: Codable, Equatable {
       return .damage(DamageReport(inventory: d.inventory, newSealID: d.newSeal))
     case .correction(let c):
       return .correction(Tracking.Correction(voidedSequence: c.voided, reason: c.reason))
+    case .handoffQueued(let t):
+      return .handoffQueued(
+        HandoffTicket(
+          handoffID: t.handoff,
+          agency: try AgencyCode(validating: t.agency),
+          mode: try Self.decode(t.mode)
+        )
+      )
+    case .decision(let d):
+      let outcome: AgencyDecision.Outcome
+      if let rejection = d.rejection {
+        outcome = .rejected(reason: rejection)
+      } else {
+        guard let code = d.dossierCode, let received = d.receivedAt else {
+          throw Corruption("an agency decision without a dossier code or a rejection")
+        }
+        outcome = .accepted(
+          AgencyAcceptance(
+            dossierCode: try DossierCode(validating: code),
+            receivedAt: Timestamp(microseconds: received),
+            appointmentDate: try d.appointment.map { try CivilDate(iso: $0) }
+          )
+        )
+      }
+      return .agencyDecision(
+        AgencyDecision(handoffID: d.handoff, channel: try Self.decode(d.channel), outcome: outcome)
+      )
+    case .supplement(let r):
+      return .supplement(SupplementRequest(missingItems: r.missing, reason: r.reason))
+    case .resultNotice(let n):
+      return .resultNotice(
+        Tracking.ResultNotice(
+          documents: n.documents,
+          originalsToReturn: n.originalsToReturn,
+          papersToRecall: n.papersToRecall,
+          feeToCollectVND: n.feeToCollect,
+          collectAt: n.collectAt
+        )
+      )
     }
   }
 

@@ -153,6 +153,28 @@ extension SQLiteShipmentStore {
           """
       )
     }
+    migrator.registerMigration("v2: handoff outbox") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE handoff (
+            cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+            handoff_id TEXT NOT NULL UNIQUE,
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            agency_code TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_error TEXT,
+            queued_at INTEGER NOT NULL,
+            last_attempt_at INTEGER,
+            closed_at INTEGER
+          );
+          CREATE INDEX handoff_due ON handoff (agency_code, status, mode, next_attempt_at);
+          CREATE INDEX handoff_by_agency ON handoff (agency_code, status, cursor);
+          """
+      )
+    }
     return migrator
   }
 }

@@ -155,6 +155,8 @@ public final class SQLiteShipmentStore: ShipmentStore {
           sequence: event.sequence,
           in: db
         )
+        // The outbox moves with the events, in this same transaction.
+        try Self.updateOutbox(for: event, shipmentID: id, in: db)
       }
       try db.execute(
         sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?",

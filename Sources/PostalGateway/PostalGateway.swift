@@ -18,7 +18,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       DamageCommand.self,
       ShipmentCommand.self, TrackCommand.self, KeysCommand.self, CustodyCommand.self,
       VerifyCommand.self,
-      LogCommand.self, RolesCommand.self,
+      LogCommand.self, RolesCommand.self, AgencyCommand.self, HandoffsCommand.self,
     ]
   )
 }

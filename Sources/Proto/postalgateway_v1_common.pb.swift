@@ -143,6 +143,12 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
 
   /// Lost in postal hands.
   case lost // = 17
+
+  /// The agency asked for missing items; its processing clock is paused until they arrive.
+  case supplementRequested // = 18
+
+  /// The agency refused the dossier at intake (the reason is in the event).
+  case rejectedByAgency // = 19
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -169,6 +175,8 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     case 15: self = .delivered
     case 16: self = .returnedToAgency
     case 17: self = .lost
+    case 18: self = .supplementRequested
+    case 19: self = .rejectedByAgency
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -193,6 +201,8 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     case .delivered: return 15
     case .returnedToAgency: return 16
     case .lost: return 17
+    case .supplementRequested: return 18
+    case .rejectedByAgency: return 19
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -217,6 +227,8 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     .delivered,
     .returnedToAgency,
     .lost,
+    .supplementRequested,
+    .rejectedByAgency,
   ]
 
 }
@@ -359,6 +371,18 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
 
   /// Voids an earlier event; the state is recomputed without it (CorrectEvent).
   case correction // = 20
+
+  /// The agency system accepted the electronic handoff: the legal filing time (QĐ 45 art. 7.4).
+  case agencyAccepted // = 21
+
+  /// The agency system refused the electronic handoff.
+  case agencyRejected // = 22
+
+  /// The agency asked for a supplement (AgencyService.RequestSupplement).
+  case supplementRequested // = 23
+
+  /// The supplement reached the agency; its processing clock restarts (NĐ 61 art. 19.4).
+  case supplementDelivered // = 24
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -388,6 +412,10 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case 18: self = .damaged
     case 19: self = .lost
     case 20: self = .correction
+    case 21: self = .agencyAccepted
+    case 22: self = .agencyRejected
+    case 23: self = .supplementRequested
+    case 24: self = .supplementDelivered
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -415,6 +443,10 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case .damaged: return 18
     case .lost: return 19
     case .correction: return 20
+    case .agencyAccepted: return 21
+    case .agencyRejected: return 22
+    case .supplementRequested: return 23
+    case .supplementDelivered: return 24
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -442,6 +474,10 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     .damaged,
     .lost,
     .correction,
+    .agencyAccepted,
+    .agencyRejected,
+    .supplementRequested,
+    .supplementDelivered,
   ]
 
 }
@@ -643,6 +679,49 @@ package nonisolated enum Postalgateway_V1_IdentityDocumentType: SwiftProtobuf.En
     .passport,
     .identityCard,
     .other,
+  ]
+
+}
+
+/// How a dossier reaches its agency's system.
+package nonisolated enum Postalgateway_V1_HandoffMode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The gateway calls the agency's AgencyIntake endpoint over mutual TLS.
+  case push // = 1
+
+  /// The agency streams handoffs from AgencyService.WatchHandoffs.
+  case pull // = 2
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .push
+    case 2: self = .pull
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .push: return 1
+    case .pull: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_HandoffMode] = [
+    .unspecified,
+    .push,
+    .pull,
   ]
 
 }
@@ -1280,6 +1359,38 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     set {_uniqueStorage()._details = .correction(newValue)}
   }
 
+  package var handoffQueued: Postalgateway_V1_HandoffQueuedDetails {
+    get {
+      if case .handoffQueued(let v)? = _storage._details {return v}
+      return Postalgateway_V1_HandoffQueuedDetails()
+    }
+    set {_uniqueStorage()._details = .handoffQueued(newValue)}
+  }
+
+  package var agencyDecision: Postalgateway_V1_AgencyDecisionDetails {
+    get {
+      if case .agencyDecision(let v)? = _storage._details {return v}
+      return Postalgateway_V1_AgencyDecisionDetails()
+    }
+    set {_uniqueStorage()._details = .agencyDecision(newValue)}
+  }
+
+  package var supplement: Postalgateway_V1_SupplementDetails {
+    get {
+      if case .supplement(let v)? = _storage._details {return v}
+      return Postalgateway_V1_SupplementDetails()
+    }
+    set {_uniqueStorage()._details = .supplement(newValue)}
+  }
+
+  package var resultNotice: Postalgateway_V1_ResultNoticeDetails {
+    get {
+      if case .resultNotice(let v)? = _storage._details {return v}
+      return Postalgateway_V1_ResultNoticeDetails()
+    }
+    set {_uniqueStorage()._details = .resultNotice(newValue)}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated enum OneOf_Details: Equatable, Sendable {
@@ -1290,6 +1401,10 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     case delivery(Postalgateway_V1_DeliveryDetails)
     case damage(Postalgateway_V1_DamageDetails)
     case correction(Postalgateway_V1_CorrectionDetails)
+    case handoffQueued(Postalgateway_V1_HandoffQueuedDetails)
+    case agencyDecision(Postalgateway_V1_AgencyDecisionDetails)
+    case supplement(Postalgateway_V1_SupplementDetails)
+    case resultNotice(Postalgateway_V1_ResultNoticeDetails)
 
   }
 
@@ -1410,6 +1525,99 @@ package nonisolated struct Postalgateway_V1_Shipment: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
+/// DIGITIZED, for an agency with a route: the electronic handoff was queued in the same write.
+package nonisolated struct Postalgateway_V1_HandoffQueuedDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The agency's idempotency key for this dossier.
+  package var handoffID: String = String()
+
+  package var agencyCode: String = String()
+
+  package var mode: Postalgateway_V1_HandoffMode = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// AGENCY_ACCEPTED or AGENCY_REJECTED.
+package nonisolated struct Postalgateway_V1_AgencyDecisionDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var handoffID: String = String()
+
+  /// How the decision arrived: with the push receipt, or by AcknowledgeHandoff.
+  package var channel: Postalgateway_V1_HandoffMode = .unspecified
+
+  /// Accepted: the agency's dossier code (mã số hồ sơ), e.g. 000.00.00.H55-250312-0042.
+  package var dossierCode: String = String()
+
+  /// Accepted: the agency's receipt time, the legal filing time.
+  package var receivedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_receivedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_receivedAt = newValue}
+  }
+  /// Returns true if `receivedAt` has been explicitly set.
+  package var hasReceivedAt: Bool {self._receivedAt != nil}
+  /// Clears the value of `receivedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearReceivedAt() {self._receivedAt = nil}
+
+  /// Accepted: the result appointment date (giấy hẹn), YYYY-MM-DD, if the agency gave one.
+  package var appointmentDate: String = String()
+
+  /// Rejected: why.
+  package var reason: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _receivedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// SUPPLEMENT_REQUESTED.
+package nonisolated struct Postalgateway_V1_SupplementDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// What is missing, as the agency words it.
+  package var missingItems: [String] = []
+
+  package var reason: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// RESULT_READY reported by the agency.
+package nonisolated struct Postalgateway_V1_ResultNoticeDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var documents: [String] = []
+
+  package var originalsToReturn: [String] = []
+
+  package var papersToRecall: [String] = []
+
+  package var feeToCollectVnd: Int64 = 0
+
+  /// Where the courier collects the result (the agency's counter, in words).
+  package var collectAt: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
@@ -1419,7 +1627,7 @@ nonisolated extension Postalgateway_V1_ServiceType: SwiftProtobuf._ProtoNameProv
 }
 
 nonisolated extension Postalgateway_V1_ShipmentState: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SHIPMENT_STATE_UNSPECIFIED\0\u{1}SHIPMENT_STATE_REQUESTED\0\u{1}SHIPMENT_STATE_INCOMPLETE_GUIDED\0\u{1}SHIPMENT_STATE_COLLECTED\0\u{1}SHIPMENT_STATE_IN_TRANSIT\0\u{1}SHIPMENT_STATE_HANDED_TO_AGENCY\0\u{1}SHIPMENT_STATE_APPOINTMENT_RECEIVED\0\u{1}SHIPMENT_STATE_APPOINTMENT_NOTIFIED\0\u{1}SHIPMENT_STATE_AWAITING_RESULT\0\u{1}SHIPMENT_STATE_CANCELLED\0\u{1}SHIPMENT_STATE_DIGITIZED\0\u{1}SHIPMENT_STATE_RESULT_READY\0\u{1}SHIPMENT_STATE_RESULT_COLLECTED\0\u{1}SHIPMENT_STATE_OUT_FOR_DELIVERY\0\u{1}SHIPMENT_STATE_ATTEMPT_FAILED\0\u{1}SHIPMENT_STATE_DELIVERED\0\u{1}SHIPMENT_STATE_RETURNED_TO_AGENCY\0\u{1}SHIPMENT_STATE_LOST\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SHIPMENT_STATE_UNSPECIFIED\0\u{1}SHIPMENT_STATE_REQUESTED\0\u{1}SHIPMENT_STATE_INCOMPLETE_GUIDED\0\u{1}SHIPMENT_STATE_COLLECTED\0\u{1}SHIPMENT_STATE_IN_TRANSIT\0\u{1}SHIPMENT_STATE_HANDED_TO_AGENCY\0\u{1}SHIPMENT_STATE_APPOINTMENT_RECEIVED\0\u{1}SHIPMENT_STATE_APPOINTMENT_NOTIFIED\0\u{1}SHIPMENT_STATE_AWAITING_RESULT\0\u{1}SHIPMENT_STATE_CANCELLED\0\u{1}SHIPMENT_STATE_DIGITIZED\0\u{1}SHIPMENT_STATE_RESULT_READY\0\u{1}SHIPMENT_STATE_RESULT_COLLECTED\0\u{1}SHIPMENT_STATE_OUT_FOR_DELIVERY\0\u{1}SHIPMENT_STATE_ATTEMPT_FAILED\0\u{1}SHIPMENT_STATE_DELIVERED\0\u{1}SHIPMENT_STATE_RETURNED_TO_AGENCY\0\u{1}SHIPMENT_STATE_LOST\0\u{1}SHIPMENT_STATE_SUPPLEMENT_REQUESTED\0\u{1}SHIPMENT_STATE_REJECTED_BY_AGENCY\0")
 }
 
 nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNameProviding {
@@ -1427,7 +1635,7 @@ nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNam
 }
 
 nonisolated extension Postalgateway_V1_EventType: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0")
 }
 
 nonisolated extension Postalgateway_V1_DocumentForm: SwiftProtobuf._ProtoNameProviding {
@@ -1444,6 +1652,10 @@ nonisolated extension Postalgateway_V1_DeliveryFailureReason: SwiftProtobuf._Pro
 
 nonisolated extension Postalgateway_V1_IdentityDocumentType: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IDENTITY_DOCUMENT_TYPE_UNSPECIFIED\0\u{1}IDENTITY_DOCUMENT_TYPE_CITIZEN_ID_CARD\0\u{1}IDENTITY_DOCUMENT_TYPE_PASSPORT\0\u{1}IDENTITY_DOCUMENT_TYPE_IDENTITY_CARD\0\u{1}IDENTITY_DOCUMENT_TYPE_OTHER\0")
+}
+
+nonisolated extension Postalgateway_V1_HandoffMode: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HANDOFF_MODE_UNSPECIFIED\0\u{1}HANDOFF_MODE_PUSH\0\u{1}HANDOFF_MODE_PULL\0")
 }
 
 nonisolated extension Postalgateway_V1_HandedOverItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2333,7 +2545,7 @@ nonisolated extension Postalgateway_V1_HomePickup: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ShipmentEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0\u{3}handoff_queued\0\u{3}agency_decision\0\u{1}supplement\0\u{3}result_notice\0")
 
   fileprivate class _StorageClass {
     var _sequence: Int64 = 0
@@ -2496,6 +2708,58 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
             _storage._details = .correction(v)
           }
         }()
+        case 27: try {
+          var v: Postalgateway_V1_HandoffQueuedDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .handoffQueued(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .handoffQueued(v)
+          }
+        }()
+        case 28: try {
+          var v: Postalgateway_V1_AgencyDecisionDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .agencyDecision(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .agencyDecision(v)
+          }
+        }()
+        case 29: try {
+          var v: Postalgateway_V1_SupplementDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .supplement(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .supplement(v)
+          }
+        }()
+        case 30: try {
+          var v: Postalgateway_V1_ResultNoticeDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .resultNotice(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .resultNotice(v)
+          }
+        }()
         default: break
         }
       }
@@ -2575,6 +2839,22 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
       case .correction?: try {
         guard case .correction(let v)? = _storage._details else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 26)
+      }()
+      case .handoffQueued?: try {
+        guard case .handoffQueued(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      }()
+      case .agencyDecision?: try {
+        guard case .agencyDecision(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      }()
+      case .supplement?: try {
+        guard case .supplement(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      }()
+      case .resultNotice?: try {
+        guard case .resultNotice(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
       }()
       case nil: break
       }
@@ -2773,6 +3053,190 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_HandoffQueuedDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".HandoffQueuedDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}handoff_id\0\u{3}agency_code\0\u{1}mode\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.handoffID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.agencyCode) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.mode) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.handoffID.isEmpty {
+      try visitor.visitSingularStringField(value: self.handoffID, fieldNumber: 1)
+    }
+    if !self.agencyCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.agencyCode, fieldNumber: 2)
+    }
+    if self.mode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.mode, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_HandoffQueuedDetails, rhs: Postalgateway_V1_HandoffQueuedDetails) -> Bool {
+    if lhs.handoffID != rhs.handoffID {return false}
+    if lhs.agencyCode != rhs.agencyCode {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_AgencyDecisionDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".AgencyDecisionDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}handoff_id\0\u{1}channel\0\u{3}dossier_code\0\u{3}received_at\0\u{3}appointment_date\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.handoffID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.dossierCode) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._receivedAt) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.appointmentDate) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.handoffID.isEmpty {
+      try visitor.visitSingularStringField(value: self.handoffID, fieldNumber: 1)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 2)
+    }
+    if !self.dossierCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.dossierCode, fieldNumber: 3)
+    }
+    try { if let v = self._receivedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.appointmentDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.appointmentDate, fieldNumber: 5)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_AgencyDecisionDetails, rhs: Postalgateway_V1_AgencyDecisionDetails) -> Bool {
+    if lhs.handoffID != rhs.handoffID {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.dossierCode != rhs.dossierCode {return false}
+    if lhs._receivedAt != rhs._receivedAt {return false}
+    if lhs.appointmentDate != rhs.appointmentDate {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SupplementDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SupplementDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}missing_items\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.missingItems) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.missingItems.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.missingItems, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SupplementDetails, rhs: Postalgateway_V1_SupplementDetails) -> Bool {
+    if lhs.missingItems != rhs.missingItems {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ResultNoticeDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ResultNoticeDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}documents\0\u{3}originals_to_return\0\u{3}papers_to_recall\0\u{3}fee_to_collect_vnd\0\u{3}collect_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.documents) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.originalsToReturn) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.papersToRecall) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.feeToCollectVnd) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.collectAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documents.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.documents, fieldNumber: 1)
+    }
+    if !self.originalsToReturn.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.originalsToReturn, fieldNumber: 2)
+    }
+    if !self.papersToRecall.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.papersToRecall, fieldNumber: 3)
+    }
+    if self.feeToCollectVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.feeToCollectVnd, fieldNumber: 4)
+    }
+    if !self.collectAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.collectAt, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ResultNoticeDetails, rhs: Postalgateway_V1_ResultNoticeDetails) -> Bool {
+    if lhs.documents != rhs.documents {return false}
+    if lhs.originalsToReturn != rhs.originalsToReturn {return false}
+    if lhs.papersToRecall != rhs.papersToRecall {return false}
+    if lhs.feeToCollectVnd != rhs.feeToCollectVnd {return false}
+    if lhs.collectAt != rhs.collectAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

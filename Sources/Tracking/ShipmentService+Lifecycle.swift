@@ -212,6 +212,7 @@ extension ShipmentService {
     idempotencyKey: IdempotencyKey,
     now: Timestamp
   ) async throws -> (RecordedEvent?, Scan) {
+    let routes = self.routes
     let outcome = try await self.appendEvents(
       to: recording.trackingNumber,
       context: EventContext(),
@@ -235,7 +236,10 @@ extension ShipmentService {
       )
       var events = [PlannedEvent(.scanned, .scan(scan))]
       if shipment.state == .collected, shipment.unscannedDocumentIDs == [recording.documentID] {
-        events.append(PlannedEvent(.digitized))
+        // Queued in this same write: the store inserts the outbox row with the event.
+        events.append(
+          PlannedEvent(.digitized, routes.ticket(for: shipment).map { .handoffQueued($0) })
+        )
       }
       return events
     }
@@ -426,6 +430,15 @@ extension ShipmentService {
         throw TrackingError.invalidField(
           "sequence",
           "a \(target.kind.rawValue) event cannot be voided"
+        )
+      }
+      if target.kind.isAgencyDecision {
+        throw TrackingError.invalidField("sequence", "the agency's decisions are its own record")
+      }
+      if case .handoffQueued = target.details {
+        throw TrackingError.invalidField(
+          "sequence",
+          "the event queued an electronic handoff to the agency"
         )
       }
       guard !shipment.voidedSequences.contains(sequence) else {

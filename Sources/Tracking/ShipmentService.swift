@@ -121,6 +121,7 @@ public struct ShipmentService: Sendable {
   let calendar: any WorkingCalendar
   let personalData: PersonalDataHasher
   let handovers: HandoverVerifier
+  let routes: HandoffRoutes
 
   /// Creates the service.
   /// - Parameters:
@@ -132,6 +133,7 @@ public struct ShipmentService: Sendable {
   ///   - calendar: Working days, for the spacing of delivery invitations.
   ///   - personalData: Hashes identity numbers seen at delivery.
   ///   - handovers: Checks co-signed handovers.
+  ///   - routes: The agencies that receive dossiers electronically.
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -140,8 +142,10 @@ public struct ShipmentService: Sendable {
     catalog: CatalogHolder,
     calendar: any WorkingCalendar = MondayToFridayCalendar(),
     personalData: PersonalDataHasher,
-    handovers: HandoverVerifier
+    handovers: HandoverVerifier,
+    routes: HandoffRoutes = HandoffRoutes()
   ) {
+    self.routes = routes
     self.handovers = handovers
     self.store = store
     self.codes = codes
@@ -286,6 +290,9 @@ public struct ShipmentService: Sendable {
     .deliveryFailed: "RecordDeliveryAttempt",
     .damaged: "RecordDamage",
     .correction: "CorrectEvent",
+    .agencyAccepted: "AgencyService.AcknowledgeHandoff (agencies only)",
+    .agencyRejected: "AgencyService.AcknowledgeHandoff (agencies only)",
+    .supplementRequested: "AgencyService.RequestSupplement (agencies only)",
   ]
 
   /// A shipment with its history.

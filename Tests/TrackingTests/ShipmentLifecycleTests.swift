@@ -17,14 +17,28 @@ struct ShipmentLifecycleTests {
     ],
     .digitized: [
       .scanned: .digitized, .dispatched: .inTransit, .damaged: .digitized, .lost: .lost,
+      .agencyAccepted: .handedToAgency, .agencyRejected: .rejectedByAgency,
     ],
     .inTransit: [
       .transitScan: .inTransit, .handedToAgency: .handedToAgency, .damaged: .inTransit,
-      .lost: .lost,
+      .lost: .lost, .agencyAccepted: .handedToAgency, .agencyRejected: .rejectedByAgency,
     ],
-    .handedToAgency: [.appointmentReceived: .appointmentReceived],
-    .appointmentReceived: [.appointmentNotified: .appointmentNotified],
-    .appointmentNotified: [.resultReady: .resultReady, .resultCollected: .resultCollected],
+    .handedToAgency: [
+      .appointmentReceived: .appointmentReceived, .handedToAgency: .handedToAgency,
+      .supplementRequested: .supplementRequested, .resultReady: .resultReady,
+    ],
+    .appointmentReceived: [
+      .appointmentNotified: .appointmentNotified, .handedToAgency: .appointmentReceived,
+      .supplementRequested: .supplementRequested, .resultReady: .resultReady,
+    ],
+    .appointmentNotified: [
+      .resultReady: .resultReady, .resultCollected: .resultCollected,
+      .handedToAgency: .appointmentNotified, .supplementRequested: .supplementRequested,
+    ],
+    .supplementRequested: [
+      .supplementDelivered: .handedToAgency, .handedToAgency: .supplementRequested,
+    ],
+    .rejectedByAgency: [:],
     .awaitingResult: [
       .resultReady: .resultReady, .resultCollected: .resultCollected, .cancelled: .cancelled,
     ],

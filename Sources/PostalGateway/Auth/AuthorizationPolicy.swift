@@ -25,7 +25,9 @@ struct AuthorizationPolicy: Sendable {
       allow([.citizen], Postalgateway_V1_TrackingService.Method.descriptors)
       allow([.citizen], Postalgateway_V1_CustodyService.Method.descriptors)
       allow([.staff, .agency], Postalgateway_V1_SigningKeyService.Method.descriptors)
-      allow([.staff, .agency, .citizen], Grpc_Health_V1_Health.Method.descriptors)
+      allow([.agency], Postalgateway_V1_AgencyService.Method.descriptors)
+      allow([.operator], Postalgateway_V1_OperatorService.Method.descriptors)
+      allow([.staff, .agency, .operator, .citizen], Grpc_Health_V1_Health.Method.descriptors)
       return table
     }()
   )

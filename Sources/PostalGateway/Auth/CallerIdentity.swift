@@ -17,6 +17,7 @@ enum CallerIdentity: Hashable, Sendable {
       switch actor.role {
       case .staff: .staff
       case .agency: .agency
+      case .operator: .operator
       }
     case .citizen: .citizen
     }
@@ -29,6 +30,8 @@ enum Role: String, Hashable, Sendable, CaseIterable {
   case staff
   /// An agency system (partner listener).
   case agency
+  /// A gateway operator (partner listener).
+  case `operator`
   /// A citizen (public listener).
   case citizen
 

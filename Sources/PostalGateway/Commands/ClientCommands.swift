@@ -307,6 +307,10 @@ func wireName(_ type: Postalgateway_V1_ServiceType) -> String {
   (try? ServiceType(type))?.rawValue ?? "UNSPECIFIED"
 }
 
+func wireName(_ mode: Postalgateway_V1_HandoffMode) -> String {
+  HandoffMode.allCases.first { $0.proto == mode }?.rawValue ?? "UNSPECIFIED"
+}
+
 func timestamp(_ proto: Google_Protobuf_Timestamp) -> Timestamp {
   Timestamp(seconds: proto.seconds, nanoseconds: proto.nanos)
 }
@@ -348,6 +352,15 @@ private func detail(_ event: Postalgateway_V1_ShipmentEvent) -> String {
     }
   case .damage(let d): "  new seal \(d.newSealID)"
   case .correction(let c): "  voids event \(c.voidedSequence): \(c.reason)"
+  case .handoffQueued(let h):
+    "  handoff \(h.handoffID) queued to \(h.agencyCode) (\(wireName(h.mode)))"
+  case .agencyDecision(let d):
+    d.dossierCode.isEmpty
+      ? "  handoff \(d.handoffID) rejected: \(d.reason)"
+      : "  dossier \(d.dossierCode), filed \(vietnamTime(timestamp(d.receivedAt)))"
+        + (d.appointmentDate.isEmpty ? "" : ", appointment \(d.appointmentDate)")
+  case .supplement(let r): "  missing: \(r.missingItems.joined(separator: ", ")) — \(r.reason)"
+  case .resultNotice(let n): "  \(n.documents.count) result document(s), collect at \(n.collectAt)"
   case nil: ""
   }
 }

@@ -37,11 +37,12 @@ struct ClientOptions: ParsableArguments {
 
   /// Runs `body` with a client of the partner listener, over mutual TLS.
   func withPartnerClient<T: Sendable>(
+    as identity: String = "staff",
     _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
     let security = HTTP2ClientTransport.Posix.TransportSecurity.mTLS(
-      certificateChain: [.file(path: self.cert ?? self.pki("staff.pem"), format: .pem)],
-      privateKey: .file(path: self.key ?? self.pki("staff-key.pem"), format: .pem)
+      certificateChain: [.file(path: self.cert ?? self.pki("\(identity).pem"), format: .pem)],
+      privateKey: .file(path: self.key ?? self.pki("\(identity)-key.pem"), format: .pem)
     ) {
       $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
     }

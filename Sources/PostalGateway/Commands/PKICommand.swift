@@ -44,16 +44,16 @@ struct PKICommand: ParsableCommand {
     )
 
     enum Role: String, ExpressibleByArgument, CaseIterable {
-      case staff, agency, server
+      case staff, agency, `operator`, server
     }
 
-    @Option(help: "staff, agency or server.")
+    @Option(help: "staff, agency, operator or server.")
     var role: Role
 
     @Option(help: "Staff: the post office code (6 digits).")
     var postOffice: String?
 
-    @Option(help: "Staff: the staff id (letters, digits, - _ .).")
+    @Option(help: "Staff and operators: the id (letters, digits, - _ .).")
     var staffID: String?
 
     @Option(help: "Agency: the QCVN 102 agency code, e.g. 000.00.00.H55.")
@@ -112,6 +112,15 @@ struct PKICommand: ParsableCommand {
         )
         defaultName = "agency-\(agencyCode)"
         commonName = agencyCode
+      case .operator:
+        guard let staffID, SPIFFEIdentity.isValidStaffID(staffID) else {
+          throw ValidationError("--staff-id must be 1–64 of letters, digits, '-', '_', '.'")
+        }
+        profile = .client(
+          spiffeID: SPIFFEIdentity.operator(trustDomain: self.trustDomain, id: staffID)
+        )
+        defaultName = "operator-\(staffID)"
+        commonName = staffID
       case .server:
         guard !self.hosts.isEmpty else { throw ValidationError("--host is required for a server") }
         let (dns, ips) = DevelopmentPKI.split(self.hosts)

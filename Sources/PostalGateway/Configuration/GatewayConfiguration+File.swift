@@ -16,6 +16,10 @@ extension GatewayConfiguration {
   ///   "catalog": "/etc/postal-gateway/catalog.json",
   ///   "scans": { "maximumBytes": 52428800 },
   ///   "custody": { "origin": "vnpost.vn/custody", "keyFile": "/etc/postal-gateway/custody.key" },
+  ///   "handoffs": { "routes": "/etc/postal-gateway/routes.json", "maximumAttempts": 10,
+  ///                 "maximumAgeSeconds": 259200, "initialBackoffMilliseconds": 1000,
+  ///                 "maximumBackoffMilliseconds": 300000, "attemptTimeoutMilliseconds": 10000,
+  ///                 "maximumInFlightPerEndpoint": 4, "pollIntervalMilliseconds": 250 },
   ///   "logLevel": "info"
   /// }
   /// ```
@@ -41,6 +45,17 @@ extension GatewayConfiguration {
       var origin: String?
       var keyFile: String?
     }
+    struct Handoffs: Decodable {
+      var routes: String?
+      var maximumAttempts: Int?
+      var maximumAgeSeconds: Int?
+      var initialBackoffMilliseconds: Int?
+      var maximumBackoffMilliseconds: Int?
+      var attemptTimeoutMilliseconds: Int?
+      var maximumInFlightPerEndpoint: Int?
+      var pollIntervalMilliseconds: Int?
+    }
+    var handoffs: Handoffs?
     var dataDirectory: String?
     var trustDomain: String?
     var serviceIndicator: String?
@@ -94,6 +109,24 @@ extension GatewayConfiguration {
     if let value = file.custody?.origin { self.custodyOriginOverride = value }
     if let value = file.custody?.keyFile { self.custodyKeyPath = value }
     if let value = file.logLevel { self.logLevel = value }
+    if let h = file.handoffs {
+      if let value = h.routes { self.handoffs.routesFile = value }
+      if let value = h.maximumAttempts { self.handoffs.maximumAttempts = value }
+      if let value = h.maximumAgeSeconds { self.handoffs.maximumAgeSeconds = value }
+      if let value = h.initialBackoffMilliseconds {
+        self.handoffs.initialBackoffMilliseconds = value
+      }
+      if let value = h.maximumBackoffMilliseconds {
+        self.handoffs.maximumBackoffMilliseconds = value
+      }
+      if let value = h.attemptTimeoutMilliseconds {
+        self.handoffs.attemptTimeoutMilliseconds = value
+      }
+      if let value = h.maximumInFlightPerEndpoint {
+        self.handoffs.maximumInFlightPerEndpoint = value
+      }
+      if let value = h.pollIntervalMilliseconds { self.handoffs.pollIntervalMilliseconds = value }
+    }
   }
 }
 

@@ -35,6 +35,26 @@ struct GatewayConfiguration: Sendable, Equatable {
   }
 
   /// Where the database, secrets and development PKI live.
+  /// Electronic handoffs to agency systems: the routing file and the dispatcher's retry policy.
+  struct Handoffs: Sendable, Equatable {
+    /// The routing file (see ``AgencyRoutesFile``); `nil` means every dossier goes on paper.
+    var routesFile: String?
+    /// Failed attempts after which a handoff is dead-lettered.
+    var maximumAttempts = 10
+    /// Age after which a failing handoff is dead-lettered, whatever its attempts.
+    var maximumAgeSeconds = 3 * 24 * 3600
+    /// The first retry delay; it doubles per failure up to the maximum, with jitter.
+    var initialBackoffMilliseconds = 1000
+    var maximumBackoffMilliseconds = 300_000
+    /// The deadline of one DeliverDossier call.
+    var attemptTimeoutMilliseconds = 10_000
+    /// Deliveries in flight at once per endpoint (over one HTTP/2 connection).
+    var maximumInFlightPerEndpoint = 4
+    /// How often the dispatcher and pull streams look for new handoffs.
+    var pollIntervalMilliseconds = 250
+  }
+
+  var handoffs = Handoffs()
   var dataDirectory = "./postal-data"
   /// The SPIFFE trust domain partners' certificates must name.
   var trustDomain = "postal-gateway.local"
@@ -111,6 +131,16 @@ struct GatewayConfiguration: Sendable, Equatable {
     }
     guard self.throttle.maximumFailures > 0, self.throttle.windowSeconds > 0 else {
       throw ConfigurationError("tracking throttle values must be positive")
+    }
+    let h = self.handoffs
+    guard h.maximumAttempts > 0, h.maximumAgeSeconds > 0, h.initialBackoffMilliseconds > 0,
+      h.maximumBackoffMilliseconds >= h.initialBackoffMilliseconds,
+      h.attemptTimeoutMilliseconds > 0, h.maximumInFlightPerEndpoint > 0,
+      h.pollIntervalMilliseconds > 0
+    else {
+      throw ConfigurationError(
+        "handoffs values must be positive and maximumBackoffMilliseconds ≥ initialBackoffMilliseconds"
+      )
     }
     guard self.maximumScanBytes > 0 else {
       throw ConfigurationError("scans.maximumBytes must be positive")

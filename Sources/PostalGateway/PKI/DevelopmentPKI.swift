@@ -72,6 +72,20 @@ struct DevelopmentPKI {
       )
       created.append("agency.pem")
     }
+    if try self.read("operator") == nil {
+      let id = SPIFFEIdentity.operator(trustDomain: self.trustDomain, id: "ops-01")
+      try self.write(authority.issue(.client(spiffeID: id), commonName: "ops-01"), as: "operator")
+      created.append("operator.pem")
+    }
+    if try self.read("gateway-client") == nil {
+      // What the gateway presents to agency endpoints in push mode.
+      let id = "spiffe://\(self.trustDomain)/gateway"
+      try self.write(
+        authority.issue(.client(spiffeID: id), commonName: "postal-gateway"),
+        as: "gateway-client"
+      )
+      created.append("gateway-client.pem")
+    }
     return created
   }
 

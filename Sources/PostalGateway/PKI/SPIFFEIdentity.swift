@@ -16,6 +16,11 @@ enum SPIFFEIdentity {
   }
 
   /// Whether a staff id is usable in a SPIFFE path: 1–64 of A–Z, a–z, 0–9, `-`, `_`, `.`.
+  /// `spiffe://<trust domain>/operator/<id>`.
+  static func `operator`(trustDomain: String, id: String) -> String {
+    "spiffe://\(trustDomain)/operator/\(id)"
+  }
+
   static func isValidStaffID(_ id: String) -> Bool {
     !id.isEmpty && id.utf8.count <= 64
       && id.utf8.allSatisfy { byte in
@@ -61,6 +66,9 @@ enum SPIFFEIdentity {
     case 2 where path[0] == "agency":
       guard let agency = try? AgencyCode(validating: String(path[1])) else { return nil }
       return .agency(id: uri, agency: agency)
+    case 2 where path[0] == "operator":
+      guard Self.isValidStaffID(String(path[1])) else { return nil }
+      return .operator(id: uri)
     default:
       return nil
     }

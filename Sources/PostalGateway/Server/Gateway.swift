@@ -64,6 +64,10 @@ struct TLSMaterial: Sendable {
 struct Gateway: Sendable {
   typealias Server = GRPCServer<HTTP2ServerTransport.Posix>
 
+  /// Set when the gateway begins to stop; ends open handoff watches.
+  let stopping: StopSignal
+  /// Delivers push handoffs to agency endpoints.
+  let dispatcher: HandoffDispatcher
   /// Signs the custody log's checkpoints.
   let checkpointer: Checkpointer
   /// The custody log.
@@ -110,6 +114,8 @@ struct Gateway: Sendable {
       try CatalogFile.installSample(at: configuration.catalogFile)
     }
     let catalog = CatalogHolder(try CatalogFile.load(path: configuration.catalogFile))
+    let routes = try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? []
+    let routeTable = Dictionary(uniqueKeysWithValues: routes.map { ($0.agency, $0) })
     let secret = try directory.verificationSecret()
     let shipments = ShipmentService(
       store: store,
@@ -123,7 +129,20 @@ struct Gateway: Sendable {
       catalog: catalog,
       calendar: MondayToFridayCalendar(),
       personalData: PersonalDataHasher(secret: secret),
-      handovers: HandoverVerifier(keys: store)
+      handovers: HandoverVerifier(keys: store),
+      routes: HandoffRoutes(routeTable.mapValues(\.mode))
+    )
+    let desk = AgencyDesk(shipments: shipments, handoffs: store)
+    let stopping = StopSignal()
+    let dispatcher = HandoffDispatcher(
+      routes: routes,
+      store: store,
+      desk: desk,
+      trustDomain: configuration.trustDomain,
+      policy: HandoffDispatcher.Policy(configuration.handoffs),
+      now: now,
+      clock: clock,
+      logger: logger.with("component", "handoff-dispatcher")
     )
     let blobs = try FileBlobStore(root: configuration.blobDirectory)
     let signer = try directory.custodySigner(
@@ -164,7 +183,9 @@ struct Gateway: Sendable {
     )
 
     let partnerHealth = HealthStatus(services: [
-      Postalgateway_V1_CounterService.descriptor.fullyQualifiedService
+      Postalgateway_V1_CounterService.descriptor.fullyQualifiedService,
+      Postalgateway_V1_AgencyService.descriptor.fullyQualifiedService,
+      Postalgateway_V1_OperatorService.descriptor.fullyQualifiedService,
     ])
     let publicHealth = HealthStatus(services: [
       Postalgateway_V1_TrackingService.descriptor.fullyQualifiedService
@@ -189,6 +210,24 @@ struct Gateway: Sendable {
         SigningKeyService(
           handovers: HandoverVerifier(keys: store),
           identities: partnerIdentities,
+          now: now,
+          logger: logger.with("listener", "partner")
+        ),
+        AgencyService(
+          desk: desk,
+          handoffs: store,
+          blobs: blobs,
+          routes: routeTable,
+          identities: partnerIdentities,
+          now: now,
+          clock: clock,
+          pollInterval: .milliseconds(configuration.handoffs.pollIntervalMilliseconds),
+          stopping: stopping,
+          logger: logger.with("listener", "partner")
+        ),
+        OperatorService(
+          handoffs: store,
+          routes: routeTable,
           now: now,
           logger: logger.with("listener", "partner")
         ),
@@ -233,6 +272,8 @@ struct Gateway: Sendable {
       ]
     )
     return Gateway(
+      stopping: stopping,
+      dispatcher: dispatcher,
       checkpointer: checkpointer,
       custodyLog: log,
       verifierKey: signer.verifierKey,
@@ -255,6 +296,8 @@ struct Gateway: Sendable {
     try await withThrowingTaskGroup(of: Void.self) { outer in
       // Checkpoints are signed while the listeners serve, and stop with them.
       outer.addTask { await self.signCheckpoints() }
+      // So do handoffs to agency endpoints.
+      outer.addTask { await self.dispatcher.run() }
       try await withThrowingDiscardingTaskGroup { group in
         group.addTask {
           do { try await self.partnerServer.serve() } catch {
@@ -319,6 +362,7 @@ struct Gateway: Sendable {
 
   /// Stops accepting calls, ends health watches and lets running calls finish.
   func beginGracefulShutdown() {
+    self.stopping.set()
     self.partnerHealth.shutDown()
     self.publicHealth.shutDown()
     self.partnerServer.beginGracefulShutdown()

@@ -257,6 +257,8 @@ extension ShipmentState {
     case .delivered: .delivered
     case .returnedToAgency: .returnedToAgency
     case .lost: .lost
+    case .supplementRequested: .supplementRequested
+    case .rejectedByAgency: .rejectedByAgency
     }
   }
 }
@@ -291,6 +293,10 @@ extension EventKind {
     case .damaged: .damaged
     case .lost: .lost
     case .correction: .correction
+    case .agencyAccepted: .agencyAccepted
+    case .agencyRejected: .agencyRejected
+    case .supplementRequested: .supplementRequested
+    case .supplementDelivered: .supplementDelivered
     }
   }
 }
@@ -430,6 +436,27 @@ extension Postalgateway_V1_ShipmentEvent {
       self.correction = .with {
         $0.voidedSequence = Int64(correction.voidedSequence)
         $0.reason = correction.reason
+      }
+    case .handoffQueued(let ticket):
+      self.handoffQueued = .with {
+        $0.handoffID = ticket.handoffID
+        $0.agencyCode = ticket.agency.rawValue
+        $0.mode = ticket.mode.proto
+      }
+    case .agencyDecision(let decision):
+      self.agencyDecision = Postalgateway_V1_AgencyDecisionDetails(decision)
+    case .supplement(let request):
+      self.supplement = .with {
+        $0.missingItems = request.missingItems
+        $0.reason = request.reason
+      }
+    case .resultNotice(let notice):
+      self.resultNotice = .with {
+        $0.documents = notice.documents
+        $0.originalsToReturn = notice.originalsToReturn
+        $0.papersToRecall = notice.papersToRecall
+        $0.feeToCollectVnd = notice.feeToCollectVND
+        $0.collectAt = notice.collectAt
       }
     }
   }

@@ -16,6 +16,23 @@ struct RequestValidator {
     return nil
   }
 
+  /// Parses one string field with a validating initializer.
+  mutating func require<T>(_ field: String, _ value: String, _ parse: (String) throws -> T) -> T? {
+    self.check(field) { try parse(value) }
+  }
+
+  /// A free-text field: trimmed of nothing, bounded, and required or not.
+  mutating func text(
+    _ field: String,
+    _ value: String,
+    required: Bool,
+    maximumLength: Int = 500
+  ) -> String? {
+    self.check(field) {
+      try BoundedText(validating: value, maximumLength: maximumLength, required: required).rawValue
+    }
+  }
+
   /// Records a violation found without a parser.
   mutating func fail(_ field: String, _ reason: String) {
     self.violations.append(.init(field: field, reason: reason))

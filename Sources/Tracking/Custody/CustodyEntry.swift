@@ -109,6 +109,31 @@ public enum CustodyEntry {
     case .correction(let correction):
       lines.append(("voids", String(correction.voidedSequence)))
       commit("reason", correction.reason)
+    case .handoffQueued(let ticket):
+      // The handoff id embeds the tracking number.
+      commit("handoff", ticket.handoffID)
+      lines.append(("handoff-agency", ticket.agency.rawValue))
+      lines.append(("handoff-mode", ticket.mode.rawValue))
+    case .agencyDecision(let decision):
+      commit("handoff", decision.handoffID)
+      lines.append(("channel", decision.channel.rawValue))
+      switch decision.outcome {
+      case .accepted(let acceptance):
+        commit("dossier-code", acceptance.dossierCode.rawValue)
+        lines.append(("filed", acceptance.receivedAt.description))
+        if let date = acceptance.appointmentDate { lines.append(("appointment", date.description)) }
+      case .rejected(let reason):
+        commit("rejection", reason)
+      }
+    case .supplement(let request):
+      for item in request.missingItems { commit("supplement-item", item) }
+      commit("reason", request.reason)
+    case .resultNotice(let notice):
+      for document in notice.documents { commit("result-document", document) }
+      for original in notice.originalsToReturn { commit("original", original) }
+      for paper in notice.papersToRecall { commit("recall", paper) }
+      lines.append(("fee-to-collect", String(notice.feeToCollectVND)))
+      commit("collect-at", notice.collectAt)
     }
     if let handover = event.handover {
       lines.append(("giver", handover.giver))

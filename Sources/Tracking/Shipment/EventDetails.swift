@@ -14,6 +14,14 @@ public enum EventDetails: Hashable, Sendable {
   case damage(DamageReport)
   /// `CORRECTION`: which event was recorded wrongly.
   case correction(Correction)
+  /// `DIGITIZED` for an agency with a route: the electronic handoff queued in the same write.
+  case handoffQueued(HandoffTicket)
+  /// `AGENCY_ACCEPTED` or `AGENCY_REJECTED`: the agency's decision on a handoff.
+  case agencyDecision(AgencyDecision)
+  /// `SUPPLEMENT_REQUESTED`: what the agency asks for.
+  case supplement(SupplementRequest)
+  /// `RESULT_READY` reported by the agency: what the courier will collect.
+  case resultNotice(ResultNotice)
 }
 
 /// A complete dossier as accepted at collection.

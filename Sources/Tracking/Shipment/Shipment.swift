@@ -6,6 +6,8 @@ public struct Actor: Hashable, Sendable, CustomStringConvertible {
     case staff
     /// An agency's one-stop system.
     case agency
+    /// A gateway operator (channels and dead letters; no shipment data).
+    case `operator`
   }
 
   /// The partner's kind.
@@ -25,6 +27,11 @@ public struct Actor: Hashable, Sendable, CustomStringConvertible {
   /// An agency system.
   public static func agency(id: String, agency: AgencyCode) -> Actor {
     Actor(role: .agency, id: id, postOffice: nil, agency: agency)
+  }
+
+  /// A gateway operator.
+  public static func `operator`(id: String) -> Actor {
+    Actor(role: .operator, id: id, postOffice: nil, agency: nil)
   }
 
   public var description: String { self.id }

@@ -29,11 +29,27 @@ public struct ShipmentLifecycle: Hashable, Sendable {
     Transition(from: [.collected, .digitized], event: .dispatched, to: .inTransit),
     Transition(from: [.inTransit], event: .transitScan, to: .inTransit),
     Transition(from: [.inTransit], event: .handedToAgency, to: .handedToAgency),
+    // The paper dossier handed over after the agency accepted it electronically: the custody
+    // record of the physical handover, no change of state.
+    Transition(
+      from: [.handedToAgency, .appointmentReceived, .appointmentNotified, .supplementRequested],
+      event: .handedToAgency,
+      to: nil
+    ),
+    // Electronic handoff (AgencyService / AgencyIntake): the agency's decision.
+    Transition(from: [.digitized, .inTransit], event: .agencyAccepted, to: .handedToAgency),
+    Transition(from: [.digitized, .inTransit], event: .agencyRejected, to: .rejectedByAgency),
     Transition(from: [.handedToAgency], event: .appointmentReceived, to: .appointmentReceived),
     Transition(from: [.appointmentReceived], event: .appointmentNotified, to: .appointmentNotified),
+    Transition(
+      from: [.handedToAgency, .appointmentReceived, .appointmentNotified],
+      event: .supplementRequested,
+      to: .supplementRequested
+    ),
+    Transition(from: [.supplementRequested], event: .supplementDelivered, to: .handedToAgency),
     // Result leg.
     Transition(
-      from: [.appointmentNotified, .awaitingResult],
+      from: [.handedToAgency, .appointmentReceived, .appointmentNotified, .awaitingResult],
       event: .resultReady,
       to: .resultReady
     ),

@@ -47,19 +47,25 @@ public enum ShipmentState: String, Hashable, Sendable, CaseIterable {
   case lost = "LOST"
   /// Cancelled before collection.
   case cancelled = "CANCELLED"
+  /// The agency asked for missing items; its processing clock is paused until they arrive.
+  case supplementRequested = "SUPPLEMENT_REQUESTED"
+  /// The agency refused the dossier at intake.
+  case rejectedByAgency = "REJECTED_BY_AGENCY"
 
   /// The public status citizens and partners see, in the spirit of AfterShip's tags.
   public var normalized: NormalizedStatus {
     switch self {
     case .requested, .incompleteGuided: .infoReceived
     case .collected, .digitized, .inTransit, .resultCollected: .inTransit
-    case .handedToAgency, .appointmentReceived, .appointmentNotified, .awaitingResult: .atAgency
+    case .handedToAgency, .appointmentReceived, .appointmentNotified, .awaitingResult,
+      .supplementRequested:
+      .atAgency
     case .resultReady: .resultReady
     case .outForDelivery: .outForDelivery
     case .attemptFailed: .attemptFailed
     case .delivered: .delivered
     case .returnedToAgency: .returned
-    case .lost: .exception
+    case .lost, .rejectedByAgency: .exception
     case .cancelled: .cancelled
     }
   }
@@ -129,6 +135,22 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
   case lost = "LOST"
   /// An earlier event is voided.
   case correction = "CORRECTION"
+  /// The agency system accepted the electronic handoff: the legal filing time.
+  case agencyAccepted = "AGENCY_ACCEPTED"
+  /// The agency system refused the electronic handoff.
+  case agencyRejected = "AGENCY_REJECTED"
+  /// The agency asked for missing items.
+  case supplementRequested = "SUPPLEMENT_REQUESTED"
+  /// The supplement reached the agency; its clock restarts (NĐ 61 art. 19.4).
+  case supplementDelivered = "SUPPLEMENT_DELIVERED"
+
+  /// Whether only the agency records the event (staff cannot record or void it).
+  public var isAgencyDecision: Bool {
+    switch self {
+    case .agencyAccepted, .agencyRejected, .supplementRequested: true
+    default: false
+    }
+  }
 
   /// Whether the event belongs to the result leg (refused for a dossier-only service).
   public var isResultLeg: Bool {

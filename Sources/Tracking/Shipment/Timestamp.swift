@@ -27,6 +27,11 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
     Int32((self.microseconds - self.seconds * 1_000_000) * 1000)
   }
 
+  /// The time from this instant to another (negative when the other is earlier).
+  public func duration(to other: Timestamp) -> Duration {
+    .microseconds(other.microseconds - self.microseconds)
+  }
+
   /// This instant moved by a duration (microsecond precision).
   public func advanced(by duration: Duration) -> Timestamp {
     let (seconds, attoseconds) = duration.components
@@ -129,5 +134,28 @@ extension Int64 {
   func floorDivided(by divisor: Int64) -> Int64 {
     let quotient = self / divisor
     return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+  }
+}
+
+extension CivilDate {
+  /// Parses a calendar date written `YYYY-MM-DD`.
+  /// - Throws: ``InvalidValue`` for anything else or a date that does not exist.
+  public init(iso string: String) throws {
+    let bytes = Array(string.utf8)
+    let isDigit: (UInt8) -> Bool = { (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains($0) }
+    guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+      bytes.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || isDigit($0.element) })
+    else {
+      throw InvalidValue("must be a date written YYYY-MM-DD")
+    }
+    func number(_ range: Range<Int>) -> Int {
+      bytes[range].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+    }
+    let date = CivilDate(year: number(0 ..< 4), month: number(5 ..< 7), day: number(8 ..< 10))
+    guard (1 ... 12).contains(date.month), CivilDate(daysSinceEpoch: date.daysSinceEpoch) == date
+    else {
+      throw InvalidValue("has no such date \(string)")
+    }
+    self = date
   }
 }

@@ -1,0 +1,327 @@
+import Foundation
+import GRPCCore
+import Logging
+import Persistence
+import Proto
+import SwiftProtobuf
+import Synchronization
+import Tracking
+
+/// Agency systems' RPCs (partner listener, agency role). Every lookup is scoped to the calling
+/// agency: another agency's dossier answers NOT_FOUND, exactly like an unknown one.
+struct AgencyService {
+  let desk: AgencyDesk
+  let handoffs: any HandoffStore
+  let blobs: FileBlobStore
+  let routes: [AgencyCode: AgencyRoute]
+  let identities: any IdentityResolver
+  let now: @Sendable () -> Timestamp
+  let clock: any Clock<Duration>
+  let pollInterval: Duration
+  /// Set when the gateway stops: open watches end so that the listener can drain.
+  let stopping: StopSignal
+  let logger: Logger
+
+  func actor(_ context: ServerContext) throws -> (Actor, AgencyCode) {
+    guard case .partner(let actor) = self.identities.identity(of: context),
+      let agency = actor.agency
+    else {
+      throw RPCError(code: .permissionDenied, message: "an agency certificate is required")
+    }
+    return (actor, agency)
+  }
+}
+
+extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
+  func watchHandoffs(
+    request: Postalgateway_V1_WatchHandoffsRequest,
+    response: RPCWriter<Postalgateway_V1_HandoffNotice>,
+    context: ServerContext
+  ) async throws {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (actor, agency) = try self.actor(context)
+      guard request.afterCursor >= 0 else {
+        throw TrackingError.invalidField("after_cursor", "must not be negative")
+      }
+      self.logger.info("handoff watch opened", metadata: ["caller.id": "\(actor.id)"])
+      var cursor = request.afterCursor
+      let batchSize = 100
+      // gRPC reports a watcher that went away through the context, not by cancelling the task.
+      while !Task.isCancelled, !context.cancellation.isCancelled, !self.stopping.isSet {
+        let batch = try await self.handoffs.pendingHandoffs(
+          agency: agency,
+          after: cursor,
+          limit: batchSize
+        )
+        for handoff in batch {
+          let shipment = try await self.desk.shipment(handoff.trackingNumber, for: agency)
+          try await response.write(
+            .with {
+              $0.cursor = handoff.cursor
+              $0.dossier = Postalgateway_V1_DossierPackage(
+                shipment,
+                handoffID: handoff.id,
+                queuedAt: handoff.queuedAt
+              )
+            }
+          )
+          cursor = handoff.cursor
+        }
+        if batch.count < batchSize {
+          do {
+            try await self.clock.sleep(for: self.pollInterval)
+          } catch {
+            break  // the watcher went away
+          }
+        }
+      }
+    }
+  }
+
+  func acknowledgeHandoff(
+    request: Postalgateway_V1_AcknowledgeHandoffRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_AgencyShipment {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (actor, _) = try self.actor(context)
+      let (requestID, decision) = try request.domain()
+      var body = request
+      body.requestID = ""
+      let key = try RequestFingerprint.key(
+        requestID,
+        method: context.descriptor,
+        caller: actor,
+        message: body
+      )
+      let (shipment, applied) = try await self.desk.decide(
+        decision,
+        by: actor,
+        idempotencyKey: key,
+        now: self.now()
+      )
+      self.logger.info(
+        "handoff decided",
+        metadata: [
+          "handoff.id": "\(decision.handoffID)", "handoff.channel": "pull",
+          "handoff.applied": "\(applied)", "caller.id": "\(actor.id)",
+        ]
+      )
+      return Postalgateway_V1_AgencyShipment(shipment)
+    }
+  }
+
+  func requestSupplement(
+    request: Postalgateway_V1_RequestSupplementRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_AgencyShipment {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (actor, _) = try self.actor(context)
+      let (requestID, number, supplement) = try request.domain()
+      var body = request
+      body.requestID = ""
+      let key = try RequestFingerprint.key(
+        requestID,
+        method: context.descriptor,
+        caller: actor,
+        message: body
+      )
+      let recorded = try await self.desk.requestSupplement(
+        number,
+        supplement,
+        by: actor,
+        idempotencyKey: key,
+        now: self.now()
+      )
+      return Postalgateway_V1_AgencyShipment(recorded.shipment)
+    }
+  }
+
+  func reportResultReady(
+    request: Postalgateway_V1_ReportResultReadyRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_AgencyShipment {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (actor, _) = try self.actor(context)
+      let (requestID, number, notice) = try request.domain()
+      var body = request
+      body.requestID = ""
+      let key = try RequestFingerprint.key(
+        requestID,
+        method: context.descriptor,
+        caller: actor,
+        message: body
+      )
+      let recorded = try await self.desk.reportResultReady(
+        number,
+        notice,
+        by: actor,
+        idempotencyKey: key,
+        now: self.now()
+      )
+      return Postalgateway_V1_AgencyShipment(recorded.shipment)
+    }
+  }
+
+  func getDossier(
+    request: Postalgateway_V1_GetDossierRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_DossierPackage {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (_, agency) = try self.actor(context)
+      var v = RequestValidator()
+      let number = v.require("tracking_number", request.trackingNumber) {
+        try TrackingNumber(validating: $0)
+      }
+      try v.finish()
+      // finish() threw if the number was malformed.
+      let shipment = try await self.desk.shipment(number!, for: agency)
+      guard let ticket = shipment.handoffTicket,
+        let handoff = try await self.handoffs.handoff(id: ticket.handoffID)
+      else {
+        throw TrackingError(
+          code: .failedPrecondition,
+          message: "the dossier has not been handed off electronically"
+        )
+      }
+      return Postalgateway_V1_DossierPackage(
+        shipment,
+        handoffID: handoff.id,
+        queuedAt: handoff.queuedAt
+      )
+    }
+  }
+
+  func downloadScan(
+    request: Postalgateway_V1_DownloadScanRequest,
+    response: RPCWriter<Postalgateway_V1_DownloadScanResponse>,
+    context: ServerContext
+  ) async throws {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (_, agency) = try self.actor(context)
+      guard let scan = try await self.desk.scan(documentCode: request.documentCode, for: agency)
+      else {
+        throw TrackingError(code: .notFound, message: "no scan with this document code")
+      }
+      try await response.write(.with { $0.scan = Postalgateway_V1_ScanDetails(scan) })
+      do {
+        try await self.blobs.read(sha256: scan.sha256) { chunk in
+          try await response.write(.with { $0.chunk = Data(chunk) })
+        }
+      } catch let error as BlobError {
+        self.logger.error(
+          "stored scan unreadable",
+          metadata: ["scan.sha256": "\(scan.sha256)", "error": "\(error)"]
+        )
+        throw RPCError(code: .dataLoss, message: "the stored file does not match its hash")
+      }
+    }
+  }
+
+  func getChannelStatus(
+    request: Postalgateway_V1_GetChannelStatusRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_ChannelStatus {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (_, agency) = try self.actor(context)
+      let summaries = try await self.handoffs.channelSummaries()
+      return Postalgateway_V1_ChannelStatus(
+        route: self.routes[agency],
+        agency: agency,
+        summary: summaries.first { $0.agency == agency }
+      )
+    }
+  }
+}
+
+/// Gateway operators' RPCs (partner listener, operator role): channels and dead letters.
+struct OperatorService {
+  let handoffs: any HandoffStore
+  let routes: [AgencyCode: AgencyRoute]
+  let now: @Sendable () -> Timestamp
+  let logger: Logger
+}
+
+extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtocol {
+  func listChannels(
+    request: Postalgateway_V1_GetChannelStatusRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_ListChannelsResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      var v = RequestValidator()
+      let only =
+        request.agencyCode.isEmpty
+        ? nil : v.require("agency_code", request.agencyCode) { try AgencyCode(validating: $0) }
+      try v.finish()
+      let summaries = try await self.handoffs.channelSummaries()
+      var agencies = Set(self.routes.keys).union(summaries.map(\.agency))
+      if let only { agencies = agencies.filter { $0 == only } }
+      return .with {
+        $0.channels = agencies.sorted { $0.rawValue < $1.rawValue }.map { agency in
+          Postalgateway_V1_ChannelStatus(
+            route: self.routes[agency],
+            agency: agency,
+            summary: summaries.first { $0.agency == agency }
+          )
+        }
+      }
+    }
+  }
+
+  func listHandoffs(
+    request: Postalgateway_V1_ListHandoffsRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_ListHandoffsResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      var v = RequestValidator()
+      let agency =
+        request.agencyCode.isEmpty
+        ? nil : v.require("agency_code", request.agencyCode) { try AgencyCode(validating: $0) }
+      let status = request.status == .unspecified ? nil : HandoffStatus(request.status)
+      if request.status != .unspecified, status == nil {
+        v.fail("status", "is not a known handoff status")
+      }
+      if request.limit < 0 || request.limit > 1000 { v.fail("limit", "must be 0–1000") }
+      try v.finish()
+      let handoffs = try await self.handoffs.handoffs(
+        agency: agency,
+        status: status,
+        limit: request.limit == 0 ? 100 : Int(request.limit)
+      )
+      return .with { $0.handoffs = handoffs.map(Postalgateway_V1_Handoff.init) }
+    }
+  }
+
+  func retryHandoff(
+    request: Postalgateway_V1_RetryHandoffRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_Handoff {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      guard !request.handoffID.isEmpty else {
+        throw TrackingError.invalidField("handoff_id", "is required")
+      }
+      guard
+        let handoff = try await self.handoffs.retryDeadLetter(
+          id: request.handoffID,
+          now: self.now()
+        )
+      else {
+        throw TrackingError(code: .notFound, message: "no such handoff")
+      }
+      self.logger.notice("dead letter requeued", metadata: ["handoff.id": "\(handoff.id)"])
+      return Postalgateway_V1_Handoff(handoff)
+    }
+  }
+}
+
+/// A one-way flag: set once when the gateway begins to stop.
+final class StopSignal: Sendable {
+  private let flag = Mutex(false)
+
+  init() {}
+
+  /// Whether the gateway is stopping.
+  var isSet: Bool { self.flag.withLock { $0 } }
+
+  /// Marks the gateway as stopping.
+  func set() { self.flag.withLock { $0 = true } }
+}
