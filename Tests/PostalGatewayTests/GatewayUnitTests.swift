@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCProtobuf
 import Proto
@@ -152,6 +153,70 @@ struct ConfigurationTests {
     )
     #expect(throws: ConfigurationError.self) {
       try GatewayConfiguration.Listener(address: "localhost")
+    }
+  }
+}
+
+@Suite("Agency routing file and retry policy")
+struct HandoffConfigurationTests {
+  func write(_ json: String, in directory: String) throws -> String {
+    let path = (directory as NSString).appendingPathComponent("routes.json")
+    try json.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  @Test("a routing file with a push and a pull agency loads, with paths relative to it")
+  func loads() throws {
+    let directory = temporaryDirectory()
+    let path = try HandoffPKI.shared.routesFile(mode: .push, port: 9443, in: directory)
+    let routes = try AgencyRoutesFile.load(path: path)
+    #expect(routes.count == 1)
+    #expect(routes[0].mode == .push)
+    #expect(routes[0].endpoint?.description == "127.0.0.1:9443")
+    #expect(routes[0].endpoint?.serverCAPEM.contains("BEGIN CERTIFICATE") == true)
+  }
+
+  @Test(
+    "a routing file that is wrong says where",
+    arguments: [
+      (#"{"agencies":[{"agency":"H55","mode":"pull"}]}"#, "agencies[0].agency"),
+      (#"{"agencies":[{"agency":"000.00.00.H55","mode":"carrier-pigeon"}]}"#, "agencies[0].mode"),
+      (#"{"agencies":[{"agency":"000.00.00.H55","mode":"push"}]}"#, "agencies[0].endpoint"),
+      (
+        #"{"agencies":[{"agency":"000.00.00.H55","mode":"push","endpoint":"h:1"}]}"#,
+        "agencies[0].serverCA"
+      ),
+      (
+        #"{"agencies":[{"agency":"000.00.00.H55","mode":"pull"},{"agency":"000.00.00.H55","mode":"pull"}]}"#,
+        "listed twice"
+      ),
+    ]
+  )
+  func refused(json: String, mention: String) throws {
+    let path = try self.write(json, in: temporaryDirectory())
+    do {
+      _ = try AgencyRoutesFile.load(path: path)
+      Issue.record("accepted \(json)")
+    } catch let error as ConfigurationError {
+      #expect(error.description.contains(mention), "\(error)")
+    }
+  }
+
+  @Test("retry delays grow exponentially to the cap and keep at least half of it (equal jitter)")
+  func backoff() {
+    var configuration = GatewayConfiguration.Handoffs()
+    configuration.initialBackoffMilliseconds = 100
+    configuration.maximumBackoffMilliseconds = 1000
+    let policy = HandoffDispatcher.Policy(configuration)
+    var generator = SystemRandomNumberGenerator()
+    for (failures, ceiling) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (40, 1000)] {
+      for _ in 0 ..< 50 {
+        let delay = policy.delay(afterFailures: failures, using: &generator)
+        #expect(
+          delay >= .milliseconds(ceiling / 2) && delay <= .milliseconds(ceiling),
+          "\(failures)"
+        )
+      }
     }
   }
 }

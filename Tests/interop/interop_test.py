@@ -6,7 +6,9 @@ server creates its development PKI), then, over mutual TLS with the staff certif
 a pickup and records COLLECTED; over TLS on the public port it tracks the shipment as a citizen.
 It also checks that a bad citizen id comes back as INVALID_ARGUMENT with a google.rpc.BadRequest
 naming the field, that the agency certificate is refused, and that SIGTERM shuts the server down
-cleanly.
+cleanly. Finally it digitizes the dossier and checks that the gateway pushes it, over mutual
+TLS, to the example Python AgencyIntake server (examples/agency_intake_server.py), which fetches
+the scans back with the agency certificate, checks their hashes and files the dossier once.
 
 Usage: python3 Tests/interop/interop_test.py PATH/TO/postal-gateway
 """
@@ -90,10 +92,34 @@ def main():
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     data = os.path.join(work, "data")
-    partner, public = free_port(), free_port()
+    partner, public, intake_port = free_port(), free_port(), free_port()
+    pki = os.path.join(data, "pki")
+    # The development PKI first, so that the agency's intake server has a certificate to serve.
+    subprocess.run([binary, "pki", "init", "--data-dir", data], check=True, capture_output=True)
+    subprocess.run([binary, "pki", "issue", "--role", "server", "--host", "127.0.0.1", "--name", "agency-intake",
+                    "--data-dir", data], check=True, capture_output=True)
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import argparse
+    import json
+    import agency_intake_server
+    intake, intake_servicer = agency_intake_server.serve(argparse.Namespace(
+        port=intake_port, cert=os.path.join(pki, "agency-intake.pem"), key=os.path.join(pki, "agency-intake-key.pem"),
+        gateway_ca=os.path.join(pki, "ca.pem"), gateway=f"127.0.0.1:{partner}",
+        agency_cert=os.path.join(pki, "agency.pem"), agency_key=os.path.join(pki, "agency-key.pem"),
+        stubs=os.path.join(work, "stubs")))
+    routes = os.path.join(work, "routes.json")
+    with open(routes, "w") as f:
+        json.dump({"agencies": [{
+            "agency": "000.00.00.H55", "mode": "push", "endpoint": f"127.0.0.1:{intake_port}",
+            "serverCA": os.path.join(pki, "ca.pem"), "clientCertificate": os.path.join(pki, "gateway-client.pem"),
+            "clientKey": os.path.join(pki, "gateway-client-key.pem")}]}, f)
+    config = os.path.join(work, "config.json")
+    with open(config, "w") as f:
+        json.dump({"handoffs": {"routes": routes, "initialBackoffMilliseconds": 100,
+                                "maximumBackoffMilliseconds": 1000}}, f)
     log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen(
-        [binary, "serve", "--data-dir", data,
+        [binary, "serve", "--config", config, "--data-dir", data,
          "--partner-address", f"127.0.0.1:{partner}", "--public-address", f"127.0.0.1:{public}"],
         stdout=log, stderr=subprocess.STDOUT,
     )
@@ -199,7 +225,30 @@ def main():
                 expect(code.replace("-", "") == "2222222222", "a wrong code is refused")
             except grpc.RpcError as error:
                 expect(error.code() == grpc.StatusCode.NOT_FOUND, "a wrong code is NOT_FOUND")
+
+        # The last scan digitizes the dossier; the gateway pushes it to the agency's intake.
+        with grpc.secure_channel(f"127.0.0.1:{partner}", staff) as channel:
+            counter = counter_service_pb2_grpc.CounterServiceStub(channel)
+            identity = b"%PDF-1.4\n" + bytes(range(200)) * 500
+            def identity_chunks():
+                yield counter_service_pb2.UploadScanRequest(header=counter_service_pb2.UploadScanRequest.Header(
+                    request_id=str(uuid.uuid4()), tracking_number=number, document_id="GIAY_TO_TUY_THAN",
+                    content_type=common_pb2.SCAN_CONTENT_TYPE_PDF))
+                yield counter_service_pb2.UploadScanRequest(chunk=identity)
+            digitized = counter.UploadScan(identity_chunks(), timeout=30)
+            expect(digitized.shipment.state == common_pb2.SHIPMENT_STATE_DIGITIZED, "the last scan makes the dossier DIGITIZED")
+            shipment = None
+            for _ in range(200):
+                shipment = counter.GetShipment(counter_service_pb2.GetShipmentRequest(tracking_number=number), timeout=10)
+                if shipment.state == common_pb2.SHIPMENT_STATE_APPOINTMENT_RECEIVED:
+                    break
+                time.sleep(0.1)
+            accepted = [e for e in shipment.events if e.type == common_pb2.EVENT_TYPE_AGENCY_ACCEPTED]
+            expect(len(accepted) == 1 and accepted[0].agency_decision.dossier_code.startswith("000.00.00.H55-"),
+                   "the Python AgencyIntake server filed the pushed dossier: " + (accepted[0].agency_decision.dossier_code if accepted else "none"))
+            expect(intake_servicer.calls == {f"{number}-H1": 1}, "the agency received the handoff exactly once")
     finally:
+        intake.stop(grace=None)
         server.send_signal(signal.SIGTERM)
         try:
             code = server.wait(timeout=30)

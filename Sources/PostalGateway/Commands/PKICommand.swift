@@ -12,7 +12,8 @@ struct PKICommand: ParsableCommand {
 
   struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Create the development CA, server, staff and agency certificates (if absent)."
+      abstract:
+        "Create the development CA and the server, staff, agency, operator and gateway-client certificates (if absent)."
     )
 
     @Option(help: "Data directory. Default ./postal-data.")

@@ -71,6 +71,8 @@ struct Serve: AsyncParsableCommand {
           CA for clients:     \(configuration.pkiDirectory)/ca.pem
           staff client cert:  \(configuration.pkiDirectory)/staff.pem (+ staff-key.pem)
           agency client cert: \(configuration.pkiDirectory)/agency.pem (+ agency-key.pem)
+          operator cert:      \(configuration.pkiDirectory)/operator.pem (+ operator-key.pem)
+          gateway as client:  \(configuration.pkiDirectory)/gateway-client.pem (push handoffs)
         """
       )
     }
