@@ -82,7 +82,7 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
-      resources: [.copy("Resources/thai-nguyen-h55.catalog.json")],
+      resources: [.copy("Resources/thai-nguyen-h55.catalog.json"), .copy("Resources/calendars")],
       swiftSettings: swiftSettings
     ),
     // Figures for the custody log (appends per second, proof latency at 1,000,000 entries).

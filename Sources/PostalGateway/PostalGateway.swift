@@ -19,6 +19,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       ShipmentCommand.self, TrackCommand.self, KeysCommand.self, CustodyCommand.self,
       VerifyCommand.self,
       LogCommand.self, RolesCommand.self, AgencyCommand.self, HandoffsCommand.self,
+      SLACommand.self,
     ]
   )
 }

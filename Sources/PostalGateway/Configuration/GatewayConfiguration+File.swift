@@ -14,6 +14,7 @@ extension GatewayConfiguration {
   ///            "clientCA": "partners-ca.pem" },
   ///   "tracking": { "maximumFailures": 5, "windowSeconds": 900 },
   ///   "catalog": "/etc/postal-gateway/catalog.json",
+  ///   "calendars": "/etc/postal-gateway/calendars",
   ///   "scans": { "maximumBytes": 52428800 },
   ///   "custody": { "origin": "vnpost.vn/custody", "keyFile": "/etc/postal-gateway/custody.key" },
   ///   "handoffs": { "routes": "/etc/postal-gateway/routes.json", "maximumAttempts": 10,
@@ -56,6 +57,7 @@ extension GatewayConfiguration {
       var pollIntervalMilliseconds: Int?
     }
     var handoffs: Handoffs?
+    var calendars: String?
     var dataDirectory: String?
     var trustDomain: String?
     var serviceIndicator: String?
@@ -105,6 +107,7 @@ extension GatewayConfiguration {
       if let value = tracking.windowSeconds { self.throttle.windowSeconds = value }
     }
     if let value = file.catalog { self.catalogPath = value }
+    if let value = file.calendars { self.calendarDirectory = value }
     if let value = file.scans?.maximumBytes { self.maximumScanBytes = value }
     if let value = file.custody?.origin { self.custodyOriginOverride = value }
     if let value = file.custody?.keyFile { self.custodyKeyPath = value }

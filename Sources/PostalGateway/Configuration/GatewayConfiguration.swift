@@ -71,6 +71,9 @@ struct GatewayConfiguration: Sendable, Equatable {
   /// The procedure catalog file; `nil` means `<data>/catalog.json`, created from the bundled
   /// Thái Nguyên sample on first start. Reloaded on SIGHUP.
   var catalogPath: String?
+  /// A folder of working-calendar files (one JSON per year); `nil` means the bundled 2025–2027
+  /// calendars. Reloaded on SIGHUP.
+  var calendarDirectory: String?
   /// The largest scan accepted, in bytes.
   var maximumScanBytes: Int64 = 50 * 1024 * 1024
   /// The custody log's origin line (and its key's name); `nil` means `<trustDomain>/custody`.

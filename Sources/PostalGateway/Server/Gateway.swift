@@ -64,6 +64,10 @@ struct TLSMaterial: Sendable {
 struct Gateway: Sendable {
   typealias Server = GRPCServer<HTTP2ServerTransport.Posix>
 
+  /// The working calendar in force.
+  let calendar: CalendarHolder
+  /// Where its files are.
+  let calendarDirectory: String
   /// Set when the gateway begins to stop; ends open handoff watches.
   let stopping: StopSignal
   /// Delivers push handoffs to agency endpoints.
@@ -114,6 +118,8 @@ struct Gateway: Sendable {
       try CatalogFile.installSample(at: configuration.catalogFile)
     }
     let catalog = CatalogHolder(try CatalogFile.load(path: configuration.catalogFile))
+    let calendarDirectory = try configuration.calendarDirectory ?? Self.bundledCalendars()
+    let calendar = CalendarHolder(try CalendarFiles.load(directory: calendarDirectory))
     let routes = try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? []
     let routeTable = Dictionary(uniqueKeysWithValues: routes.map { ($0.agency, $0) })
     let secret = try directory.verificationSecret()
@@ -127,7 +133,7 @@ struct Gateway: Sendable {
       // validate() checked it.
       serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator),
       catalog: catalog,
-      calendar: MondayToFridayCalendar(),
+      calendar: calendar,
       personalData: PersonalDataHasher(secret: secret),
       handovers: HandoverVerifier(keys: store),
       routes: HandoffRoutes(routeTable.mapValues(\.mode))
@@ -272,6 +278,8 @@ struct Gateway: Sendable {
       ]
     )
     return Gateway(
+      calendar: calendar,
+      calendarDirectory: calendarDirectory,
       stopping: stopping,
       dispatcher: dispatcher,
       checkpointer: checkpointer,
@@ -350,7 +358,15 @@ struct Gateway: Sendable {
   @discardableResult
   func reloadCatalog() throws -> String {
     let catalog = try CatalogFile.load(path: self.catalogFile)
+    let calendar = try CalendarFiles.load(directory: self.calendarDirectory)
     self.catalog.replace(with: catalog)
+    self.calendar.replace(with: calendar)
+    self.logger.info(
+      "working calendars loaded",
+      metadata: [
+        "calendar.versions": "\(calendar.publishedYears.map(\.version).joined(separator: ","))"
+      ]
+    )
     self.logger.info(
       "procedure catalog loaded",
       metadata: [
@@ -370,6 +386,13 @@ struct Gateway: Sendable {
   }
 
   /// Splits a PEM file into its certificates (NIOSSL loads one certificate per source).
+  static func bundledCalendars() throws -> String {
+    guard let directory = CalendarFiles.bundledDirectory else {
+      throw ConfigurationError("the bundled calendars are missing; set `calendars`")
+    }
+    return directory
+  }
+
   static func pemBlocks(_ pem: String) -> [String] {
     let end = "-----END CERTIFICATE-----"
     var blocks: [String] = []

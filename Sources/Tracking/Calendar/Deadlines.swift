@@ -1,0 +1,173 @@
+/// The postal route classes of Circular 17/2017 art. 7.2 (the district rows re-read for the
+/// two-level administration of 1/7/2025: commune and province).
+public enum RouteClass: String, Hashable, Sendable, CaseIterable {
+  /// Within one commune or ward (formerly "nội quận/huyện").
+  case withinCommune = "WITHIN_COMMUNE"
+  /// Between communes of one province (formerly "liên huyện").
+  case withinProvince = "WITHIN_PROVINCE"
+  /// Between provinces, both special-class or class-I cities.
+  case betweenMajorCities = "BETWEEN_MAJOR_CITIES"
+  /// Between provinces, any other pair.
+  case interProvince = "INTER_PROVINCE"
+}
+
+/// How long each postal leg may take: J + n working days by route class, doubled when an
+/// appointment slip must be handed back (TT 17/2017 art. 7.2).
+public struct PostalLegPolicy: Hashable, Sendable {
+  /// The policy's version, recorded with every deadline computed with it.
+  public var version: String
+  /// n per route class.
+  public var workingDays: [RouteClass: Int]
+
+  /// Creates a policy.
+  public init(version: String, workingDays: [RouteClass: Int]) {
+    self.version = version
+    self.workingDays = workingDays
+  }
+
+  /// The circular's figures: J+1, J+2, J+3, J+4.
+  public static let circular17 = PostalLegPolicy(
+    version: "tt17-2017-art7.v1",
+    workingDays: [.withinCommune: 1, .withinProvince: 2, .betweenMajorCities: 3, .interProvince: 4]
+  )
+
+  /// n for a route, doubled with an appointment slip.
+  public func allowance(_ route: RouteClass, appointmentSlip: Bool) -> Int {
+    // Every class has a figure in a valid policy (the loader checks it).
+    let n = self.workingDays[route] ?? 4
+    return appointmentSlip ? 2 * n : n
+  }
+}
+
+/// A due date and what it was computed with, so that anyone can recompute it.
+public struct Deadline: Hashable, Sendable {
+  /// The day counting starts after (J, or the effective receipt day).
+  public var start: CivilDate
+  /// Working days allowed.
+  public var workingDays: Int
+  /// The last day: the leg or the processing is due by the end of it (Vietnam time).
+  public var due: CivilDate
+  /// The calendar versions of the years it spans.
+  public var calendarVersions: [String]
+  /// Whether a provisional (statutory-rule) year was used.
+  public var provisional: Bool
+  /// The computation, step by step, for people.
+  public var steps: [String]
+}
+
+/// Deadlines in Vietnamese working time.
+public struct DeadlineCalculator: Sendable {
+  /// The afternoon cut-off for intake (NĐ 61/2018 art. 18): after it, a dossier counts from
+  /// the next working day. Minutes after midnight, Vietnam time.
+  public var cutoffMinutes = 15 * 60
+  /// The working calendar.
+  public let calendar: VietnamCalendar
+  /// The postal legs' allowances.
+  public let postal: PostalLegPolicy
+
+  /// Creates a calculator.
+  public init(calendar: VietnamCalendar, postal: PostalLegPolicy = .circular17) {
+    self.calendar = calendar
+    self.postal = postal
+  }
+
+  /// A postal leg: J + n working days, J being the day on the send slip (TT 17 art. 7.2a).
+  public func postalLeg(
+    j: CivilDate,
+    route: RouteClass,
+    appointmentSlip: Bool
+  ) -> Deadline {
+    let n = self.postal.allowance(route, appointmentSlip: appointmentSlip)
+    return self.deadline(
+      start: j,
+      workingDays: n,
+      steps: [
+        "J = \(j) (the date on the send slip)",
+        "route \(route.rawValue): \(self.postal.workingDays[route] ?? 4) working day(s)"
+          + (appointmentSlip ? ", doubled for the appointment slip" : "")
+          + " under policy \(self.postal.version)",
+      ]
+    )
+  }
+
+  /// The agency's processing: n working days counted after the filing day, where a filing after
+  /// the cut-off or on a day off counts from the next working day (NĐ 61 art. 18.3). The same
+  /// rule restarts the clock when a requested supplement is complete (art. 19.4).
+  public func agencyProcessing(filedAt: Timestamp, workingDays n: Int) -> Deadline {
+    let (day, minutes) = filedAt.vietnamDayAndMinutes
+    var steps = [
+      "filed \(day) at \(minutes / 60):\(minutes % 60 < 10 ? "0" : "")\(minutes % 60) Vietnam time"
+    ]
+    var start = day
+    if !self.calendar.isWorkingDay(day) {
+      start = self.calendar.workingDay(onOrAfter: day)
+      steps.append("\(day) is not a working day: counted as received on \(start)")
+    } else if minutes >= self.cutoffMinutes {
+      start = self.calendar.adding(workingDays: 1, after: day)
+      steps.append("after the 15:00 cut-off: counted as received on \(start)")
+    }
+    return self.deadline(start: start, workingDays: n, steps: steps)
+  }
+
+  /// Checks a request to extend (NĐ 61 art. 19.9): at most once per dossier, and no later than
+  /// one working day before the due date; the new date must be later.
+  /// - Throws: ``TrackingError`` `.failedPrecondition` naming the rule broken.
+  public func checkExtension(
+    requestedOn: CivilDate,
+    currentDue: CivilDate,
+    newDue: CivilDate,
+    extensionsSoFar: Int
+  ) throws {
+    guard extensionsSoFar == 0 else {
+      throw TrackingError(code: .failedPrecondition, message: "a dossier may be extended only once")
+    }
+    guard self.calendar.workingDays(after: requestedOn, through: currentDue) >= 1 else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message: "an extension must come at least one working day before the due date \(currentDue)"
+      )
+    }
+    guard newDue > currentDue else {
+      throw TrackingError.invalidField("new_due_date", "must be after the current due date")
+    }
+  }
+
+  private func deadline(start: CivilDate, workingDays n: Int, steps: [String]) -> Deadline {
+    let due = self.calendar.adding(workingDays: n, after: start)
+    let (versions, provisional) = self.calendar.versions(from: start, through: due)
+    var steps = steps
+    var day = start
+    var counted = 0
+    while counted < n {
+      day = day.adding(days: 1)
+      if self.calendar.isWorkingDay(day) {
+        counted += 1
+        steps.append("\(day): working day \(counted)")
+      } else {
+        steps.append("\(day): day off")
+      }
+    }
+    steps.append(
+      "due by the end of \(due); calendar \(versions.joined(separator: ", "))"
+        + (provisional ? " (PROVISIONAL: statutory rules, no published schedule)" : "")
+    )
+    return Deadline(
+      start: start,
+      workingDays: n,
+      due: due,
+      calendarVersions: versions,
+      provisional: provisional,
+      steps: steps
+    )
+  }
+}
+
+extension Timestamp {
+  /// The calendar day and the minutes after midnight in Vietnam (UTC+7).
+  public var vietnamDayAndMinutes: (CivilDate, Int) {
+    let local = self.microseconds.floorDivided(by: 1_000_000) + 7 * 3600
+    let days = local.floorDivided(by: 86_400)
+    let minutes = Int((local - days * 86_400) / 60)
+    return (CivilDate(daysSinceEpoch: days), minutes)
+  }
+}
