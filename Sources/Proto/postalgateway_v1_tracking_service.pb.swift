@@ -59,60 +59,126 @@ package nonisolated struct Postalgateway_V1_TrackShipmentResponse: Sendable {
 }
 
 /// What a citizen may see.
-package nonisolated struct Postalgateway_V1_TrackedShipment: Sendable {
+package nonisolated struct Postalgateway_V1_TrackedShipment: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var trackingNumber: String = String()
+  package var trackingNumber: String {
+    get {_storage._trackingNumber}
+    set {_uniqueStorage()._trackingNumber = newValue}
+  }
 
-  package var serviceType: Postalgateway_V1_ServiceType = .unspecified
+  package var serviceType: Postalgateway_V1_ServiceType {
+    get {_storage._serviceType}
+    set {_uniqueStorage()._serviceType = newValue}
+  }
 
-  package var state: Postalgateway_V1_ShipmentState = .unspecified
+  package var state: Postalgateway_V1_ShipmentState {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
 
   /// e.g. "N*** V** A".
-  package var applicantNameMasked: String = String()
+  package var applicantNameMasked: String {
+    get {_storage._applicantNameMasked}
+    set {_uniqueStorage()._applicantNameMasked = newValue}
+  }
 
   /// e.g. "091****678".
-  package var phoneMasked: String = String()
+  package var phoneMasked: String {
+    get {_storage._phoneMasked}
+    set {_uniqueStorage()._phoneMasked = newValue}
+  }
 
-  package var procedureCode: String = String()
+  package var procedureCode: String {
+    get {_storage._procedureCode}
+    set {_uniqueStorage()._procedureCode = newValue}
+  }
 
-  package var destinationAgencyCode: String = String()
+  package var destinationAgencyCode: String {
+    get {_storage._destinationAgencyCode}
+    set {_uniqueStorage()._destinationAgencyCode = newValue}
+  }
 
   package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAt = newValue}
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
   }
   /// Returns true if `createdAt` has been explicitly set.
-  package var hasCreatedAt: Bool {self._createdAt != nil}
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
-  package mutating func clearCreatedAt() {self._createdAt = nil}
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
 
   package var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_updatedAt = newValue}
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
   }
   /// Returns true if `updatedAt` has been explicitly set.
-  package var hasUpdatedAt: Bool {self._updatedAt != nil}
+  package var hasUpdatedAt: Bool {_storage._updatedAt != nil}
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
-  package mutating func clearUpdatedAt() {self._updatedAt = nil}
+  package mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
 
   /// Oldest first; voided events and corrections are left out.
-  package var timeline: [Postalgateway_V1_TrackingEvent] = []
+  package var timeline: [Postalgateway_V1_TrackingEvent] {
+    get {_storage._timeline}
+    set {_uniqueStorage()._timeline = newValue}
+  }
 
-  package var normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
+  package var normalizedStatus: Postalgateway_V1_NormalizedStatus {
+    get {_storage._normalizedStatus}
+    set {_uniqueStorage()._normalizedStatus = newValue}
+  }
 
   /// The shipment's leaves in the custody log: CustodyService.GetReceipt returns them with
   /// inclusion proofs against a signed checkpoint, a receipt that verifies offline.
-  package var custodyLeafIndexes: [Int64] = []
+  package var custodyLeafIndexes: [Int64] {
+    get {_storage._custodyLeafIndexes}
+    set {_uniqueStorage()._custodyLeafIndexes = newValue}
+  }
+
+  /// While the agency processes the dossier: when it is due, in Vietnamese working time. Absent
+  /// before the filing, while a supplement is awaited, and once the result is ready.
+  package var agencyDeadline: Postalgateway_V1_AgencyDeadline {
+    get {_storage._agencyDeadline ?? Postalgateway_V1_AgencyDeadline()}
+    set {_uniqueStorage()._agencyDeadline = newValue}
+  }
+  /// Returns true if `agencyDeadline` has been explicitly set.
+  package var hasAgencyDeadline: Bool {_storage._agencyDeadline != nil}
+  /// Clears the value of `agencyDeadline`. Subsequent reads from it will return its default value.
+  package mutating func clearAgencyDeadline() {_uniqueStorage()._agencyDeadline = nil}
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The agency's processing deadline (NĐ 61/2018 art. 18–19): the catalog's working days counted
+/// after the filing day (or the day the supplement was complete), with the 15:00 cut-off.
+package nonisolated struct Postalgateway_V1_AgencyDeadline: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The last day, YYYY-MM-DD (by the end of it, Vietnam time).
+  package var dueDate: String = String()
+
+  package var workingDays: Int32 = 0
+
+  /// The day counting starts after, YYYY-MM-DD.
+  package var countedFrom: String = String()
+
+  /// The working-calendar versions used.
+  package var calendarVersions: [String] = []
+
+  /// A year without a published schedule was used: the date may move.
+  package var provisional: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 package nonisolated struct Postalgateway_V1_TrackingEvent: Sendable {
@@ -224,7 +290,161 @@ nonisolated extension Postalgateway_V1_TrackShipmentResponse: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackedShipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0")
+
+  fileprivate class _StorageClass {
+    var _trackingNumber: String = String()
+    var _serviceType: Postalgateway_V1_ServiceType = .unspecified
+    var _state: Postalgateway_V1_ShipmentState = .unspecified
+    var _applicantNameMasked: String = String()
+    var _phoneMasked: String = String()
+    var _procedureCode: String = String()
+    var _destinationAgencyCode: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _timeline: [Postalgateway_V1_TrackingEvent] = []
+    var _normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
+    var _custodyLeafIndexes: [Int64] = []
+    var _agencyDeadline: Postalgateway_V1_AgencyDeadline? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _trackingNumber = source._trackingNumber
+      _serviceType = source._serviceType
+      _state = source._state
+      _applicantNameMasked = source._applicantNameMasked
+      _phoneMasked = source._phoneMasked
+      _procedureCode = source._procedureCode
+      _destinationAgencyCode = source._destinationAgencyCode
+      _createdAt = source._createdAt
+      _updatedAt = source._updatedAt
+      _timeline = source._timeline
+      _normalizedStatus = source._normalizedStatus
+      _custodyLeafIndexes = source._custodyLeafIndexes
+      _agencyDeadline = source._agencyDeadline
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._trackingNumber) }()
+        case 2: try { try decoder.decodeSingularEnumField(value: &_storage._serviceType) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._state) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._applicantNameMasked) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._phoneMasked) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._procedureCode) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._destinationAgencyCode) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 10: try { try decoder.decodeRepeatedMessageField(value: &_storage._timeline) }()
+        case 11: try { try decoder.decodeSingularEnumField(value: &_storage._normalizedStatus) }()
+        case 12: try { try decoder.decodeRepeatedInt64Field(value: &_storage._custodyLeafIndexes) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._agencyDeadline) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._trackingNumber.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._trackingNumber, fieldNumber: 1)
+      }
+      if _storage._serviceType != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._serviceType, fieldNumber: 2)
+      }
+      if _storage._state != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._state, fieldNumber: 3)
+      }
+      if !_storage._applicantNameMasked.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._applicantNameMasked, fieldNumber: 4)
+      }
+      if !_storage._phoneMasked.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._phoneMasked, fieldNumber: 5)
+      }
+      if !_storage._procedureCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._procedureCode, fieldNumber: 6)
+      }
+      if !_storage._destinationAgencyCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._destinationAgencyCode, fieldNumber: 7)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if !_storage._timeline.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._timeline, fieldNumber: 10)
+      }
+      if _storage._normalizedStatus != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._normalizedStatus, fieldNumber: 11)
+      }
+      if !_storage._custodyLeafIndexes.isEmpty {
+        try visitor.visitPackedInt64Field(value: _storage._custodyLeafIndexes, fieldNumber: 12)
+      }
+      try { if let v = _storage._agencyDeadline {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_TrackedShipment, rhs: Postalgateway_V1_TrackedShipment) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._trackingNumber != rhs_storage._trackingNumber {return false}
+        if _storage._serviceType != rhs_storage._serviceType {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._applicantNameMasked != rhs_storage._applicantNameMasked {return false}
+        if _storage._phoneMasked != rhs_storage._phoneMasked {return false}
+        if _storage._procedureCode != rhs_storage._procedureCode {return false}
+        if _storage._destinationAgencyCode != rhs_storage._destinationAgencyCode {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._timeline != rhs_storage._timeline {return false}
+        if _storage._normalizedStatus != rhs_storage._normalizedStatus {return false}
+        if _storage._custodyLeafIndexes != rhs_storage._custodyLeafIndexes {return false}
+        if _storage._agencyDeadline != rhs_storage._agencyDeadline {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_AgencyDeadline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".AgencyDeadline"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}due_date\0\u{3}working_days\0\u{3}counted_from\0\u{3}calendar_versions\0\u{1}provisional\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -232,80 +452,41 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
-      case 2: try { try decoder.decodeSingularEnumField(value: &self.serviceType) }()
-      case 3: try { try decoder.decodeSingularEnumField(value: &self.state) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.applicantNameMasked) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.phoneMasked) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.procedureCode) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.destinationAgencyCode) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
-      case 9: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
-      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.timeline) }()
-      case 11: try { try decoder.decodeSingularEnumField(value: &self.normalizedStatus) }()
-      case 12: try { try decoder.decodeRepeatedInt64Field(value: &self.custodyLeafIndexes) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.dueDate) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.workingDays) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.countedFrom) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.calendarVersions) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.provisional) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.trackingNumber.isEmpty {
-      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
+    if !self.dueDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.dueDate, fieldNumber: 1)
     }
-    if self.serviceType != .unspecified {
-      try visitor.visitSingularEnumField(value: self.serviceType, fieldNumber: 2)
+    if self.workingDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.workingDays, fieldNumber: 2)
     }
-    if self.state != .unspecified {
-      try visitor.visitSingularEnumField(value: self.state, fieldNumber: 3)
+    if !self.countedFrom.isEmpty {
+      try visitor.visitSingularStringField(value: self.countedFrom, fieldNumber: 3)
     }
-    if !self.applicantNameMasked.isEmpty {
-      try visitor.visitSingularStringField(value: self.applicantNameMasked, fieldNumber: 4)
+    if !self.calendarVersions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.calendarVersions, fieldNumber: 4)
     }
-    if !self.phoneMasked.isEmpty {
-      try visitor.visitSingularStringField(value: self.phoneMasked, fieldNumber: 5)
-    }
-    if !self.procedureCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.procedureCode, fieldNumber: 6)
-    }
-    if !self.destinationAgencyCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.destinationAgencyCode, fieldNumber: 7)
-    }
-    try { if let v = self._createdAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    try { if let v = self._updatedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
-    } }()
-    if !self.timeline.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.timeline, fieldNumber: 10)
-    }
-    if self.normalizedStatus != .unspecified {
-      try visitor.visitSingularEnumField(value: self.normalizedStatus, fieldNumber: 11)
-    }
-    if !self.custodyLeafIndexes.isEmpty {
-      try visitor.visitPackedInt64Field(value: self.custodyLeafIndexes, fieldNumber: 12)
+    if self.provisional != false {
+      try visitor.visitSingularBoolField(value: self.provisional, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  package static func ==(lhs: Postalgateway_V1_TrackedShipment, rhs: Postalgateway_V1_TrackedShipment) -> Bool {
-    if lhs.trackingNumber != rhs.trackingNumber {return false}
-    if lhs.serviceType != rhs.serviceType {return false}
-    if lhs.state != rhs.state {return false}
-    if lhs.applicantNameMasked != rhs.applicantNameMasked {return false}
-    if lhs.phoneMasked != rhs.phoneMasked {return false}
-    if lhs.procedureCode != rhs.procedureCode {return false}
-    if lhs.destinationAgencyCode != rhs.destinationAgencyCode {return false}
-    if lhs._createdAt != rhs._createdAt {return false}
-    if lhs._updatedAt != rhs._updatedAt {return false}
-    if lhs.timeline != rhs.timeline {return false}
-    if lhs.normalizedStatus != rhs.normalizedStatus {return false}
-    if lhs.custodyLeafIndexes != rhs.custodyLeafIndexes {return false}
+  package static func ==(lhs: Postalgateway_V1_AgencyDeadline, rhs: Postalgateway_V1_AgencyDeadline) -> Bool {
+    if lhs.dueDate != rhs.dueDate {return false}
+    if lhs.workingDays != rhs.workingDays {return false}
+    if lhs.countedFrom != rhs.countedFrom {return false}
+    if lhs.calendarVersions != rhs.calendarVersions {return false}
+    if lhs.provisional != rhs.provisional {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -122,6 +122,7 @@ public struct ShipmentService: Sendable {
   let personalData: PersonalDataHasher
   let handovers: HandoverVerifier
   let routes: HandoffRoutes
+  let deadlines: CalendarHolder?
 
   /// Creates the service.
   /// - Parameters:
@@ -134,6 +135,7 @@ public struct ShipmentService: Sendable {
   ///   - personalData: Hashes identity numbers seen at delivery.
   ///   - handovers: Checks co-signed handovers.
   ///   - routes: The agencies that receive dossiers electronically.
+  ///   - deadlines: The working calendar for the due dates citizens see (none: no due dates).
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -143,8 +145,10 @@ public struct ShipmentService: Sendable {
     calendar: any WorkingCalendar = MondayToFridayCalendar(),
     personalData: PersonalDataHasher,
     handovers: HandoverVerifier,
-    routes: HandoffRoutes = HandoffRoutes()
+    routes: HandoffRoutes = HandoffRoutes(),
+    deadlines: CalendarHolder? = nil
   ) {
+    self.deadlines = deadlines
     self.routes = routes
     self.handovers = handovers
     self.store = store
@@ -333,7 +337,8 @@ public struct ShipmentService: Sendable {
     code: VerificationCode,
     now: Timestamp
   ) async throws -> TrackedShipment {
-    TrackedShipment(try await self.authenticateCitizen(number, code: code, now: now).shipment)
+    let shipment = try await self.authenticateCitizen(number, code: code, now: now).shipment
+    return TrackedShipment(shipment, agencyDeadline: self.agencyDeadline(of: shipment))
   }
 
   /// The shipment (with its salt) for the holder of its number and code: an unknown number and
@@ -358,5 +363,39 @@ public struct ShipmentService: Sendable {
       throw TrackingError.shipmentNotFound()
     }
     return stored
+  }
+}
+
+extension ShipmentService {
+  /// The agency's processing deadline while it runs: counted from the filing (the agency's
+  /// acceptance, or the signed physical handover) or from the last completed supplement; none
+  /// while a supplement is awaited or once the result is ready.
+  public func agencyDeadline(of shipment: Shipment) -> Deadline? {
+    guard let calendar = self.deadlines?.current,
+      [.handedToAgency, .appointmentReceived, .appointmentNotified].contains(shipment.state),
+      let procedure = self.catalog.current.procedure(shipment.procedure),
+      let start = shipment.agencyClockStart
+    else { return nil }
+    return DeadlineCalculator(calendar: calendar).agencyProcessing(
+      filedAt: start,
+      workingDays: procedure.processingWorkingDays
+    )
+  }
+}
+
+extension Shipment {
+  /// When the agency's clock last (re)started: the filing or the completed supplement.
+  public var agencyClockStart: Timestamp? {
+    for event in self.effectiveEvents.reversed() {
+      switch event.kind {
+      case .supplementDelivered, .agencyAccepted:
+        return event.occurredAt
+      case .handedToAgency where event.fromState == .inTransit:
+        return event.occurredAt
+      default:
+        continue
+      }
+    }
+    return nil
   }
 }

@@ -44,8 +44,17 @@ struct HandoffEndToEndTests {
   /// Registers, collects and digitizes a dossier for agency A; returns its number and the scans'
   /// bytes by document id.
   func digitizedDossier(on gateway: RunningGateway) async throws -> (String, [String: [UInt8]]) {
+    let (number, files, _) = try await self.digitizedDossierWithCode(on: gateway)
+    return (number, files)
+  }
+
+  /// The same, with the citizen's verification code.
+  func digitizedDossierWithCode(
+    on gateway: RunningGateway
+  ) async throws -> (String, [String: [UInt8]], String) {
     try await gateway.withPartnerClient(TestPKI.shared.staff) { counter in
-      let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
+      let registered = try await counter.registerPickup(samplePickup())
+      let number = registered.shipment.trackingNumber
       _ = try await counter.recordCollection(collectionRequest(number))
       var files: [String: [UInt8]] = [:]
       for (index, document) in ["TO_KHAI", "GIAY_TO_TUY_THAN"].enumerated() {
@@ -53,7 +62,7 @@ struct HandoffEndToEndTests {
         files[document] = bytes
         _ = try await upload(counter, number: number, documentID: document, bytes: bytes)
       }
-      return (number, files)
+      return (number, files, registered.verificationCode)
     }
   }
 
@@ -459,6 +468,77 @@ struct HandoffEndToEndTests {
       }
       #expect(resumedProcessing.shipment.state == .handedToAgency)
       #expect(try await self.channel(on: gateway).mode == .pull)
+    }
+  }
+
+  @Test(
+    "the citizen sees the agency's due date in working time while it processes; a supplement request hides it and its delivery restarts it"
+  )
+  func citizenSeesTheAgencyDeadline() async throws {
+    try await self.withRoutedGateway(mode: .pull) { gateway in
+      let (number, _, code) = try await self.digitizedDossierWithCode(on: gateway)
+      func track() async throws -> Postalgateway_V1_TrackedShipment {
+        try await gateway.withCitizenClient {
+          try await $0.trackShipment(
+            .with {
+              $0.trackingNumber = number
+              $0.verificationCode = code
+            }
+          ).shipment
+        }
+      }
+      #expect(try await track().hasAgencyDeadline == false)
+      let filedAt = Date()
+      _ = try await self.asAgency(gateway) { agency in
+        try await agency.acknowledgeHandoff(
+          .with {
+            $0.requestID = UUID().uuidString
+            $0.handoffID = "\(number)-H1"
+            $0.accepted = .with {
+              $0.dossierCode = "000.00.00.H55-261129-0007"
+              $0.receivedAt = Google_Protobuf_Timestamp(date: filedAt)
+            }
+          }
+        )
+      }
+      let calculator = DeadlineCalculator(
+        calendar: try CalendarFiles.load(directory: try Gateway.bundledCalendars())
+      )
+      let days = try #require(
+        gateway.gateway.catalog.current.procedure(try ProcedureCode(validating: "2.000635"))
+      ).processingWorkingDays
+      let expected = calculator.agencyProcessing(
+        filedAt: Timestamp(microseconds: Int64(filedAt.timeIntervalSince1970 * 1_000_000)),
+        workingDays: days
+      )
+      let tracked = try await track()
+      #expect(tracked.agencyDeadline.dueDate == expected.due.description)
+      #expect(Int(tracked.agencyDeadline.workingDays) == days)
+      #expect(tracked.agencyDeadline.calendarVersions == expected.calendarVersions)
+      #expect(!tracked.agencyDeadline.calendarVersions.isEmpty)
+
+      _ = try await self.asAgency(gateway) { agency in
+        try await agency.requestSupplement(
+          .with {
+            $0.requestID = UUID().uuidString
+            $0.trackingNumber = number
+            $0.missingItems = ["Bản sao giấy khai sinh"]
+            $0.reason = "Thiếu giấy tờ"
+          }
+        )
+      }
+      #expect(try await track().hasAgencyDeadline == false)
+      let delivered = try await gateway.withPartnerClient(TestPKI.shared.staff) {
+        try await $0.recordEvent(eventRequest(number, .supplementDelivered))
+      }
+      let restarted = calculator.agencyProcessing(
+        filedAt: Timestamp(
+          seconds: delivered.event.occurredAt.seconds,
+          nanoseconds: delivered.event.occurredAt.nanos
+        ),
+        workingDays: days
+      )
+      #expect(try await track().agencyDeadline.dueDate == restarted.due.description)
     }
   }
 

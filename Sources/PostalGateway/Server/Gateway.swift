@@ -136,7 +136,8 @@ struct Gateway: Sendable {
       calendar: calendar,
       personalData: PersonalDataHasher(secret: secret),
       handovers: HandoverVerifier(keys: store),
-      routes: HandoffRoutes(routeTable.mapValues(\.mode))
+      routes: HandoffRoutes(routeTable.mapValues(\.mode)),
+      deadlines: calendar
     )
     let desk = AgencyDesk(shipments: shipments, handoffs: store)
     let stopping = StopSignal()

@@ -476,6 +476,15 @@ extension Postalgateway_V1_TrackedShipment {
     self.createdAt = tracked.createdAt.proto
     self.updatedAt = tracked.updatedAt.proto
     self.normalizedStatus = tracked.state.normalized.proto
+    if let deadline = tracked.agencyDeadline {
+      self.agencyDeadline = .with {
+        $0.dueDate = deadline.due.description
+        $0.workingDays = Int32(clamping: deadline.workingDays)
+        $0.countedFrom = deadline.start.description
+        $0.calendarVersions = deadline.calendarVersions
+        $0.provisional = deadline.provisional
+      }
+    }
     self.timeline = tracked.timeline.map { entry in
       .with {
         $0.type = entry.kind.proto

@@ -33,10 +33,13 @@ public struct TrackedShipment: Hashable, Sendable {
   public var updatedAt: Timestamp
   /// The history, oldest first.
   public var timeline: [Entry]
+  /// While the agency processes the dossier: its due date.
+  public var agencyDeadline: Deadline?
 
   /// The citizen's view of a shipment.
   /// - Parameter shipment: The shipment with its history.
-  public init(_ shipment: Shipment) {
+  public init(_ shipment: Shipment, agencyDeadline: Deadline? = nil) {
+    self.agencyDeadline = agencyDeadline
     self.trackingNumber = shipment.trackingNumber
     self.serviceType = shipment.serviceType
     self.state = shipment.state
