@@ -385,17 +385,55 @@ extension ShipmentService {
 
 extension Shipment {
   /// When the agency's clock last (re)started: the filing or the completed supplement.
-  public var agencyClockStart: Timestamp? {
-    for event in self.effectiveEvents.reversed() {
-      switch event.kind {
-      case .supplementDelivered, .agencyAccepted:
-        return event.occurredAt
-      case .handedToAgency where event.fromState == .inTransit:
-        return event.occurredAt
-      default:
-        continue
-      }
+  public var agencyClockStart: Timestamp? { self.agencyClockEvent?.occurredAt }
+
+  /// The event that last (re)started the agency's clock.
+  public var agencyClockEvent: ShipmentEvent? {
+    self.effectiveEvents.last {
+      $0.kind == .supplementDelivered || $0.kind == .agencyAccepted
+        || ($0.kind == .handedToAgency && $0.fromState == .inTransit)
     }
-    return nil
+  }
+}
+
+/// The inputs and steps of a running agency deadline.
+public struct AgencyDeadlineExplanation: Hashable, Sendable {
+  /// The event that (re)started the clock.
+  public var startedBy: ShipmentEvent
+  /// The procedure and its processing time.
+  public var procedure: ProcedureCode
+  public var workingDays: Int
+  /// The catalog version the processing time comes from.
+  public var catalogVersion: String
+  /// The computed deadline, with its calendar versions and steps.
+  public var deadline: Deadline
+}
+
+extension ShipmentService {
+  /// How the shipment's running agency deadline is computed.
+  /// - Throws: ``TrackingError`` `.notFound`; `.failedPrecondition` when no deadline runs now.
+  public func explainAgencyDeadline(
+    _ number: TrackingNumber
+  ) async throws
+    -> AgencyDeadlineExplanation
+  {
+    let shipment = try await self.shipment(number)
+    let catalog = self.catalog.current
+    guard let deadline = self.agencyDeadline(of: shipment),
+      let event = shipment.agencyClockEvent,
+      let procedure = catalog.procedure(shipment.procedure)
+    else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message: "no agency deadline runs in state \(shipment.state.rawValue)"
+      )
+    }
+    return AgencyDeadlineExplanation(
+      startedBy: event,
+      procedure: shipment.procedure,
+      workingDays: procedure.processingWorkingDays,
+      catalogVersion: catalog.version,
+      deadline: deadline
+    )
   }
 }

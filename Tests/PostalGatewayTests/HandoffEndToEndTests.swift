@@ -517,6 +517,29 @@ struct HandoffEndToEndTests {
       #expect(tracked.agencyDeadline.calendarVersions == expected.calendarVersions)
       #expect(!tracked.agencyDeadline.calendarVersions.isEmpty)
 
+      // The oversight office sees how it was computed; staff may not ask.
+      let explained = try await gateway.withClient(
+        port: gateway.partnerPort,
+        credential: self.pki.oversight
+      ) {
+        try await Postalgateway_V1_OversightService.Client(wrapping: $0).explainDeadline(
+          .with { $0.trackingNumber = number }
+        )
+      }
+      #expect(explained.dueDate == expected.due.description)
+      #expect(explained.calendarVersions == expected.calendarVersions)
+      #expect(explained.startedByEventType == "AGENCY_ACCEPTED")
+      #expect(explained.catalogVersion == gateway.gateway.catalog.current.version)
+      #expect(explained.steps.last?.contains("due by the end of \(expected.due)") == true)
+      let staffAsks = await rpcError {
+        try await gateway.withClient(port: gateway.partnerPort, credential: TestPKI.shared.staff) {
+          _ = try await Postalgateway_V1_OversightService.Client(wrapping: $0).explainDeadline(
+            .with { $0.trackingNumber = number }
+          )
+        }
+      }
+      #expect(staffAsks?.code == .permissionDenied)
+
       _ = try await self.asAgency(gateway) { agency in
         try await agency.requestSupplement(
           .with {
@@ -528,6 +551,14 @@ struct HandoffEndToEndTests {
         )
       }
       #expect(try await track().hasAgencyDeadline == false)
+      let paused = await rpcError {
+        try await gateway.withClient(port: gateway.partnerPort, credential: self.pki.oversight) {
+          _ = try await Postalgateway_V1_OversightService.Client(wrapping: $0).explainDeadline(
+            .with { $0.trackingNumber = number }
+          )
+        }
+      }
+      #expect(paused?.code == .failedPrecondition)
       let delivered = try await gateway.withPartnerClient(TestPKI.shared.staff) {
         try await $0.recordEvent(eventRequest(number, .supplementDelivered))
       }

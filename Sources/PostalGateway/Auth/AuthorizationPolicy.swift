@@ -27,7 +27,11 @@ struct AuthorizationPolicy: Sendable {
       allow([.staff, .agency], Postalgateway_V1_SigningKeyService.Method.descriptors)
       allow([.agency], Postalgateway_V1_AgencyService.Method.descriptors)
       allow([.operator], Postalgateway_V1_OperatorService.Method.descriptors)
-      allow([.staff, .agency, .operator, .citizen], Grpc_Health_V1_Health.Method.descriptors)
+      allow([.oversight], Postalgateway_V1_OversightService.Method.descriptors)
+      allow(
+        [.staff, .agency, .operator, .oversight, .citizen],
+        Grpc_Health_V1_Health.Method.descriptors
+      )
       return table
     }()
   )

@@ -18,6 +18,7 @@ enum CallerIdentity: Hashable, Sendable {
       case .staff: .staff
       case .agency: .agency
       case .operator: .operator
+      case .oversight: .oversight
       }
     case .citizen: .citizen
     }
@@ -32,6 +33,8 @@ enum Role: String, Hashable, Sendable, CaseIterable {
   case agency
   /// A gateway operator (partner listener).
   case `operator`
+  /// The provincial oversight office (partner listener).
+  case oversight
   /// A citizen (public listener).
   case citizen
 

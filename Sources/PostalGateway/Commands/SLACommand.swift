@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
+import GRPCCore
+import Proto
+import SwiftProtobuf
 import Tracking
 
 /// `postal-gateway sla …`: deadlines in Vietnamese working time, without a shipment.
-struct SLACommand: ParsableCommand {
+struct SLACommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sla",
     abstract: "Deadlines in Vietnamese working time.",
-    subcommands: [Due.self, Calendar.self]
+    subcommands: [Due.self, Explain.self, Calendar.self]
   )
 
   struct Due: ParsableCommand {
@@ -74,6 +77,35 @@ struct SLACommand: ParsableCommand {
           + (deadline.provisional ? "  PROVISIONAL (statutory rules; no published schedule)" : "")
       )
       if self.explain { for step in deadline.steps { print("  \(step)") } }
+    }
+  }
+
+  struct Explain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Oversight: how a shipment's running agency deadline was computed (inputs, calendar version, steps)."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+
+    func run() async throws {
+      let explanation = try await self.client.withPartnerClient(as: "oversight") { client in
+        try await Postalgateway_V1_OversightService.Client(wrapping: client).explainDeadline(
+          .with { $0.trackingNumber = self.trackingNumber }
+        )
+      }
+      try self.client.emit(explanation) {
+        let e = explanation
+        return
+          ([
+            "\(e.trackingNumber)  \(e.hop)  due \(e.dueDate)"
+              + (e.provisional ? "  PROVISIONAL" : ""),
+            "  started by event \(e.startedByEventSequence) \(e.startedByEventType) at \(vietnamTime(timestamp(e.startedAt)))",
+            "  \(e.procedureCode): \(e.workingDays) working day(s), catalog \(e.catalogVersion)",
+            "  calendar \(e.calendarVersions.joined(separator: ", "))",
+            "  rule: \(e.rule)",
+          ] + e.steps.map { "  \($0)" }).joined(separator: "\n")
+      }
     }
   }
 

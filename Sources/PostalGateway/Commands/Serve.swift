@@ -72,6 +72,7 @@ struct Serve: AsyncParsableCommand {
           staff client cert:  \(configuration.pkiDirectory)/staff.pem (+ staff-key.pem)
           agency client cert: \(configuration.pkiDirectory)/agency.pem (+ agency-key.pem)
           operator cert:      \(configuration.pkiDirectory)/operator.pem (+ operator-key.pem)
+          oversight cert:     \(configuration.pkiDirectory)/oversight.pem (+ oversight-key.pem)
           gateway as client:  \(configuration.pkiDirectory)/gateway-client.pem (push handoffs)
         """
       )

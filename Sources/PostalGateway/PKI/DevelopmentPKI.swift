@@ -77,6 +77,14 @@ struct DevelopmentPKI {
       try self.write(authority.issue(.client(spiffeID: id), commonName: "ops-01"), as: "operator")
       created.append("operator.pem")
     }
+    if try self.read("oversight") == nil {
+      let id = SPIFFEIdentity.oversight(trustDomain: self.trustDomain, id: "so-tt-01")
+      try self.write(
+        authority.issue(.client(spiffeID: id), commonName: "so-tt-01"),
+        as: "oversight"
+      )
+      created.append("oversight.pem")
+    }
     if try self.read("gateway-client") == nil {
       // What the gateway presents to agency endpoints in push mode.
       let id = "spiffe://\(self.trustDomain)/gateway"

@@ -21,6 +21,11 @@ enum SPIFFEIdentity {
     "spiffe://\(trustDomain)/operator/\(id)"
   }
 
+  /// `spiffe://<trust domain>/oversight/<id>`.
+  static func oversight(trustDomain: String, id: String) -> String {
+    "spiffe://\(trustDomain)/oversight/\(id)"
+  }
+
   static func isValidStaffID(_ id: String) -> Bool {
     !id.isEmpty && id.utf8.count <= 64
       && id.utf8.allSatisfy { byte in
@@ -69,6 +74,9 @@ enum SPIFFEIdentity {
     case 2 where path[0] == "operator":
       guard Self.isValidStaffID(String(path[1])) else { return nil }
       return .operator(id: uri)
+    case 2 where path[0] == "oversight":
+      guard Self.isValidStaffID(String(path[1])) else { return nil }
+      return .oversight(id: uri)
     default:
       return nil
     }

@@ -232,6 +232,7 @@ struct Gateway: Sendable {
           stopping: stopping,
           logger: logger.with("listener", "partner")
         ),
+        OversightService(shipments: shipments, logger: logger.with("listener", "partner")),
         OperatorService(
           handoffs: store,
           routes: routeTable,

@@ -8,6 +8,8 @@ public struct Actor: Hashable, Sendable, CustomStringConvertible {
     case agency
     /// A gateway operator (channels and dead letters; no shipment data).
     case `operator`
+    /// The provincial oversight office (deadlines and reports).
+    case oversight
   }
 
   /// The partner's kind.
@@ -27,6 +29,11 @@ public struct Actor: Hashable, Sendable, CustomStringConvertible {
   /// An agency system.
   public static func agency(id: String, agency: AgencyCode) -> Actor {
     Actor(role: .agency, id: id, postOffice: nil, agency: agency)
+  }
+
+  /// The oversight office.
+  public static func oversight(id: String) -> Actor {
+    Actor(role: .oversight, id: id, postOffice: nil, agency: nil)
   }
 
   /// A gateway operator.

@@ -18,6 +18,7 @@ struct HandoffPKI: Sendable {
   let gatewayClient: PEMCredential
   let otherAgency: PEMCredential
   let `operator`: PEMCredential
+  let oversight: PEMCredential
 
   static let agencyA = try! AgencyCode(validating: "000.00.00.H55")
   static let agencyB = try! AgencyCode(validating: "000.00.15.H55")
@@ -49,6 +50,10 @@ struct HandoffPKI: Sendable {
       operator: try! gatewayCA.issue(
         .client(spiffeID: SPIFFEIdentity.operator(trustDomain: domain, id: "ops-01")),
         commonName: "ops-01"
+      ),
+      oversight: try! gatewayCA.issue(
+        .client(spiffeID: SPIFFEIdentity.oversight(trustDomain: domain, id: "so-tt-01")),
+        commonName: "so-tt-01"
       )
     )
   }()
