@@ -85,13 +85,12 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let (actor, _) = try self.actor(context)
       let (requestID, decision) = try request.domain()
-      var body = request
-      body.requestID = ""
       let key = try RequestFingerprint.key(
         requestID,
-        method: context.descriptor,
-        caller: actor,
-        message: body
+        request,
+        clearing: \.requestID,
+        context: context,
+        caller: actor
       )
       let (shipment, applied) = try await self.desk.decide(
         decision,
@@ -117,13 +116,12 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let (actor, _) = try self.actor(context)
       let (requestID, number, supplement) = try request.domain()
-      var body = request
-      body.requestID = ""
       let key = try RequestFingerprint.key(
         requestID,
-        method: context.descriptor,
-        caller: actor,
-        message: body
+        request,
+        clearing: \.requestID,
+        context: context,
+        caller: actor
       )
       let recorded = try await self.desk.requestSupplement(
         number,
@@ -143,13 +141,12 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let (actor, _) = try self.actor(context)
       let (requestID, number, notice) = try request.domain()
-      var body = request
-      body.requestID = ""
       let key = try RequestFingerprint.key(
         requestID,
-        method: context.descriptor,
-        caller: actor,
-        message: body
+        request,
+        clearing: \.requestID,
+        context: context,
+        caller: actor
       )
       let recorded = try await self.desk.reportResultReady(
         number,
@@ -169,8 +166,8 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let (_, agency) = try self.actor(context)
       var v = RequestValidator()
-      let number = v.require("tracking_number", request.trackingNumber) {
-        try TrackingNumber(validating: $0)
+      let number = v.check("tracking_number") {
+        try TrackingNumber(validating: request.trackingNumber)
       }
       try v.finish()
       // finish() threw if the number was malformed.
@@ -202,18 +199,7 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
       else {
         throw TrackingError(code: .notFound, message: "no scan with this document code")
       }
-      try await response.write(.with { $0.scan = Postalgateway_V1_ScanDetails(scan) })
-      do {
-        try await self.blobs.read(sha256: scan.sha256) { chunk in
-          try await response.write(.with { $0.chunk = Data(chunk) })
-        }
-      } catch let error as BlobError {
-        self.logger.error(
-          "stored scan unreadable",
-          metadata: ["scan.sha256": "\(scan.sha256)", "error": "\(error)"]
-        )
-        throw RPCError(code: .dataLoss, message: "the stored file does not match its hash")
-      }
+      try await self.blobs.stream(scan, to: response, logger: self.logger)
     }
   }
 
@@ -250,7 +236,7 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
       var v = RequestValidator()
       let only =
         request.agencyCode.isEmpty
-        ? nil : v.require("agency_code", request.agencyCode) { try AgencyCode(validating: $0) }
+        ? nil : v.check("agency_code") { try AgencyCode(validating: request.agencyCode) }
       try v.finish()
       let summaries = try await self.handoffs.channelSummaries()
       var agencies = Set(self.routes.keys).union(summaries.map(\.agency))
@@ -275,7 +261,7 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
       var v = RequestValidator()
       let agency =
         request.agencyCode.isEmpty
-        ? nil : v.require("agency_code", request.agencyCode) { try AgencyCode(validating: $0) }
+        ? nil : v.check("agency_code") { try AgencyCode(validating: request.agencyCode) }
       let status = request.status == .unspecified ? nil : HandoffStatus(request.status)
       if request.status != .unspecified, status == nil {
         v.fail("status", "is not a known handoff status")

@@ -192,14 +192,7 @@ extension CounterService {
     context: ServerContext,
     actor: Actor
   ) throws -> IdempotencyKey {
-    var body = request
-    body[keyPath: field] = ""
-    return try RequestFingerprint.key(
-      requestID,
-      method: context.descriptor,
-      caller: actor,
-      message: body
-    )
+    try RequestFingerprint.key(requestID, request, clearing: field, context: context, caller: actor)
   }
 
   func logRecorded(_ recorded: RecordedEvent, actor: Actor) {

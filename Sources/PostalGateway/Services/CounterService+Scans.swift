@@ -130,21 +130,33 @@ extension CounterService {
       guard let (_, scan) = try await self.shipments.scan(documentCode: request.documentCode) else {
         throw TrackingError(code: .notFound, message: "no scan with this document code")
       }
-      try await response.write(.with { $0.scan = Postalgateway_V1_ScanDetails(scan) })
-      do {
-        try await self.blobs.read(sha256: scan.sha256) { chunk in
-          try await response.write(.with { $0.chunk = Data(chunk) })
-        }
-      } catch let error as BlobError {
-        self.logger.error(
-          "stored scan unreadable",
-          metadata: [
-            "scan.code": "\(scan.documentCode)", "scan.sha256": "\(scan.sha256)",
-            "error": "\(error)",
-          ]
-        )
-        throw RPCError(code: .dataLoss, message: "the stored file does not match its hash")
+      try await self.blobs.stream(scan, to: response, logger: self.logger)
+    }
+  }
+}
+
+extension FileBlobStore {
+  /// Streams a stored scan as `DownloadScan` answers it: its details first (with the SHA-256 to
+  /// check against), then the bytes. A file that no longer matches its hash is `DATA_LOSS`.
+  func stream(
+    _ scan: Scan,
+    to response: RPCWriter<Postalgateway_V1_DownloadScanResponse>,
+    logger: Logger
+  ) async throws {
+    try await response.write(.with { $0.scan = Postalgateway_V1_ScanDetails(scan) })
+    do {
+      try await self.read(sha256: scan.sha256) { chunk in
+        try await response.write(.with { $0.chunk = Data(chunk) })
       }
+    } catch let error as BlobError {
+      logger.error(
+        "stored scan unreadable",
+        metadata: [
+          "scan.code": "\(scan.documentCode)", "scan.sha256": "\(scan.sha256)",
+          "error": "\(error)",
+        ]
+      )
+      throw RPCError(code: .dataLoss, message: "the stored file does not match its hash")
     }
   }
 }

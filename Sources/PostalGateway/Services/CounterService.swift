@@ -50,13 +50,12 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
       let actor = try self.actor(context)
       let now = self.now()
       let (requestID, registration) = try request.domain(actor: actor, now: now)
-      var body = request
-      body.requestID = ""
-      let key = try RequestFingerprint.key(
+      let key = try self.key(
         requestID,
-        method: context.descriptor,
-        caller: actor,
-        message: body
+        request,
+        clearing: \.requestID,
+        context: context,
+        actor: actor
       )
       let registered = try await self.shipments.registerPickup(
         registration,
@@ -90,13 +89,12 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
     try await mappingErrors(self.logger, method: context.descriptor) {
       let actor = try self.actor(context)
       let (requestID, recording) = try request.domain(trustDomain: self.trustDomain)
-      var body = request
-      body.requestID = ""
-      let key = try RequestFingerprint.key(
+      let key = try self.key(
         requestID,
-        method: context.descriptor,
-        caller: actor,
-        message: body
+        request,
+        clearing: \.requestID,
+        context: context,
+        actor: actor
       )
       let recorded = try await self.shipments.recordEvent(
         recording,

@@ -17,8 +17,8 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
   ) async throws -> Postalgateway_V1_DeadlineExplanation {
     try await mappingErrors(self.logger, method: context.descriptor) {
       var v = RequestValidator()
-      let number = v.require("tracking_number", request.trackingNumber) {
-        try TrackingNumber(validating: $0)
+      let number = v.check("tracking_number") {
+        try TrackingNumber(validating: request.trackingNumber)
       }
       try v.finish()
       // finish() threw if the number was malformed.

@@ -95,8 +95,8 @@ extension Postalgateway_V1_DossierPackage {
 extension Postalgateway_V1_IntakeAccepted {
   /// The acceptance, its fields checked; `prefix` is the field path for errors.
   func domain(prefix: String, validator v: inout RequestValidator) -> AgencyAcceptance? {
-    let code = v.require("\(prefix).dossier_code", self.dossierCode) {
-      try DossierCode(validating: $0)
+    let code = v.check("\(prefix).dossier_code") {
+      try DossierCode(validating: self.dossierCode)
     }
     var receivedAt: Timestamp?
     if !self.hasReceivedAt {
@@ -115,6 +115,24 @@ extension Postalgateway_V1_IntakeAccepted {
   }
 }
 
+/// The decision an `IntakeAccepted` or `IntakeRejected` carries (push receipt and pull
+/// acknowledgement alike); `oneof` names the field when neither is set.
+private func decisionOutcome(
+  _ accepted: Postalgateway_V1_IntakeAccepted?,
+  _ rejected: Postalgateway_V1_IntakeRejected?,
+  oneof: String,
+  _ v: inout RequestValidator
+) -> AgencyDecision.Outcome? {
+  if let accepted {
+    return accepted.domain(prefix: "accepted", validator: &v).map { .accepted($0) }
+  }
+  if let rejected {
+    return v.text("rejected.reason", rejected.reason, required: true).map { .rejected(reason: $0) }
+  }
+  v.fail(oneof, "must be accepted or rejected")
+  return nil
+}
+
 extension Postalgateway_V1_IntakeReceipt {
   /// The decision a push receipt carries.
   /// - Throws: ``TrackingError`` `.invalidArgument` naming the receipt's bad field.
@@ -122,14 +140,9 @@ extension Postalgateway_V1_IntakeReceipt {
     var v = RequestValidator()
     let outcome: AgencyDecision.Outcome?
     switch self.outcome {
-    case .accepted(let accepted):
-      outcome = accepted.domain(prefix: "accepted", validator: &v).map { .accepted($0) }
-    case .rejected(let rejected):
-      let reason = v.text("rejected.reason", rejected.reason, required: true)
-      outcome = reason.map { .rejected(reason: $0) }
-    case nil:
-      v.fail("outcome", "must be accepted or rejected")
-      outcome = nil
+    case .accepted(let accepted): outcome = decisionOutcome(accepted, nil, oneof: "outcome", &v)
+    case .rejected(let rejected): outcome = decisionOutcome(nil, rejected, oneof: "outcome", &v)
+    case nil: outcome = decisionOutcome(nil, nil, oneof: "outcome", &v)
     }
     try v.finish()
     guard let outcome else { throw TrackingError.invalidField("outcome", "is malformed") }
@@ -140,19 +153,13 @@ extension Postalgateway_V1_IntakeReceipt {
 extension Postalgateway_V1_AcknowledgeHandoffRequest {
   func domain() throws -> (RequestID, AgencyDecision) {
     var v = RequestValidator()
-    let requestID = v.require("request_id", self.requestID) { try RequestID(validating: $0) }
+    let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
     if self.handoffID.isEmpty { v.fail("handoff_id", "is required") }
     let outcome: AgencyDecision.Outcome?
     switch self.decision {
-    case .accepted(let accepted):
-      outcome = accepted.domain(prefix: "accepted", validator: &v).map { .accepted($0) }
-    case .rejected(let rejected):
-      outcome = v.text("rejected.reason", rejected.reason, required: true).map {
-        .rejected(reason: $0)
-      }
-    case nil:
-      v.fail("decision", "must be accepted or rejected")
-      outcome = nil
+    case .accepted(let accepted): outcome = decisionOutcome(accepted, nil, oneof: "decision", &v)
+    case .rejected(let rejected): outcome = decisionOutcome(nil, rejected, oneof: "decision", &v)
+    case nil: outcome = decisionOutcome(nil, nil, oneof: "decision", &v)
     }
     try v.finish()
     guard let requestID, let outcome else {
@@ -165,14 +172,11 @@ extension Postalgateway_V1_AcknowledgeHandoffRequest {
 extension Postalgateway_V1_RequestSupplementRequest {
   func domain() throws -> (RequestID, TrackingNumber, SupplementRequest) {
     var v = RequestValidator()
-    let requestID = v.require("request_id", self.requestID) { try RequestID(validating: $0) }
-    let number = v.require("tracking_number", self.trackingNumber) {
-      try TrackingNumber(validating: $0)
+    let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
+    let number = v.check("tracking_number") {
+      try TrackingNumber(validating: self.trackingNumber)
     }
-    if self.missingItems.isEmpty { v.fail("missing_items", "must name at least one item") }
-    let items = self.missingItems.enumerated().compactMap { index, item in
-      v.text("missing_items[\(index)]", item, required: true)
-    }
+    let items = textList(self.missingItems, field: "missing_items", required: true, validator: &v)
     let reason = v.text("reason", self.reason, required: true)
     try v.finish()
     guard let requestID, let number, let reason else {
@@ -185,19 +189,23 @@ extension Postalgateway_V1_RequestSupplementRequest {
 extension Postalgateway_V1_ReportResultReadyRequest {
   func domain() throws -> (RequestID, TrackingNumber, ResultNotice) {
     var v = RequestValidator()
-    let requestID = v.require("request_id", self.requestID) { try RequestID(validating: $0) }
-    let number = v.require("tracking_number", self.trackingNumber) {
-      try TrackingNumber(validating: $0)
+    let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
+    let number = v.check("tracking_number") {
+      try TrackingNumber(validating: self.trackingNumber)
     }
-    if self.documents.isEmpty { v.fail("documents", "must name at least one result document") }
-    func list(_ name: String, _ values: [String]) -> [String] {
-      values.enumerated().compactMap { index, value in
-        v.text("\(name)[\(index)]", value, required: true)
-      }
-    }
-    let documents = list("documents", self.documents)
-    let originals = list("originals_to_return", self.originalsToReturn)
-    let recall = list("papers_to_recall", self.papersToRecall)
+    let documents = textList(self.documents, field: "documents", required: true, validator: &v)
+    let originals = textList(
+      self.originalsToReturn,
+      field: "originals_to_return",
+      required: false,
+      validator: &v
+    )
+    let recall = textList(
+      self.papersToRecall,
+      field: "papers_to_recall",
+      required: false,
+      validator: &v
+    )
     if self.feeToCollectVnd < 0 { v.fail("fee_to_collect_vnd", "must not be negative") }
     let collectAt = v.text("collect_at", self.collectAt, required: true)
     try v.finish()

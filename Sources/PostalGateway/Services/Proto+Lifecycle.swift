@@ -203,7 +203,7 @@ extension IdentityDocumentType {
 }
 
 /// Lists of short texts (document names, inventory lines): each 1–200 characters, at most 50.
-private func textList(
+func textList(
   _ values: [String],
   field: String,
   required: Bool,

@@ -32,6 +32,20 @@ enum RequestFingerprint {
   }
 
   /// SHA-256 of some bytes.
+  /// The idempotency key of a request: its id, and a fingerprint of the rest of it (with the id
+  /// field cleared), of the method and of the caller.
+  static func key<Request: SwiftProtobuf.Message>(
+    _ requestID: RequestID,
+    _ request: Request,
+    clearing field: WritableKeyPath<Request, String>,
+    context: ServerContext,
+    caller: Actor
+  ) throws -> IdempotencyKey {
+    var body = request
+    body[keyPath: field] = ""
+    return try Self.key(requestID, method: context.descriptor, caller: caller, message: body)
+  }
+
   static func digest(_ bytes: [UInt8]) -> [UInt8] {
     Array(SHA256.hash(data: bytes))
   }

@@ -16,11 +16,6 @@ struct RequestValidator {
     return nil
   }
 
-  /// Parses one string field with a validating initializer.
-  mutating func require<T>(_ field: String, _ value: String, _ parse: (String) throws -> T) -> T? {
-    self.check(field) { try parse(value) }
-  }
-
   /// A free-text field: trimmed of nothing, bounded, and required or not.
   mutating func text(
     _ field: String,

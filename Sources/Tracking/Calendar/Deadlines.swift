@@ -133,20 +133,20 @@ public struct DeadlineCalculator: Sendable {
   }
 
   private func deadline(start: CivilDate, workingDays n: Int, steps: [String]) -> Deadline {
-    let due = self.calendar.adding(workingDays: n, after: start)
-    let (versions, provisional) = self.calendar.versions(from: start, through: due)
+    // The walk that finds the due date also writes its steps.
     var steps = steps
-    var day = start
+    var due = start
     var counted = 0
     while counted < n {
-      day = day.adding(days: 1)
-      if self.calendar.isWorkingDay(day) {
+      due = due.adding(days: 1)
+      if self.calendar.isWorkingDay(due) {
         counted += 1
-        steps.append("\(day): working day \(counted)")
+        steps.append("\(due): working day \(counted)")
       } else {
-        steps.append("\(day): day off")
+        steps.append("\(due): day off")
       }
     }
+    let (versions, provisional) = self.calendar.versions(from: start, through: due)
     steps.append(
       "due by the end of \(due); calendar \(versions.joined(separator: ", "))"
         + (provisional ? " (PROVISIONAL: statutory rules, no published schedule)" : "")
@@ -165,9 +165,6 @@ public struct DeadlineCalculator: Sendable {
 extension Timestamp {
   /// The calendar day and the minutes after midnight in Vietnam (UTC+7).
   public var vietnamDayAndMinutes: (CivilDate, Int) {
-    let local = self.microseconds.floorDivided(by: 1_000_000) + 7 * 3600
-    let days = local.floorDivided(by: 86_400)
-    let minutes = Int((local - days * 86_400) / 60)
-    return (CivilDate(daysSinceEpoch: days), minutes)
+    (self.dateInVietnam, Int((self.seconds + 7 * 3600).floorModulo(86_400) / 60))
   }
 }
