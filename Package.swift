@@ -15,6 +15,7 @@ let package = Package(
   products: [
     .executable(name: "postal-gateway", targets: ["PostalGateway"]),
     .executable(name: "custody-benchmark", targets: ["CustodyBenchmark"]),
+    .executable(name: "sla-benchmark", targets: ["SlaBenchmark"]),
   ],
   dependencies: [
     .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
@@ -82,13 +83,27 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
-      resources: [.copy("Resources/thai-nguyen-h55.catalog.json"), .copy("Resources/calendars")],
+      resources: [
+        .copy("Resources/thai-nguyen-h55.catalog.json"), .copy("Resources/calendars"),
+        .copy("Resources/policies"),
+      ],
       swiftSettings: swiftSettings
     ),
     // Figures for the custody log (appends per second, proof latency at 1,000,000 entries).
     .executableTarget(
       name: "CustodyBenchmark",
-      dependencies: ["Tracking", "Persistence"],
+      dependencies: ["Tracking", "Persistence", "BenchmarkSupport"],
+      swiftSettings: swiftSettings
+    ),
+    // Figures for service levels (finding the at-risk set among 1,000,000 open shipments).
+    .executableTarget(
+      name: "SlaBenchmark",
+      dependencies: ["Tracking", "Persistence", "BenchmarkSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "BenchmarkSupport",
+      dependencies: ["Tracking"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 @_spi(Benchmark) import Persistence
 import Tracking
@@ -41,7 +42,7 @@ enum CustodyBenchmark {
     var anyNumber: TrackingNumber?
     for index in 0 ..< durable {
       let outcome = try await store.register(
-        try Self.draft(index),
+        try Benchmark.draft(index),
         serviceIndicator: try ServiceIndicator(validating: "EA"),
         commitment: CodeCommitment(nonce: [1], salt: [2], hash: [3]),
         idempotencyKey: IdempotencyKey(
@@ -51,7 +52,7 @@ enum CustodyBenchmark {
       )
       anyNumber = outcome.value.shipment.trackingNumber
     }
-    let durableSeconds = Self.seconds(start.duration(to: .now))
+    let durableSeconds = Benchmark.seconds(start.duration(to: .now))
     print(
       String(
         format: "durable appends (registration + leaf, one fsynced transaction each): %8.0f /s",
@@ -72,7 +73,7 @@ enum CustodyBenchmark {
       )
       appended += batch
     }
-    let bulkSeconds = Self.seconds(start.duration(to: .now))
+    let bulkSeconds = Benchmark.seconds(start.duration(to: .now))
     let size = try await log.treeSize()
     print(
       String(
@@ -125,13 +126,13 @@ enum CustodyBenchmark {
 
     print("")
     print("proof latency at \(size) entries        p50        p90        p99")
-    Self.row("inclusion, one planned query", planned)
-    Self.row("inclusion, one query per node", oneByOne)
-    Self.row("consistency, one planned query", consistency)
+    Benchmark.row("inclusion, one planned query", planned)
+    Benchmark.row("inclusion, one query per node", oneByOne)
+    Benchmark.row("consistency, one planned query", consistency)
     print(
       String(
         format: "baseline: root rebuilt from every leaf: %.2f s (once)",
-        Self.seconds(rebuildTime)
+        Benchmark.seconds(rebuildTime)
       )
     )
     try? FileManager.default.removeItem(atPath: directory)
@@ -154,51 +155,5 @@ enum CustodyBenchmark {
     var root = stack.removeLast().1
     while let left = stack.popLast() { root = RFC6962.nodeHash(left.1, root) }
     return root
-  }
-
-  static func row(_ label: String, _ samples: [Duration]) {
-    let sorted = samples.sorted()
-    func at(_ q: Double) -> Double {
-      Self.seconds(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) * 1000
-    }
-    print(
-      String(
-        format: "%@ %7.3f ms %7.3f ms %7.3f ms",
-        label.padding(toLength: 32, withPad: " ", startingAt: 0),
-        at(0.5),
-        at(0.9),
-        at(0.99)
-      )
-    )
-  }
-
-  static func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-  }
-
-  static func draft(_ index: Int) throws -> ShipmentDraft {
-    ShipmentDraft(
-      serviceType: .dossierAndResult,
-      applicant: Applicant(
-        name: try PersonName(validating: "Nguyễn Văn An"),
-        citizenID: try CitizenID(validating: "019084000123", currentYear: 2026),
-        phone: try MobileNumber(validating: "0912345678"),
-        address: Address(
-          province: try ProvinceCode(validating: "19"),
-          commune: try CommuneCode(validating: "05500"),
-          detail: try BoundedText(
-            validating: "Benchmark \(index)",
-            maximumLength: 200,
-            required: true
-          )
-        )
-      ),
-      procedure: try ProcedureCode(validating: "2.000635"),
-      destinationAgency: try AgencyCode(validating: "000.00.00.H55"),
-      pickup: .counter(try PostOfficeCode(validating: "250000")),
-      actor: "spiffe://benchmark/staff/250000/bench",
-      now: Timestamp(microseconds: 1_764_000_000_000_000 + Int64(index)),
-      custodySalt: Array(repeating: UInt8(truncatingIfNeeded: index), count: 16)
-    )
   }
 }

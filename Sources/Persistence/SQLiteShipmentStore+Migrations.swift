@@ -175,6 +175,80 @@ extension SQLiteShipmentStore {
           """
       )
     }
+    migrator.registerMigration("v3: service-level hops and alerts") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE sla_hop (
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            hop TEXT NOT NULL,
+            start_sequence INTEGER NOT NULL,
+            start_kind TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            working_days INTEGER NOT NULL,
+            counted_from TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            due_at INTEGER NOT NULL,
+            at_risk_at INTEGER NOT NULL,
+            calendar_versions TEXT NOT NULL,
+            provisional INTEGER NOT NULL,
+            policy_version TEXT NOT NULL,
+            route_class TEXT,
+            appointment_slip INTEGER NOT NULL,
+            end_sequence INTEGER,
+            ended_at INTEGER,
+            verdict TEXT,
+            stopped_by TEXT,
+            working_minutes INTEGER,
+            agency_code TEXT NOT NULL,
+            post_office TEXT NOT NULL,
+            procedure_code TEXT NOT NULL,
+            at_risk_raised INTEGER NOT NULL DEFAULT 0,
+            breach_raised INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (shipment_id, hop)
+          );
+          CREATE INDEX sla_hop_at_risk ON sla_hop (at_risk_at)
+            WHERE end_sequence IS NULL AND at_risk_raised = 0;
+          CREATE INDEX sla_hop_breach ON sla_hop (due_at)
+            WHERE end_sequence IS NULL AND breach_raised = 0;
+          CREATE INDEX sla_hop_running ON sla_hop (at_risk_at) WHERE end_sequence IS NULL;
+          CREATE INDEX sla_hop_overdue ON sla_hop (due_at) WHERE end_sequence IS NULL;
+          CREATE INDEX sla_hop_ended ON sla_hop (ended_at) WHERE ended_at IS NOT NULL;
+          CREATE TABLE sla_alert (
+            cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            raised_at INTEGER NOT NULL,
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            hop TEXT NOT NULL,
+            start_sequence INTEGER NOT NULL,
+            start_kind TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            working_days INTEGER NOT NULL,
+            counted_from TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            due_at INTEGER NOT NULL,
+            at_risk_at INTEGER NOT NULL,
+            calendar_versions TEXT NOT NULL,
+            provisional INTEGER NOT NULL,
+            policy_version TEXT NOT NULL,
+            route_class TEXT,
+            appointment_slip INTEGER NOT NULL,
+            end_sequence INTEGER,
+            ended_at INTEGER,
+            verdict TEXT,
+            stopped_by TEXT,
+            working_minutes INTEGER,
+            agency_code TEXT NOT NULL,
+            post_office TEXT NOT NULL,
+            procedure_code TEXT NOT NULL,
+            UNIQUE (shipment_id, hop, start_sequence, kind)
+          );
+          CREATE TRIGGER sla_alert_is_append_only_update BEFORE UPDATE ON sla_alert
+          BEGIN SELECT RAISE(ABORT, 'alerts are append-only'); END;
+          CREATE TRIGGER sla_alert_is_append_only_delete BEFORE DELETE ON sla_alert
+          BEGIN SELECT RAISE(ABORT, 'alerts are append-only'); END;
+          """
+      )
+    }
     return migrator
   }
 }

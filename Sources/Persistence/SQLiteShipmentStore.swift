@@ -9,11 +9,16 @@ public import Tracking
 /// schema refuses updates and deletes of them.
 public final class SQLiteShipmentStore: ShipmentStore {
   private let pool: DatabasePool
+  /// Works out the hops written with each append (none: no hops are kept).
+  let timekeeper: SlaTimekeeper?
 
   /// Opens (creating if needed) the store and migrates its schema.
-  /// - Parameter path: The SQLite file.
+  /// - Parameters:
+  ///   - path: The SQLite file.
+  ///   - timekeeper: Works out each shipment's hops, written with its events.
   /// - Throws: ``TrackingError`` `.storageFailure` when the file cannot be opened or migrated.
-  public init(path: String) throws {
+  public init(path: String, timekeeper: SlaTimekeeper? = nil) throws {
+    self.timekeeper = timekeeper
     do {
       var configuration = Configuration()
       configuration.prepareDatabase { db in
@@ -174,6 +179,15 @@ public final class SQLiteShipmentStore: ShipmentStore {
       shipment.version = last.sequence
       shipment.state = last.toState
       shipment.updatedAt = last.recordedAt
+      // The hops move with the events, in this same transaction.
+      if let timekeeper = self.timekeeper {
+        try Self.updateHops(
+          timekeeper.hops(of: shipment),
+          shipmentID: id,
+          now: last.recordedAt,
+          in: db
+        )
+      }
       return .applied(AppendedEvents(shipment: shipment, events: events))
     }
   }

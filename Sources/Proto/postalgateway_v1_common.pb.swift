@@ -726,6 +726,106 @@ package nonisolated enum Postalgateway_V1_HandoffMode: SwiftProtobuf.Enum, Swift
 
 }
 
+/// The clocks a shipment runs on, like the rows of the processing control sheet.
+package nonisolated enum Postalgateway_V1_SlaHop: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Postal: from the receipt from the citizen (J, the date on the send slip) to the filing at
+  /// the agency; when an appointment slip is handed back, to the citizen's notice, allowance
+  /// doubled (TT 17/2017 art. 7.2).
+  case dossierLeg // = 1
+
+  /// The agency: from the filing (or a completed supplement, which restarts it) to the result
+  /// (NĐ 61/2018 art. 18–19). A supplement request stops it.
+  case agencyProcessing // = 2
+
+  /// Postal: from the receipt of the result at the agency (J) to the first delivery attempt.
+  case resultLeg // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .dossierLeg
+    case 2: self = .agencyProcessing
+    case 3: self = .resultLeg
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .dossierLeg: return 1
+    case .agencyProcessing: return 2
+    case .resultLeg: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_SlaHop] = [
+    .unspecified,
+    .dossierLeg,
+    .agencyProcessing,
+    .resultLeg,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_HopVerdict: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Ended on a day before the due day.
+  case early // = 1
+
+  /// Ended on the due day.
+  case onTime // = 2
+
+  /// Ended after the due day.
+  case late // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .early
+    case 2: self = .onTime
+    case 3: self = .late
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .early: return 1
+    case .onTime: return 2
+    case .late: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_HopVerdict] = [
+    .unspecified,
+    .early,
+    .onTime,
+    .late,
+  ]
+
+}
+
 /// One paper (or set) handed over by the citizen.
 package nonisolated struct Postalgateway_V1_HandedOverItem: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1518,6 +1618,12 @@ package nonisolated struct Postalgateway_V1_Shipment: @unchecked Sendable {
     set {_uniqueStorage()._unscannedDocumentIds = newValue}
   }
 
+  /// Each leg's allowed time, actual time and verdict, oldest first (empty in ListShipments).
+  package var hops: [Postalgateway_V1_HopTimeliness] {
+    get {_storage._hops}
+    set {_uniqueStorage()._hops = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -1618,6 +1724,146 @@ package nonisolated struct Postalgateway_V1_ResultNoticeDetails: Sendable {
   package init() {}
 }
 
+/// One hop: what it was allowed, what it took, its verdict, and what it was computed with.
+package nonisolated struct Postalgateway_V1_HopTimeliness: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var hop: Postalgateway_V1_SlaHop {
+    get {_storage._hop}
+    set {_uniqueStorage()._hop = newValue}
+  }
+
+  /// The event that started (or restarted) the clock.
+  package var startEventSequence: Int64 {
+    get {_storage._startEventSequence}
+    set {_uniqueStorage()._startEventSequence = newValue}
+  }
+
+  package var startEventType: Postalgateway_V1_EventType {
+    get {_storage._startEventType}
+    set {_uniqueStorage()._startEventType = newValue}
+  }
+
+  package var startedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._startedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._startedAt = newValue}
+  }
+  /// Returns true if `startedAt` has been explicitly set.
+  package var hasStartedAt: Bool {_storage._startedAt != nil}
+  /// Clears the value of `startedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearStartedAt() {_uniqueStorage()._startedAt = nil}
+
+  /// Working days allowed, the day counting starts after and the due day (YYYY-MM-DD, by the
+  /// end of it, Vietnam time).
+  package var workingDays: Int32 {
+    get {_storage._workingDays}
+    set {_uniqueStorage()._workingDays = newValue}
+  }
+
+  package var countedFrom: String {
+    get {_storage._countedFrom}
+    set {_uniqueStorage()._countedFrom = newValue}
+  }
+
+  package var dueDate: String {
+    get {_storage._dueDate}
+    set {_uniqueStorage()._dueDate = newValue}
+  }
+
+  /// The end of the due day, and when the hop is at risk (the policy's share of its working
+  /// time).
+  package var dueAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._dueAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._dueAt = newValue}
+  }
+  /// Returns true if `dueAt` has been explicitly set.
+  package var hasDueAt: Bool {_storage._dueAt != nil}
+  /// Clears the value of `dueAt`. Subsequent reads from it will return its default value.
+  package mutating func clearDueAt() {_uniqueStorage()._dueAt = nil}
+
+  package var atRiskAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._atRiskAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._atRiskAt = newValue}
+  }
+  /// Returns true if `atRiskAt` has been explicitly set.
+  package var hasAtRiskAt: Bool {_storage._atRiskAt != nil}
+  /// Clears the value of `atRiskAt`. Subsequent reads from it will return its default value.
+  package mutating func clearAtRiskAt() {_uniqueStorage()._atRiskAt = nil}
+
+  /// Postal legs: the route class and whether an appointment slip doubles the allowance.
+  package var routeClass: String {
+    get {_storage._routeClass}
+    set {_uniqueStorage()._routeClass = newValue}
+  }
+
+  package var appointmentSlip: Bool {
+    get {_storage._appointmentSlip}
+    set {_uniqueStorage()._appointmentSlip = newValue}
+  }
+
+  /// Still running?
+  package var running: Bool {
+    get {_storage._running}
+    set {_uniqueStorage()._running = newValue}
+  }
+
+  /// How it ended: the event, when, the verdict and the working time taken (in working days);
+  /// or the event that stopped it without a verdict (a supplement request, a cancellation).
+  package var endEventSequence: Int64 {
+    get {_storage._endEventSequence}
+    set {_uniqueStorage()._endEventSequence = newValue}
+  }
+
+  package var endedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._endedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._endedAt = newValue}
+  }
+  /// Returns true if `endedAt` has been explicitly set.
+  package var hasEndedAt: Bool {_storage._endedAt != nil}
+  /// Clears the value of `endedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearEndedAt() {_uniqueStorage()._endedAt = nil}
+
+  package var verdict: Postalgateway_V1_HopVerdict {
+    get {_storage._verdict}
+    set {_uniqueStorage()._verdict = newValue}
+  }
+
+  package var stoppedBy: Postalgateway_V1_EventType {
+    get {_storage._stoppedBy}
+    set {_uniqueStorage()._stoppedBy = newValue}
+  }
+
+  package var workingDaysTaken: Double {
+    get {_storage._workingDaysTaken}
+    set {_uniqueStorage()._workingDaysTaken = newValue}
+  }
+
+  /// The inputs: the calendar versions, whether a provisional year was used, the policy (SLA
+  /// policy for postal legs, "catalog <version>" for the agency's processing).
+  package var calendarVersions: [String] {
+    get {_storage._calendarVersions}
+    set {_uniqueStorage()._calendarVersions = newValue}
+  }
+
+  package var provisional: Bool {
+    get {_storage._provisional}
+    set {_uniqueStorage()._provisional = newValue}
+  }
+
+  package var policyVersion: String {
+    get {_storage._policyVersion}
+    set {_uniqueStorage()._policyVersion = newValue}
+  }
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
@@ -1656,6 +1902,14 @@ nonisolated extension Postalgateway_V1_IdentityDocumentType: SwiftProtobuf._Prot
 
 nonisolated extension Postalgateway_V1_HandoffMode: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HANDOFF_MODE_UNSPECIFIED\0\u{1}HANDOFF_MODE_PUSH\0\u{1}HANDOFF_MODE_PULL\0")
+}
+
+nonisolated extension Postalgateway_V1_SlaHop: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_HOP_UNSPECIFIED\0\u{1}SLA_HOP_DOSSIER_LEG\0\u{1}SLA_HOP_AGENCY_PROCESSING\0\u{1}SLA_HOP_RESULT_LEG\0")
+}
+
+nonisolated extension Postalgateway_V1_HopVerdict: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HOP_VERDICT_UNSPECIFIED\0\u{1}HOP_VERDICT_EARLY\0\u{1}HOP_VERDICT_ON_TIME\0\u{1}HOP_VERDICT_LATE\0")
 }
 
 nonisolated extension Postalgateway_V1_HandedOverItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2892,7 +3146,7 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
 
 nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Shipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0\u{3}normalized_status\0\u{3}current_seal_id\0\u{3}unscanned_document_ids\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0\u{3}normalized_status\0\u{3}current_seal_id\0\u{3}unscanned_document_ids\0\u{1}hops\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -2910,6 +3164,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
     var _normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
     var _currentSealID: String = String()
     var _unscannedDocumentIds: [String] = []
+    var _hops: [Postalgateway_V1_HopTimeliness] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2935,6 +3190,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       _normalizedStatus = source._normalizedStatus
       _currentSealID = source._currentSealID
       _unscannedDocumentIds = source._unscannedDocumentIds
+      _hops = source._hops
     }
   }
 
@@ -2968,6 +3224,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         case 13: try { try decoder.decodeSingularEnumField(value: &_storage._normalizedStatus) }()
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._currentSealID) }()
         case 15: try { try decoder.decodeRepeatedStringField(value: &_storage._unscannedDocumentIds) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._hops) }()
         default: break
         }
       }
@@ -3025,6 +3282,9 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       if !_storage._unscannedDocumentIds.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._unscannedDocumentIds, fieldNumber: 15)
       }
+      if !_storage._hops.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._hops, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3049,6 +3309,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         if _storage._normalizedStatus != rhs_storage._normalizedStatus {return false}
         if _storage._currentSealID != rhs_storage._currentSealID {return false}
         if _storage._unscannedDocumentIds != rhs_storage._unscannedDocumentIds {return false}
+        if _storage._hops != rhs_storage._hops {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -3237,6 +3498,209 @@ nonisolated extension Postalgateway_V1_ResultNoticeDetails: SwiftProtobuf.Messag
     if lhs.papersToRecall != rhs.papersToRecall {return false}
     if lhs.feeToCollectVnd != rhs.feeToCollectVnd {return false}
     if lhs.collectAt != rhs.collectAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_HopTimeliness: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".HopTimeliness"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hop\0\u{3}start_event_sequence\0\u{3}start_event_type\0\u{3}started_at\0\u{3}working_days\0\u{3}counted_from\0\u{3}due_date\0\u{3}due_at\0\u{3}at_risk_at\0\u{3}route_class\0\u{3}appointment_slip\0\u{1}running\0\u{3}end_event_sequence\0\u{3}ended_at\0\u{1}verdict\0\u{3}stopped_by\0\u{3}working_days_taken\0\u{3}calendar_versions\0\u{1}provisional\0\u{3}policy_version\0")
+
+  fileprivate class _StorageClass {
+    var _hop: Postalgateway_V1_SlaHop = .unspecified
+    var _startEventSequence: Int64 = 0
+    var _startEventType: Postalgateway_V1_EventType = .unspecified
+    var _startedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _workingDays: Int32 = 0
+    var _countedFrom: String = String()
+    var _dueDate: String = String()
+    var _dueAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _atRiskAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _routeClass: String = String()
+    var _appointmentSlip: Bool = false
+    var _running: Bool = false
+    var _endEventSequence: Int64 = 0
+    var _endedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _verdict: Postalgateway_V1_HopVerdict = .unspecified
+    var _stoppedBy: Postalgateway_V1_EventType = .unspecified
+    var _workingDaysTaken: Double = 0
+    var _calendarVersions: [String] = []
+    var _provisional: Bool = false
+    var _policyVersion: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _hop = source._hop
+      _startEventSequence = source._startEventSequence
+      _startEventType = source._startEventType
+      _startedAt = source._startedAt
+      _workingDays = source._workingDays
+      _countedFrom = source._countedFrom
+      _dueDate = source._dueDate
+      _dueAt = source._dueAt
+      _atRiskAt = source._atRiskAt
+      _routeClass = source._routeClass
+      _appointmentSlip = source._appointmentSlip
+      _running = source._running
+      _endEventSequence = source._endEventSequence
+      _endedAt = source._endedAt
+      _verdict = source._verdict
+      _stoppedBy = source._stoppedBy
+      _workingDaysTaken = source._workingDaysTaken
+      _calendarVersions = source._calendarVersions
+      _provisional = source._provisional
+      _policyVersion = source._policyVersion
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularEnumField(value: &_storage._hop) }()
+        case 2: try { try decoder.decodeSingularInt64Field(value: &_storage._startEventSequence) }()
+        case 3: try { try decoder.decodeSingularEnumField(value: &_storage._startEventType) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._startedAt) }()
+        case 5: try { try decoder.decodeSingularInt32Field(value: &_storage._workingDays) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._countedFrom) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._dueDate) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._dueAt) }()
+        case 9: try { try decoder.decodeSingularMessageField(value: &_storage._atRiskAt) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._routeClass) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._appointmentSlip) }()
+        case 12: try { try decoder.decodeSingularBoolField(value: &_storage._running) }()
+        case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._endEventSequence) }()
+        case 14: try { try decoder.decodeSingularMessageField(value: &_storage._endedAt) }()
+        case 15: try { try decoder.decodeSingularEnumField(value: &_storage._verdict) }()
+        case 16: try { try decoder.decodeSingularEnumField(value: &_storage._stoppedBy) }()
+        case 17: try { try decoder.decodeSingularDoubleField(value: &_storage._workingDaysTaken) }()
+        case 18: try { try decoder.decodeRepeatedStringField(value: &_storage._calendarVersions) }()
+        case 19: try { try decoder.decodeSingularBoolField(value: &_storage._provisional) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._policyVersion) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._hop != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._hop, fieldNumber: 1)
+      }
+      if _storage._startEventSequence != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._startEventSequence, fieldNumber: 2)
+      }
+      if _storage._startEventType != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._startEventType, fieldNumber: 3)
+      }
+      try { if let v = _storage._startedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if _storage._workingDays != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._workingDays, fieldNumber: 5)
+      }
+      if !_storage._countedFrom.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._countedFrom, fieldNumber: 6)
+      }
+      if !_storage._dueDate.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._dueDate, fieldNumber: 7)
+      }
+      try { if let v = _storage._dueAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      try { if let v = _storage._atRiskAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+      } }()
+      if !_storage._routeClass.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._routeClass, fieldNumber: 10)
+      }
+      if _storage._appointmentSlip != false {
+        try visitor.visitSingularBoolField(value: _storage._appointmentSlip, fieldNumber: 11)
+      }
+      if _storage._running != false {
+        try visitor.visitSingularBoolField(value: _storage._running, fieldNumber: 12)
+      }
+      if _storage._endEventSequence != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._endEventSequence, fieldNumber: 13)
+      }
+      try { if let v = _storage._endedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+      } }()
+      if _storage._verdict != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._verdict, fieldNumber: 15)
+      }
+      if _storage._stoppedBy != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._stoppedBy, fieldNumber: 16)
+      }
+      if _storage._workingDaysTaken.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._workingDaysTaken, fieldNumber: 17)
+      }
+      if !_storage._calendarVersions.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._calendarVersions, fieldNumber: 18)
+      }
+      if _storage._provisional != false {
+        try visitor.visitSingularBoolField(value: _storage._provisional, fieldNumber: 19)
+      }
+      if !_storage._policyVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._policyVersion, fieldNumber: 20)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_HopTimeliness, rhs: Postalgateway_V1_HopTimeliness) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._hop != rhs_storage._hop {return false}
+        if _storage._startEventSequence != rhs_storage._startEventSequence {return false}
+        if _storage._startEventType != rhs_storage._startEventType {return false}
+        if _storage._startedAt != rhs_storage._startedAt {return false}
+        if _storage._workingDays != rhs_storage._workingDays {return false}
+        if _storage._countedFrom != rhs_storage._countedFrom {return false}
+        if _storage._dueDate != rhs_storage._dueDate {return false}
+        if _storage._dueAt != rhs_storage._dueAt {return false}
+        if _storage._atRiskAt != rhs_storage._atRiskAt {return false}
+        if _storage._routeClass != rhs_storage._routeClass {return false}
+        if _storage._appointmentSlip != rhs_storage._appointmentSlip {return false}
+        if _storage._running != rhs_storage._running {return false}
+        if _storage._endEventSequence != rhs_storage._endEventSequence {return false}
+        if _storage._endedAt != rhs_storage._endedAt {return false}
+        if _storage._verdict != rhs_storage._verdict {return false}
+        if _storage._stoppedBy != rhs_storage._stoppedBy {return false}
+        if _storage._workingDaysTaken != rhs_storage._workingDaysTaken {return false}
+        if _storage._calendarVersions != rhs_storage._calendarVersions {return false}
+        if _storage._provisional != rhs_storage._provisional {return false}
+        if _storage._policyVersion != rhs_storage._policyVersion {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -62,11 +62,25 @@ package enum Postalgateway_V1_OperatorService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RecomputeSla" metadata.
+        package enum RecomputeSla: Sendable {
+            /// Request type for "RecomputeSla".
+            package typealias Input = Postalgateway_V1_RecomputeSlaRequest
+            /// Response type for "RecomputeSla".
+            package typealias Output = Postalgateway_V1_RecomputeSlaResponse
+            /// Descriptor for "RecomputeSla".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "RecomputeSla",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OperatorService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListChannels.descriptor,
             ListHandoffs.descriptor,
-            RetryHandoff.descriptor
+            RetryHandoff.descriptor,
+            RecomputeSla.descriptor
         ]
     }
 }
@@ -147,6 +161,28 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RetryHandoffRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Handoff>
+
+        /// Handle the "RecomputeSla" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Recomputes every stored hop from the stored events with the calendars, SLA policy and
+        /// > catalog in force, and lists the hops whose due date, verdict or state differs from what
+        /// > was stored (after a calendar correction: exactly the affected shipments). With `apply`,
+        /// > stores the recomputed hops (alerts already raised stay; a hop that now ended late gets its
+        /// > breach alert).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RecomputeSlaRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecomputeSlaResponse` messages.
+        func recomputeSla(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecomputeSlaRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecomputeSlaResponse>
     }
 
     /// Service protocol for the "postalgateway.v1.OperatorService" service.
@@ -211,6 +247,28 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_RetryHandoffRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Handoff>
+
+        /// Handle the "RecomputeSla" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Recomputes every stored hop from the stored events with the calendars, SLA policy and
+        /// > catalog in force, and lists the hops whose due date, verdict or state differs from what
+        /// > was stored (after a calendar correction: exactly the affected shipments). With `apply`,
+        /// > stores the recomputed hops (alerts already raised stay; a hop that now ended late gets its
+        /// > breach alert).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecomputeSlaRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecomputeSlaResponse` message.
+        func recomputeSla(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RecomputeSlaRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecomputeSlaResponse>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OperatorService" service.
@@ -273,6 +331,28 @@ extension Postalgateway_V1_OperatorService {
             request: Postalgateway_V1_RetryHandoffRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_Handoff
+
+        /// Handle the "RecomputeSla" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Recomputes every stored hop from the stored events with the calendars, SLA policy and
+        /// > catalog in force, and lists the hops whose due date, verdict or state differs from what
+        /// > was stored (after a calendar correction: exactly the affected shipments). With `apply`,
+        /// > stores the recomputed hops (alerts already raised stay; a hop that now ended late gets its
+        /// > breach alert).
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RecomputeSlaRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecomputeSlaResponse` to respond with.
+        func recomputeSla(
+            request: Postalgateway_V1_RecomputeSlaRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecomputeSlaResponse
     }
 }
 
@@ -308,6 +388,17 @@ extension Postalgateway_V1_OperatorService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_Handoff>(),
             handler: { request, context in
                 try await self.retryHandoff(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.RecomputeSla.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecomputeSlaRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecomputeSlaResponse>(),
+            handler: { request, context in
+                try await self.recomputeSla(
                     request: request,
                     context: context
                 )
@@ -351,6 +442,17 @@ extension Postalgateway_V1_OperatorService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    package func recomputeSla(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecomputeSlaRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecomputeSlaResponse> {
+        let response = try await self.recomputeSla(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -388,6 +490,19 @@ extension Postalgateway_V1_OperatorService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Handoff> {
         return GRPCCore.ServerResponse<Postalgateway_V1_Handoff>(
             message: try await self.retryHandoff(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func recomputeSla(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RecomputeSlaRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecomputeSlaResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecomputeSlaResponse>(
+            message: try await self.recomputeSla(
                 request: request.message,
                 context: context
             ),
@@ -473,6 +588,33 @@ extension Postalgateway_V1_OperatorService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Handoff>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Handoff>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecomputeSla" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Recomputes every stored hop from the stored events with the calendars, SLA policy and
+        /// > catalog in force, and lists the hops whose due date, verdict or state differs from what
+        /// > was stored (after a calendar correction: exactly the affected shipments). With `apply`,
+        /// > stores the recomputed hops (alerts already raised stay; a hop that now ended late gets its
+        /// > breach alert).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecomputeSlaRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecomputeSlaRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecomputeSlaResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recomputeSla<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecomputeSlaRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecomputeSlaRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecomputeSlaResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecomputeSlaResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -594,6 +736,44 @@ extension Postalgateway_V1_OperatorService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RecomputeSla" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Recomputes every stored hop from the stored events with the calendars, SLA policy and
+        /// > catalog in force, and lists the hops whose due date, verdict or state differs from what
+        /// > was stored (after a calendar correction: exactly the affected shipments). With `apply`,
+        /// > stores the recomputed hops (alerts already raised stay; a hop that now ended late gets its
+        /// > breach alert).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecomputeSlaRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecomputeSlaRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecomputeSlaResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func recomputeSla<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecomputeSlaRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecomputeSlaRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecomputeSlaResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecomputeSlaResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.RecomputeSla.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -683,6 +863,39 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RetryHandoffRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_Handoff>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecomputeSla" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Recomputes every stored hop from the stored events with the calendars, SLA policy and
+    /// > catalog in force, and lists the hops whose due date, verdict or state differs from what
+    /// > was stored (after a calendar correction: exactly the affected shipments). With `apply`,
+    /// > stores the recomputed hops (alerts already raised stay; a hop that now ended late gets its
+    /// > breach alert).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RecomputeSlaRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recomputeSla<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RecomputeSlaRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecomputeSlaResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recomputeSla(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecomputeSlaRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecomputeSlaResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -786,6 +999,43 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             metadata: metadata
         )
         return try await self.retryHandoff(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecomputeSla" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Recomputes every stored hop from the stored events with the calendars, SLA policy and
+    /// > catalog in force, and lists the hops whose due date, verdict or state differs from what
+    /// > was stored (after a calendar correction: exactly the affected shipments). With `apply`,
+    /// > stores the recomputed hops (alerts already raised stay; a hop that now ended late gets its
+    /// > breach alert).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recomputeSla<Result>(
+        _ message: Postalgateway_V1_RecomputeSlaRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecomputeSlaResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RecomputeSlaRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recomputeSla(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -77,6 +77,85 @@ package nonisolated enum Postalgateway_V1_HandoffStatus: SwiftProtobuf.Enum, Swi
 
 }
 
+package nonisolated struct Postalgateway_V1_RecomputeSlaRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var apply: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_RecomputeSlaResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var shipmentsChecked: Int32 = 0
+
+  package var hopsChecked: Int32 = 0
+
+  /// The differences (at most 10,000; `truncated` when there were more).
+  package var changes: [Postalgateway_V1_SlaChange] = []
+
+  package var truncated: Bool = false
+
+  package var applied: Bool = false
+
+  /// The inputs in force.
+  package var calendarVersions: [String] = []
+
+  package var policyVersion: String = String()
+
+  package var catalogVersion: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_SlaChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var trackingNumber: String = String()
+
+  package var hop: Postalgateway_V1_SlaHop = .unspecified
+
+  /// Unset when the hop was not stored / no longer exists.
+  package var stored: Postalgateway_V1_HopTimeliness {
+    get {_stored ?? Postalgateway_V1_HopTimeliness()}
+    set {_stored = newValue}
+  }
+  /// Returns true if `stored` has been explicitly set.
+  package var hasStored: Bool {self._stored != nil}
+  /// Clears the value of `stored`. Subsequent reads from it will return its default value.
+  package mutating func clearStored() {self._stored = nil}
+
+  package var recomputed: Postalgateway_V1_HopTimeliness {
+    get {_recomputed ?? Postalgateway_V1_HopTimeliness()}
+    set {_recomputed = newValue}
+  }
+  /// Returns true if `recomputed` has been explicitly set.
+  package var hasRecomputed: Bool {self._recomputed != nil}
+  /// Clears the value of `recomputed`. Subsequent reads from it will return its default value.
+  package mutating func clearRecomputed() {self._recomputed = nil}
+
+  /// The verdict differs (for a running hop: its due date, which decides the verdict).
+  package var verdictChanged: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _stored: Postalgateway_V1_HopTimeliness? = nil
+  fileprivate var _recomputed: Postalgateway_V1_HopTimeliness? = nil
+}
+
 package nonisolated struct Postalgateway_V1_ListChannelsResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -183,6 +262,155 @@ fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
 nonisolated extension Postalgateway_V1_HandoffStatus: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HANDOFF_STATUS_UNSPECIFIED\0\u{1}HANDOFF_STATUS_PENDING\0\u{1}HANDOFF_STATUS_ACCEPTED\0\u{1}HANDOFF_STATUS_REJECTED\0\u{1}HANDOFF_STATUS_DEAD\0")
+}
+
+nonisolated extension Postalgateway_V1_RecomputeSlaRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecomputeSlaRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}apply\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.apply) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.apply != false {
+      try visitor.visitSingularBoolField(value: self.apply, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecomputeSlaRequest, rhs: Postalgateway_V1_RecomputeSlaRequest) -> Bool {
+    if lhs.apply != rhs.apply {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecomputeSlaResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecomputeSlaResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}shipments_checked\0\u{3}hops_checked\0\u{1}changes\0\u{1}truncated\0\u{1}applied\0\u{3}calendar_versions\0\u{3}policy_version\0\u{3}catalog_version\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.shipmentsChecked) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.hopsChecked) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.changes) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.truncated) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.applied) }()
+      case 6: try { try decoder.decodeRepeatedStringField(value: &self.calendarVersions) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.policyVersion) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.shipmentsChecked != 0 {
+      try visitor.visitSingularInt32Field(value: self.shipmentsChecked, fieldNumber: 1)
+    }
+    if self.hopsChecked != 0 {
+      try visitor.visitSingularInt32Field(value: self.hopsChecked, fieldNumber: 2)
+    }
+    if !self.changes.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.changes, fieldNumber: 3)
+    }
+    if self.truncated != false {
+      try visitor.visitSingularBoolField(value: self.truncated, fieldNumber: 4)
+    }
+    if self.applied != false {
+      try visitor.visitSingularBoolField(value: self.applied, fieldNumber: 5)
+    }
+    if !self.calendarVersions.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.calendarVersions, fieldNumber: 6)
+    }
+    if !self.policyVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.policyVersion, fieldNumber: 7)
+    }
+    if !self.catalogVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecomputeSlaResponse, rhs: Postalgateway_V1_RecomputeSlaResponse) -> Bool {
+    if lhs.shipmentsChecked != rhs.shipmentsChecked {return false}
+    if lhs.hopsChecked != rhs.hopsChecked {return false}
+    if lhs.changes != rhs.changes {return false}
+    if lhs.truncated != rhs.truncated {return false}
+    if lhs.applied != rhs.applied {return false}
+    if lhs.calendarVersions != rhs.calendarVersions {return false}
+    if lhs.policyVersion != rhs.policyVersion {return false}
+    if lhs.catalogVersion != rhs.catalogVersion {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SlaChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SlaChange"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}hop\0\u{1}stored\0\u{1}recomputed\0\u{3}verdict_changed\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.hop) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._stored) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._recomputed) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.verdictChanged) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
+    }
+    if self.hop != .unspecified {
+      try visitor.visitSingularEnumField(value: self.hop, fieldNumber: 2)
+    }
+    try { if let v = self._stored {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._recomputed {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.verdictChanged != false {
+      try visitor.visitSingularBoolField(value: self.verdictChanged, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SlaChange, rhs: Postalgateway_V1_SlaChange) -> Bool {
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.hop != rhs.hop {return false}
+    if lhs._stored != rhs._stored {return false}
+    if lhs._recomputed != rhs._recomputed {return false}
+    if lhs.verdictChanged != rhs.verdictChanged {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_ListChannelsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

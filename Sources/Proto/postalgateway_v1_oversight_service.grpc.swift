@@ -36,9 +36,37 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "WatchAlerts" metadata.
+        package enum WatchAlerts: Sendable {
+            /// Request type for "WatchAlerts".
+            package typealias Input = Postalgateway_V1_WatchAlertsRequest
+            /// Response type for "WatchAlerts".
+            package typealias Output = Postalgateway_V1_SlaAlert
+            /// Descriptor for "WatchAlerts".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "WatchAlerts",
+                type: .serverStreaming
+            )
+        }
+        /// Namespace for "GetSlaReport" metadata.
+        package enum GetSlaReport: Sendable {
+            /// Request type for "GetSlaReport".
+            package typealias Input = Postalgateway_V1_GetSlaReportRequest
+            /// Response type for "GetSlaReport".
+            package typealias Output = Postalgateway_V1_SlaReport
+            /// Descriptor for "GetSlaReport".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "GetSlaReport",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
-            ExplainDeadline.descriptor
+            ExplainDeadline.descriptor,
+            WatchAlerts.descriptor,
+            GetSlaReport.descriptor
         ]
     }
 }
@@ -73,8 +101,11 @@ extension Postalgateway_V1_OversightService {
         /// > clock, the procedure's working days and the catalog version, the calendar versions) and
         /// > every step, so that anyone can recompute it.
         /// > 
-        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when no deadline runs now (before
-        /// > the filing, while a supplement is awaited, after the result is ready).
+        /// > Without `hop`: the running hop (the agency's processing when it runs). With `hop`: that
+        /// > hop, running or ended.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when the hop has not started (or,
+        /// > without `hop`, when no hop runs).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Postalgateway_V1_ExplainDeadlineRequest` messages.
@@ -87,6 +118,46 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ExplainDeadlineRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_DeadlineExplanation>
+
+        /// Handle the "WatchAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > At-risk and breach alerts, each raised exactly once per hop (per clock start), oldest
+        /// > first from `after_cursor`, then live. Reconnect with the last cursor received to resume
+        /// > without loss or duplicates.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_WatchAlertsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_SlaAlert` messages.
+        func watchAlerts(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_WatchAlertsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaAlert>
+
+        /// Handle the "GetSlaReport" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts, on-time share, median and p90 working durations and breaches per group for the
+        /// > hops that ended in a period (Vietnam dates, inclusive), with the hops still running past
+        /// > their due time now.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetSlaReportRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_SlaReport` messages.
+        func getSlaReport(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetSlaReportRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaReport>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -105,8 +176,11 @@ extension Postalgateway_V1_OversightService {
         /// > clock, the procedure's working days and the catalog version, the calendar versions) and
         /// > every step, so that anyone can recompute it.
         /// > 
-        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when no deadline runs now (before
-        /// > the filing, while a supplement is awaited, after the result is ready).
+        /// > Without `hop`: the running hop (the agency's processing when it runs). With `hop`: that
+        /// > hop, running or ended.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when the hop has not started (or,
+        /// > without `hop`, when no hop runs).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Postalgateway_V1_ExplainDeadlineRequest` message.
@@ -119,6 +193,46 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_ExplainDeadlineRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_DeadlineExplanation>
+
+        /// Handle the "WatchAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > At-risk and breach alerts, each raised exactly once per hop (per clock start), oldest
+        /// > first from `after_cursor`, then live. Reconnect with the last cursor received to resume
+        /// > without loss or duplicates.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_WatchAlertsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_SlaAlert` messages.
+        func watchAlerts(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_WatchAlertsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaAlert>
+
+        /// Handle the "GetSlaReport" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts, on-time share, median and p90 working durations and breaches per group for the
+        /// > hops that ended in a period (Vietnam dates, inclusive), with the hops still running past
+        /// > their due time now.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetSlaReportRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_SlaReport` message.
+        func getSlaReport(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetSlaReportRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_SlaReport>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -135,8 +249,11 @@ extension Postalgateway_V1_OversightService {
         /// > clock, the procedure's working days and the catalog version, the calendar versions) and
         /// > every step, so that anyone can recompute it.
         /// > 
-        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when no deadline runs now (before
-        /// > the filing, while a supplement is awaited, after the result is ready).
+        /// > Without `hop`: the running hop (the agency's processing when it runs). With `hop`: that
+        /// > hop, running or ended.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when the hop has not started (or,
+        /// > without `hop`, when no hop runs).
         ///
         /// - Parameters:
         ///   - request: A `Postalgateway_V1_ExplainDeadlineRequest` message.
@@ -149,6 +266,47 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_ExplainDeadlineRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_DeadlineExplanation
+
+        /// Handle the "WatchAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > At-risk and breach alerts, each raised exactly once per hop (per clock start), oldest
+        /// > first from `after_cursor`, then live. Reconnect with the last cursor received to resume
+        /// > without loss or duplicates.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_WatchAlertsRequest` message.
+        ///   - response: A response stream of `Postalgateway_V1_SlaAlert` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func watchAlerts(
+            request: Postalgateway_V1_WatchAlertsRequest,
+            response: GRPCCore.RPCWriter<Postalgateway_V1_SlaAlert>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
+        /// Handle the "GetSlaReport" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts, on-time share, median and p90 working durations and breaches per group for the
+        /// > hops that ended in a period (Vietnam dates, inclusive), with the hops still running past
+        /// > their due time now.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetSlaReportRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_SlaReport` to respond with.
+        func getSlaReport(
+            request: Postalgateway_V1_GetSlaReportRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_SlaReport
     }
 }
 
@@ -162,6 +320,28 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_DeadlineExplanation>(),
             handler: { request, context in
                 try await self.explainDeadline(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.WatchAlerts.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_WatchAlertsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_SlaAlert>(),
+            handler: { request, context in
+                try await self.watchAlerts(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.GetSlaReport.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetSlaReportRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_SlaReport>(),
+            handler: { request, context in
+                try await self.getSlaReport(
                     request: request,
                     context: context
                 )
@@ -183,6 +363,28 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    package func watchAlerts(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_WatchAlertsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaAlert> {
+        let response = try await self.watchAlerts(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+
+    package func getSlaReport(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetSlaReportRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaReport> {
+        let response = try await self.getSlaReport(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -194,6 +396,36 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_DeadlineExplanation> {
         return GRPCCore.ServerResponse<Postalgateway_V1_DeadlineExplanation>(
             message: try await self.explainDeadline(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func watchAlerts(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_WatchAlertsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaAlert> {
+        return GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaAlert>(
+            metadata: [:],
+            producer: { writer in
+                try await self.watchAlerts(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
+    package func getSlaReport(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetSlaReportRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_SlaReport> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_SlaReport>(
+            message: try await self.getSlaReport(
                 request: request.message,
                 context: context
             ),
@@ -219,8 +451,11 @@ extension Postalgateway_V1_OversightService {
         /// > clock, the procedure's working days and the catalog version, the calendar versions) and
         /// > every step, so that anyone can recompute it.
         /// > 
-        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when no deadline runs now (before
-        /// > the filing, while a supplement is awaited, after the result is ready).
+        /// > Without `hop`: the running hop (the agency's processing when it runs). With `hop`: that
+        /// > hop, running or ended.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when the hop has not started (or,
+        /// > without `hop`, when no hop runs).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Postalgateway_V1_ExplainDeadlineRequest` message.
@@ -237,6 +472,56 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_DeadlineExplanation>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_DeadlineExplanation>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "WatchAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > At-risk and breach alerts, each raised exactly once per hop (per clock start), oldest
+        /// > first from `after_cursor`, then live. Reconnect with the last cursor received to resume
+        /// > without loss or duplicates.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_WatchAlertsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_WatchAlertsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_SlaAlert` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func watchAlerts<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_WatchAlertsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_WatchAlertsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SlaAlert>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SlaAlert>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetSlaReport" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts, on-time share, median and p90 working durations and breaches per group for the
+        /// > hops that ended in a period (Vietnam dates, inclusive), with the hops still running past
+        /// > their due time now.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetSlaReportRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetSlaReportRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_SlaReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getSlaReport<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetSlaReportRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetSlaReportRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SlaReport>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_SlaReport>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -264,8 +549,11 @@ extension Postalgateway_V1_OversightService {
         /// > clock, the procedure's working days and the catalog version, the calendar versions) and
         /// > every step, so that anyone can recompute it.
         /// > 
-        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when no deadline runs now (before
-        /// > the filing, while a supplement is awaited, after the result is ready).
+        /// > Without `hop`: the running hop (the agency's processing when it runs). With `hop`: that
+        /// > hop, running or ended.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when the hop has not started (or,
+        /// > without `hop`, when no hop runs).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Postalgateway_V1_ExplainDeadlineRequest` message.
@@ -294,6 +582,76 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "WatchAlerts" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > At-risk and breach alerts, each raised exactly once per hop (per clock start), oldest
+        /// > first from `after_cursor`, then live. Reconnect with the last cursor received to resume
+        /// > without loss or duplicates.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_WatchAlertsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_WatchAlertsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_SlaAlert` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func watchAlerts<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_WatchAlertsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_WatchAlertsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SlaAlert>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SlaAlert>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.WatchAlerts.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetSlaReport" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counts, on-time share, median and p90 working durations and breaches per group for the
+        /// > hops that ended in a period (Vietnam dates, inclusive), with the hops still running past
+        /// > their due time now.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetSlaReportRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetSlaReportRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_SlaReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getSlaReport<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetSlaReportRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetSlaReportRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SlaReport>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_SlaReport>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.GetSlaReport.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -308,8 +666,11 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
     /// > clock, the procedure's working days and the catalog version, the calendar versions) and
     /// > every step, so that anyone can recompute it.
     /// > 
-    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when no deadline runs now (before
-    /// > the filing, while a supplement is awaited, after the result is ready).
+    /// > Without `hop`: the running hop (the agency's processing when it runs). With `hop`: that
+    /// > hop, running or ended.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when the hop has not started (or,
+    /// > without `hop`, when no hop runs).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Postalgateway_V1_ExplainDeadlineRequest` message.
@@ -333,6 +694,66 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             onResponse: handleResponse
         )
     }
+
+    /// Call the "WatchAlerts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > At-risk and breach alerts, each raised exactly once per hop (per clock start), oldest
+    /// > first from `after_cursor`, then live. Reconnect with the last cursor received to resume
+    /// > without loss or duplicates.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_WatchAlertsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func watchAlerts<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_WatchAlertsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SlaAlert>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.watchAlerts(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_WatchAlertsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_SlaAlert>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSlaReport" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Counts, on-time share, median and p90 working durations and breaches per group for the
+    /// > hops that ended in a period (Vietnam dates, inclusive), with the hops still running past
+    /// > their due time now.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetSlaReportRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getSlaReport<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetSlaReportRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_SlaReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getSlaReport(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetSlaReportRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_SlaReport>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
 }
 
 // Helpers providing sugared APIs for 'ClientProtocol' methods.
@@ -346,8 +767,11 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
     /// > clock, the procedure's working days and the catalog version, the calendar versions) and
     /// > every step, so that anyone can recompute it.
     /// > 
-    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when no deadline runs now (before
-    /// > the filing, while a supplement is awaited, after the result is ready).
+    /// > Without `hop`: the running hop (the agency's processing when it runs). With `hop`: that
+    /// > hop, running or ended.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION when the hop has not started (or,
+    /// > without `hop`, when no hop runs).
     ///
     /// - Parameters:
     ///   - message: request message to send.
@@ -370,6 +794,74 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.explainDeadline(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchAlerts" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > At-risk and breach alerts, each raised exactly once per hop (per clock start), oldest
+    /// > first from `after_cursor`, then live. Reconnect with the last cursor received to resume
+    /// > without loss or duplicates.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func watchAlerts<Result>(
+        _ message: Postalgateway_V1_WatchAlertsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SlaAlert>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_WatchAlertsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.watchAlerts(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetSlaReport" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Counts, on-time share, median and p90 working durations and breaches per group for the
+    /// > hops that ended in a period (Vietnam dates, inclusive), with the hops still running past
+    /// > their due time now.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getSlaReport<Result>(
+        _ message: Postalgateway_V1_GetSlaReportRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_SlaReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetSlaReportRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getSlaReport(
             request: request,
             options: options,
             onResponse: handleResponse

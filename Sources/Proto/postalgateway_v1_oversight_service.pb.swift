@@ -23,12 +23,102 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+package nonisolated enum Postalgateway_V1_SlaAlertKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The policy's share (80% by default) of the hop's working time has passed.
+  case atRisk // = 1
+
+  /// The due day is over and the hop had not ended (or it ended late).
+  case breach // = 2
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .atRisk
+    case 2: self = .breach
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .atRisk: return 1
+    case .breach: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_SlaAlertKind] = [
+    .unspecified,
+    .atRisk,
+    .breach,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_SlaReportGrouping: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case agency // = 1
+  case postOffice // = 2
+  case routeClass // = 3
+  case procedure // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .agency
+    case 2: self = .postOffice
+    case 3: self = .routeClass
+    case 4: self = .procedure
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .agency: return 1
+    case .postOffice: return 2
+    case .routeClass: return 3
+    case .procedure: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_SlaReportGrouping] = [
+    .unspecified,
+    .agency,
+    .postOffice,
+    .routeClass,
+    .procedure,
+  ]
+
+}
+
 package nonisolated struct Postalgateway_V1_ExplainDeadlineRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   package var trackingNumber: String = String()
+
+  package var hop: Postalgateway_V1_SlaHop = .unspecified
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -81,20 +171,175 @@ package nonisolated struct Postalgateway_V1_DeadlineExplanation: Sendable {
   /// Every step, for people.
   package var steps: [String] = []
 
+  /// The hop as computed now, with the SLA policy version (postal legs) and the verdict.
+  package var timeliness: Postalgateway_V1_HopTimeliness {
+    get {_timeliness ?? Postalgateway_V1_HopTimeliness()}
+    set {_timeliness = newValue}
+  }
+  /// Returns true if `timeliness` has been explicitly set.
+  package var hasTimeliness: Bool {self._timeliness != nil}
+  /// Clears the value of `timeliness`. Subsequent reads from it will return its default value.
+  package mutating func clearTimeliness() {self._timeliness = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _startedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _timeliness: Postalgateway_V1_HopTimeliness? = nil
+}
+
+package nonisolated struct Postalgateway_V1_WatchAlertsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0: from the first alert.
+  package var afterCursor: Int64 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_SlaAlert: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Strictly increasing; resume after it.
+  package var cursor: Int64 = 0
+
+  package var kind: Postalgateway_V1_SlaAlertKind = .unspecified
+
+  package var raisedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_raisedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_raisedAt = newValue}
+  }
+  /// Returns true if `raisedAt` has been explicitly set.
+  package var hasRaisedAt: Bool {self._raisedAt != nil}
+  /// Clears the value of `raisedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearRaisedAt() {self._raisedAt = nil}
+
+  package var trackingNumber: String = String()
+
+  package var agencyCode: String = String()
+
+  package var postOfficeCode: String = String()
+
+  package var procedureCode: String = String()
+
+  /// The hop as it was when the alert was raised.
+  package var hop: Postalgateway_V1_HopTimeliness {
+    get {_hop ?? Postalgateway_V1_HopTimeliness()}
+    set {_hop = newValue}
+  }
+  /// Returns true if `hop` has been explicitly set.
+  package var hasHop: Bool {self._hop != nil}
+  /// Clears the value of `hop`. Subsequent reads from it will return its default value.
+  package mutating func clearHop() {self._hop = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _raisedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _hop: Postalgateway_V1_HopTimeliness? = nil
+}
+
+package nonisolated struct Postalgateway_V1_GetSlaReportRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD, Vietnam dates, both inclusive; at most 366 days.
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_SlaReportGrouping = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_SlaReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_SlaReportGrouping = .unspecified
+
+  package var generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_generatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_generatedAt = newValue}
+  }
+  /// Returns true if `generatedAt` has been explicitly set.
+  package var hasGeneratedAt: Bool {self._generatedAt != nil}
+  /// Clears the value of `generatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearGeneratedAt() {self._generatedAt = nil}
+
+  package var rows: [Postalgateway_V1_SlaReportRow] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_SlaReportRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The agency, post office, route class ("-" for the agency's processing) or procedure.
+  package var key: String = String()
+
+  package var hop: Postalgateway_V1_SlaHop = .unspecified
+
+  /// Hops that ended in the period with a verdict; of those on time (EARLY or ON_TIME) and late.
+  package var ended: Int32 = 0
+
+  package var onTime: Int32 = 0
+
+  package var late: Int32 = 0
+
+  /// Hops still running past their due time now.
+  package var openBreaches: Int32 = 0
+
+  package var onTimePercent: Double = 0
+
+  /// Working time taken, in working days.
+  package var medianWorkingDays: Double = 0
+
+  package var p90WorkingDays: Double = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
+nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_ALERT_KIND_UNSPECIFIED\0\u{1}SLA_ALERT_KIND_AT_RISK\0\u{1}SLA_ALERT_KIND_BREACH\0")
+}
+
+nonisolated extension Postalgateway_V1_SlaReportGrouping: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_REPORT_GROUPING_UNSPECIFIED\0\u{1}SLA_REPORT_GROUPING_AGENCY\0\u{1}SLA_REPORT_GROUPING_POST_OFFICE\0\u{1}SLA_REPORT_GROUPING_ROUTE_CLASS\0\u{1}SLA_REPORT_GROUPING_PROCEDURE\0")
+}
+
 nonisolated extension Postalgateway_V1_ExplainDeadlineRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ExplainDeadlineRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}hop\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -103,6 +348,7 @@ nonisolated extension Postalgateway_V1_ExplainDeadlineRequest: SwiftProtobuf.Mes
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.hop) }()
       default: break
       }
     }
@@ -112,11 +358,15 @@ nonisolated extension Postalgateway_V1_ExplainDeadlineRequest: SwiftProtobuf.Mes
     if !self.trackingNumber.isEmpty {
       try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
     }
+    if self.hop != .unspecified {
+      try visitor.visitSingularEnumField(value: self.hop, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_ExplainDeadlineRequest, rhs: Postalgateway_V1_ExplainDeadlineRequest) -> Bool {
     if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.hop != rhs.hop {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -124,7 +374,7 @@ nonisolated extension Postalgateway_V1_ExplainDeadlineRequest: SwiftProtobuf.Mes
 
 nonisolated extension Postalgateway_V1_DeadlineExplanation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".DeadlineExplanation"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}hop\0\u{3}started_by_event_sequence\0\u{3}started_by_event_type\0\u{3}started_at\0\u{3}procedure_code\0\u{3}working_days\0\u{3}catalog_version\0\u{1}rule\0\u{3}counted_from\0\u{3}due_date\0\u{3}calendar_versions\0\u{1}provisional\0\u{1}steps\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}hop\0\u{3}started_by_event_sequence\0\u{3}started_by_event_type\0\u{3}started_at\0\u{3}procedure_code\0\u{3}working_days\0\u{3}catalog_version\0\u{1}rule\0\u{3}counted_from\0\u{3}due_date\0\u{3}calendar_versions\0\u{1}provisional\0\u{1}steps\0\u{1}timeliness\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -146,6 +396,7 @@ nonisolated extension Postalgateway_V1_DeadlineExplanation: SwiftProtobuf.Messag
       case 12: try { try decoder.decodeRepeatedStringField(value: &self.calendarVersions) }()
       case 13: try { try decoder.decodeSingularBoolField(value: &self.provisional) }()
       case 14: try { try decoder.decodeRepeatedStringField(value: &self.steps) }()
+      case 15: try { try decoder.decodeSingularMessageField(value: &self._timeliness) }()
       default: break
       }
     }
@@ -198,6 +449,9 @@ nonisolated extension Postalgateway_V1_DeadlineExplanation: SwiftProtobuf.Messag
     if !self.steps.isEmpty {
       try visitor.visitRepeatedStringField(value: self.steps, fieldNumber: 14)
     }
+    try { if let v = self._timeliness {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -216,6 +470,270 @@ nonisolated extension Postalgateway_V1_DeadlineExplanation: SwiftProtobuf.Messag
     if lhs.calendarVersions != rhs.calendarVersions {return false}
     if lhs.provisional != rhs.provisional {return false}
     if lhs.steps != rhs.steps {return false}
+    if lhs._timeliness != rhs._timeliness {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_WatchAlertsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".WatchAlertsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}after_cursor\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.afterCursor) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.afterCursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.afterCursor, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_WatchAlertsRequest, rhs: Postalgateway_V1_WatchAlertsRequest) -> Bool {
+    if lhs.afterCursor != rhs.afterCursor {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SlaAlert: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SlaAlert"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cursor\0\u{1}kind\0\u{3}raised_at\0\u{3}tracking_number\0\u{3}agency_code\0\u{3}post_office_code\0\u{3}procedure_code\0\u{1}hop\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._raisedAt) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.agencyCode) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.postOfficeCode) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.procedureCode) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._hop) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.cursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.cursor, fieldNumber: 1)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 2)
+    }
+    try { if let v = self._raisedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 4)
+    }
+    if !self.agencyCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.agencyCode, fieldNumber: 5)
+    }
+    if !self.postOfficeCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.postOfficeCode, fieldNumber: 6)
+    }
+    if !self.procedureCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.procedureCode, fieldNumber: 7)
+    }
+    try { if let v = self._hop {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SlaAlert, rhs: Postalgateway_V1_SlaAlert) -> Bool {
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs._raisedAt != rhs._raisedAt {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.agencyCode != rhs.agencyCode {return false}
+    if lhs.postOfficeCode != rhs.postOfficeCode {return false}
+    if lhs.procedureCode != rhs.procedureCode {return false}
+    if lhs._hop != rhs._hop {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_GetSlaReportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetSlaReportRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetSlaReportRequest, rhs: Postalgateway_V1_GetSlaReportRequest) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SlaReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SlaReport"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0\u{3}generated_at\0\u{1}rows\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._generatedAt) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try { if let v = self._generatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SlaReport, rhs: Postalgateway_V1_SlaReport) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs._generatedAt != rhs._generatedAt {return false}
+    if lhs.rows != rhs.rows {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SlaReportRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SlaReportRow"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}hop\0\u{1}ended\0\u{3}on_time\0\u{1}late\0\u{3}open_breaches\0\u{3}on_time_percent\0\u{3}median_working_days\0\u{3}p90_working_days\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.hop) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.ended) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.onTime) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.late) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.openBreaches) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.onTimePercent) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.medianWorkingDays) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.p90WorkingDays) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if self.hop != .unspecified {
+      try visitor.visitSingularEnumField(value: self.hop, fieldNumber: 2)
+    }
+    if self.ended != 0 {
+      try visitor.visitSingularInt32Field(value: self.ended, fieldNumber: 3)
+    }
+    if self.onTime != 0 {
+      try visitor.visitSingularInt32Field(value: self.onTime, fieldNumber: 4)
+    }
+    if self.late != 0 {
+      try visitor.visitSingularInt32Field(value: self.late, fieldNumber: 5)
+    }
+    if self.openBreaches != 0 {
+      try visitor.visitSingularInt32Field(value: self.openBreaches, fieldNumber: 6)
+    }
+    if self.onTimePercent.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.onTimePercent, fieldNumber: 7)
+    }
+    if self.medianWorkingDays.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.medianWorkingDays, fieldNumber: 8)
+    }
+    if self.p90WorkingDays.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.p90WorkingDays, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SlaReportRow, rhs: Postalgateway_V1_SlaReportRow) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.hop != rhs.hop {return false}
+    if lhs.ended != rhs.ended {return false}
+    if lhs.onTime != rhs.onTime {return false}
+    if lhs.late != rhs.late {return false}
+    if lhs.openBreaches != rhs.openBreaches {return false}
+    if lhs.onTimePercent != rhs.onTimePercent {return false}
+    if lhs.medianWorkingDays != rhs.medianWorkingDays {return false}
+    if lhs.p90WorkingDays != rhs.p90WorkingDays {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -148,6 +148,12 @@ package nonisolated struct Postalgateway_V1_TrackedShipment: @unchecked Sendable
   /// Clears the value of `agencyDeadline`. Subsequent reads from it will return its default value.
   package mutating func clearAgencyDeadline() {_uniqueStorage()._agencyDeadline = nil}
 
+  /// Each leg's due date and, once it ended, its verdict.
+  package var hops: [Postalgateway_V1_HopTimeliness] {
+    get {_storage._hops}
+    set {_uniqueStorage()._hops = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -290,7 +296,7 @@ nonisolated extension Postalgateway_V1_TrackShipmentResponse: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackedShipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0\u{1}hops\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -306,6 +312,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     var _normalizedStatus: Postalgateway_V1_NormalizedStatus = .unspecified
     var _custodyLeafIndexes: [Int64] = []
     var _agencyDeadline: Postalgateway_V1_AgencyDeadline? = nil
+    var _hops: [Postalgateway_V1_HopTimeliness] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -329,6 +336,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       _normalizedStatus = source._normalizedStatus
       _custodyLeafIndexes = source._custodyLeafIndexes
       _agencyDeadline = source._agencyDeadline
+      _hops = source._hops
     }
   }
 
@@ -360,6 +368,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         case 11: try { try decoder.decodeSingularEnumField(value: &_storage._normalizedStatus) }()
         case 12: try { try decoder.decodeRepeatedInt64Field(value: &_storage._custodyLeafIndexes) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._agencyDeadline) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._hops) }()
         default: break
         }
       }
@@ -411,6 +420,9 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       try { if let v = _storage._agencyDeadline {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
       } }()
+      if !_storage._hops.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._hops, fieldNumber: 14)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -433,6 +445,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         if _storage._normalizedStatus != rhs_storage._normalizedStatus {return false}
         if _storage._custodyLeafIndexes != rhs_storage._custodyLeafIndexes {return false}
         if _storage._agencyDeadline != rhs_storage._agencyDeadline {return false}
+        if _storage._hops != rhs_storage._hops {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -123,6 +123,7 @@ public struct ShipmentService: Sendable {
   let handovers: HandoverVerifier
   let routes: HandoffRoutes
   let deadlines: CalendarHolder?
+  let timekeeper: SlaTimekeeper?
 
   /// Creates the service.
   /// - Parameters:
@@ -136,6 +137,7 @@ public struct ShipmentService: Sendable {
   ///   - handovers: Checks co-signed handovers.
   ///   - routes: The agencies that receive dossiers electronically.
   ///   - deadlines: The working calendar for the due dates citizens see (none: no due dates).
+  ///   - timekeeper: Works out each leg's due date and verdict (none: no hops shown).
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -146,8 +148,10 @@ public struct ShipmentService: Sendable {
     personalData: PersonalDataHasher,
     handovers: HandoverVerifier,
     routes: HandoffRoutes = HandoffRoutes(),
-    deadlines: CalendarHolder? = nil
+    deadlines: CalendarHolder? = nil,
+    timekeeper: SlaTimekeeper? = nil
   ) {
+    self.timekeeper = timekeeper
     self.deadlines = deadlines
     self.routes = routes
     self.handovers = handovers
@@ -338,7 +342,11 @@ public struct ShipmentService: Sendable {
     now: Timestamp
   ) async throws -> TrackedShipment {
     let shipment = try await self.authenticateCitizen(number, code: code, now: now).shipment
-    return TrackedShipment(shipment, agencyDeadline: self.agencyDeadline(of: shipment))
+    return TrackedShipment(
+      shipment,
+      agencyDeadline: self.agencyDeadline(of: shipment),
+      hops: self.hops(of: shipment)
+    )
   }
 
   /// The shipment (with its salt) for the holder of its number and code: an unknown number and
@@ -367,6 +375,16 @@ public struct ShipmentService: Sendable {
 }
 
 extension ShipmentService {
+  /// The working minutes of a day under the SLA policy in force.
+  public var workingMinutesPerDay: Int {
+    self.timekeeper?.inputs.policy.officeHours.minutesPerDay ?? OfficeHours.standard.minutesPerDay
+  }
+
+  /// Each leg's due date and, once it ended, its verdict, with the inputs in force.
+  public func hops(of shipment: Shipment) -> [HopTimeliness] {
+    self.timekeeper?.hops(of: shipment) ?? []
+  }
+
   /// The agency's processing deadline while it runs: counted from the filing (the agency's
   /// acceptance, or the signed physical handover) or from the last completed supplement; none
   /// while a supplement is awaited or once the result is ready.

@@ -135,11 +135,25 @@ struct ConfigurationTests {
       { $0.serviceIndicator = "E1" },
       { $0.partner.port = 70000 },
       { $0.throttle.maximumFailures = 0 },
+      { $0.sla.monitorIntervalMilliseconds = 0 },
+      { $0.sla.watchPollMilliseconds = -1 },
     ] {
       var configuration = GatewayConfiguration()
       change(&configuration)
       #expect(throws: ConfigurationError.self) { try configuration.validate() }
     }
+  }
+
+  @Test("the example configuration file sets the SLA policy and intervals")
+  func exampleFile() throws {
+    var configuration = GatewayConfiguration()
+    let example = URL(fileURLWithPath: #filePath)
+      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("deploy/config.example.json").path
+    try configuration.apply(file: example)
+    #expect(configuration.sla.policyFile == "/etc/postal-gateway/sla-policy.json")
+    #expect(configuration.sla.monitorIntervalMilliseconds == 60_000)
+    #expect(configuration.sla.watchPollMilliseconds == 500)
   }
 
   @Test("addresses parse as host:port and [v6]:port")

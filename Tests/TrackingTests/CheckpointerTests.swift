@@ -57,6 +57,32 @@ struct CheckpointerTests {
     #expect(try await self.store.checkpoints().map(\.checkpoint.size) == [1, 2])
   }
 
+  @Test("callers asking at once for a checkpoint of the same size get one signature, not a clash")
+  func concurrentCallersShareOneSignature() async throws {
+    let signer = try NoteSigner(name: "test.example/custody")
+    let log = CustodyLog(origin: "test.example/custody", store: self.store)
+    let checkpointer = Checkpointer(log: log, store: self.store, signer: signer, interval: .zero)
+    try await self.register("a")
+    let now = Timestamp(microseconds: 1_000_000_000_000)
+    let signed = try await withThrowingTaskGroup(of: Int64.self) { group in
+      for index in 0 ..< 20 {
+        group.addTask {
+          if index.isMultiple(of: 2) {
+            return try await checkpointer.signIfDue(now: now)?.checkpoint.size ?? 1
+          }
+          return try await checkpointer.checkpoint(
+            covering: 1,
+            now: { now },
+            clock: ContinuousClock()
+          ).checkpoint.size
+        }
+      }
+      return try await group.reduce(into: [Int64]()) { $0.append($1) }
+    }
+    #expect(signed == Array(repeating: 1, count: 20))
+    #expect(try await self.store.checkpoints().map(\.checkpoint.size) == [1])
+  }
+
   @Test("it refuses to sign a tree inconsistent with an earlier checkpoint, and start-up finds it")
   func refusesInconsistency() async throws {
     let signer = try NoteSigner(name: "test.example/custody")

@@ -10,7 +10,9 @@ struct SLACommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sla",
     abstract: "Deadlines in Vietnamese working time.",
-    subcommands: [Due.self, Explain.self, Calendar.self]
+    subcommands: [
+      Due.self, Explain.self, Calendar.self, Alerts.self, Report.self, Recompute.self,
+    ]
   )
 
   struct Due: ParsableCommand {
@@ -22,12 +24,17 @@ struct SLACommand: AsyncParsableCommand {
     var start: String
     @Option(help: "Working days (agency processing; for a postal leg it overrides the class).")
     var workingDays: Int?
-    @Option(help: "WITHIN_COMMUNE, WITHIN_PROVINCE, BETWEEN_MAJOR_CITIES or INTER_PROVINCE.")
+    @Option(
+      help:
+        "A route class of the policy: WITHIN_COMMUNE, WITHIN_PROVINCE, BETWEEN_MAJOR_CITIES, INTER_PROVINCE."
+    )
     var routeClass: String?
     @Flag(help: "An appointment slip is handed back (doubles a postal leg).")
     var appointmentSlip = false
     @Option(help: "Calendar folder. Default: the bundled calendars.")
     var calendars: String?
+    @Option(help: "SLA policy file. Default: the bundled policy.")
+    var policy: String?
     @Flag(help: "Print every step.") var explain = false
 
     func run() throws {
@@ -41,37 +48,40 @@ struct SLACommand: AsyncParsableCommand {
       let calendar = try CalendarFiles.load(
         directory: try self.calendars ?? Gateway.bundledCalendars()
       )
-      let calculator = DeadlineCalculator(calendar: calendar)
+      var policy = try SlaPolicyFile.load(path: try self.policy ?? Gateway.bundledSlaPolicy())
+        .policy
       let deadline: Deadline
       if let routeClass {
-        guard let route = RouteClass(rawValue: routeClass.uppercased()) else {
+        let route = RouteClass(rawValue: routeClass.uppercased())
+        guard policy.postal.workingDays[route] != nil else {
           throw ValidationError(
-            "--route-class must be one of \(RouteClass.allCases.map(\.rawValue))"
+            "--route-class must be one of \(policy.postal.workingDays.keys.map(\.rawValue).sorted())"
           )
         }
-        var computed = calculator.postalLeg(
+        var slip = self.appointmentSlip
+        if let n = self.workingDays {
+          guard n >= 0 else { throw ValidationError("--working-days must not be negative") }
+          // The given figure is the whole allowance.
+          policy.postal.version += "+override(\(route)=\(n))"
+          policy.postal.workingDays[route] = n
+          slip = false
+        }
+        deadline = DeadlineCalculator(calendar: calendar, policy: policy).postalLeg(
           j: start.dateInVietnam,
           route: route,
-          appointmentSlip: self.appointmentSlip
+          appointmentSlip: slip
         )
-        if let n = self.workingDays {
-          var policy = PostalLegPolicy.circular17
-          policy.version += "+override"
-          policy.workingDays[route] = self.appointmentSlip ? n / 2 : n
-          computed = DeadlineCalculator(calendar: calendar, postal: policy).postalLeg(
-            j: start.dateInVietnam,
-            route: route,
-            appointmentSlip: self.appointmentSlip
-          )
-        }
-        deadline = computed
       } else {
         guard let n = self.workingDays, n >= 0 else {
           throw ValidationError("--working-days is required without --route-class")
         }
-        deadline = calculator.agencyProcessing(filedAt: start, workingDays: n)
+        deadline = DeadlineCalculator(calendar: calendar, policy: policy).agencyProcessing(
+          filedAt: start,
+          workingDays: n
+        )
       }
       print("due: \(deadline.due) (end of day, Vietnam time)")
+      if self.routeClass != nil { print("policy: \(policy.version)") }
       print(
         "calendar: \(deadline.calendarVersions.joined(separator: ", "))"
           + (deadline.provisional ? "  PROVISIONAL (statutory rules; no published schedule)" : "")
@@ -83,15 +93,21 @@ struct SLACommand: AsyncParsableCommand {
   struct Explain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract:
-        "Oversight: how a shipment's running agency deadline was computed (inputs, calendar version, steps)."
+        "Oversight: how a shipment's deadline was computed (inputs, calendar and policy versions, steps, verdict)."
     )
     @OptionGroup var client: ClientOptions
     @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "DOSSIER_LEG, AGENCY_PROCESSING or RESULT_LEG. Default: the running hop.")
+    var hop: String?
 
     func run() async throws {
+      let hop = try self.hop.map(SLACommand.hop) ?? .unspecified
       let explanation = try await self.client.withPartnerClient(as: "oversight") { client in
         try await Postalgateway_V1_OversightService.Client(wrapping: client).explainDeadline(
-          .with { $0.trackingNumber = self.trackingNumber }
+          .with {
+            $0.trackingNumber = self.trackingNumber
+            $0.hop = hop
+          }
         )
       }
       try self.client.emit(explanation) {
@@ -101,8 +117,12 @@ struct SLACommand: AsyncParsableCommand {
             "\(e.trackingNumber)  \(e.hop)  due \(e.dueDate)"
               + (e.provisional ? "  PROVISIONAL" : ""),
             "  started by event \(e.startedByEventSequence) \(e.startedByEventType) at \(vietnamTime(timestamp(e.startedAt)))",
-            "  \(e.procedureCode): \(e.workingDays) working day(s), catalog \(e.catalogVersion)",
+            "  \(e.procedureCode): \(e.workingDays) working day(s), "
+              + (e.catalogVersion.isEmpty
+                ? "route \(e.timeliness.routeClass), policy \(e.timeliness.policyVersion)"
+                : "catalog \(e.catalogVersion)"),
             "  calendar \(e.calendarVersions.joined(separator: ", "))",
+            "  " + SLACommand.status(e.timeliness),
             "  rule: \(e.rule)",
           ] + e.steps.map { "  \($0)" }).joined(separator: "\n")
       }
@@ -129,5 +149,121 @@ struct SLACommand: AsyncParsableCommand {
         print("  working  \(entry.date)  \(entry.name)  [\(entry.source)]")
       }
     }
+  }
+
+  struct Alerts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Oversight: stream at-risk and breach alerts, one line each with its cursor."
+    )
+    @OptionGroup var client: ClientOptions
+    @Option(help: "Resume after this cursor.") var after: Int64 = 0
+    @Option(help: "Stop after this many alerts (default: run until interrupted).") var count: Int?
+
+    func run() async throws {
+      try await self.client.withPartnerClient(as: "oversight") { client in
+        try await Postalgateway_V1_OversightService.Client(wrapping: client).watchAlerts(
+          .with { $0.afterCursor = self.after }
+        ) { response in
+          var seen = 0
+          for try await alert in response.messages {
+            try self.client.emit(alert) {
+              "cursor \(alert.cursor)  \(alert.kind == .atRisk ? "AT_RISK" : "BREACH")  \(alert.trackingNumber)  "
+                + "\(SLACommand.hopName(alert.hop.hop))  due \(alert.hop.dueDate)  agency \(alert.agencyCode)"
+            }
+            seen += 1
+            if let count = self.count, seen >= count { break }
+          }
+        }
+      }
+    }
+  }
+
+  struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Oversight: per group and hop, the hops that ended in a period (on time, late, median and p90 working days) and open breaches."
+    )
+    @OptionGroup var client: ClientOptions
+    @Option(help: "First day, YYYY-MM-DD (Vietnam).") var from: String
+    @Option(help: "Last day, YYYY-MM-DD (Vietnam), inclusive.") var to: String
+    @Option(help: "AGENCY, POST_OFFICE, ROUTE_CLASS or PROCEDURE.") var groupBy = "AGENCY"
+
+    func run() async throws {
+      guard
+        let grouping = SlaReportGrouping(rawValue: self.groupBy.uppercased())?.proto
+      else {
+        throw ValidationError("--group-by must be AGENCY, POST_OFFICE, ROUTE_CLASS or PROCEDURE")
+      }
+      let report = try await self.client.withPartnerClient(as: "oversight") { client in
+        try await Postalgateway_V1_OversightService.Client(wrapping: client).getSlaReport(
+          .with {
+            $0.fromDate = self.from
+            $0.toDate = self.to
+            $0.groupBy = grouping
+          }
+        )
+      }
+      try self.client.emit(report) {
+        (["\(report.fromDate) – \(report.toDate) by \(self.groupBy.uppercased())"]
+          + report.rows.map { r in
+            "  \(r.key)  \(SLACommand.hopName(r.hop))  ended \(r.ended)  on time \(r.onTime) (\(String(format: "%.1f", r.onTimePercent))%)  late \(r.late)  open breaches \(r.openBreaches)  median \(String(format: "%.2f", r.medianWorkingDays)) p90 \(String(format: "%.2f", r.p90WorkingDays)) working days"
+          }).joined(separator: "\n")
+      }
+    }
+  }
+
+  struct Recompute: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Operator: recompute every stored hop with the calendars, policy and catalog in force and list the differences (after a calendar correction)."
+    )
+    @OptionGroup var client: ClientOptions
+    @Flag(help: "Store the recomputed hops.") var apply = false
+
+    func run() async throws {
+      let result = try await self.client.withPartnerClient(as: "operator") { client in
+        try await Postalgateway_V1_OperatorService.Client(wrapping: client).recomputeSla(
+          .with { $0.apply = self.apply }
+        )
+      }
+      try self.client.emit(result) {
+        let verdicts = Set(result.changes.filter(\.verdictChanged).map(\.trackingNumber))
+        return
+          ([
+            "checked \(result.shipmentsChecked) shipment(s), \(result.hopsChecked) hop(s) with calendar \(result.calendarVersions.joined(separator: ", ")), policy \(result.policyVersion), catalog \(result.catalogVersion)",
+            "\(result.changes.count) hop(s) differ; verdict changes in \(verdicts.count) shipment(s)"
+              + (result.truncated ? " (list truncated)" : "")
+              + (result.applied ? "; applied" : "; not applied (use --apply)"),
+          ]
+          + result.changes.map { c in
+            "  \(c.trackingNumber)  \(SLACommand.hopName(c.hop))  "
+              + "\(SLACommand.status(c.stored)) → \(SLACommand.status(c.recomputed))"
+              + (c.verdictChanged ? "  VERDICT CHANGES" : "")
+              + "  [\(c.stored.calendarVersions.joined(separator: ",")) → \(c.recomputed.calendarVersions.joined(separator: ","))]"
+          }).joined(separator: "\n")
+      }
+    }
+  }
+
+  /// A hop name from the command line.
+  static func hop(_ text: String) throws -> Postalgateway_V1_SlaHop {
+    guard let hop = Tracking.SlaHop(rawValue: text.uppercased()) else {
+      throw ValidationError("--hop must be DOSSIER_LEG, AGENCY_PROCESSING or RESULT_LEG")
+    }
+    return hop.proto
+  }
+
+  static func hopName(_ hop: Postalgateway_V1_SlaHop) -> String {
+    Tracking.SlaHop.allCases.first { $0.proto == hop }?.rawValue ?? "UNSPECIFIED"
+  }
+
+  /// `due 2025-02-04, ON_TIME` and the like.
+  static func status(_ hop: Postalgateway_V1_HopTimeliness) -> String {
+    guard hop.hop != .unspecified else { return "(none)" }
+    let state: String =
+      if hop.running { "running" } else if hop.verdict != .unspecified {
+        HopVerdict.allCases.first { $0.proto == hop.verdict }?.rawValue ?? "?"
+      } else { "stopped by \(wireName(hop.stoppedBy))" }
+    return "due \(hop.dueDate), \(state)"
   }
 }

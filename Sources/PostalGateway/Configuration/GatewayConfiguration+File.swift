@@ -21,6 +21,8 @@ extension GatewayConfiguration {
   ///                 "maximumAgeSeconds": 259200, "initialBackoffMilliseconds": 1000,
   ///                 "maximumBackoffMilliseconds": 300000, "attemptTimeoutMilliseconds": 10000,
   ///                 "maximumInFlightPerEndpoint": 4, "pollIntervalMilliseconds": 250 },
+  ///   "sla": { "policy": "/etc/postal-gateway/sla-policy.json",
+  ///            "monitorIntervalMilliseconds": 60000, "watchPollMilliseconds": 500 },
   ///   "logLevel": "info"
   /// }
   /// ```
@@ -56,7 +58,13 @@ extension GatewayConfiguration {
       var maximumInFlightPerEndpoint: Int?
       var pollIntervalMilliseconds: Int?
     }
+    struct Sla: Decodable {
+      var policy: String?
+      var monitorIntervalMilliseconds: Int?
+      var watchPollMilliseconds: Int?
+    }
     var handoffs: Handoffs?
+    var sla: Sla?
     var calendars: String?
     var dataDirectory: String?
     var trustDomain: String?
@@ -112,6 +120,13 @@ extension GatewayConfiguration {
     if let value = file.custody?.origin { self.custodyOriginOverride = value }
     if let value = file.custody?.keyFile { self.custodyKeyPath = value }
     if let value = file.logLevel { self.logLevel = value }
+    if let sla = file.sla {
+      if let value = sla.policy { self.sla.policyFile = value }
+      if let value = sla.monitorIntervalMilliseconds {
+        self.sla.monitorIntervalMilliseconds = value
+      }
+      if let value = sla.watchPollMilliseconds { self.sla.watchPollMilliseconds = value }
+    }
     if let h = file.handoffs {
       if let value = h.routes { self.handoffs.routesFile = value }
       if let value = h.maximumAttempts { self.handoffs.maximumAttempts = value }

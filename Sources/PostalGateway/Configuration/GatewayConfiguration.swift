@@ -54,7 +54,19 @@ struct GatewayConfiguration: Sendable, Equatable {
     var pollIntervalMilliseconds = 250
   }
 
+  /// Service levels: the policy file and the alert monitor.
+  struct Sla: Sendable, Equatable {
+    /// The SLA policy file (see ``SlaPolicyFile``); `nil` means the bundled one. Reloaded on
+    /// SIGHUP.
+    var policyFile: String?
+    /// How often the monitor raises due at-risk and breach alerts.
+    var monitorIntervalMilliseconds = 60_000
+    /// How often alert watches look for new alerts.
+    var watchPollMilliseconds = 500
+  }
+
   var handoffs = Handoffs()
+  var sla = Sla()
   var dataDirectory = "./postal-data"
   /// The SPIFFE trust domain partners' certificates must name.
   var trustDomain = "postal-gateway.local"
@@ -144,6 +156,9 @@ struct GatewayConfiguration: Sendable, Equatable {
       throw ConfigurationError(
         "handoffs values must be positive and maximumBackoffMilliseconds ≥ initialBackoffMilliseconds"
       )
+    }
+    guard self.sla.monitorIntervalMilliseconds > 0, self.sla.watchPollMilliseconds > 0 else {
+      throw ConfigurationError("sla intervals must be positive")
     }
     guard self.maximumScanBytes > 0 else {
       throw ConfigurationError("scans.maximumBytes must be positive")

@@ -66,6 +66,13 @@ struct Gateway: Sendable {
 
   /// The working calendar in force.
   let calendar: CalendarHolder
+  /// The SLA policy in force, and where it is read from.
+  let slaPolicy: SlaPolicyHolder
+  let slaPolicyFile: String
+  /// Raises at-risk and breach alerts.
+  let slaMonitor: SlaMonitor
+  /// Where hops and alerts live.
+  var slaMonitorStore: any SlaStore { self.slaMonitor.store }
   /// Where its files are.
   let calendarDirectory: String
   /// Set when the gateway begins to stop; ends open handoff watches.
@@ -113,13 +120,16 @@ struct Gateway: Sendable {
     try configuration.validate()
     let directory = DataDirectory(configuration: configuration)
     try directory.prepare()
-    let store = try SQLiteShipmentStore(path: configuration.databasePath)
     if configuration.catalogPath == nil {
       try CatalogFile.installSample(at: configuration.catalogFile)
     }
     let catalog = CatalogHolder(try CatalogFile.load(path: configuration.catalogFile))
     let calendarDirectory = try configuration.calendarDirectory ?? Self.bundledCalendars()
     let calendar = CalendarHolder(try CalendarFiles.load(directory: calendarDirectory))
+    let slaPolicyFile = try configuration.sla.policyFile ?? Self.bundledSlaPolicy()
+    let slaPolicy = SlaPolicyHolder(try SlaPolicyFile.load(path: slaPolicyFile).policy)
+    let timekeeper = SlaTimekeeper(calendars: calendar, policies: slaPolicy, catalog: catalog)
+    let store = try SQLiteShipmentStore(path: configuration.databasePath, timekeeper: timekeeper)
     let routes = try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? []
     let routeTable = Dictionary(uniqueKeysWithValues: routes.map { ($0.agency, $0) })
     let secret = try directory.verificationSecret()
@@ -137,8 +147,10 @@ struct Gateway: Sendable {
       personalData: PersonalDataHasher(secret: secret),
       handovers: HandoverVerifier(keys: store),
       routes: HandoffRoutes(routeTable.mapValues(\.mode)),
-      deadlines: calendar
+      deadlines: calendar,
+      timekeeper: timekeeper
     )
+    let slaDesk = SlaDesk(shipments: shipments, store: store, timekeeper: timekeeper)
     let desk = AgencyDesk(shipments: shipments, handoffs: store)
     let stopping = StopSignal()
     let dispatcher = HandoffDispatcher(
@@ -232,10 +244,21 @@ struct Gateway: Sendable {
           stopping: stopping,
           logger: logger.with("listener", "partner")
         ),
-        OversightService(shipments: shipments, logger: logger.with("listener", "partner")),
+        OversightService(
+          shipments: shipments,
+          sla: slaDesk,
+          alerts: store,
+          policy: slaPolicy,
+          now: now,
+          clock: clock,
+          pollInterval: .milliseconds(configuration.sla.watchPollMilliseconds),
+          stopping: stopping,
+          logger: logger.with("listener", "partner")
+        ),
         OperatorService(
           handoffs: store,
           routes: routeTable,
+          sla: slaDesk,
           now: now,
           logger: logger.with("listener", "partner")
         ),
@@ -281,6 +304,15 @@ struct Gateway: Sendable {
     )
     return Gateway(
       calendar: calendar,
+      slaPolicy: slaPolicy,
+      slaPolicyFile: slaPolicyFile,
+      slaMonitor: SlaMonitor(
+        store: store,
+        interval: .milliseconds(configuration.sla.monitorIntervalMilliseconds),
+        now: now,
+        clock: clock,
+        logger: logger.with("component", "sla-monitor")
+      ),
       calendarDirectory: calendarDirectory,
       stopping: stopping,
       dispatcher: dispatcher,
@@ -308,6 +340,8 @@ struct Gateway: Sendable {
       outer.addTask { await self.signCheckpoints() }
       // So do handoffs to agency endpoints.
       outer.addTask { await self.dispatcher.run() }
+      // And service-level alerts.
+      outer.addTask { await self.slaMonitor.run() }
       try await withThrowingDiscardingTaskGroup { group in
         group.addTask {
           do { try await self.partnerServer.serve() } catch {
@@ -345,7 +379,13 @@ struct Gateway: Sendable {
           )
         }
       } catch {
-        self.logger.error("checkpoint not signed", metadata: ["error": "\(error)"])
+        self.logger.error(
+          "checkpoint not signed",
+          metadata: [
+            "error": "\(error)",
+            "error.cause": "\((error as? TrackingError)?.underlying ?? "")",
+          ]
+        )
       }
       do {
         try await self.clock.sleep(for: .seconds(1))
@@ -361,8 +401,14 @@ struct Gateway: Sendable {
   func reloadCatalog() throws -> String {
     let catalog = try CatalogFile.load(path: self.catalogFile)
     let calendar = try CalendarFiles.load(directory: self.calendarDirectory)
+    let (policy, policyHash) = try SlaPolicyFile.load(path: self.slaPolicyFile)
     self.catalog.replace(with: catalog)
     self.calendar.replace(with: calendar)
+    self.slaPolicy.replace(with: policy)
+    self.logger.info(
+      "SLA policy loaded",
+      metadata: ["sla.policy.version": "\(policy.version)", "sla.policy.sha256": "\(policyHash)"]
+    )
     self.logger.info(
       "working calendars loaded",
       metadata: [
@@ -393,6 +439,13 @@ struct Gateway: Sendable {
       throw ConfigurationError("the bundled calendars are missing; set `calendars`")
     }
     return directory
+  }
+
+  static func bundledSlaPolicy() throws -> String {
+    guard let path = SlaPolicyFile.bundledPath else {
+      throw ConfigurationError("the bundled SLA policy is missing; set `sla.policy`")
+    }
+    return path
   }
 
   static func pemBlocks(_ pem: String) -> [String] {

@@ -219,10 +219,12 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
   }
 }
 
-/// Gateway operators' RPCs (partner listener, operator role): channels and dead letters.
+/// Gateway operators' RPCs (partner listener, operator role): channels, dead letters and
+/// recomputing service levels.
 struct OperatorService {
   let handoffs: any HandoffStore
   let routes: [AgencyCode: AgencyRoute]
+  let sla: SlaDesk
   let now: @Sendable () -> Timestamp
   let logger: Logger
 }
@@ -295,6 +297,39 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
       }
       self.logger.notice("dead letter requeued", metadata: ["handoff.id": "\(handoff.id)"])
       return Postalgateway_V1_Handoff(handoff)
+    }
+  }
+
+  func recomputeSla(
+    request: Postalgateway_V1_RecomputeSlaRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_RecomputeSlaResponse {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let result = try await self.sla.recompute(
+        apply: request.apply,
+        now: self.now(),
+        maximumChanges: 10_000
+      )
+      let minutesPerDay = result.inputs.policy.officeHours.minutesPerDay
+      self.logger.notice(
+        "service levels recomputed",
+        metadata: [
+          "sla.shipments": "\(result.shipmentsChecked)", "sla.changes": "\(result.changes.count)",
+          "sla.applied": "\(result.applied)",
+        ]
+      )
+      return .with {
+        $0.shipmentsChecked = Int32(clamping: result.shipmentsChecked)
+        $0.hopsChecked = Int32(clamping: result.hopsChecked)
+        $0.changes = result.changes.map {
+          Postalgateway_V1_SlaChange($0, minutesPerDay: minutesPerDay)
+        }
+        $0.truncated = result.truncated
+        $0.applied = result.applied
+        $0.calendarVersions = result.inputs.calendar.publishedYears.map(\.version)
+        $0.policyVersion = result.inputs.policy.version
+        $0.catalogVersion = result.inputs.catalog.version
+      }
     }
   }
 }

@@ -130,7 +130,11 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
       }
       try v.finish()
       // finish() threw if the number is nil.
-      var shipment = Postalgateway_V1_Shipment(try await self.shipments.shipment(number!))
+      let domain = try await self.shipments.shipment(number!)
+      var shipment = Postalgateway_V1_Shipment(domain)
+      shipment.hops = self.shipments.hops(of: domain).map {
+        Postalgateway_V1_HopTimeliness($0, minutesPerDay: self.shipments.workingMinutesPerDay)
+      }
       let leaves = try await self.log.leafIndexes(of: number!)
       for (position, leaf) in leaves.enumerated() where position < shipment.events.count {
         shipment.events[position].custodyLeafIndex = leaf

@@ -7,7 +7,16 @@ import Tracking
 /// The oversight office's RPCs (partner listener, oversight role).
 struct OversightService {
   let shipments: ShipmentService
+  let sla: SlaDesk
+  let alerts: any SlaStore
+  let policy: SlaPolicyHolder
+  let now: @Sendable () -> Timestamp
+  let clock: any Clock<Duration>
+  let pollInterval: Duration
+  let stopping: StopSignal
   let logger: Logger
+
+  private var minutesPerDay: Int { self.policy.current.officeHours.minutesPerDay }
 }
 
 extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProtocol {
@@ -20,26 +29,101 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
       let number = v.check("tracking_number") {
         try TrackingNumber(validating: request.trackingNumber)
       }
+      let hop = v.check("hop") { try SlaHop(request.hop) } ?? nil
       try v.finish()
       // finish() threw if the number was malformed.
-      let explanation = try await self.shipments.explainAgencyDeadline(number!)
-      let deadline = explanation.deadline
+      let (timeliness, shipment) = try await self.sla.explain(number!, hop: hop)
+      let startedBy = shipment.events.first { $0.sequence == timeliness.startSequence }
       return .with {
         $0.trackingNumber = request.trackingNumber
-        $0.hop = "AGENCY_PROCESSING"
-        $0.startedByEventSequence = Int64(explanation.startedBy.sequence)
-        $0.startedByEventType = explanation.startedBy.kind.rawValue
-        $0.startedAt = explanation.startedBy.occurredAt.proto
-        $0.procedureCode = explanation.procedure.rawValue
-        $0.workingDays = Int32(clamping: explanation.workingDays)
-        $0.catalogVersion = explanation.catalogVersion
-        $0.rule =
-          "NĐ 61/2018 art. 18–19: counted after the filing day; a filing at or after 15:00 or on a day off counts from the next working day; a completed supplement restarts the count"
-        $0.countedFrom = deadline.start.description
-        $0.dueDate = deadline.due.description
-        $0.calendarVersions = deadline.calendarVersions
-        $0.provisional = deadline.provisional
-        $0.steps = deadline.steps
+        $0.hop = timeliness.hop.rawValue
+        $0.startedByEventSequence = Int64(timeliness.startSequence)
+        $0.startedByEventType = timeliness.startKind.rawValue
+        $0.startedAt = (startedBy?.occurredAt ?? timeliness.startedAt).proto
+        $0.procedureCode = shipment.procedure.rawValue
+        $0.workingDays = Int32(clamping: timeliness.workingDays)
+        if timeliness.hop == .agencyProcessing {
+          $0.catalogVersion = String(timeliness.policyVersion.dropFirst("catalog ".count))
+          $0.rule =
+            "NĐ 61/2018 art. 18–19: counted after the filing day; a filing at or after the cut-off or on a day off counts from the next working day; a completed supplement restarts the count"
+        } else {
+          $0.rule =
+            "TT 17/2017 art. 7.2: J + n working days by route class (the class derived from the leg's two ends by the policy's rule), doubled when an appointment slip is handed back; due by the end of the last day"
+        }
+        $0.countedFrom = timeliness.countedFrom.description
+        $0.dueDate = timeliness.due.description
+        $0.calendarVersions = timeliness.calendarVersions
+        $0.provisional = timeliness.provisional
+        $0.steps = timeliness.steps
+        $0.timeliness = Postalgateway_V1_HopTimeliness(
+          timeliness,
+          minutesPerDay: self.minutesPerDay
+        )
+      }
+    }
+  }
+
+  func watchAlerts(
+    request: Postalgateway_V1_WatchAlertsRequest,
+    response: RPCWriter<Postalgateway_V1_SlaAlert>,
+    context: ServerContext
+  ) async throws {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      guard request.afterCursor >= 0 else {
+        throw TrackingError.invalidField("after_cursor", "must not be negative")
+      }
+      var cursor = request.afterCursor
+      let batchSize = 100
+      // gRPC reports a watcher that went away through the context, not by cancelling the task.
+      while !Task.isCancelled, !context.cancellation.isCancelled, !self.stopping.isSet {
+        let batch = try await self.alerts.alerts(after: cursor, limit: batchSize)
+        for alert in batch {
+          try await response.write(
+            Postalgateway_V1_SlaAlert(alert, minutesPerDay: self.minutesPerDay)
+          )
+          cursor = alert.cursor
+        }
+        if batch.count < batchSize {
+          do {
+            try await self.clock.sleep(for: self.pollInterval)
+          } catch {
+            break  // the watcher went away
+          }
+        }
+      }
+    }
+  }
+
+  func getSlaReport(
+    request: Postalgateway_V1_GetSlaReportRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_SlaReport {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      var v = RequestValidator()
+      let from = v.check("from_date") { try CivilDate(iso: request.fromDate) }
+      let to = v.check("to_date") { try CivilDate(iso: request.toDate) }
+      let grouping = v.check("group_by") { try SlaReportGrouping(request.groupBy) }
+      if let from, let to {
+        if to < from { v.fail("to_date", "must not be before from_date") }
+        if to.daysSinceEpoch - from.daysSinceEpoch > 365 {
+          v.fail("to_date", "the period may be at most 366 days")
+        }
+      }
+      try v.finish()
+      let now = self.now()
+      // finish() threw if any was nil.
+      let report = try await self.sla.report(
+        from: from!,
+        through: to!,
+        grouping: grouping!,
+        now: now
+      )
+      return .with {
+        $0.fromDate = request.fromDate
+        $0.toDate = request.toDate
+        $0.groupBy = request.groupBy
+        $0.generatedAt = now.proto
+        $0.rows = report.rows.map(Postalgateway_V1_SlaReportRow.init)
       }
     }
   }

@@ -464,8 +464,12 @@ extension Postalgateway_V1_ShipmentEvent {
 
 extension Postalgateway_V1_TrackedShipment {
   /// The citizen's view: masked name and phone, no citizen id, address, notes or actors.
-  init(_ tracked: TrackedShipment) {
+  /// `minutesPerDay` turns the legs' working time into working days.
+  init(_ tracked: TrackedShipment, minutesPerDay: Int) {
     self.init()
+    self.hops = tracked.hops.map {
+      Postalgateway_V1_HopTimeliness($0, minutesPerDay: minutesPerDay)
+    }
     self.trackingNumber = tracked.trackingNumber.rawValue
     self.serviceType = tracked.serviceType.proto
     self.state = tracked.state.proto

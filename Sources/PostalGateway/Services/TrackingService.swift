@@ -35,7 +35,10 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
       let tracked = try await self.shipments.track(number!, code: code!, now: self.now())
       let leaves = try await self.log.leafIndexes(of: number!)
       return .with {
-        $0.shipment = Postalgateway_V1_TrackedShipment(tracked)
+        $0.shipment = Postalgateway_V1_TrackedShipment(
+          tracked,
+          minutesPerDay: self.shipments.workingMinutesPerDay
+        )
         $0.shipment.custodyLeafIndexes = leaves
       }
     }

@@ -35,10 +35,16 @@ public struct TrackedShipment: Hashable, Sendable {
   public var timeline: [Entry]
   /// While the agency processes the dossier: its due date.
   public var agencyDeadline: Deadline?
+  /// Each leg's due date and, once it ended, its verdict.
+  public var hops: [HopTimeliness]
 
   /// The citizen's view of a shipment.
-  /// - Parameter shipment: The shipment with its history.
-  public init(_ shipment: Shipment, agencyDeadline: Deadline? = nil) {
+  /// - Parameters:
+  ///   - shipment: The shipment with its history.
+  ///   - agencyDeadline: The running agency deadline.
+  ///   - hops: The legs' timeliness.
+  public init(_ shipment: Shipment, agencyDeadline: Deadline? = nil, hops: [HopTimeliness] = []) {
+    self.hops = hops
     self.agencyDeadline = agencyDeadline
     self.trackingNumber = shipment.trackingNumber
     self.serviceType = shipment.serviceType

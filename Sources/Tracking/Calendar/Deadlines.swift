@@ -1,14 +1,23 @@
-/// The postal route classes of Circular 17/2017 art. 7.2 (the district rows re-read for the
-/// two-level administration of 1/7/2025: commune and province).
-public enum RouteClass: String, Hashable, Sendable, CaseIterable {
+/// A postal route class of Circular 17/2017 art. 7.2. The classes are data (the policy file
+/// may add, e.g., a special-geography class); these four are the circular's rows re-read for the
+/// two-level administration of 1/7/2025 (commune and province).
+public struct RouteClass: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+  /// The class's name, e.g. `WITHIN_PROVINCE`.
+  public var rawValue: String
+
+  /// Names a class.
+  public init(rawValue: String) { self.rawValue = rawValue }
+
   /// Within one commune or ward (formerly "nội quận/huyện").
-  case withinCommune = "WITHIN_COMMUNE"
+  public static let withinCommune = RouteClass(rawValue: "WITHIN_COMMUNE")
   /// Between communes of one province (formerly "liên huyện").
-  case withinProvince = "WITHIN_PROVINCE"
+  public static let withinProvince = RouteClass(rawValue: "WITHIN_PROVINCE")
   /// Between provinces, both special-class or class-I cities.
-  case betweenMajorCities = "BETWEEN_MAJOR_CITIES"
+  public static let betweenMajorCities = RouteClass(rawValue: "BETWEEN_MAJOR_CITIES")
   /// Between provinces, any other pair.
-  case interProvince = "INTER_PROVINCE"
+  public static let interProvince = RouteClass(rawValue: "INTER_PROVINCE")
+
+  public var description: String { self.rawValue }
 }
 
 /// How long each postal leg may take: J + n working days by route class, doubled when an
@@ -33,8 +42,8 @@ public struct PostalLegPolicy: Hashable, Sendable {
 
   /// n for a route, doubled with an appointment slip.
   public func allowance(_ route: RouteClass, appointmentSlip: Bool) -> Int {
-    // Every class has a figure in a valid policy (the loader checks it).
-    let n = self.workingDays[route] ?? 4
+    // Every class a rule can give has a figure in a valid policy (the loader checks it).
+    let n = self.workingDays[route] ?? self.workingDays.values.max() ?? 0
     return appointmentSlip ? 2 * n : n
   }
 }
@@ -59,31 +68,43 @@ public struct Deadline: Hashable, Sendable {
 public struct DeadlineCalculator: Sendable {
   /// The afternoon cut-off for intake (NĐ 61/2018 art. 18): after it, a dossier counts from
   /// the next working day. Minutes after midnight, Vietnam time.
-  public var cutoffMinutes = 15 * 60
+  public var cutoffMinutes: Int
   /// The working calendar.
   public let calendar: VietnamCalendar
   /// The postal legs' allowances.
   public let postal: PostalLegPolicy
 
   /// Creates a calculator.
-  public init(calendar: VietnamCalendar, postal: PostalLegPolicy = .circular17) {
+  public init(
+    calendar: VietnamCalendar,
+    postal: PostalLegPolicy = .circular17,
+    cutoffMinutes: Int = 15 * 60
+  ) {
     self.calendar = calendar
     self.postal = postal
+    self.cutoffMinutes = cutoffMinutes
+  }
+
+  /// Creates a calculator with a policy's postal allowances and cut-off.
+  public init(calendar: VietnamCalendar, policy: SlaPolicy) {
+    self.init(calendar: calendar, postal: policy.postal, cutoffMinutes: policy.cutoffMinutes)
   }
 
   /// A postal leg: J + n working days, J being the day on the send slip (TT 17 art. 7.2a).
+  /// - Parameter reasons: Steps that come first (e.g. how the route class was derived).
   public func postalLeg(
     j: CivilDate,
     route: RouteClass,
-    appointmentSlip: Bool
+    appointmentSlip: Bool,
+    reasons: [String] = []
   ) -> Deadline {
     let n = self.postal.allowance(route, appointmentSlip: appointmentSlip)
     return self.deadline(
       start: j,
       workingDays: n,
-      steps: [
+      steps: reasons + [
         "J = \(j) (the date on the send slip)",
-        "route \(route.rawValue): \(self.postal.workingDays[route] ?? 4) working day(s)"
+        "route \(route.rawValue): \(self.postal.allowance(route, appointmentSlip: false)) working day(s)"
           + (appointmentSlip ? ", doubled for the appointment slip" : "")
           + " under policy \(self.postal.version)",
       ]
@@ -104,7 +125,9 @@ public struct DeadlineCalculator: Sendable {
       steps.append("\(day) is not a working day: counted as received on \(start)")
     } else if minutes >= self.cutoffMinutes {
       start = self.calendar.adding(workingDays: 1, after: day)
-      steps.append("after the 15:00 cut-off: counted as received on \(start)")
+      steps.append(
+        "at or after the \(self.cutoffMinutes / 60):\(self.cutoffMinutes % 60 < 10 ? "0" : "")\(self.cutoffMinutes % 60) cut-off: counted as received on \(start)"
+      )
     }
     return self.deadline(start: start, workingDays: n, steps: steps)
   }

@@ -8,6 +8,9 @@ public actor Checkpointer {
   private let interval: Duration
   private var latest: SignedCheckpoint?
   private var loaded = false
+  /// The signature being made. The actor is reentrant at every `await`, so without this two
+  /// callers (the background signer and a receipt) could sign the same size twice.
+  private var inFlight: Task<SignedCheckpoint, any Error>?
 
   /// Creates the signer.
   /// - Parameters:
@@ -96,11 +99,26 @@ public actor Checkpointer {
 
   private func load() async throws {
     guard !self.loaded else { return }
-    self.latest = try await self.store.checkpoints().last
+    let stored = try await self.store.checkpoints().last
+    // Another caller may have loaded, and signed a newer checkpoint, while this one waited.
+    guard !self.loaded else { return }
+    self.latest = stored
     self.loaded = true
   }
 
+  /// Signs `size` unless a checkpoint that covers it was signed meanwhile; one at a time.
   private func sign(size: Int64, now: Timestamp) async throws -> SignedCheckpoint {
+    while let running = self.inFlight { _ = try? await running.value }
+    if let latest = self.latest, latest.checkpoint.size >= size { return latest }
+    let task = Task {
+      defer { self.inFlight = nil }
+      return try await self.signNow(size: size, now: now)
+    }
+    self.inFlight = task
+    return try await task.value
+  }
+
+  private func signNow(size: Int64, now: Timestamp) async throws -> SignedCheckpoint {
     let root = try await self.log.root(size: size)
     if let latest = self.latest {
       let proof = try await self.log.consistencyProof(first: latest.checkpoint.size, second: size)

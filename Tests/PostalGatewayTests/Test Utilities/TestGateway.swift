@@ -177,6 +177,7 @@ struct RunningGateway: Sendable {
 func withTestGateway<T: Sendable>(
   dataDirectory: String? = nil,
   logs: LogCapture? = nil,
+  clock: TestClock? = nil,
   configure: (inout GatewayConfiguration) -> Void = { _ in },
   _ body: (RunningGateway) async throws -> T
 ) async throws -> T {
@@ -186,11 +187,20 @@ func withTestGateway<T: Sendable>(
   configuration.partner = .init(host: "127.0.0.1", port: 0)
   configuration.publicListener = .init(host: "127.0.0.1", port: 0)
   configure(&configuration)
-  let logger = logs?.logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+  // Errors go to standard error, so that a failure in CI shows its cause (never personal data:
+  // the service does not log any).
+  let logger =
+    logs?.logger
+    ?? Logger(label: "test") {
+      var handler = StreamLogHandler.standardError(label: $0)
+      handler.logLevel = .error
+      return handler
+    }
   let gateway = try await Gateway.build(
     configuration: configuration,
     tls: TestPKI.shared.tls,
-    logger: logger
+    logger: logger,
+    now: clock?.now ?? SystemClock.now
   )
   return try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { try await gateway.run() }
@@ -436,4 +446,24 @@ func nowTimestamp() -> Google_Protobuf_Timestamp {
     seconds: micros / 1_000_000,
     nanos: Int32(micros % 1_000_000) * 1000
   )
+}
+
+/// A clock the test sets: the gateway's `now`.
+final class TestClock: Sendable {
+  private let time: Mutex<Timestamp>
+
+  /// Starts at an ISO 8601 time with offset.
+  init(_ iso: String) { self.time = Mutex(TestClock.parse(iso)) }
+
+  /// The time now.
+  var now: @Sendable () -> Timestamp { { self.time.withLock { $0 } } }
+
+  /// Sets the time.
+  func set(_ iso: String) { self.time.withLock { $0 = TestClock.parse(iso) } }
+
+  static func parse(_ iso: String) -> Timestamp {
+    // The tests write valid times.
+    let date = ISO8601DateFormatter().date(from: iso)!
+    return Timestamp(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
+  }
 }

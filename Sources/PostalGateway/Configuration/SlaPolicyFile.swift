@@ -1,0 +1,137 @@
+import Crypto
+import Foundation
+import Tracking
+
+/// The SLA policy file: JSON with a version, the postal allowances by route class, the
+/// route-class rule, the places of agencies and post offices, office hours, the intake cut-off
+/// and the at-risk share (see `Sources/PostalGateway/Resources/policies/sla-policy.json`).
+enum SlaPolicyFile {
+  private struct File: Decodable {
+    struct Rule: Decodable {
+      var when: String
+      var provinces: [String]?
+      var `class`: String
+    }
+    struct Place: Decodable {
+      var province: String
+      var commune: String?
+    }
+    struct Session: Decodable {
+      var start: String
+      var end: String
+    }
+    var version: String
+    var routeClasses: [String: Int]
+    var routeRules: [Rule]
+    var unknownPlaceClass: String
+    var places: [String: Place]?
+    var officeHours: [Session]?
+    var intakeCutoff: String?
+    var atRiskShare: Double?
+  }
+
+  /// The bundled policy.
+  static var bundledPath: String? {
+    Bundle.module.resourcePath.map {
+      ($0 as NSString).appendingPathComponent("policies/sla-policy.json")
+    }
+  }
+
+  /// Reads and checks a policy file.
+  /// - Throws: ``ConfigurationError`` naming the file and what is wrong.
+  static func load(path: String) throws -> (policy: SlaPolicy, sha256: String) {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ConfigurationError("cannot read the SLA policy \(path)")
+    }
+    do {
+      return (
+        try Self.decode(data), SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+      )
+    } catch let error as InvalidValue {
+      throw ConfigurationError("SLA policy \(path): \(error.reason)")
+    } catch let error as ConfigurationError {
+      throw ConfigurationError("SLA policy \(path): \(error)")
+    } catch {
+      throw ConfigurationError("SLA policy \(path) is not valid JSON for a policy: \(error)")
+    }
+  }
+
+  /// Parses and checks policy JSON.
+  static func decode(_ data: Data) throws -> SlaPolicy {
+    let file = try JSONDecoder().decode(File.self, from: data)
+    guard !file.version.isEmpty else { throw InvalidValue("version is required") }
+    guard !file.routeClasses.isEmpty,
+      file.routeClasses.values.allSatisfy({ (0 ... 60).contains($0) })
+    else {
+      throw InvalidValue("routeClasses must give each class 0–60 working days")
+    }
+    func routeClass(_ name: String, _ field: String) throws -> RouteClass {
+      guard file.routeClasses[name] != nil else {
+        throw InvalidValue("\(field) names \(name), which is not in routeClasses")
+      }
+      return RouteClass(rawValue: name)
+    }
+    let rules = try file.routeRules.enumerated().map { index, rule in
+      let condition: RouteRule.Condition
+      switch rule.when {
+      case "SAME_COMMUNE": condition = .sameCommune
+      case "SAME_PROVINCE": condition = .sameProvince
+      case "BOTH_PROVINCES_IN":
+        condition = .bothProvincesIn(
+          Set(try (rule.provinces ?? []).map { try ProvinceCode(validating: $0) })
+        )
+      case "ANY": condition = .any
+      default:
+        throw InvalidValue(
+          "routeRules[\(index)].when must be SAME_COMMUNE, SAME_PROVINCE, BOTH_PROVINCES_IN or ANY"
+        )
+      }
+      return RouteRule(condition, try routeClass(rule.class, "routeRules[\(index)].class"))
+    }
+    var places: [String: Tracking.Place] = [:]
+    for (code, place) in file.places ?? [:] {
+      do {
+        places[code] = Place(
+          province: try ProvinceCode(validating: place.province),
+          commune: try place.commune.map { try CommuneCode(validating: $0) }
+        )
+      } catch let error as InvalidValue {
+        throw InvalidValue("places[\(code)]: province and commune codes \(error.reason)")
+      }
+    }
+    let hours = try OfficeHours(
+      try (file.officeHours ?? []).map {
+        OfficeHours.Session(start: try Self.minutes($0.start), end: try Self.minutes($0.end))
+      }.nonEmpty ?? OfficeHours.standard.sessions
+    )
+    let share = file.atRiskShare ?? 0.8
+    guard share > 0, share <= 1 else { throw InvalidValue("atRiskShare must be in (0, 1]") }
+    return SlaPolicy(
+      postal: PostalLegPolicy(
+        version: file.version,
+        workingDays: Dictionary(
+          uniqueKeysWithValues: file.routeClasses.map { (RouteClass(rawValue: $0.key), $0.value) }
+        )
+      ),
+      routeRules: rules,
+      places: places,
+      unknownPlaceClass: try routeClass(file.unknownPlaceClass, "unknownPlaceClass"),
+      officeHours: hours,
+      cutoffMinutes: try file.intakeCutoff.map(Self.minutes) ?? 15 * 60,
+      atRiskShare: share
+    )
+  }
+
+  /// `HH:MM` as minutes after midnight.
+  private static func minutes(_ text: String) throws -> Int {
+    let parts = text.split(separator: ":")
+    guard parts.count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
+      (0 ... 24).contains(hours), (0 ... 59).contains(minutes), hours * 60 + minutes <= 1440
+    else { throw InvalidValue("\(text) is not a time of day HH:MM") }
+    return hours * 60 + minutes
+  }
+}
+
+extension Array {
+  fileprivate var nonEmpty: Self? { self.isEmpty ? nil : self }
+}

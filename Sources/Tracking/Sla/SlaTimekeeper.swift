@@ -1,0 +1,236 @@
+/// Works out every hop of a shipment from its effective events, with the working calendar,
+/// the SLA policy and the procedure catalog in force (or given ones, to recompute).
+public struct SlaTimekeeper: Sendable {
+  let calendars: CalendarHolder
+  let policies: SlaPolicyHolder
+  let catalog: CatalogHolder
+
+  /// Creates a timekeeper over the holders the service reloads.
+  public init(calendars: CalendarHolder, policies: SlaPolicyHolder, catalog: CatalogHolder) {
+    self.calendars = calendars
+    self.policies = policies
+    self.catalog = catalog
+  }
+
+  /// The inputs in force now.
+  public var inputs: SlaInputs {
+    SlaInputs(
+      calendar: self.calendars.current,
+      policy: self.policies.current,
+      catalog: self.catalog.current
+    )
+  }
+
+  /// The shipment's hops with the inputs in force.
+  public func hops(of shipment: Shipment) -> [HopTimeliness] {
+    self.inputs.hops(of: shipment)
+  }
+}
+
+/// A calendar, a policy and a catalog: everything a verdict depends on besides the events.
+public struct SlaInputs: Sendable {
+  /// The working calendar.
+  public var calendar: VietnamCalendar
+  /// The SLA policy.
+  public var policy: SlaPolicy
+  /// The procedure catalog (the agency's processing times).
+  public var catalog: ProcedureCatalog
+
+  /// Bundles inputs.
+  public init(calendar: VietnamCalendar, policy: SlaPolicy, catalog: ProcedureCatalog) {
+    self.calendar = calendar
+    self.policy = policy
+    self.catalog = catalog
+  }
+
+  private var calculator: DeadlineCalculator {
+    DeadlineCalculator(calendar: self.calendar, policy: self.policy)
+  }
+
+  /// Every hop that has started, oldest first.
+  public func hops(of shipment: Shipment) -> [HopTimeliness] {
+    let events = shipment.effectiveEvents
+    var hops: [HopTimeliness] = []
+    if shipment.serviceType != .resultOnly {
+      if let hop = self.dossierLeg(shipment, events) { hops.append(hop) }
+      if let hop = self.agencyProcessing(shipment, events) { hops.append(hop) }
+    }
+    if shipment.serviceType != .dossierOnly, let hop = self.resultLeg(shipment, events) {
+      hops.append(hop)
+    }
+    return hops
+  }
+
+  /// The receipt from the citizen (J) to the filing; with an appointment slip handed back, to
+  /// the citizen's appointment notice, with the allowance doubled (TT 17 art. 7.2b).
+  private func dossierLeg(_ shipment: Shipment, _ events: [ShipmentEvent]) -> HopTimeliness? {
+    guard let start = events.first(where: { $0.kind == .collected }) else { return nil }
+    let slip = events.contains { $0.kind == .appointmentReceived }
+    let ends: Set<EventKind> =
+      slip ? [.appointmentNotified] : [.agencyAccepted, .agencyRejected, .handedToAgency]
+    let origin: Place? =
+      switch shipment.pickup {
+      case .home(let address, _, _): Place(province: address.province, commune: address.commune)
+      case .counter(let office): self.policy.places[office.rawValue]
+      }
+    return self.postalLeg(
+      .dossierLeg,
+      shipment,
+      events,
+      start: start,
+      slip: slip,
+      from: origin,
+      to: self.policy.places[shipment.destinationAgency.rawValue],
+      ends: ends
+    )
+  }
+
+  /// The receipt of the result at the agency (J) to the first delivery attempt (TT 17 art. 3.5).
+  private func resultLeg(_ shipment: Shipment, _ events: [ShipmentEvent]) -> HopTimeliness? {
+    guard let start = events.first(where: { $0.kind == .resultCollected }) else { return nil }
+    let address = shipment.applicant.address
+    return self.postalLeg(
+      .resultLeg,
+      shipment,
+      events,
+      start: start,
+      slip: false,
+      from: self.policy.places[shipment.destinationAgency.rawValue],
+      to: Place(province: address.province, commune: address.commune),
+      ends: [.delivered, .deliveryFailed]
+    )
+  }
+
+  private func postalLeg(
+    _ hop: SlaHop,
+    _ shipment: Shipment,
+    _ events: [ShipmentEvent],
+    start: ShipmentEvent,
+    slip: Bool,
+    from origin: Place?,
+    to destination: Place?,
+    ends: Set<EventKind>
+  ) -> HopTimeliness {
+    let (route, why) = self.policy.routeClass(from: origin, to: destination)
+    let deadline = self.calculator.postalLeg(
+      j: start.occurredAt.dateInVietnam,
+      route: route,
+      appointmentSlip: slip,
+      reasons: [why]
+    )
+    var timeliness = self.timeliness(
+      hop,
+      shipment,
+      start: start,
+      deadline: deadline,
+      policyVersion: self.policy.version
+    )
+    timeliness.routeClass = route
+    timeliness.appointmentSlip = slip
+    self.close(&timeliness, events: events, after: start, endingWith: ends)
+    return timeliness
+  }
+
+  /// The filing or the last completed supplement to the result; a supplement request stops
+  /// the clock (it restarts from zero when the supplement is delivered, NĐ 61 art. 19.4).
+  private func agencyProcessing(
+    _ shipment: Shipment,
+    _ events: [ShipmentEvent]
+  ) -> HopTimeliness? {
+    guard let start = shipment.agencyClockEvent,
+      let procedure = self.catalog.procedure(shipment.procedure)
+    else { return nil }
+    let deadline = self.calculator.agencyProcessing(
+      filedAt: start.occurredAt,
+      workingDays: procedure.processingWorkingDays
+    )
+    var timeliness = self.timeliness(
+      .agencyProcessing,
+      shipment,
+      start: start,
+      deadline: deadline,
+      policyVersion: "catalog \(self.catalog.version)"
+    )
+    self.close(
+      &timeliness,
+      events: events,
+      after: start,
+      endingWith: [.resultReady, .agencyRejected],
+      stoppingWith: [.supplementRequested, .cancelled, .lost]
+    )
+    return timeliness
+  }
+
+  private func timeliness(
+    _ hop: SlaHop,
+    _ shipment: Shipment,
+    start: ShipmentEvent,
+    deadline: Deadline,
+    policyVersion: String
+  ) -> HopTimeliness {
+    let dueAt = Timestamp.startOfVietnamDay(deadline.due.adding(days: 1))
+    let hours = self.policy.officeHours
+    let budget = Double(deadline.workingDays * hours.minutesPerDay)
+    let atRisk = hours.instant(
+      afterWorkingMinutes: Int((budget * self.policy.atRiskShare).rounded(.up)),
+      countingFrom: deadline.start.adding(days: 1),
+      calendar: self.calendar
+    )
+    return HopTimeliness(
+      trackingNumber: shipment.trackingNumber,
+      hop: hop,
+      startSequence: start.sequence,
+      startKind: start.kind,
+      startedAt: start.occurredAt,
+      workingDays: deadline.workingDays,
+      countedFrom: deadline.start,
+      due: deadline.due,
+      dueAt: dueAt,
+      atRiskAt: min(atRisk, dueAt),
+      calendarVersions: deadline.calendarVersions,
+      provisional: deadline.provisional,
+      policyVersion: policyVersion,
+      routeClass: nil,
+      appointmentSlip: false,
+      endSequence: nil,
+      endedAt: nil,
+      verdict: nil,
+      stoppedBy: nil,
+      workingMinutes: nil,
+      agency: shipment.destinationAgency,
+      postOffice: shipment.originPostOffice,
+      procedure: shipment.procedure,
+      steps: deadline.steps
+    )
+  }
+
+  /// Ends the hop at the first ending event after its start, or stops it at the first stopping
+  /// one, whichever comes first.
+  private func close(
+    _ hop: inout HopTimeliness,
+    events: [ShipmentEvent],
+    after start: ShipmentEvent,
+    endingWith ends: Set<EventKind>,
+    stoppingWith stops: Set<EventKind> = [.cancelled, .lost]
+  ) {
+    let later = events.drop { $0.sequence <= start.sequence }
+    guard let end = later.first(where: { ends.contains($0.kind) || stops.contains($0.kind) })
+    else { return }
+    hop.endSequence = end.sequence
+    hop.endedAt = end.occurredAt
+    if ends.contains(end.kind) {
+      hop.verdict = HopVerdict(endedOn: end.occurredAt.dateInVietnam, due: hop.due)
+      hop.workingMinutes = self.policy.officeHours.workingMinutes(
+        from: hop.startedAt,
+        to: end.occurredAt,
+        calendar: self.calendar
+      )
+      hop.steps.append(
+        "ended by event \(end.sequence) \(end.kind.rawValue) on \(end.occurredAt.dateInVietnam): \(hop.verdict!.rawValue)"
+      )
+    } else {
+      hop.stoppedBy = end.kind
+      hop.steps.append("stopped by event \(end.sequence) \(end.kind.rawValue)")
+    }
+  }
+}
