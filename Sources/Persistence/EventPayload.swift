@@ -94,6 +94,13 @@ enum EventPayload: Codable, Equatable {
     var reason: String
   }
 
+  struct Extension: Codable, Equatable {
+    var previousDue: String
+    var newDue: String
+    var reason: String
+    var apology: String
+  }
+
   struct ResultNotice: Codable, Equatable {
     var documents: [String]
     var originalsToReturn: [String]
@@ -113,6 +120,7 @@ enum EventPayload: Codable, Equatable {
   case decision(Decision)
   case supplement(Supplement)
   case resultNotice(ResultNotice)
+  case processingExtension(Extension)
 
   init(_ details: EventDetails) {
     switch details {
@@ -202,6 +210,15 @@ enum EventPayload: Codable, Equatable {
       self = .decision(decision)
     case .supplement(let r):
       self = .supplement(Supplement(missing: r.missingItems, reason: r.reason))
+    case .processingExtension(let e):
+      self = .processingExtension(
+        Extension(
+          previousDue: e.previousDueDate.description,
+          newDue: e.newDueDate.description,
+          reason: e.reason,
+          apology: e.apology
+        )
+      )
     case .resultNotice(let n):
       self = .resultNotice(
         ResultNotice(
@@ -315,6 +332,15 @@ enum EventPayload: Codable, Equatable {
       )
     case .supplement(let r):
       return .supplement(SupplementRequest(missingItems: r.missing, reason: r.reason))
+    case .processingExtension(let e):
+      return .processingExtension(
+        ProcessingExtension(
+          previousDueDate: try CivilDate(iso: e.previousDue),
+          newDueDate: try CivilDate(iso: e.newDue),
+          reason: e.reason,
+          apology: e.apology
+        )
+      )
     case .resultNotice(let n):
       return .resultNotice(
         Tracking.ResultNotice(

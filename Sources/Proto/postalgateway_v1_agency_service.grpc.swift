@@ -76,6 +76,19 @@ package enum Postalgateway_V1_AgencyService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ExtendProcessing" metadata.
+        package enum ExtendProcessing: Sendable {
+            /// Request type for "ExtendProcessing".
+            package typealias Input = Postalgateway_V1_ExtendProcessingRequest
+            /// Response type for "ExtendProcessing".
+            package typealias Output = Postalgateway_V1_AgencyShipment
+            /// Descriptor for "ExtendProcessing".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.AgencyService"),
+                method: "ExtendProcessing",
+                type: .unary
+            )
+        }
         /// Namespace for "GetDossier" metadata.
         package enum GetDossier: Sendable {
             /// Request type for "GetDossier".
@@ -121,6 +134,7 @@ package enum Postalgateway_V1_AgencyService: Sendable {
             AcknowledgeHandoff.descriptor,
             RequestSupplement.descriptor,
             ReportResultReady.descriptor,
+            ExtendProcessing.descriptor,
             GetDossier.descriptor,
             DownloadScan.descriptor,
             GetChannelStatus.descriptor
@@ -228,6 +242,28 @@ extension Postalgateway_V1_AgencyService {
         /// - Returns: A streaming response of `Postalgateway_V1_AgencyShipment` messages.
         func reportResultReady(
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ReportResultReadyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment>
+
+        /// Handle the "ExtendProcessing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Extends the processing, once per dossier, no later than one working day before the due
+        /// > date, with the reason, an apology to the citizen and the new due date (NĐ 61/2018 art.
+        /// > 19.9): PROCESSING_EXTENDED, no change of state; the citizen's due date moves.
+        /// > FAILED_PRECONDITION when no processing deadline runs, for a second extension or one that
+        /// > comes too late; INVALID_ARGUMENT for a new date not after the current one.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ExtendProcessingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_AgencyShipment` messages.
+        func extendProcessing(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ExtendProcessingRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment>
 
@@ -376,6 +412,28 @@ extension Postalgateway_V1_AgencyService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>
 
+        /// Handle the "ExtendProcessing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Extends the processing, once per dossier, no later than one working day before the due
+        /// > date, with the reason, an apology to the citizen and the new due date (NĐ 61/2018 art.
+        /// > 19.9): PROCESSING_EXTENDED, no change of state; the citizen's due date moves.
+        /// > FAILED_PRECONDITION when no processing deadline runs, for a second extension or one that
+        /// > comes too late; INVALID_ARGUMENT for a new date not after the current one.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ExtendProcessingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_AgencyShipment` message.
+        func extendProcessing(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ExtendProcessingRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>
+
         /// Handle the "GetDossier" method.
         ///
         /// > Source IDL Documentation:
@@ -520,6 +578,28 @@ extension Postalgateway_V1_AgencyService {
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_AgencyShipment
 
+        /// Handle the "ExtendProcessing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Extends the processing, once per dossier, no later than one working day before the due
+        /// > date, with the reason, an apology to the citizen and the new due date (NĐ 61/2018 art.
+        /// > 19.9): PROCESSING_EXTENDED, no change of state; the citizen's due date moves.
+        /// > FAILED_PRECONDITION when no processing deadline runs, for a second extension or one that
+        /// > comes too late; INVALID_ARGUMENT for a new date not after the current one.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ExtendProcessingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_AgencyShipment` to respond with.
+        func extendProcessing(
+            request: Postalgateway_V1_ExtendProcessingRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_AgencyShipment
+
         /// Handle the "GetDossier" method.
         ///
         /// > Source IDL Documentation:
@@ -627,6 +707,17 @@ extension Postalgateway_V1_AgencyService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Postalgateway_V1_AgencyService.Method.ExtendProcessing.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ExtendProcessingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_AgencyShipment>(),
+            handler: { request, context in
+                try await self.extendProcessing(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Postalgateway_V1_AgencyService.Method.GetDossier.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetDossierRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_DossierPackage>(),
@@ -703,6 +794,17 @@ extension Postalgateway_V1_AgencyService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment> {
         let response = try await self.reportResultReady(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func extendProcessing(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ExtendProcessingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment> {
+        let response = try await self.extendProcessing(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -795,6 +897,19 @@ extension Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment> {
         return GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>(
             message: try await self.reportResultReady(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func extendProcessing(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ExtendProcessingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>(
+            message: try await self.extendProcessing(
                 request: request.message,
                 context: context
             ),
@@ -951,6 +1066,33 @@ extension Postalgateway_V1_AgencyService {
         func reportResultReady<Result>(
             request: GRPCCore.ClientRequest<Postalgateway_V1_ReportResultReadyRequest>,
             serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ReportResultReadyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_AgencyShipment>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ExtendProcessing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Extends the processing, once per dossier, no later than one working day before the due
+        /// > date, with the reason, an apology to the citizen and the new due date (NĐ 61/2018 art.
+        /// > 19.9): PROCESSING_EXTENDED, no change of state; the citizen's due date moves.
+        /// > FAILED_PRECONDITION when no processing deadline runs, for a second extension or one that
+        /// > comes too late; INVALID_ARGUMENT for a new date not after the current one.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ExtendProcessingRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ExtendProcessingRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_AgencyShipment` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func extendProcessing<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ExtendProcessingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ExtendProcessingRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_AgencyShipment>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result
@@ -1179,6 +1321,44 @@ extension Postalgateway_V1_AgencyService {
             try await self.client.unary(
                 request: request,
                 descriptor: Postalgateway_V1_AgencyService.Method.ReportResultReady.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ExtendProcessing" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Extends the processing, once per dossier, no later than one working day before the due
+        /// > date, with the reason, an apology to the citizen and the new due date (NĐ 61/2018 art.
+        /// > 19.9): PROCESSING_EXTENDED, no change of state; the citizen's due date moves.
+        /// > FAILED_PRECONDITION when no processing deadline runs, for a second extension or one that
+        /// > comes too late; INVALID_ARGUMENT for a new date not after the current one.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ExtendProcessingRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ExtendProcessingRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_AgencyShipment` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func extendProcessing<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ExtendProcessingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ExtendProcessingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_AgencyShipment>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_AgencyService.Method.ExtendProcessing.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1415,6 +1595,39 @@ extension Postalgateway_V1_AgencyService.ClientProtocol {
         )
     }
 
+    /// Call the "ExtendProcessing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Extends the processing, once per dossier, no later than one working day before the due
+    /// > date, with the reason, an apology to the citizen and the new due date (NĐ 61/2018 art.
+    /// > 19.9): PROCESSING_EXTENDED, no change of state; the citizen's due date moves.
+    /// > FAILED_PRECONDITION when no processing deadline runs, for a second extension or one that
+    /// > comes too late; INVALID_ARGUMENT for a new date not after the current one.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ExtendProcessingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func extendProcessing<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ExtendProcessingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.extendProcessing(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ExtendProcessingRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_AgencyShipment>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetDossier" method.
     ///
     /// > Source IDL Documentation:
@@ -1638,6 +1851,43 @@ extension Postalgateway_V1_AgencyService.ClientProtocol {
             metadata: metadata
         )
         return try await self.reportResultReady(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExtendProcessing" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Extends the processing, once per dossier, no later than one working day before the due
+    /// > date, with the reason, an apology to the citizen and the new due date (NĐ 61/2018 art.
+    /// > 19.9): PROCESSING_EXTENDED, no change of state; the citizen's due date moves.
+    /// > FAILED_PRECONDITION when no processing deadline runs, for a second extension or one that
+    /// > comes too late; INVALID_ARGUMENT for a new date not after the current one.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func extendProcessing<Result>(
+        _ message: Postalgateway_V1_ExtendProcessingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ExtendProcessingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.extendProcessing(
             request: request,
             options: options,
             onResponse: handleResponse

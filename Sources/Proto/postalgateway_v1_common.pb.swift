@@ -383,6 +383,9 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
 
   /// The supplement reached the agency; its processing clock restarts (NĐ 61 art. 19.4).
   case supplementDelivered // = 24
+
+  /// The agency moved its processing due date, once (NĐ 61/2018 art. 19.9). No change of state.
+  case processingExtended // = 25
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -416,6 +419,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case 22: self = .agencyRejected
     case 23: self = .supplementRequested
     case 24: self = .supplementDelivered
+    case 25: self = .processingExtended
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -447,6 +451,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case .agencyRejected: return 22
     case .supplementRequested: return 23
     case .supplementDelivered: return 24
+    case .processingExtended: return 25
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -478,6 +483,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     .agencyRejected,
     .supplementRequested,
     .supplementDelivered,
+    .processingExtended,
   ]
 
 }
@@ -1491,6 +1497,14 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     set {_uniqueStorage()._details = .resultNotice(newValue)}
   }
 
+  package var processingExtension: Postalgateway_V1_ProcessingExtensionDetails {
+    get {
+      if case .processingExtension(let v)? = _storage._details {return v}
+      return Postalgateway_V1_ProcessingExtensionDetails()
+    }
+    set {_uniqueStorage()._details = .processingExtension(newValue)}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated enum OneOf_Details: Equatable, Sendable {
@@ -1505,6 +1519,7 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     case agencyDecision(Postalgateway_V1_AgencyDecisionDetails)
     case supplement(Postalgateway_V1_SupplementDetails)
     case resultNotice(Postalgateway_V1_ResultNoticeDetails)
+    case processingExtension(Postalgateway_V1_ProcessingExtensionDetails)
 
   }
 
@@ -1724,6 +1739,27 @@ package nonisolated struct Postalgateway_V1_ResultNoticeDetails: Sendable {
   package init() {}
 }
 
+/// The agency's one extension of its processing (Phiếu đề nghị gia hạn).
+package nonisolated struct Postalgateway_V1_ProcessingExtensionDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD: the due date before, and the new one (the new appointment date).
+  package var previousDueDate: String = String()
+
+  package var newDueDate: String = String()
+
+  package var reason: String = String()
+
+  /// The apology to the citizen.
+  package var apology: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 /// One hop: what it was allowed, what it took, its verdict, and what it was computed with.
 package nonisolated struct Postalgateway_V1_HopTimeliness: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1881,7 +1917,7 @@ nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNam
 }
 
 nonisolated extension Postalgateway_V1_EventType: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0\u{1}EVENT_TYPE_PROCESSING_EXTENDED\0")
 }
 
 nonisolated extension Postalgateway_V1_DocumentForm: SwiftProtobuf._ProtoNameProviding {
@@ -2799,7 +2835,7 @@ nonisolated extension Postalgateway_V1_HomePickup: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ShipmentEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0\u{3}handoff_queued\0\u{3}agency_decision\0\u{1}supplement\0\u{3}result_notice\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0\u{3}handoff_queued\0\u{3}agency_decision\0\u{1}supplement\0\u{3}result_notice\0\u{3}processing_extension\0")
 
   fileprivate class _StorageClass {
     var _sequence: Int64 = 0
@@ -3014,6 +3050,19 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
             _storage._details = .resultNotice(v)
           }
         }()
+        case 31: try {
+          var v: Postalgateway_V1_ProcessingExtensionDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .processingExtension(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .processingExtension(v)
+          }
+        }()
         default: break
         }
       }
@@ -3109,6 +3158,10 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
       case .resultNotice?: try {
         guard case .resultNotice(let v)? = _storage._details else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      }()
+      case .processingExtension?: try {
+        guard case .processingExtension(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
       }()
       case nil: break
       }
@@ -3498,6 +3551,51 @@ nonisolated extension Postalgateway_V1_ResultNoticeDetails: SwiftProtobuf.Messag
     if lhs.papersToRecall != rhs.papersToRecall {return false}
     if lhs.feeToCollectVnd != rhs.feeToCollectVnd {return false}
     if lhs.collectAt != rhs.collectAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ProcessingExtensionDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ProcessingExtensionDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}previous_due_date\0\u{3}new_due_date\0\u{1}reason\0\u{1}apology\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.previousDueDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.newDueDate) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.apology) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.previousDueDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.previousDueDate, fieldNumber: 1)
+    }
+    if !self.newDueDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.newDueDate, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    if !self.apology.isEmpty {
+      try visitor.visitSingularStringField(value: self.apology, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ProcessingExtensionDetails, rhs: Postalgateway_V1_ProcessingExtensionDetails) -> Bool {
+    if lhs.previousDueDate != rhs.previousDueDate {return false}
+    if lhs.newDueDate != rhs.newDueDate {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.apology != rhs.apology {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -301,6 +301,7 @@ public struct ShipmentService: Sendable {
     .agencyAccepted: "AgencyService.AcknowledgeHandoff (agencies only)",
     .agencyRejected: "AgencyService.AcknowledgeHandoff (agencies only)",
     .supplementRequested: "AgencyService.RequestSupplement (agencies only)",
+    .processingExtended: "AgencyService.ExtendProcessing (agencies only)",
   ]
 
   /// A shipment with its history.
@@ -391,14 +392,15 @@ extension ShipmentService {
   public func agencyDeadline(of shipment: Shipment) -> Deadline? {
     guard let calendar = self.deadlines?.current,
       [.handedToAgency, .appointmentReceived, .appointmentNotified].contains(shipment.state),
-      let procedure = self.catalog.current.procedure(shipment.procedure),
-      let start = shipment.agencyClockStart
+      let procedure = self.catalog.current.procedure(shipment.procedure)
     else { return nil }
-    return DeadlineCalculator(calendar: calendar).agencyProcessing(
-      filedAt: start,
+    let cutoff = self.timekeeper?.inputs.policy.cutoffMinutes ?? 15 * 60
+    return DeadlineCalculator(calendar: calendar, cutoffMinutes: cutoff).agencyProcessing(
+      of: shipment,
       workingDays: procedure.processingWorkingDays
     )
   }
+
 }
 
 extension Shipment {

@@ -239,6 +239,66 @@ struct SlaDomainTests {
     #expect(running.due == Self.calendar.adding(workingDays: days, after: running.countedFrom))
   }
 
+  @Test(
+    "an extension moves the agency's due date and its at-risk time; a supplement restart drops it"
+  )
+  func extensionMovesTheClock() throws {
+    var shipment = try Self.shipment([
+      (.registered, "2026-03-02T08:00:00+07:00"), (.collected, "2026-03-02T09:00:00+07:00"),
+      (.handedToAgency, "2026-03-02T10:00:00+07:00"),
+    ])
+    let before = try #require(self.inputs.hops(of: shipment).first { $0.hop == .agencyProcessing })
+    func append(_ kind: EventKind, _ at: String, _ details: EventDetails? = nil) throws {
+      shipment.events.append(
+        ShipmentEvent(
+          sequence: shipment.events.count + 1,
+          kind: kind,
+          fromState: nil,
+          toState: .handedToAgency,
+          occurredAt: Self.at(at),
+          recordedAt: Self.at(at),
+          actor: "test",
+          location: try PostOfficeCode(validating: "250000"),
+          note: nil,
+          details: details
+        )
+      )
+      shipment.version = shipment.events.count
+    }
+    let newDue = before.due.adding(days: 14)
+    try append(
+      .processingExtended,
+      "2026-03-03T09:00:00+07:00",
+      .processingExtension(
+        ProcessingExtension(
+          previousDueDate: before.due,
+          newDueDate: newDue,
+          reason: "verification",
+          apology: "sorry"
+        )
+      )
+    )
+    let after = try #require(self.inputs.hops(of: shipment).first { $0.hop == .agencyProcessing })
+    #expect(after.due == newDue)
+    #expect(after.startSequence == before.startSequence)
+    #expect(
+      after.workingDays == Self.calendar.workingDays(after: before.countedFrom, through: newDue)
+    )
+    #expect(after.atRiskAt > before.atRiskAt)
+    #expect(after.steps.contains { $0.contains("extended on 2026-03-03") })
+
+    try append(.supplementRequested, "2026-03-04T09:00:00+07:00")
+    try append(.supplementDelivered, "2026-03-05T09:00:00+07:00")
+    let restarted = try #require(
+      self.inputs.hops(of: shipment).first { $0.hop == .agencyProcessing }
+    )
+    #expect(restarted.startSequence == 6)
+    #expect(
+      restarted.due
+        == Self.calendar.adding(workingDays: before.workingDays, after: restarted.countedFrom)
+    )
+  }
+
   @Test("the result leg runs from its collection at the agency to the first delivery attempt")
   func resultLeg() throws {
     let shipment = try Self.shipment(

@@ -221,6 +221,72 @@ struct SlaEndToEndTests {
     }
   }
 
+  @Test(
+    "the agency extends its processing once: the due date moves for the citizen and the clock, no breach at the old date, and a second extension is refused"
+  )
+  func oneExtensionMovesTheDueDate() async throws {
+    let clock = TestClock("2026-03-02T09:00:00+07:00")
+    try await self.withSlaGateway(clock: clock) { gateway in
+      let (number, code) = try await self.filedDossier(
+        on: gateway,
+        clock: clock,
+        collectedAt: "2026-03-02T09:00:00+07:00",
+        filedAt: "2026-03-02T10:00:00+07:00"
+      )
+      clock.set("2026-03-02T11:00:00+07:00")
+      func extend(_ date: String) async throws -> Postalgateway_V1_AgencyShipment {
+        try await self.handoffs.asAgency(gateway) {
+          try await $0.extendProcessing(
+            .with {
+              $0.requestID = UUID().uuidString
+              $0.trackingNumber = number
+              $0.newDueDate = date
+              $0.reason = "Cần xác minh thêm"
+              $0.apology = "Xin lỗi ông/bà vì sự chậm trễ"
+            }
+          )
+        }
+      }
+      let malformed = await rpcError { _ = try await extend("6/3/2026") }
+      #expect(malformed?.code == .invalidArgument)
+      #expect(malformed?.message.contains("new_due_date") == true)
+      let notLater = await rpcError { _ = try await extend("2026-03-03") }
+      #expect(notLater?.code == .invalidArgument)
+      #expect(notLater?.message.contains("new_due_date") == true)
+
+      let extended = try await extend("2026-03-06")
+      #expect(extended.state == .handedToAgency)
+      let tracked = try await gateway.withCitizenClient {
+        try await $0.trackShipment(
+          .with {
+            $0.trackingNumber = number
+            $0.verificationCode = code
+          }
+        ).shipment
+      }
+      #expect(tracked.agencyDeadline.dueDate == "2026-03-06")
+      #expect(tracked.hops.last?.dueDate == "2026-03-06")
+      #expect(tracked.hops.last?.workingDays == 4)
+
+      let second = await rpcError { _ = try await extend("2026-03-09") }
+      #expect(second?.code == .failedPrecondition)
+
+      // The old due date passes without a breach.
+      clock.set("2026-03-04T08:00:00+07:00")
+      try await Task.sleep(for: .milliseconds(300))
+      #expect(try await gateway.gateway.slaMonitorStore.alerts(after: 0, limit: 10).isEmpty)
+      let explained = try await self.asOversight(gateway) {
+        try await $0.explainDeadline(.with { $0.trackingNumber = number })
+      }
+      #expect(explained.dueDate == "2026-03-06")
+      #expect(explained.steps.contains { $0.contains("extended on 2026-03-02") })
+      let staffView = try await self.handoffs.shipment(number, on: gateway)
+      let event = try #require(staffView.events.first { $0.type == .processingExtended })
+      #expect(event.processingExtension.previousDueDate == "2026-03-03")
+      #expect(event.processingExtension.apology == "Xin lỗi ông/bà vì sự chậm trễ")
+    }
+  }
+
   @Test("bad report and explain requests are refused, naming the field")
   func badRequestsAreRefused() async throws {
     let clock = TestClock("2026-03-02T09:00:00+07:00")

@@ -26,14 +26,17 @@ struct ShipmentLifecycleTests {
     .handedToAgency: [
       .appointmentReceived: .appointmentReceived, .handedToAgency: .handedToAgency,
       .supplementRequested: .supplementRequested, .resultReady: .resultReady,
+      .processingExtended: .handedToAgency,
     ],
     .appointmentReceived: [
       .appointmentNotified: .appointmentNotified, .handedToAgency: .appointmentReceived,
       .supplementRequested: .supplementRequested, .resultReady: .resultReady,
+      .processingExtended: .appointmentReceived,
     ],
     .appointmentNotified: [
       .resultReady: .resultReady, .resultCollected: .resultCollected,
       .handedToAgency: .appointmentNotified, .supplementRequested: .supplementRequested,
+      .processingExtended: .appointmentNotified,
     ],
     .supplementRequested: [
       .supplementDelivered: .handedToAgency, .handedToAgency: .supplementRequested,

@@ -361,6 +361,8 @@ private func detail(_ event: Postalgateway_V1_ShipmentEvent) -> String {
         + (d.appointmentDate.isEmpty ? "" : ", appointment \(d.appointmentDate)")
   case .supplement(let r): "  missing: \(r.missingItems.joined(separator: ", ")) — \(r.reason)"
   case .resultNotice(let n): "  \(n.documents.count) result document(s), collect at \(n.collectAt)"
+  case .processingExtension(let e):
+    "  due date moved from \(e.previousDueDate) to \(e.newDueDate): \(e.reason)"
   case nil: ""
   }
 }

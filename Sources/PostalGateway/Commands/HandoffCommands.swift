@@ -12,7 +12,9 @@ struct AgencyCommand: AsyncParsableCommand {
     commandName: "agency",
     abstract:
       "Act as an agency system: watch handoffs, acknowledge, ask for supplements, report results.",
-    subcommands: [Watch.self, Acknowledge.self, Supplement.self, ResultReady.self, Dossier.self]
+    subcommands: [
+      Watch.self, Acknowledge.self, Supplement.self, Extend.self, ResultReady.self, Dossier.self,
+    ]
   )
 
   struct Watch: AsyncParsableCommand {
@@ -98,6 +100,33 @@ struct AgencyCommand: AsyncParsableCommand {
       }
       let response = try await self.client.withPartnerClient(as: "agency") { client in
         try await Postalgateway_V1_AgencyService.Client(wrapping: client).requestSupplement(request)
+      }
+      try self.client.emit(response) { "\(response.trackingNumber): \(wireName(response.state))" }
+    }
+  }
+
+  struct Extend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Extend the processing once, at least one working day before the due date, with an apology."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "The new due date, YYYY-MM-DD.") var to: String
+    @Option(help: "Why.") var reason: String
+    @Option(help: "The apology to the citizen.") var apology: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let request = Postalgateway_V1_ExtendProcessingRequest.with {
+        $0.requestID = self.requestID ?? UUID().uuidString
+        $0.trackingNumber = self.trackingNumber
+        $0.newDueDate = self.to
+        $0.reason = self.reason
+        $0.apology = self.apology
+      }
+      let response = try await self.client.withPartnerClient(as: "agency") { client in
+        try await Postalgateway_V1_AgencyService.Client(wrapping: client).extendProcessing(request)
       }
       try self.client.emit(response) { "\(response.trackingNumber): \(wireName(response.state))" }
     }

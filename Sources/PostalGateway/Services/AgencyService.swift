@@ -134,6 +134,33 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     }
   }
 
+  func extendProcessing(
+    request: Postalgateway_V1_ExtendProcessingRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_AgencyShipment {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      let (actor, _) = try self.actor(context)
+      let (requestID, number, newDue, reason, apology) = try request.domain()
+      let key = try RequestFingerprint.key(
+        requestID,
+        request,
+        clearing: \.requestID,
+        context: context,
+        caller: actor
+      )
+      let recorded = try await self.desk.extendProcessing(
+        number,
+        newDueDate: newDue,
+        reason: reason,
+        apology: apology,
+        by: actor,
+        idempotencyKey: key,
+        now: self.now()
+      )
+      return Postalgateway_V1_AgencyShipment(recorded.shipment)
+    }
+  }
+
   func reportResultReady(
     request: Postalgateway_V1_ReportResultReadyRequest,
     context: ServerContext

@@ -297,6 +297,7 @@ extension EventKind {
     case .agencyRejected: .agencyRejected
     case .supplementRequested: .supplementRequested
     case .supplementDelivered: .supplementDelivered
+    case .processingExtended: .processingExtended
     }
   }
 }
@@ -449,6 +450,13 @@ extension Postalgateway_V1_ShipmentEvent {
       self.supplement = .with {
         $0.missingItems = request.missingItems
         $0.reason = request.reason
+      }
+    case .processingExtension(let moved):
+      self.processingExtension = .with {
+        $0.previousDueDate = moved.previousDueDate.description
+        $0.newDueDate = moved.newDueDate.description
+        $0.reason = moved.reason
+        $0.apology = moved.apology
       }
     case .resultNotice(let notice):
       self.resultNotice = .with {

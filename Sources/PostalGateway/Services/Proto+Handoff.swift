@@ -186,6 +186,26 @@ extension Postalgateway_V1_RequestSupplementRequest {
   }
 }
 
+extension Postalgateway_V1_ExtendProcessingRequest {
+  func domain() throws -> (
+    RequestID, TrackingNumber, newDue: CivilDate, reason: String, apology: String
+  ) {
+    var v = RequestValidator()
+    let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
+    let number = v.check("tracking_number") {
+      try TrackingNumber(validating: self.trackingNumber)
+    }
+    let newDue = v.check("new_due_date") { try CivilDate(iso: self.newDueDate) }
+    let reason = v.text("reason", self.reason, required: true)
+    let apology = v.text("apology", self.apology, required: true)
+    try v.finish()
+    guard let requestID, let number, let newDue, let reason, let apology else {
+      throw TrackingError.invalidField("request", "is malformed")
+    }
+    return (requestID, number, newDue, reason, apology)
+  }
+}
+
 extension Postalgateway_V1_ReportResultReadyRequest {
   func domain() throws -> (RequestID, TrackingNumber, ResultNotice) {
     var v = RequestValidator()

@@ -155,6 +155,39 @@ public struct DeadlineCalculator: Sendable {
     }
   }
 
+  /// A deadline moved by the agency's one extension (NĐ 61 art. 19.9).
+  /// - Parameters:
+  ///   - deadline: The deadline before.
+  ///   - newDue: The new due date.
+  ///   - day: The day the extension was recorded.
+  public func extended(_ deadline: Deadline, to newDue: CivilDate, on day: CivilDate) -> Deadline {
+    var moved = deadline
+    moved.due = newDue
+    moved.workingDays = self.calendar.workingDays(after: deadline.start, through: newDue)
+    (moved.calendarVersions, moved.provisional) = self.calendar.versions(
+      from: deadline.start,
+      through: newDue
+    )
+    moved.steps.append(
+      "extended on \(day) from \(deadline.due) to \(newDue) (NĐ 61 art. 19.9): \(moved.workingDays) working day(s) after \(deadline.start)"
+    )
+    return moved
+  }
+
+  /// A shipment's agency processing deadline: counted from the event that last (re)started the
+  /// clock, and moved by an extension recorded after that event.
+  /// - Returns: `nil` before the filing.
+  public func agencyProcessing(of shipment: Shipment, workingDays n: Int) -> Deadline? {
+    guard let start = shipment.agencyClockEvent else { return nil }
+    let deadline = self.agencyProcessing(filedAt: start.occurredAt, workingDays: n)
+    for event in shipment.effectiveEvents.reversed() where event.sequence > start.sequence {
+      if case .processingExtension(let moved) = event.details {
+        return self.extended(deadline, to: moved.newDueDate, on: event.occurredAt.dateInVietnam)
+      }
+    }
+    return deadline
+  }
+
   private func deadline(start: CivilDate, workingDays n: Int, steps: [String]) -> Deadline {
     // The walk that finds the due date also writes its steps.
     var steps = steps

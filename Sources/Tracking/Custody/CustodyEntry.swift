@@ -128,6 +128,11 @@ public enum CustodyEntry {
     case .supplement(let request):
       for item in request.missingItems { commit("supplement-item", item) }
       commit("reason", request.reason)
+    case .processingExtension(let extension_):
+      lines.append(("previous-due", extension_.previousDueDate.description))
+      lines.append(("new-due", extension_.newDueDate.description))
+      commit("reason", extension_.reason)
+      commit("apology", extension_.apology)
     case .resultNotice(let notice):
       for document in notice.documents { commit("result-document", document) }
       for original in notice.originalsToReturn { commit("original", original) }

@@ -122,6 +122,67 @@ public struct AgencyDesk: Sendable {
     )
   }
 
+  /// The agency extends its processing, once, no later than one working day before the due
+  /// date (NĐ 61 art. 19.9): `PROCESSING_EXTENDED`, which moves the due date citizens and the
+  /// oversight office see.
+  /// - Parameters:
+  ///   - newDueDate: The new due date (the new appointment date).
+  ///   - reason: Why.
+  ///   - apology: The apology to the citizen.
+  /// - Throws: ``TrackingError`` `.notFound`; `.failedPrecondition` when no agency deadline runs,
+  ///   for a second extension or one that comes too late; `.invalidArgument` for a new date not
+  ///   after the current one; `.requestIDReused`, `.storageFailure`.
+  public func extendProcessing(
+    _ number: TrackingNumber,
+    newDueDate: CivilDate,
+    reason: String,
+    apology: String,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> RecordedEvent {
+    guard let agency = actor.agency else {
+      throw TrackingError(code: .permissionDenied, message: "only an agency extends its processing")
+    }
+    let located = try await self.shipment(number, for: agency)
+    let shipments = self.shipments
+    return try await shipments.append(
+      to: number,
+      context: EventContext(location: located.originPostOffice),
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now
+    ) { shipment in
+      guard let calendar = shipments.deadlines?.current,
+        let current = shipments.agencyDeadline(of: shipment)
+      else {
+        throw TrackingError(
+          code: .failedPrecondition,
+          message: "no agency deadline runs in state \(shipment.state.rawValue)"
+        )
+      }
+      try DeadlineCalculator(calendar: calendar).checkExtension(
+        requestedOn: now.dateInVietnam,
+        currentDue: current.due,
+        newDue: newDueDate,
+        extensionsSoFar: shipment.effectiveEvents.count { $0.kind == .processingExtended }
+      )
+      return [
+        ShipmentService.PlannedEvent(
+          .processingExtended,
+          .processingExtension(
+            ProcessingExtension(
+              previousDueDate: current.due,
+              newDueDate: newDueDate,
+              reason: reason,
+              apology: apology
+            )
+          )
+        )
+      ]
+    }
+  }
+
   /// The agency says the result is ready: `RESULT_READY`.
   /// - Throws: ``TrackingError`` `.notFound`, `.illegalTransition` (also for a shipment without
   ///   a result leg), `.requestIDReused`, `.storageFailure`.

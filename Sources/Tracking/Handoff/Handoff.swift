@@ -87,6 +87,27 @@ public struct SupplementRequest: Hashable, Sendable {
   }
 }
 
+/// The agency's extension of its processing (Phiếu đề nghị gia hạn, NĐ 61 art. 19.9): a new due
+/// date, the reason and the apology to the citizen.
+public struct ProcessingExtension: Hashable, Sendable {
+  /// The due date before the extension.
+  public var previousDueDate: CivilDate
+  /// The new due date (the new appointment date).
+  public var newDueDate: CivilDate
+  /// Why.
+  public var reason: String
+  /// The apology to the citizen.
+  public var apology: String
+
+  /// Creates an extension.
+  public init(previousDueDate: CivilDate, newDueDate: CivilDate, reason: String, apology: String) {
+    self.previousDueDate = previousDueDate
+    self.newDueDate = newDueDate
+    self.reason = reason
+    self.apology = apology
+  }
+}
+
 /// The agency's notice that the result is ready.
 public struct ResultNotice: Hashable, Sendable {
   /// The result documents.

@@ -22,6 +22,7 @@ public enum EventDetails: Hashable, Sendable {
   case supplement(SupplementRequest)
   /// `RESULT_READY` reported by the agency: what the courier will collect.
   case resultNotice(ResultNotice)
+  case processingExtension(ProcessingExtension)
 }
 
 /// A complete dossier as accepted at collection.

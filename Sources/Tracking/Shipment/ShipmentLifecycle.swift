@@ -47,6 +47,12 @@ public struct ShipmentLifecycle: Hashable, Sendable {
       to: .supplementRequested
     ),
     Transition(from: [.supplementRequested], event: .supplementDelivered, to: .handedToAgency),
+    // The agency's one extension: a new due date, no change of state.
+    Transition(
+      from: [.handedToAgency, .appointmentReceived, .appointmentNotified],
+      event: .processingExtended,
+      to: nil
+    ),
     // Result leg.
     Transition(
       from: [.handedToAgency, .appointmentReceived, .appointmentNotified, .awaitingResult],

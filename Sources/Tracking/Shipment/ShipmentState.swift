@@ -143,11 +143,13 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
   case supplementRequested = "SUPPLEMENT_REQUESTED"
   /// The supplement reached the agency; its clock restarts (NĐ 61 art. 19.4).
   case supplementDelivered = "SUPPLEMENT_DELIVERED"
+  /// The agency moved its processing due date, once, with an apology (NĐ 61 art. 19.9).
+  case processingExtended = "PROCESSING_EXTENDED"
 
   /// Whether only the agency records the event (staff cannot record or void it).
   public var isAgencyDecision: Bool {
     switch self {
-    case .agencyAccepted, .agencyRejected, .supplementRequested: true
+    case .agencyAccepted, .agencyRejected, .supplementRequested, .processingExtended: true
     default: false
     }
   }

@@ -138,12 +138,12 @@ public struct SlaInputs: Sendable {
     _ events: [ShipmentEvent]
   ) -> HopTimeliness? {
     guard let start = shipment.agencyClockEvent,
-      let procedure = self.catalog.procedure(shipment.procedure)
+      let procedure = self.catalog.procedure(shipment.procedure),
+      let deadline = self.calculator.agencyProcessing(
+        of: shipment,
+        workingDays: procedure.processingWorkingDays
+      )
     else { return nil }
-    let deadline = self.calculator.agencyProcessing(
-      filedAt: start.occurredAt,
-      workingDays: procedure.processingWorkingDays
-    )
     var timeliness = self.timeliness(
       .agencyProcessing,
       shipment,
