@@ -289,6 +289,7 @@ struct TrackCommand: AsyncParsableCommand {
           "  \(vietnamTime(timestamp(entry.occurredAt)))  \(wireName(entry.type))  at \(entry.location)"
         )
       }
+      lines += shipment.hops.map(hopLine)
       return lines.joined(separator: "\n")
     }
   }
@@ -332,7 +333,16 @@ func render(_ shipment: Postalgateway_V1_Shipment) -> String {
         + detail(event)
     )
   }
+  lines += shipment.hops.map(hopLine)
   return lines.joined(separator: "\n")
+}
+
+/// One line per leg: `DOSSIER_LEG  WITHIN_COMMUNE  due 2026-03-03, EARLY`.
+func hopLine(_ hop: Postalgateway_V1_HopTimeliness) -> String {
+  "  \(SLACommand.hopName(hop.hop))"
+    + (hop.routeClass.isEmpty ? "" : "  \(hop.routeClass)")
+    + "  \(SLACommand.status(hop))"
+    + (hop.provisional ? "  PROVISIONAL" : "")
 }
 
 /// One line of an event's details for people.

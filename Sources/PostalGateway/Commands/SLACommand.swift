@@ -117,10 +117,9 @@ struct SLACommand: AsyncParsableCommand {
             "\(e.trackingNumber)  \(e.hop)  due \(e.dueDate)"
               + (e.provisional ? "  PROVISIONAL" : ""),
             "  started by event \(e.startedByEventSequence) \(e.startedByEventType) at \(vietnamTime(timestamp(e.startedAt)))",
-            "  \(e.procedureCode): \(e.workingDays) working day(s), "
-              + (e.catalogVersion.isEmpty
-                ? "route \(e.timeliness.routeClass), policy \(e.timeliness.policyVersion)"
-                : "catalog \(e.catalogVersion)"),
+            e.catalogVersion.isEmpty
+              ? "  J + \(e.workingDays) working day(s): route \(e.timeliness.routeClass), policy \(e.timeliness.policyVersion)"
+              : "  \(e.procedureCode): \(e.workingDays) working day(s), catalog \(e.catalogVersion)",
             "  calendar \(e.calendarVersions.joined(separator: ", "))",
             "  " + SLACommand.status(e.timeliness),
             "  rule: \(e.rule)",

@@ -247,8 +247,6 @@ struct Gateway: Sendable {
         OversightService(
           shipments: shipments,
           sla: slaDesk,
-          alerts: store,
-          policy: slaPolicy,
           now: now,
           clock: clock,
           pollInterval: .milliseconds(configuration.sla.watchPollMilliseconds),

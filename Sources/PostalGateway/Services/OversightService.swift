@@ -8,15 +8,13 @@ import Tracking
 struct OversightService {
   let shipments: ShipmentService
   let sla: SlaDesk
-  let alerts: any SlaStore
-  let policy: SlaPolicyHolder
   let now: @Sendable () -> Timestamp
   let clock: any Clock<Duration>
   let pollInterval: Duration
   let stopping: StopSignal
   let logger: Logger
 
-  private var minutesPerDay: Int { self.policy.current.officeHours.minutesPerDay }
+  private var minutesPerDay: Int { self.sla.minutesPerDay }
 }
 
 extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProtocol {
@@ -76,7 +74,7 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
       let batchSize = 100
       // gRPC reports a watcher that went away through the context, not by cancelling the task.
       while !Task.isCancelled, !context.cancellation.isCancelled, !self.stopping.isSet {
-        let batch = try await self.alerts.alerts(after: cursor, limit: batchSize)
+        let batch = try await self.sla.alerts(after: cursor, limit: batchSize)
         for alert in batch {
           try await response.write(
             Postalgateway_V1_SlaAlert(alert, minutesPerDay: self.minutesPerDay)

@@ -45,6 +45,14 @@ public struct SlaDesk: Sendable {
     return (running, shipment)
   }
 
+  /// The alerts after a cursor, oldest first.
+  public func alerts(after cursor: Int64, limit: Int) async throws -> [SlaAlert] {
+    try await self.store.alerts(after: cursor, limit: limit)
+  }
+
+  /// The working minutes of a day under the policy in force.
+  public var minutesPerDay: Int { self.timekeeper.inputs.policy.officeHours.minutesPerDay }
+
   /// The report of a period.
   /// - Parameters:
   ///   - from: The first day (Vietnam).
@@ -65,7 +73,7 @@ public struct SlaDesk: Sendable {
     return SlaReport(
       hops: hops,
       grouping: grouping,
-      minutesPerDay: self.timekeeper.inputs.policy.officeHours.minutesPerDay
+      minutesPerDay: self.minutesPerDay
     )
   }
 
