@@ -13,6 +13,7 @@ the scans back with the agency certificate, checks their hashes and files the do
 Usage: python3 Tests/interop/interop_test.py PATH/TO/postal-gateway
 """
 
+import datetime
 import hashlib
 import os
 import signal
@@ -88,6 +89,7 @@ def main():
     from postalgateway.v1 import common_pb2, counter_service_pb2, counter_service_pb2_grpc
     from postalgateway.v1 import tracking_service_pb2, tracking_service_pb2_grpc
     from postalgateway.v1 import custody_service_pb2, custody_service_pb2_grpc
+    from postalgateway.v1 import oversight_service_pb2, oversight_service_pb2_grpc
     from google.protobuf import json_format
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -247,6 +249,42 @@ def main():
             expect(len(accepted) == 1 and accepted[0].agency_decision.dossier_code.startswith("000.00.00.H55-"),
                    "the Python AgencyIntake server filed the pushed dossier: " + (accepted[0].agency_decision.dossier_code if accepted else "none"))
             expect(intake_servicer.calls == {f"{number}-H1": 1}, "the agency received the handoff exactly once")
+            legs = {h.hop: h for h in shipment.hops}
+            leg = legs[common_pb2.SLA_HOP_DOSSIER_LEG]
+            expect(leg.running and leg.appointment_slip and leg.working_days == 2 and leg.route_class == "WITHIN_COMMUNE",
+                   "with an appointment slip to hand back, the dossier leg (within one commune) runs to J+2")
+            notified = counter.RecordEvent(counter_service_pb2.RecordEventRequest(
+                request_id=str(uuid.uuid4()), tracking_number=number, type=common_pb2.EVENT_TYPE_APPOINTMENT_NOTIFIED), timeout=10)
+            shipment = counter.GetShipment(counter_service_pb2.GetShipmentRequest(tracking_number=number), timeout=10)
+            legs = {h.hop: h for h in shipment.hops}
+            expect(notified.shipment.state == common_pb2.SHIPMENT_STATE_APPOINTMENT_NOTIFIED
+                   and legs[common_pb2.SLA_HOP_DOSSIER_LEG].verdict == common_pb2.HOP_VERDICT_EARLY,
+                   "the citizen told of the date the same day: the dossier leg ends EARLY")
+            expect(legs[common_pb2.SLA_HOP_AGENCY_PROCESSING].running, "the agency's clock runs")
+
+        # The provincial oversight office: explain a leg, report the day, watch alerts.
+        oversight_credentials = grpc.ssl_channel_credentials(
+            ca, read(os.path.join(pki, "oversight-key.pem")), read(os.path.join(pki, "oversight.pem")))
+        with grpc.secure_channel(f"127.0.0.1:{partner}", oversight_credentials) as channel:
+            oversight = oversight_service_pb2_grpc.OversightServiceStub(channel)
+            explained = oversight.ExplainDeadline(oversight_service_pb2.ExplainDeadlineRequest(
+                tracking_number=number, hop=common_pb2.SLA_HOP_AGENCY_PROCESSING), timeout=10)
+            expect(explained.due_date == legs[common_pb2.SLA_HOP_AGENCY_PROCESSING].due_date and explained.calendar_versions,
+                   "ExplainDeadline gives the agency's due date and the calendar version " + ",".join(explained.calendar_versions))
+            day = legs[common_pb2.SLA_HOP_DOSSIER_LEG].ended_at.ToDatetime() + datetime.timedelta(hours=7)
+            report = oversight.GetSlaReport(oversight_service_pb2.GetSlaReportRequest(
+                from_date=day.strftime("%Y-%m-%d"), to_date=day.strftime("%Y-%m-%d"),
+                group_by=oversight_service_pb2.SLA_REPORT_GROUPING_AGENCY), timeout=10)
+            rows = [r for r in report.rows if r.hop == common_pb2.SLA_HOP_DOSSIER_LEG]
+            expect(len(rows) == 1 and rows[0].key == "000.00.00.H55" and rows[0].ended == 1 and rows[0].on_time_percent == 100,
+                   "GetSlaReport counts the dossier leg on time")
+            received = []
+            try:
+                for alert in oversight.WatchAlerts(oversight_service_pb2.WatchAlertsRequest(after_cursor=0), timeout=1):
+                    received.append(alert)
+            except grpc.RpcError as error:
+                expect(error.code() == grpc.StatusCode.DEADLINE_EXCEEDED, "WatchAlerts stays open until the deadline")
+            expect(received == [], "no alert is due for a dossier on time")
     finally:
         intake.stop(grace=None)
         server.send_signal(signal.SIGTERM)
