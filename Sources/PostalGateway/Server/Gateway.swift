@@ -377,6 +377,8 @@ struct Gateway: Sendable {
           )
         }
       } catch {
+        // Shutting down cancels the store call: not a failure to report.
+        if Task.isCancelled { return }
         self.logger.error(
           "checkpoint not signed",
           metadata: [

@@ -48,7 +48,15 @@ struct SlaMonitor: Sendable {
       }
       return alerts.count
     } catch {
-      self.logger.error("service-level alerts not raised", metadata: ["error": "\(error)"])
+      // Shutting down cancels the store call: not a failure to report.
+      if !Task.isCancelled {
+        self.logger.error(
+          "service-level alerts not raised",
+          metadata: [
+            "error": "\(error)", "error.cause": "\((error as? TrackingError)?.underlying ?? "")",
+          ]
+        )
+      }
       return 0
     }
   }
