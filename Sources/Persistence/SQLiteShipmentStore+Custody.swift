@@ -219,13 +219,9 @@ extension SQLiteShipmentStore {
   @_spi(Benchmark)
   public func appendRawLeaves(_ leaves: [[UInt8]], shipment number: TrackingNumber) async throws {
     try await self.write { db in
-      guard
-        let id = try Int64.fetchOne(
-          db,
-          sql: "SELECT id FROM shipment WHERE tracking_number = ?",
-          arguments: [number.rawValue]
-        )
-      else { throw TrackingError.shipmentNotFound() }
+      guard let id = try Self.shipmentID(number, in: db) else {
+        throw TrackingError.shipmentNotFound()
+      }
       var sequence =
         try Int.fetchOne(
           db,

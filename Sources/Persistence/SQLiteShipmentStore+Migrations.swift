@@ -176,32 +176,22 @@ extension SQLiteShipmentStore {
       )
     }
     migrator.registerMigration("v3: service-level hops and alerts") { db in
+      // A hop's columns; an alert keeps a snapshot of the hop in the same columns.
+      let hopColumns = """
+        hop TEXT NOT NULL, start_sequence INTEGER NOT NULL, start_kind TEXT NOT NULL,
+        started_at INTEGER NOT NULL, working_days INTEGER NOT NULL, counted_from TEXT NOT NULL,
+        due_date TEXT NOT NULL, due_at INTEGER NOT NULL, at_risk_at INTEGER NOT NULL,
+        calendar_versions TEXT NOT NULL, provisional INTEGER NOT NULL,
+        policy_version TEXT NOT NULL, route_class TEXT, appointment_slip INTEGER NOT NULL,
+        end_sequence INTEGER, ended_at INTEGER, verdict TEXT, stopped_by TEXT,
+        working_minutes INTEGER, agency_code TEXT NOT NULL, post_office TEXT NOT NULL,
+        procedure_code TEXT NOT NULL,
+        """
       try db.execute(
         sql: """
           CREATE TABLE sla_hop (
             shipment_id INTEGER NOT NULL REFERENCES shipment (id),
-            hop TEXT NOT NULL,
-            start_sequence INTEGER NOT NULL,
-            start_kind TEXT NOT NULL,
-            started_at INTEGER NOT NULL,
-            working_days INTEGER NOT NULL,
-            counted_from TEXT NOT NULL,
-            due_date TEXT NOT NULL,
-            due_at INTEGER NOT NULL,
-            at_risk_at INTEGER NOT NULL,
-            calendar_versions TEXT NOT NULL,
-            provisional INTEGER NOT NULL,
-            policy_version TEXT NOT NULL,
-            route_class TEXT,
-            appointment_slip INTEGER NOT NULL,
-            end_sequence INTEGER,
-            ended_at INTEGER,
-            verdict TEXT,
-            stopped_by TEXT,
-            working_minutes INTEGER,
-            agency_code TEXT NOT NULL,
-            post_office TEXT NOT NULL,
-            procedure_code TEXT NOT NULL,
+            \(hopColumns)
             at_risk_raised INTEGER NOT NULL DEFAULT 0,
             breach_raised INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (shipment_id, hop)
@@ -218,28 +208,7 @@ extension SQLiteShipmentStore {
             kind TEXT NOT NULL,
             raised_at INTEGER NOT NULL,
             shipment_id INTEGER NOT NULL REFERENCES shipment (id),
-            hop TEXT NOT NULL,
-            start_sequence INTEGER NOT NULL,
-            start_kind TEXT NOT NULL,
-            started_at INTEGER NOT NULL,
-            working_days INTEGER NOT NULL,
-            counted_from TEXT NOT NULL,
-            due_date TEXT NOT NULL,
-            due_at INTEGER NOT NULL,
-            at_risk_at INTEGER NOT NULL,
-            calendar_versions TEXT NOT NULL,
-            provisional INTEGER NOT NULL,
-            policy_version TEXT NOT NULL,
-            route_class TEXT,
-            appointment_slip INTEGER NOT NULL,
-            end_sequence INTEGER,
-            ended_at INTEGER,
-            verdict TEXT,
-            stopped_by TEXT,
-            working_minutes INTEGER,
-            agency_code TEXT NOT NULL,
-            post_office TEXT NOT NULL,
-            procedure_code TEXT NOT NULL,
+            \(hopColumns)
             UNIQUE (shipment_id, hop, start_sequence, kind)
           );
           CREATE TRIGGER sla_alert_is_append_only_update BEFORE UPDATE ON sla_alert

@@ -251,13 +251,9 @@ extension SQLiteShipmentStore: SlaStore {
     now: Timestamp
   ) async throws {
     try await self.write { db in
-      guard
-        let id = try Int64.fetchOne(
-          db,
-          sql: "SELECT id FROM shipment WHERE tracking_number = ?",
-          arguments: [number.rawValue]
-        )
-      else { throw TrackingError.shipmentNotFound() }
+      guard let id = try Self.shipmentID(number, in: db) else {
+        throw TrackingError.shipmentNotFound()
+      }
       // A hop that now ended late gets its breach alert; running hops get theirs from the
       // monitor's next pass.
       try Self.updateHops(hops, shipmentID: id, now: now, in: db)

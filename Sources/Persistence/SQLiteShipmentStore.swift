@@ -133,13 +133,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
           )
         )
       }
-      guard
-        let id = try Int64.fetchOne(
-          db,
-          sql: "SELECT id FROM shipment WHERE tracking_number = ?",
-          arguments: [number.rawValue]
-        )
-      else {
+      guard let id = try Self.shipmentID(number, in: db) else {
         throw TrackingError.shipmentNotFound()
       }
       let registered = try Self.loadRegistered(id: id, in: db)
@@ -222,13 +216,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
 
   public func shipmentWithCommitment(_ number: TrackingNumber) async throws -> RegisteredShipment? {
     try await self.read { db in
-      guard
-        let id = try Int64.fetchOne(
-          db,
-          sql: "SELECT id FROM shipment WHERE tracking_number = ?",
-          arguments: [number.rawValue]
-        )
-      else { return nil }
+      guard let id = try Self.shipmentID(number, in: db) else { return nil }
       return try Self.loadRegistered(id: id, in: db)
     }
   }
@@ -284,6 +272,15 @@ public final class SQLiteShipmentStore: ShipmentStore {
   }
 
   // MARK: - Transactions
+
+  /// The row id of a shipment, or `nil`.
+  static func shipmentID(_ number: TrackingNumber, in db: Database) throws -> Int64? {
+    try Int64.fetchOne(
+      db,
+      sql: "SELECT id FROM shipment WHERE tracking_number = ?",
+      arguments: [number.rawValue]
+    )
+  }
 
   func write<T: Sendable>(
     _ body: @escaping @Sendable (Database) throws -> T

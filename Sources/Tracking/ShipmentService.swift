@@ -122,7 +122,6 @@ public struct ShipmentService: Sendable {
   let personalData: PersonalDataHasher
   let handovers: HandoverVerifier
   let routes: HandoffRoutes
-  let deadlines: CalendarHolder?
   let timekeeper: SlaTimekeeper?
 
   /// Creates the service.
@@ -136,8 +135,8 @@ public struct ShipmentService: Sendable {
   ///   - personalData: Hashes identity numbers seen at delivery.
   ///   - handovers: Checks co-signed handovers.
   ///   - routes: The agencies that receive dossiers electronically.
-  ///   - deadlines: The working calendar for the due dates citizens see (none: no due dates).
-  ///   - timekeeper: Works out each leg's due date and verdict (none: no hops shown).
+  ///   - timekeeper: Works out each leg's due date and verdict, and the agency due date citizens
+  ///     see (none: no due dates).
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -148,11 +147,9 @@ public struct ShipmentService: Sendable {
     personalData: PersonalDataHasher,
     handovers: HandoverVerifier,
     routes: HandoffRoutes = HandoffRoutes(),
-    deadlines: CalendarHolder? = nil,
     timekeeper: SlaTimekeeper? = nil
   ) {
     self.timekeeper = timekeeper
-    self.deadlines = deadlines
     self.routes = routes
     self.handovers = handovers
     self.store = store
@@ -390,12 +387,11 @@ extension ShipmentService {
   /// acceptance, or the signed physical handover) or from the last completed supplement; none
   /// while a supplement is awaited or once the result is ready.
   public func agencyDeadline(of shipment: Shipment) -> Deadline? {
-    guard let calendar = self.deadlines?.current,
+    guard let inputs = self.timekeeper?.inputs,
       [.handedToAgency, .appointmentReceived, .appointmentNotified].contains(shipment.state),
-      let procedure = self.catalog.current.procedure(shipment.procedure)
+      let procedure = inputs.catalog.procedure(shipment.procedure)
     else { return nil }
-    let cutoff = self.timekeeper?.inputs.policy.cutoffMinutes ?? 15 * 60
-    return DeadlineCalculator(calendar: calendar, cutoffMinutes: cutoff).agencyProcessing(
+    return DeadlineCalculator(calendar: inputs.calendar, policy: inputs.policy).agencyProcessing(
       of: shipment,
       workingDays: procedure.processingWorkingDays
     )

@@ -376,13 +376,8 @@ struct HandoffEndToEndTests {
   ) async throws
     -> [Postalgateway_V1_HandoffNotice]
   {
-    try await agency.watchHandoffs(.with { $0.afterCursor = cursor }) { response in
-      var notices: [Postalgateway_V1_HandoffNotice] = []
-      for try await notice in response.messages {
-        notices.append(notice)
-        if notices.count == count { break }
-      }
-      return notices
+    try await agency.watchHandoffs(.with { $0.afterCursor = cursor }) {
+      try await firstMessages(count, of: $0)
     }
   }
 
@@ -478,14 +473,7 @@ struct HandoffEndToEndTests {
     try await self.withRoutedGateway(mode: .pull) { gateway in
       let (number, _, code) = try await self.digitizedDossierWithCode(on: gateway)
       func track() async throws -> Postalgateway_V1_TrackedShipment {
-        try await gateway.withCitizenClient {
-          try await $0.trackShipment(
-            .with {
-              $0.trackingNumber = number
-              $0.verificationCode = code
-            }
-          ).shipment
-        }
+        try await gateway.track(number, code: code)
       }
       #expect(try await track().hasAgencyDeadline == false)
       let filedAt = Date()

@@ -82,13 +82,8 @@ struct SlaEndToEndTests {
     count: Int
   ) async throws -> [Postalgateway_V1_SlaAlert] {
     try await self.asOversight(gateway) { oversight in
-      try await oversight.watchAlerts(.with { $0.afterCursor = cursor }) { response in
-        var received: [Postalgateway_V1_SlaAlert] = []
-        for try await alert in response.messages {
-          received.append(alert)
-          if received.count == count { break }
-        }
-        return received
+      try await oversight.watchAlerts(.with { $0.afterCursor = cursor }) {
+        try await firstMessages(count, of: $0)
       }
     }
   }
@@ -121,7 +116,7 @@ struct SlaEndToEndTests {
       // Before the at-risk time nothing is raised.
       clock.set("2026-03-03T15:00:00+07:00")
       try await Task.sleep(for: .milliseconds(300))
-      #expect(try await gateway.gateway.slaMonitorStore.alerts(after: 0, limit: 10).isEmpty)
+      #expect(try await gateway.gateway.slaMonitor.store.alerts(after: 0, limit: 10).isEmpty)
 
       // At risk: the watcher gets exactly one alert, then disconnects.
       clock.set("2026-03-03T15:31:00+07:00")
@@ -150,7 +145,7 @@ struct SlaEndToEndTests {
       }
       clock.set("2026-03-05T09:00:00+07:00")
       try await Task.sleep(for: .milliseconds(300))
-      let all = try await gateway.gateway.slaMonitorStore.alerts(after: 0, limit: 10)
+      let all = try await gateway.gateway.slaMonitor.store.alerts(after: 0, limit: 10)
       #expect(all.map(\.kind) == [.atRisk, .breach])
 
       // The report counts it.
@@ -208,14 +203,7 @@ struct SlaEndToEndTests {
       #expect(leg.steps.first?.contains("same commune") == true)
 
       // The citizen sees the legs' due dates.
-      let tracked = try await gateway.withCitizenClient {
-        try await $0.trackShipment(
-          .with {
-            $0.trackingNumber = number
-            $0.verificationCode = code
-          }
-        ).shipment
-      }
+      let tracked = try await gateway.track(number, code: code)
       #expect(tracked.hops.map(\.dueDate) == ["2026-03-03", "2026-03-03"])
       #expect(tracked.hops.last?.verdict == .late)
     }
@@ -256,14 +244,7 @@ struct SlaEndToEndTests {
 
       let extended = try await extend("2026-03-06")
       #expect(extended.state == .handedToAgency)
-      let tracked = try await gateway.withCitizenClient {
-        try await $0.trackShipment(
-          .with {
-            $0.trackingNumber = number
-            $0.verificationCode = code
-          }
-        ).shipment
-      }
+      let tracked = try await gateway.track(number, code: code)
       #expect(tracked.agencyDeadline.dueDate == "2026-03-06")
       #expect(tracked.hops.last?.dueDate == "2026-03-06")
       #expect(tracked.hops.last?.workingDays == 4)
@@ -274,7 +255,7 @@ struct SlaEndToEndTests {
       // The old due date passes without a breach.
       clock.set("2026-03-04T08:00:00+07:00")
       try await Task.sleep(for: .milliseconds(300))
-      #expect(try await gateway.gateway.slaMonitorStore.alerts(after: 0, limit: 10).isEmpty)
+      #expect(try await gateway.gateway.slaMonitor.store.alerts(after: 0, limit: 10).isEmpty)
       let explained = try await self.asOversight(gateway) {
         try await $0.explainDeadline(.with { $0.trackingNumber = number })
       }

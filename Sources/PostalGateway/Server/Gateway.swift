@@ -71,8 +71,6 @@ struct Gateway: Sendable {
   let slaPolicyFile: String
   /// Raises at-risk and breach alerts.
   let slaMonitor: SlaMonitor
-  /// Where hops and alerts live.
-  var slaMonitorStore: any SlaStore { self.slaMonitor.store }
   /// Where its files are.
   let calendarDirectory: String
   /// Set when the gateway begins to stop; ends open handoff watches.
@@ -147,7 +145,6 @@ struct Gateway: Sendable {
       personalData: PersonalDataHasher(secret: secret),
       handovers: HandoverVerifier(keys: store),
       routes: HandoffRoutes(routeTable.mapValues(\.mode)),
-      deadlines: calendar,
       timekeeper: timekeeper
     )
     let slaDesk = SlaDesk(shipments: shipments, store: store, timekeeper: timekeeper)

@@ -113,24 +113,17 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     request: Postalgateway_V1_RequestSupplementRequest,
     context: ServerContext
   ) async throws -> Postalgateway_V1_AgencyShipment {
-    try await mappingErrors(self.logger, method: context.descriptor) {
-      let (actor, _) = try self.actor(context)
-      let (requestID, number, supplement) = try request.domain()
-      let key = try RequestFingerprint.key(
-        requestID,
-        request,
-        clearing: \.requestID,
-        context: context,
-        caller: actor
-      )
-      let recorded = try await self.desk.requestSupplement(
-        number,
-        supplement,
+    try await self.recording(request, context) {
+      let (id, number, supplement) = try $0.domain()
+      return (id, (number, supplement))
+    } record: { parsed, actor, key, now in
+      try await self.desk.requestSupplement(
+        parsed.0,
+        parsed.1,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: now
       )
-      return Postalgateway_V1_AgencyShipment(recorded.shipment)
     }
   }
 
@@ -138,26 +131,19 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     request: Postalgateway_V1_ExtendProcessingRequest,
     context: ServerContext
   ) async throws -> Postalgateway_V1_AgencyShipment {
-    try await mappingErrors(self.logger, method: context.descriptor) {
-      let (actor, _) = try self.actor(context)
-      let (requestID, number, newDue, reason, apology) = try request.domain()
-      let key = try RequestFingerprint.key(
-        requestID,
-        request,
-        clearing: \.requestID,
-        context: context,
-        caller: actor
-      )
-      let recorded = try await self.desk.extendProcessing(
-        number,
-        newDueDate: newDue,
-        reason: reason,
-        apology: apology,
+    try await self.recording(request, context) {
+      let (id, number, newDue, reason, apology) = try $0.domain()
+      return (id, (number, newDue, reason, apology))
+    } record: { parsed, actor, key, now in
+      try await self.desk.extendProcessing(
+        parsed.0,
+        newDueDate: parsed.1,
+        reason: parsed.2,
+        apology: parsed.3,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: now
       )
-      return Postalgateway_V1_AgencyShipment(recorded.shipment)
     }
   }
 
@@ -165,9 +151,31 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     request: Postalgateway_V1_ReportResultReadyRequest,
     context: ServerContext
   ) async throws -> Postalgateway_V1_AgencyShipment {
+    try await self.recording(request, context) {
+      let (id, number, notice) = try $0.domain()
+      return (id, (number, notice))
+    } record: { parsed, actor, key, now in
+      try await self.desk.reportResultReady(
+        parsed.0,
+        parsed.1,
+        by: actor,
+        idempotencyKey: key,
+        now: now
+      )
+    }
+  }
+
+  /// One event recorded by the calling agency: identifies the caller, validates the request,
+  /// derives its idempotency key, records, and returns the shipment as the agency sees it.
+  private func recording<Request: IdempotentRequest, Parsed>(
+    _ request: Request,
+    _ context: ServerContext,
+    parse: (Request) throws -> (RequestID, Parsed),
+    record: (Parsed, Actor, IdempotencyKey, Timestamp) async throws -> RecordedEvent
+  ) async throws -> Postalgateway_V1_AgencyShipment {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let (actor, _) = try self.actor(context)
-      let (requestID, number, notice) = try request.domain()
+      let (requestID, parsed) = try parse(request)
       let key = try RequestFingerprint.key(
         requestID,
         request,
@@ -175,13 +183,7 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
         context: context,
         caller: actor
       )
-      let recorded = try await self.desk.reportResultReady(
-        number,
-        notice,
-        by: actor,
-        idempotencyKey: key,
-        now: self.now()
-      )
+      let recorded = try await record(parsed, actor, key, self.now())
       return Postalgateway_V1_AgencyShipment(recorded.shipment)
     }
   }
@@ -373,3 +375,12 @@ final class StopSignal: Sendable {
   /// Marks the gateway as stopping.
   func set() { self.flag.withLock { $0 = true } }
 }
+
+/// A request that carries a client-chosen `request_id` (its idempotency key).
+protocol IdempotentRequest: SwiftProtobuf.Message {
+  var requestID: String { get set }
+}
+
+extension Postalgateway_V1_RequestSupplementRequest: IdempotentRequest {}
+extension Postalgateway_V1_ExtendProcessingRequest: IdempotentRequest {}
+extension Postalgateway_V1_ReportResultReadyRequest: IdempotentRequest {}

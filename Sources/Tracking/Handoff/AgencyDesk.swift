@@ -153,7 +153,7 @@ public struct AgencyDesk: Sendable {
       idempotencyKey: idempotencyKey,
       now: now
     ) { shipment in
-      guard let calendar = shipments.deadlines?.current,
+      guard let calendar = shipments.timekeeper?.inputs.calendar,
         let current = shipments.agencyDeadline(of: shipment)
       else {
         throw TrackingError(

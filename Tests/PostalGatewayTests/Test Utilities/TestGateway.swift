@@ -122,6 +122,18 @@ struct RunningGateway: Sendable {
   let dataDirectory: String
   let gateway: Gateway
 
+  /// What the citizen with the number and code sees.
+  func track(_ number: String, code: String) async throws -> Postalgateway_V1_TrackedShipment {
+    try await self.withCitizenClient {
+      try await $0.trackShipment(
+        .with {
+          $0.trackingNumber = number
+          $0.verificationCode = code
+        }
+      ).shipment
+    }
+  }
+
   /// The scans folder.
   var scansDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("scans") }
 
@@ -466,4 +478,17 @@ final class TestClock: Sendable {
     let date = ISO8601DateFormatter().date(from: iso)!
     return Timestamp(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
   }
+}
+
+/// The first `count` messages of a server stream; the caller then disconnects.
+func firstMessages<Message: Sendable>(
+  _ count: Int,
+  of response: StreamingClientResponse<Message>
+) async throws -> [Message] {
+  var received: [Message] = []
+  for try await message in response.messages {
+    received.append(message)
+    if received.count == count { break }
+  }
+  return received
 }
