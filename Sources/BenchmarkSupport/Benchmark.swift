@@ -25,6 +25,27 @@ public enum Benchmark {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
   }
 
+  /// Registers sample shipment `index` through the store contract, as the service does.
+  public static func register(_ index: Int, in stores: Stores) async throws -> Shipment {
+    let draft = try Self.draft(index)
+    let key = IdempotencyKey(
+      requestID: try RequestID(validating: "bench-\(index)"),
+      caller: "spiffe://benchmark/staff/250000/bench",
+      fingerprint: [0]
+    )
+    return try await stores.shipments.register(
+      indicator: try ServiceIndicator(validating: "EA"),
+      idempotencyKey: key
+    ) { number in
+      ShipmentWriter(timekeeper: nil).registration(
+        draft.shipment(number: number),
+        commitment: CodeCommitment(nonce: [1], salt: [2], hash: [3]),
+        custodySalt: draft.custodySalt,
+        idempotencyKey: key
+      )
+    }.value.shipment
+  }
+
   /// A registration of the Thái Nguyên sample procedure at counter 250000.
   public static func draft(_ index: Int) throws -> ShipmentDraft {
     ShipmentDraft(

@@ -27,10 +27,13 @@ enum CustodyBenchmark {
       }
     }
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    let store = try SQLiteShipmentStore(
-      path: (directory as NSString).appendingPathComponent("bench.sqlite")
+    let path = (directory as NSString).appendingPathComponent("bench.sqlite")
+    let stores = try SQLiteStorage.open(
+      path: path,
+      blobDirectory: (directory as NSString).appendingPathComponent("scans")
     )
-    let log = CustodyLog(origin: "benchmark/custody", store: store)
+    let fixtures = try SQLiteBenchmarkFixtures(path: path)
+    let log = CustodyLog(origin: "benchmark/custody", store: stores.custody)
     print(
       "custody log benchmark: \(entries) entries, \(proofs) proofs per method, SQLite in \(directory)"
     )
@@ -41,16 +44,7 @@ enum CustodyBenchmark {
     var start = ContinuousClock.now
     var anyNumber: TrackingNumber?
     for index in 0 ..< durable {
-      let outcome = try await store.register(
-        try Benchmark.draft(index),
-        serviceIndicator: try ServiceIndicator(validating: "EA"),
-        commitment: CodeCommitment(nonce: [1], salt: [2], hash: [3]),
-        idempotencyKey: IdempotencyKey(
-          requestID: try RequestID(validating: "bench-\(index)"),
-          fingerprint: [0]
-        )
-      )
-      anyNumber = outcome.value.shipment.trackingNumber
+      anyNumber = try await Benchmark.register(index, in: stores).trackingNumber
     }
     let durableSeconds = Benchmark.seconds(start.duration(to: .now))
     print(
@@ -67,7 +61,7 @@ enum CustodyBenchmark {
     var appended = try await log.treeSize()
     while appended < Int64(entries) {
       let batch = min(10_000, Int64(entries) - appended)
-      try await store.appendRawLeaves(
+      try await fixtures.appendRawLeaves(
         (0 ..< batch).map { leaf + Array(String(appended + $0).utf8) },
         shipment: number
       )
@@ -107,7 +101,7 @@ enum CustodyBenchmark {
       let t = ContinuousClock.now
       var nodes: [NodeID: [UInt8]] = [:]
       for id in MerkleProofBuilder.nodes(forInclusion: index, size: size) {
-        nodes[id] = try await store.node(id)
+        nodes[id] = try await fixtures.node(id)
       }
       _ = MerkleProofBuilder.inclusionProof(index: index, size: size) { nodes[$0] ?? [] }
       oneByOne.append(t.duration(to: .now))

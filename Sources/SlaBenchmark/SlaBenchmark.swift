@@ -26,22 +26,18 @@ enum SlaBenchmark {
       }
     }
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    let store = try SQLiteShipmentStore(
-      path: (directory as NSString).appendingPathComponent("bench.sqlite")
+    let path = (directory as NSString).appendingPathComponent("bench.sqlite")
+    let stores = try SQLiteStorage.open(
+      path: path,
+      blobDirectory: (directory as NSString).appendingPathComponent("scans")
     )
+    let store = stores.sla
+    let fixtures = try SQLiteBenchmarkFixtures(path: path)
     print("service-level benchmark: \(shipments) open shipments, SQLite in \(directory)")
 
     // One real registration, cloned; each clone's agency processing runs, its at-risk times
     // spread over 30 days from `base`.
-    let template = try await store.register(
-      try Benchmark.draft(0),
-      serviceIndicator: try ServiceIndicator(validating: "EA"),
-      commitment: CodeCommitment(nonce: [1], salt: [2], hash: [3]),
-      idempotencyKey: IdempotencyKey(
-        requestID: try RequestID(validating: "bench"),
-        fingerprint: [0]
-      )
-    ).value.shipment
+    let template = try await Benchmark.register(0, in: stores)
     let base = Timestamp(microseconds: 1_772_409_600_000_000)  // 2026-03-02 00:00 UTC
     let spread: Int64 = 30 * 86_400 * 1_000_000
     var generator = SystemRandomNumberGenerator()
@@ -51,8 +47,8 @@ enum SlaBenchmark {
       let numbers = (serial ..< min(serial + 10_000, shipments + 1)).map {
         TrackingNumber(serviceIndicator: template.trackingNumber.serviceIndicator, serial: $0 + 1)
       }
-      try await store.cloneForBenchmark(template.trackingNumber, as: numbers)
-      try await store.insertForBenchmark(
+      try await fixtures.cloneForBenchmark(template.trackingNumber, as: numbers)
+      try await fixtures.insertForBenchmark(
         numbers.map { number in
           let atRisk = base.advanced(
             by: .microseconds(Int64.random(in: 0 ..< spread, using: &generator))
@@ -69,7 +65,7 @@ enum SlaBenchmark {
         Benchmark.seconds(start.duration(to: .now))
       )
     )
-    print("plan: \(try await store.atRiskPlan())")
+    print("plan: \(try await fixtures.atRiskPlan())")
 
     // "Now" 0.3 days into the spread: about 1% of the hops are at risk.
     let now = base.advanced(by: .seconds(Int64(0.3 * 86_400)))
@@ -81,7 +77,7 @@ enum SlaBenchmark {
       atRisk = try await store.atRiskCount(now: now)
       indexed.append(t.duration(to: .now))
       t = ContinuousClock.now
-      let baseline = try await store.atRiskCountByScan(now: now)
+      let baseline = try await fixtures.atRiskCountByScan(now: now)
       scanned.append(t.duration(to: .now))
       precondition(baseline == atRisk, "both ways find the same set")
     }

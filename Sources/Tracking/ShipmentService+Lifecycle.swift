@@ -123,7 +123,8 @@ extension ShipmentService {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { shipment in
+    ) { stored in
+      let shipment = stored.shipment
       guard let procedure = catalog.procedure(shipment.procedure) else {
         throw TrackingError(
           code: .failedPrecondition,
@@ -219,7 +220,8 @@ extension ShipmentService {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { shipment in
+    ) { stored in
+      let shipment = stored.shipment
       try Self.checkScan(of: recording.documentID, in: shipment)
       if shipment.scans.contains(where: {
         $0.documentID == recording.documentID && $0.sha256 == recording.sha256
@@ -281,12 +283,12 @@ extension ShipmentService {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { shipment in
+    ) { stored in
       [
         PlannedEvent(
           .resultCollected,
           .resultCollection(result),
-          handover: try check(shipment, result.sealID)
+          handover: try check(stored.shipment, result.sealID)
         )
       ]
     }
@@ -362,7 +364,8 @@ extension ShipmentService {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { shipment in
+    ) { stored in
+      let shipment = stored.shipment
       switch attempt {
       case .failed:
         return [PlannedEvent(.deliveryFailed, .delivery(attempt))]
@@ -421,8 +424,9 @@ extension ShipmentService {
   ) async throws -> RecordedEvent {
     let occurredAt = try Self.occurredAt(context, now: now)
     let location = try Self.location(context, actor: actor)
-    let outcome = try await self.store.append(to: number, idempotencyKey: idempotencyKey) {
-      shipment in
+    return try await self.commitEvents(to: number, idempotencyKey: idempotencyKey, now: now) {
+      stored in
+      let shipment = stored.shipment
       guard let target = shipment.events.first(where: { $0.sequence == sequence }) else {
         throw TrackingError.invalidField("sequence", "no event \(sequence) in this shipment")
       }
@@ -459,136 +463,6 @@ extension ShipmentService {
           details: .correction(Correction(voidedSequence: sequence, reason: reason.rawValue))
         )
       ]
-    }
-    return RecordedEvent(
-      shipment: outcome.value.shipment,
-      events: outcome.value.events,
-      isReplay: outcome.isReplay
-    )
-  }
-
-  // MARK: - Shared
-
-  /// An event a decision asks to append.
-  struct PlannedEvent: Sendable {
-    var kind: EventKind
-    var details: EventDetails?
-    var handover: HandoverRecord?
-
-    init(_ kind: EventKind, _ details: EventDetails? = nil, handover: HandoverRecord? = nil) {
-      self.kind = kind
-      self.details = details
-      self.handover = handover
-    }
-  }
-
-  /// Appends the events `decide` names, moving the shipment through the transition table.
-  func append(
-    to number: TrackingNumber,
-    context: EventContext,
-    by actor: Actor,
-    idempotencyKey: IdempotencyKey,
-    now: Timestamp,
-    decide: @escaping @Sendable (Shipment) throws -> [PlannedEvent]
-  ) async throws -> RecordedEvent {
-    let recorded = try await self.appendEvents(
-      to: number,
-      context: context,
-      by: actor,
-      idempotencyKey: idempotencyKey,
-      now: now,
-      decide: decide
-    )
-    precondition(!recorded.events.isEmpty, "only scans may decide to append nothing")
-    return recorded
-  }
-
-  func appendEvents(
-    to number: TrackingNumber,
-    context: EventContext,
-    by actor: Actor,
-    idempotencyKey: IdempotencyKey,
-    now: Timestamp,
-    decide: @escaping @Sendable (Shipment) throws -> [PlannedEvent]
-  ) async throws -> RecordedEvent {
-    let occurredAt = try Self.occurredAt(context, now: now)
-    let location = try Self.location(context, actor: actor)
-    let note = context.note.flatMap { $0.rawValue.isEmpty ? nil : $0.rawValue }
-    let outcome = try await self.store.append(to: number, idempotencyKey: idempotencyKey) {
-      shipment in
-      var machine = ShipmentLifecycle(state: shipment.state, serviceType: shipment.serviceType)
-      var events: [ShipmentEvent] = []
-      for planned in try decide(shipment) {
-        let kind = planned.kind
-        switch machine.apply(kind) {
-        case .refused(let state):
-          throw TrackingError.illegalTransition(kind, in: state)
-        case .moved(let from, let to):
-          events.append(
-            ShipmentEvent(
-              sequence: shipment.version + events.count + 1,
-              kind: kind,
-              fromState: from,
-              toState: to,
-              occurredAt: occurredAt,
-              recordedAt: now,
-              actor: actor.id,
-              location: location,
-              note: events.isEmpty ? note : nil,
-              details: planned.details,
-              handover: planned.handover
-            )
-          )
-        }
-      }
-      return events
-    }
-    return RecordedEvent(
-      shipment: outcome.value.shipment,
-      events: outcome.value.events,
-      isReplay: outcome.isReplay
-    )
-  }
-
-  static func occurredAt(_ context: EventContext, now: Timestamp) throws -> Timestamp {
-    let occurredAt = context.occurredAt ?? now
-    guard occurredAt <= now.advanced(by: Self.clockSkewTolerance) else {
-      throw TrackingError.invalidField("occurred_at", "is more than 5 minutes in the future")
-    }
-    return occurredAt
-  }
-
-  static func location(_ context: EventContext, actor: Actor) throws -> PostOfficeCode {
-    guard let location = context.location ?? actor.postOffice else {
-      throw TrackingError.invalidField("location", "is required for callers without a post office")
-    }
-    return location
-  }
-
-  /// TT 17/2017 art. 5.2h: the result goes back to the agency only after the citizen was invited
-  /// at least twice, two working days apart.
-  static func checkInvitationsAllowReturn(
-    _ shipment: Shipment,
-    calendar: any WorkingCalendar
-  ) throws {
-    let failed = shipment.failedDeliveries
-    guard failed.count >= 2, let first = failed.first, let last = failed.last else {
-      throw TrackingError(
-        code: .failedPrecondition,
-        message:
-          "a result goes back to the agency only after two failed invitations (\(failed.count) so far)"
-      )
-    }
-    let spacing = calendar.workingDays(
-      after: first.occurredAt.dateInVietnam,
-      through: last.occurredAt.dateInVietnam
-    )
-    guard spacing >= 2 else {
-      throw TrackingError(
-        code: .failedPrecondition,
-        message:
-          "the invitations must be at least two working days apart (the first and the last are \(spacing))"
-      )
     }
   }
 }

@@ -114,6 +114,7 @@ public struct ShipmentService: Sendable {
   public static let clockSkewTolerance: Duration = .seconds(5 * 60)
 
   let store: any ShipmentStore
+  let writer: ShipmentWriter
   let codes: VerificationCodeIssuer
   let throttle: TrackingThrottle
   let serviceIndicator: ServiceIndicator
@@ -150,6 +151,7 @@ public struct ShipmentService: Sendable {
     timekeeper: SlaTimekeeper? = nil
   ) {
     self.timekeeper = timekeeper
+    self.writer = ShipmentWriter(timekeeper: timekeeper)
     self.routes = routes
     self.handovers = handovers
     self.store = store
@@ -206,6 +208,18 @@ public struct ShipmentService: Sendable {
     } else {
       registration.destinationAgency = procedure.agencies[0]  // the catalog refuses an empty list
     }
+    switch try await self.store.remembered(idempotencyKey) {
+    case .registration(let stored):
+      return RegisteredPickup(
+        shipment: stored.shipment,
+        code: self.codes.code(for: stored.commitment),
+        isReplay: true
+      )
+    case .events:
+      throw TrackingError.requestIDReused()
+    case nil:
+      break
+    }
     var generator = SystemRandomNumberGenerator()
     let (_, commitment) = self.codes.issue(using: &generator)
     let draft = ShipmentDraft(
@@ -219,12 +233,18 @@ public struct ShipmentService: Sendable {
       now: now,
       custodySalt: (0 ..< 16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     )
+    let writer = self.writer
     let outcome = try await self.store.register(
-      draft,
-      serviceIndicator: self.serviceIndicator,
-      commitment: commitment,
+      indicator: self.serviceIndicator,
       idempotencyKey: idempotencyKey
-    )
+    ) { number in
+      writer.registration(
+        draft.shipment(number: number),
+        commitment: commitment,
+        custodySalt: draft.custodySalt,
+        idempotencyKey: idempotencyKey
+      )
+    }
     let stored = outcome.value
     return RegisteredPickup(
       shipment: stored.shipment,
@@ -275,7 +295,8 @@ public struct ShipmentService: Sendable {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { shipment in
+    ) { stored in
+      let shipment = stored.shipment
       if kind == .returnedToAgency {
         try Self.checkInvitationsAllowReturn(shipment, calendar: calendar)
       }
@@ -305,10 +326,17 @@ public struct ShipmentService: Sendable {
   /// - Parameter number: The tracking number.
   /// - Throws: ``TrackingError`` `.notFound` or `.storageFailure`.
   public func shipment(_ number: TrackingNumber) async throws -> Shipment {
-    guard let shipment = try await self.store.shipment(number) else {
+    try await self.stored(number).shipment
+  }
+
+  /// A shipment as stored: its history and its stored hops.
+  /// - Parameter number: The tracking number.
+  /// - Throws: ``TrackingError`` `.notFound` or `.storageFailure`.
+  public func stored(_ number: TrackingNumber) async throws -> RegisteredShipment {
+    guard let stored = try await self.store.shipmentWithCommitment(number) else {
       throw TrackingError.shipmentNotFound()
     }
-    return shipment
+    return stored
   }
 
   /// The scan with this document code, and its shipment's number.
@@ -339,11 +367,11 @@ public struct ShipmentService: Sendable {
     code: VerificationCode,
     now: Timestamp
   ) async throws -> TrackedShipment {
-    let shipment = try await self.authenticateCitizen(number, code: code, now: now).shipment
+    let stored = try await self.authenticateCitizen(number, code: code, now: now)
     return TrackedShipment(
-      shipment,
-      agencyDeadline: self.agencyDeadline(of: shipment),
-      hops: self.hops(of: shipment)
+      stored.shipment,
+      agencyDeadline: Self.agencyDeadline(of: stored),
+      hops: stored.hops
     )
   }
 
@@ -378,25 +406,23 @@ extension ShipmentService {
     self.timekeeper?.inputs.policy.officeHours.minutesPerDay ?? OfficeHours.standard.minutesPerDay
   }
 
-  /// Each leg's due date and, once it ended, its verdict, with the inputs in force.
-  public func hops(of shipment: Shipment) -> [HopTimeliness] {
-    self.timekeeper?.hops(of: shipment) ?? []
-  }
-
-  /// The agency's processing deadline while it runs: counted from the filing (the agency's
-  /// acceptance, or the signed physical handover) or from the last completed supplement; none
-  /// while a supplement is awaited or once the result is ready.
-  public func agencyDeadline(of shipment: Shipment) -> Deadline? {
-    guard let inputs = self.timekeeper?.inputs,
-      [.handedToAgency, .appointmentReceived, .appointmentNotified].contains(shipment.state),
-      let procedure = inputs.catalog.procedure(shipment.procedure)
+  /// The agency's processing deadline while it runs, from the stored hop: counted from the
+  /// filing (the agency's acceptance, or the signed physical handover) or from the last
+  /// completed supplement; none while a supplement is awaited or once the result is ready.
+  public static func agencyDeadline(of stored: RegisteredShipment) -> Deadline? {
+    guard
+      [.handedToAgency, .appointmentReceived, .appointmentNotified].contains(stored.shipment.state),
+      let hop = stored.hops.first(where: { $0.hop == .agencyProcessing && $0.isRunning })
     else { return nil }
-    return DeadlineCalculator(calendar: inputs.calendar, policy: inputs.policy).agencyProcessing(
-      of: shipment,
-      workingDays: procedure.processingWorkingDays
+    return Deadline(
+      start: hop.countedFrom,
+      workingDays: hop.workingDays,
+      due: hop.due,
+      calendarVersions: hop.calendarVersions,
+      provisional: hop.provisional,
+      steps: hop.steps
     )
   }
-
 }
 
 extension Shipment {
@@ -409,47 +435,5 @@ extension Shipment {
       $0.kind == .supplementDelivered || $0.kind == .agencyAccepted
         || ($0.kind == .handedToAgency && $0.fromState == .inTransit)
     }
-  }
-}
-
-/// The inputs and steps of a running agency deadline.
-public struct AgencyDeadlineExplanation: Hashable, Sendable {
-  /// The event that (re)started the clock.
-  public var startedBy: ShipmentEvent
-  /// The procedure and its processing time.
-  public var procedure: ProcedureCode
-  public var workingDays: Int
-  /// The catalog version the processing time comes from.
-  public var catalogVersion: String
-  /// The computed deadline, with its calendar versions and steps.
-  public var deadline: Deadline
-}
-
-extension ShipmentService {
-  /// How the shipment's running agency deadline is computed.
-  /// - Throws: ``TrackingError`` `.notFound`; `.failedPrecondition` when no deadline runs now.
-  public func explainAgencyDeadline(
-    _ number: TrackingNumber
-  ) async throws
-    -> AgencyDeadlineExplanation
-  {
-    let shipment = try await self.shipment(number)
-    let catalog = self.catalog.current
-    guard let deadline = self.agencyDeadline(of: shipment),
-      let event = shipment.agencyClockEvent,
-      let procedure = catalog.procedure(shipment.procedure)
-    else {
-      throw TrackingError(
-        code: .failedPrecondition,
-        message: "no agency deadline runs in state \(shipment.state.rawValue)"
-      )
-    }
-    return AgencyDeadlineExplanation(
-      startedBy: event,
-      procedure: shipment.procedure,
-      workingDays: procedure.processingWorkingDays,
-      catalogVersion: catalog.version,
-      deadline: deadline
-    )
   }
 }

@@ -278,7 +278,7 @@ struct CustodyEndToEndTests {
     let verifier = try NoteVerifier(receipt.verifierKey)
 
     // Untouched, the log checks out.
-    #expect(try await SQLiteShipmentStore(path: database).fsck(verifier: verifier).problem == nil)
+    #expect(try await Self.fsck(database, verifier).problem == nil)
 
     let sql: String
     switch target {
@@ -298,15 +298,15 @@ struct CustodyEndToEndTests {
         UPDATE custody_checkpoint SET root = zeroblob(32);
         """
     }
-    let output = try SQLiteShipmentStoreSQL.run(database, sql)
+    let output = try SQLiteTool.run(database, sql)
     #expect(output.isEmpty, "\(output)")
 
-    let (problem, _) = try await SQLiteShipmentStore(path: database).fsck(verifier: verifier)
+    let problem = try await Self.fsck(database, verifier).problem
     #expect(problem != nil, "fsck must notice the \(target)")
 
     // Proofs served from the tampered file no longer verify against the signed checkpoint.
     if target != "checkpoint" {
-      let store = try SQLiteShipmentStore(path: database)
+      let store = try SQLiteStorage.openCustodyLog(path: database)
       let log = CustodyLog(origin: "\(TestPKI.trustDomain)/custody", store: store)
       let checkpoint = try Checkpoint(text: verifier.open(receipt.checkpoint))
       var failures = 0
@@ -376,22 +376,37 @@ struct CustodyEndToEndTests {
     )
     var configuration = GatewayConfiguration()
     configuration.dataDirectory = directory
-    let (problem, leaves) = try await SQLiteShipmentStore(path: configuration.databasePath)
-      .fsck(verifier: try NoteVerifier(first.verifierKey))
-    #expect(problem == nil)
-    #expect(leaves == 14)
+    let audit = try await Self.fsck(
+      configuration.databasePath,
+      try NoteVerifier(first.verifierKey)
+    )
+    #expect(audit.problem == nil)
+    #expect(audit.leaves == 14)
+  }
+}
+
+extension CustodyEndToEndTests {
+  /// `log fsck` on a database file, through the store contract.
+  static func fsck(
+    _ path: String,
+    _ verifier: NoteVerifier
+  ) async throws
+    -> CustodyLogAudit.Finding
+  {
+    try await CustodyLogAudit(store: SQLiteStorage.openCustodyLog(path: path), verifier: verifier)
+      .run()
   }
 }
 
 extension Gateway {
   /// The number of leaves (for tests).
   func checkpointerLogSize() async throws -> Int64 {
-    try await self.custodyLog.treeSize()
+    try await self.domain.custodyLog.treeSize()
   }
 }
 
 /// Plain SQL on the database file, as an operator or an attacker with file access would run it.
-enum SQLiteShipmentStoreSQL {
+enum SQLiteTool {
   static func run(_ path: String, _ sql: String) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -11,7 +11,7 @@ import Tracking
 struct DeadlineGoldenTests {
   static let calculator: DeadlineCalculator = {
     // The bundled files are part of the package; a failure here is a build problem.
-    let calendar = try! CalendarFiles.load(directory: try! Gateway.bundledCalendars())
+    let calendar = try! CalendarFiles.load(directory: try! GatewayDomain.bundledCalendars())
     return DeadlineCalculator(calendar: calendar)
   }()
 

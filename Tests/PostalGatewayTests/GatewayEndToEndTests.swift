@@ -221,19 +221,22 @@ struct GatewayEndToEndTests {
     }
   }
 
-  @Test("a request_id reused by another staff member is ALREADY_EXISTS")
+  @Test("request ids belong to their caller: another staff member's same id is a new request")
   func requestIDsAreBoundToTheCaller() async throws {
     try await withTestGateway { gateway in
       let request = samplePickup(requestID: "shared-id")
-      _ = try await gateway.withPartnerClient(self.pki.staff) {
+      let mine = try await gateway.withPartnerClient(self.pki.staff) {
         try await $0.registerPickup(request)
       }
-      let error = await rpcError {
-        _ = try await gateway.withPartnerClient(self.pki.otherStaff) {
-          try await $0.registerPickup(request)
-        }
+      let theirs = try await gateway.withPartnerClient(self.pki.otherStaff) {
+        try await $0.registerPickup(request)
       }
-      #expect(error?.code == .alreadyExists)
+      #expect(theirs.shipment.trackingNumber != mine.shipment.trackingNumber)
+      // Each caller's retry still replays its own registration.
+      let again = try await gateway.withPartnerClient(self.pki.otherStaff) {
+        try await $0.registerPickup(request)
+      }
+      #expect(again == theirs)
     }
   }
 
@@ -528,12 +531,17 @@ struct GatewayEndToEndTests {
   }
 }
 
-@Suite("Health watch and shutdown")
+@Suite("Health that means something")
 struct HealthWatchTests {
+  static let counter = "postalgateway.v1.CounterService"
+  static let tracking = "postalgateway.v1.TrackingService"
+
   @Test("an open Watch stream sees NOT_SERVING and ends when the gateway shuts down")
   func watchEndsAtShutdown() async throws {
-    let status = HealthStatus(services: ["postalgateway.v1.CounterService"])
-    var updates = status.updates(of: "postalgateway.v1.CounterService").makeAsyncIterator()
+    let status = HealthStatus(services: [Self.counter])
+    var updates = status.updates(of: Self.counter).makeAsyncIterator()
+    #expect(await updates.next() == .notServing, "nothing serves before it started")
+    status.set([Self.counter: .serving])
     #expect(await updates.next() == .serving)
     status.shutDown()
     #expect(await updates.next() == .notServing)
@@ -542,5 +550,32 @@ struct HealthWatchTests {
     var unknown = status.updates(of: "nope").makeAsyncIterator()
     #expect(await unknown.next() == .serviceUnknown)
     #expect(await unknown.next() == nil)
+  }
+
+  @Test("NOT_SERVING while starting, for writers while the store cannot write, and while draining")
+  func lifecycleAndStore() {
+    let health = GatewayListeners.health()
+    let partner = health.partner
+    let citizens = health.publicListener
+    #expect(partner.status(of: Self.counter) == .notServing)
+    health.listenerStarted("partner")
+    #expect(partner.status(of: "") == .notServing, "one listener is not the gateway")
+    health.listenerStarted("public")
+    #expect(partner.status(of: "") == .serving)
+    #expect(partner.status(of: Self.counter) == .serving)
+    #expect(citizens.status(of: Self.tracking) == .serving)
+
+    health.storeChanged(writable: false)
+    #expect(partner.status(of: Self.counter) == .notServing)
+    #expect(partner.status(of: "") == .notServing)
+    #expect(partner.status(of: "postalgateway.v1.OversightService") == .serving, "reads go on")
+    #expect(citizens.status(of: Self.tracking) == .serving)
+    #expect(citizens.status(of: "") == .serving)
+    health.storeChanged(writable: true)
+    #expect(partner.status(of: Self.counter) == .serving)
+
+    health.beginDraining()
+    #expect(partner.status(of: "") == .notServing)
+    #expect(citizens.status(of: Self.tracking) == .notServing)
   }
 }

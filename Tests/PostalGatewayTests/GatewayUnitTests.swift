@@ -135,8 +135,8 @@ struct ConfigurationTests {
       { $0.serviceIndicator = "E1" },
       { $0.partner.port = 70000 },
       { $0.throttle.maximumFailures = 0 },
-      { $0.sla.monitorIntervalMilliseconds = 0 },
-      { $0.sla.watchPollMilliseconds = -1 },
+      { $0.idempotencyRetentionDays = 0 },
+      { $0.handoffs.maximumInFlightPerEndpoint = 0 },
     ] {
       var configuration = GatewayConfiguration()
       change(&configuration)
@@ -144,7 +144,7 @@ struct ConfigurationTests {
     }
   }
 
-  @Test("the example configuration file sets the SLA policy and intervals")
+  @Test("the example configuration file sets the SLA policy and the idempotency retention")
   func exampleFile() throws {
     var configuration = GatewayConfiguration()
     let example = URL(fileURLWithPath: #filePath)
@@ -152,8 +152,7 @@ struct ConfigurationTests {
       .appendingPathComponent("deploy/config.example.json").path
     try configuration.apply(file: example)
     #expect(configuration.sla.policyFile == "/etc/postal-gateway/sla-policy.json")
-    #expect(configuration.sla.monitorIntervalMilliseconds == 60_000)
-    #expect(configuration.sla.watchPollMilliseconds == 500)
+    #expect(configuration.idempotencyRetentionDays == 30)
   }
 
   @Test("addresses parse as host:port and [v6]:port")

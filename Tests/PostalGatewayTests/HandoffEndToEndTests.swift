@@ -34,7 +34,6 @@ struct HandoffEndToEndTests {
       $0.handoffs.initialBackoffMilliseconds = 50
       $0.handoffs.maximumBackoffMilliseconds = 300
       $0.handoffs.attemptTimeoutMilliseconds = 2000
-      $0.handoffs.pollIntervalMilliseconds = 50
       $0.handoffs.maximumAttempts = maximumAttempts
     } _: { gateway in
       try await body(gateway)
@@ -128,7 +127,7 @@ struct HandoffEndToEndTests {
         #expect(queued.handoffQueued.mode == .push)
 
         // The dispatcher delivers it; the receipt files it and records the appointment.
-        let reached1 = try await eventually {
+        let reached1 = try await eventually(on: gateway) {
           try await self.shipment(number, on: gateway).state == .appointmentReceived
         }
         #expect(reached1)
@@ -224,63 +223,63 @@ struct HandoffEndToEndTests {
 
   @Test("endpoint down: attempts back off; once it is up the dossier is delivered exactly once")
   func endpointDownThenUp() async throws {
-    let port = try await unusedPort()
-    let intake = TestAgencyIntake()
-    try await self.withRoutedGateway(port: port) { gateway in
-      let (number, _) = try await self.digitizedDossier(on: gateway)
-      let handoffID = "\(number)-H1"
-      let retried = try await eventually {
-        (try await self.handoff(handoffID, on: gateway)?.attempts ?? 0) >= 3
-      }
-      #expect(retried)
-      let waiting = try await self.channel(on: gateway)
-      #expect(waiting.state == .retrying)
-      #expect(waiting.queueDepth == 1)
-      #expect(!waiting.lastError.isEmpty)
-      let pending = try #require(try await self.handoff(handoffID, on: gateway))
-      // Backoff: the next attempt is scheduled after the last one.
-      #expect(
-        pending.nextAttemptAt.seconds * 1000 + Int64(pending.nextAttemptAt.nanos / 1_000_000) > 0
-      )
-      #expect(pending.status == .pending)
+    let intake = TestAgencyIntake(available: false)
+    try await withAgencyEndpoint(intake) { port in
+      try await self.withRoutedGateway(port: port) { gateway in
+        let (number, _) = try await self.digitizedDossier(on: gateway)
+        let handoffID = "\(number)-H1"
+        let retried = try await eventually(on: gateway) {
+          (try await self.handoff(handoffID, on: gateway)?.attempts ?? 0) >= 3
+        }
+        #expect(retried)
+        let waiting = try await self.channel(on: gateway)
+        #expect(waiting.state == .retrying)
+        #expect(waiting.queueDepth == 1)
+        #expect(!waiting.lastError.isEmpty)
+        let pending = try #require(try await self.handoff(handoffID, on: gateway))
+        // Backoff: the next attempt is scheduled.
+        #expect(timestamp(pending.nextAttemptAt).microseconds > 0)
+        #expect(pending.status == .pending)
 
-      try await withAgencyEndpoint(intake, port: port) { _ in
-        let delivered = try await eventually {
+        intake.setAvailable(true)
+        let delivered = try await eventually(on: gateway) {
           try await self.shipment(number, on: gateway).state == .appointmentReceived
         }
         #expect(delivered)
+        #expect(intake.registered.count == 1)
+        #expect(intake.calls[handoffID] == 1)
+        #expect(intake.refused >= 3)
+        let after = try await self.channel(on: gateway)
+        #expect(after.state == .up)
+        #expect(after.queueDepth == 0)
       }
-      #expect(intake.registered.count == 1)
-      #expect(intake.calls[handoffID] == 1)
-      let after = try await self.channel(on: gateway)
-      #expect(after.state == .up)
-      #expect(after.queueDepth == 0)
     }
   }
 
   @Test("the gateway restarted while retrying still delivers the dossier once")
   func restartWhileRetrying() async throws {
-    let port = try await unusedPort()
     let directory = temporaryDirectory()
-    let intake = TestAgencyIntake()
-    let number = try await self.withRoutedGateway(port: port, dataDirectory: directory) { gateway in
-      let (number, _) = try await self.digitizedDossier(on: gateway)
-      let reached3 = try await eventually {
-        (try await self.handoff("\(number)-H1", on: gateway)?.attempts ?? 0) >= 2
+    let intake = TestAgencyIntake(available: false)
+    try await withAgencyEndpoint(intake) { port in
+      let number = try await self.withRoutedGateway(port: port, dataDirectory: directory) {
+        gateway in
+        let (number, _) = try await self.digitizedDossier(on: gateway)
+        let retried = try await eventually(on: gateway) {
+          (try await self.handoff("\(number)-H1", on: gateway)?.attempts ?? 0) >= 2
+        }
+        #expect(retried)
+        return number
       }
-      #expect(reached3)
-      return number
-    }
-    try await withAgencyEndpoint(intake, port: port) { _ in
+      intake.setAvailable(true)
       try await self.withRoutedGateway(port: port, dataDirectory: directory) { gateway in
-        let reached4 = try await eventually {
+        let delivered = try await eventually(on: gateway) {
           try await self.shipment(number, on: gateway).state == .appointmentReceived
         }
-        #expect(reached4)
+        #expect(delivered)
       }
+      #expect(intake.registered.count == 1)
+      #expect(intake.calls["\(number)-H1"] == 1)
     }
-    #expect(intake.registered.count == 1)
-    #expect(intake.calls["\(number)-H1"] == 1)
   }
 
   @Test("an agency endpoint whose certificate does not chain to its configured CA gets nothing")
@@ -289,7 +288,7 @@ struct HandoffEndToEndTests {
     try await withAgencyEndpoint(intake, credential: self.pki.rogueServer) { port in
       try await self.withRoutedGateway(port: port) { gateway in
         let (number, _) = try await self.digitizedDossier(on: gateway)
-        let reached5 = try await eventually {
+        let reached5 = try await eventually(on: gateway) {
           (try await self.handoff("\(number)-H1", on: gateway)?.attempts ?? 0) >= 2
         }
         #expect(reached5)
@@ -306,24 +305,26 @@ struct HandoffEndToEndTests {
     "after the attempt limit a handoff is dead-lettered, visible, and an operator retry delivers it"
   )
   func deadLetterAndOperatorRetry() async throws {
-    let port = try await unusedPort()
-    let intake = TestAgencyIntake()
-    try await self.withRoutedGateway(port: port, maximumAttempts: 3) { gateway in
-      let (number, _) = try await self.digitizedDossier(on: gateway)
-      let handoffID = "\(number)-H1"
-      let deadLettered = try await eventually {
-        try await self.handoff(handoffID, on: gateway)?.status == .dead
-      }
-      #expect(deadLettered)
-      let dead = try await self.channel(on: gateway)
-      #expect(dead.state == .deadLettered)
-      #expect(dead.deadLetters == 1)
-      #expect(dead.queueDepth == 0)
-      #expect(try await self.handoff(handoffID, on: gateway)?.attempts == 3)
+    let intake = TestAgencyIntake(available: false)
+    try await withAgencyEndpoint(intake) { port in
+      try await self.withRoutedGateway(port: port, maximumAttempts: 3) { gateway in
+        let (number, _) = try await self.digitizedDossier(on: gateway)
+        let handoffID = "\(number)-H1"
+        let deadLettered = try await eventually(on: gateway) {
+          try await self.handoff(handoffID, on: gateway)?.status == .dead
+        }
+        #expect(deadLettered)
+        let dead = try await self.channel(on: gateway)
+        #expect(dead.state == .deadLettered)
+        #expect(dead.deadLetters == 1)
+        #expect(dead.queueDepth == 0)
+        #expect(try await self.handoff(handoffID, on: gateway)?.attempts == 3)
 
-      try await withAgencyEndpoint(intake, port: port) { _ in
-        // A dead letter is not retried on its own.
-        try await Task.sleep(for: .milliseconds(500))
+        intake.setAvailable(true)
+        // A dead letter is not retried on its own: the dispatcher has nothing scheduled.
+        #expect(
+          try await gateway.stores.handoffs.nextAttemptTime(agency: HandoffPKI.agencyA) == nil
+        )
         #expect(intake.calls.isEmpty)
         try await self.asOperator(gateway) { ops in
           let notDead = await rpcError {
@@ -334,7 +335,7 @@ struct HandoffEndToEndTests {
           #expect(retried.status == .pending)
           #expect(retried.attempts == 0)
         }
-        let delivered = try await eventually {
+        let delivered = try await eventually(on: gateway) {
           try await self.shipment(number, on: gateway).state == .appointmentReceived
         }
         #expect(delivered)
@@ -344,9 +345,9 @@ struct HandoffEndToEndTests {
           }
           #expect(again?.code == .failedPrecondition)
         }
+        #expect(intake.registered.count == 1)
+        #expect(try await self.channel(on: gateway).state == .up)
       }
-      #expect(intake.registered.count == 1)
-      #expect(try await self.channel(on: gateway).state == .up)
     }
   }
 
@@ -356,7 +357,7 @@ struct HandoffEndToEndTests {
     try await withAgencyEndpoint(intake) { port in
       try await self.withRoutedGateway(port: port) { gateway in
         let (number, _) = try await self.digitizedDossier(on: gateway)
-        let reached7 = try await eventually {
+        let reached7 = try await eventually(on: gateway) {
           try await self.shipment(number, on: gateway).state == .rejectedByAgency
         }
         #expect(reached7)
@@ -381,21 +382,22 @@ struct HandoffEndToEndTests {
     }
   }
 
-  /// What a watch from `cursor` delivers within half a second.
-  func quietWatch(_ agency: AgencyClient, after cursor: Int64) async throws -> [String] {
-    try await withThrowingTaskGroup(of: [String].self) { group in
-      let seen = Mutex<[String]>([])
-      group.addTask {
-        _ = try? await agency.watchHandoffs(.with { $0.afterCursor = cursor }) { response in
-          for try await notice in response.messages {
-            seen.withLock { $0.append(notice.dossier.handoffID) }
-          }
-        }
-        return []
+  /// Everything a watch from `cursor` delivers up to and including the handoff `marker`
+  /// (queued by the caller to end the read: nothing that comes before it is missed).
+  func watchUntil(
+    _ marker: String,
+    _ agency: AgencyClient,
+    after cursor: Int64
+  ) async throws
+    -> [String]
+  {
+    try await agency.watchHandoffs(.with { $0.afterCursor = cursor }) { response in
+      var seen: [String] = []
+      for try await notice in response.messages {
+        seen.append(notice.dossier.handoffID)
+        if notice.dossier.handoffID == marker { break }
       }
-      try await Task.sleep(for: .milliseconds(600))
-      group.cancelAll()
-      return seen.withLock { $0 }
+      return seen
     }
   }
 
@@ -428,7 +430,11 @@ struct HandoffEndToEndTests {
           }
         )
         #expect(accepted.state == .handedToAgency)
-        #expect(try await self.quietWatch(agency, after: 0) == ["\(second)-H1"])
+        let (marker, _) = try await self.digitizedDossier(on: gateway)
+        #expect(
+          try await self.watchUntil("\(marker)-H1", agency, after: 0)
+            == ["\(second)-H1", "\(marker)-H1"]
+        )
 
         // A malformed dossier code names the field and changes nothing.
         let malformed = await rpcError {
@@ -490,7 +496,7 @@ struct HandoffEndToEndTests {
         )
       }
       let calculator = DeadlineCalculator(
-        calendar: try CalendarFiles.load(directory: try Gateway.bundledCalendars())
+        calendar: try CalendarFiles.load(directory: try GatewayDomain.bundledCalendars())
       )
       let days = try #require(
         gateway.gateway.catalog.current.procedure(try ProcedureCode(validating: "2.000635"))
@@ -611,8 +617,13 @@ struct HandoffEndToEndTests {
           let error = await rpcError(call)
           #expect(error?.code == .notFound, "\(name)")
         }
-        let seenByB = try await self.quietWatch(agencyB, after: 0)
-        #expect(seenByB.isEmpty)
+        // B's pull stream serves what the outbox holds for B: nothing.
+        let forB = try await gateway.stores.handoffs.pendingHandoffs(
+          agency: HandoffPKI.agencyB,
+          after: 0,
+          limit: 100
+        )
+        #expect(forB.isEmpty)
       }
       #expect(try await self.shipment(number, on: gateway).state == .digitized)
       let staff = await rpcError {

@@ -8,8 +8,8 @@ import Tracking
 /// calendars and policy.
 @Suite("Service-level hops, policy and office hours")
 struct SlaDomainTests {
-  static let calendar = try! CalendarFiles.load(directory: try! Gateway.bundledCalendars())
-  static let policy = try! SlaPolicyFile.load(path: try! Gateway.bundledSlaPolicy()).policy
+  static let calendar = try! CalendarFiles.load(directory: try! GatewayDomain.bundledCalendars())
+  static let policy = try! SlaPolicyFile.load(path: try! GatewayDomain.bundledSlaPolicy()).policy
   static let catalog = try! CatalogFile.decode(try! CatalogFile.bundledSample)
 
   static func at(_ iso: String) -> Timestamp {

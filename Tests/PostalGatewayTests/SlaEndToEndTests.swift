@@ -19,7 +19,7 @@ struct SlaEndToEndTests {
   let handoffs = HandoffEndToEndTests()
   let pki = HandoffPKI.shared
 
-  /// A pull-mode gateway on a test clock, its monitor and watches polling fast.
+  /// A pull-mode gateway on a test clock: the monitor sleeps on it until an alert is due.
   func withSlaGateway<T: Sendable>(
     clock: TestClock,
     calendars: String? = nil,
@@ -29,9 +29,6 @@ struct SlaEndToEndTests {
     let routes = try self.pki.routesFile(mode: .pull, port: 0, in: directory)
     return try await withTestGateway(dataDirectory: directory, clock: clock) {
       $0.handoffs.routesFile = routes
-      $0.handoffs.pollIntervalMilliseconds = 50
-      $0.sla.monitorIntervalMilliseconds = 50
-      $0.sla.watchPollMilliseconds = 50
       if let calendars { $0.calendarDirectory = calendars }
     } _: { gateway in
       try await body(gateway)
@@ -113,10 +110,10 @@ struct SlaEndToEndTests {
       #expect(dossierLeg.dueDate == "2026-03-03")
       #expect(dossierLeg.verdict == .early)
 
-      // Before the at-risk time nothing is raised.
+      // Before the at-risk time nothing is raised: the monitor sleeps until exactly then.
       clock.set("2026-03-03T15:00:00+07:00")
-      try await Task.sleep(for: .milliseconds(300))
-      #expect(try await gateway.gateway.slaMonitor.store.alerts(after: 0, limit: 10).isEmpty)
+      await clock.waitForSleeper(until: timestamp(processing.atRiskAt))
+      #expect(try await gateway.stores.sla.alerts(after: 0, limit: 10).isEmpty)
 
       // At risk: the watcher gets exactly one alert, then disconnects.
       clock.set("2026-03-03T15:31:00+07:00")
@@ -143,9 +140,9 @@ struct SlaEndToEndTests {
           }
         )
       }
-      clock.set("2026-03-05T09:00:00+07:00")
-      try await Task.sleep(for: .milliseconds(300))
-      let all = try await gateway.gateway.slaMonitor.store.alerts(after: 0, limit: 10)
+      // Nothing runs any more, so nothing else can be raised.
+      #expect(try await gateway.stores.sla.nextAlertTime() == nil)
+      let all = try await gateway.stores.sla.alerts(after: 0, limit: 10)
       #expect(all.map(\.kind) == [.atRisk, .breach])
 
       // The report counts it.
@@ -252,10 +249,11 @@ struct SlaEndToEndTests {
       let second = await rpcError { _ = try await extend("2026-03-09") }
       #expect(second?.code == .failedPrecondition)
 
-      // The old due date passes without a breach.
+      // The old due date passes without a breach: the monitor sleeps until the new at-risk time.
       clock.set("2026-03-04T08:00:00+07:00")
-      try await Task.sleep(for: .milliseconds(300))
-      #expect(try await gateway.gateway.slaMonitor.store.alerts(after: 0, limit: 10).isEmpty)
+      let processing = try #require(tracked.hops.last)
+      await clock.waitForSleeper(until: timestamp(processing.atRiskAt))
+      #expect(try await gateway.stores.sla.alerts(after: 0, limit: 10).isEmpty)
       let explained = try await self.asOversight(gateway) {
         try await $0.explainDeadline(.with { $0.trackingNumber = number })
       }
@@ -322,7 +320,7 @@ struct SlaEndToEndTests {
   @Test("recompute after a calendar correction lists exactly the shipments whose verdict changes")
   func recomputeAfterCalendarCorrection() async throws {
     let calendars = temporaryDirectory()
-    let bundled = try Gateway.bundledCalendars()
+    let bundled = try GatewayDomain.bundledCalendars()
     for name in try FileManager.default.contentsOfDirectory(atPath: bundled) {
       try FileManager.default.copyItem(
         atPath: (bundled as NSString).appendingPathComponent(name),

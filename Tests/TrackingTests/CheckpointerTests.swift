@@ -6,24 +6,24 @@ import Tracking
 @Suite("Checkpoint signing")
 struct CheckpointerTests {
   let path: String
-  let store: SQLiteShipmentStore
+  let stores: Stores
+  var store: any CustodyLogStore { self.stores.custody }
 
   init() throws {
-    let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
-      "log-\(UUID().uuidString)"
-    )
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let directory = temporaryTestDirectory("log")
     self.path = (directory as NSString).appendingPathComponent("log.sqlite")
-    self.store = try SQLiteShipmentStore(path: self.path)
+    self.stores = try SQLiteStorage.open(
+      path: self.path,
+      blobDirectory: (directory as NSString).appendingPathComponent("scans")
+    )
   }
 
   func register(_ key: String) async throws {
-    _ = try await self.store.register(
-      SQLiteShipmentStoreTests.draft(),
-      serviceIndicator: SQLiteShipmentStoreTests.indicator,
-      commitment: SQLiteShipmentStoreTests.commitment,
-      idempotencyKey: SQLiteShipmentStoreTests.key(key)
-    )
+    _ = try await Fixture.register(self.stores, key: Fixture.key(key))
+  }
+
+  func checkpointSizes() async throws -> [Int64] {
+    try await self.store.checkpoints(after: 0, limit: 100).map(\.checkpoint.size)
   }
 
   @Test("a checkpoint is signed only when the log grew, at most once per interval")
@@ -54,7 +54,7 @@ struct CheckpointerTests {
       "the log did not grow"
     )
     try await checkpointer.verifyHistory()
-    #expect(try await self.store.checkpoints().map(\.checkpoint.size) == [1, 2])
+    #expect(try await self.checkpointSizes() == [1, 2])
   }
 
   @Test("callers asking at once for a checkpoint of the same size get one signature, not a clash")
@@ -72,15 +72,14 @@ struct CheckpointerTests {
           }
           return try await checkpointer.checkpoint(
             covering: 1,
-            now: { now },
-            clock: ContinuousClock()
+            clock: ManualClock(now)
           ).checkpoint.size
         }
       }
       return try await group.reduce(into: [Int64]()) { $0.append($1) }
     }
     #expect(signed == Array(repeating: 1, count: 20))
-    #expect(try await self.store.checkpoints().map(\.checkpoint.size) == [1])
+    #expect(try await self.checkpointSizes() == [1])
   }
 
   @Test("it refuses to sign a tree inconsistent with an earlier checkpoint, and start-up finds it")
@@ -91,7 +90,7 @@ struct CheckpointerTests {
     for key in ["a", "b", "c"] { try await self.register(key) }
     _ = try await checkpointer.signIfDue(now: Timestamp(microseconds: 0))
     // Rewrite history below the checkpoint: the subtree of leaves 0–1.
-    _ = try SQLiteShipmentStoreTests.sqlite(
+    _ = try SQLiteTool.run(
       self.path,
       "DROP TRIGGER custody_node_is_append_only_update; UPDATE custody_node SET hash = zeroblob(32) WHERE level = 1;"
     )
@@ -99,11 +98,14 @@ struct CheckpointerTests {
     await #expect(throws: TrackingError.self) {
       try await checkpointer.signIfDue(now: Timestamp(microseconds: 10_000_000))
     }
-    #expect(try await self.store.checkpoints().count == 1, "nothing was signed")
+    #expect(try await self.checkpointSizes().count == 1, "nothing was signed")
     let restarted = Checkpointer(log: log, store: self.store, signer: signer)
     await #expect(throws: TrackingError.self) { try await restarted.verifyHistory() }
-    let (problem, _) = try await self.store.fsck(verifier: try NoteVerifier(signer.verifierKey))
-    #expect(problem?.contains("level 1") == true)
+    let audit = try await CustodyLogAudit(
+      store: self.store,
+      verifier: try NoteVerifier(signer.verifierKey)
+    ).run()
+    #expect(audit.problem?.contains("level 1") == true)
   }
 
   @Test("a checkpoint signed by another key is refused at start-up")

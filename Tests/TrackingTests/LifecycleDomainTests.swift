@@ -203,16 +203,14 @@ struct FileBlobStoreTests {
 
 @Suite("Offline sync on the SQLite store")
 struct OfflineSyncTests {
-  let store: SQLiteShipmentStore
+  let store: any OfflineSyncStore
 
   init() throws {
-    let directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
-      "sync-\(UUID().uuidString)"
-    )
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    self.store = try SQLiteShipmentStore(
-      path: (directory as NSString).appendingPathComponent("s.sqlite")
-    )
+    let directory = temporaryTestDirectory("sync")
+    self.store = try SQLiteStorage.open(
+      path: (directory as NSString).appendingPathComponent("s.sqlite"),
+      blobDirectory: (directory as NSString).appendingPathComponent("scans")
+    ).offline
   }
 
   static func entry(_ sequence: Int, _ content: UInt8 = 0) -> DeviceEntry {

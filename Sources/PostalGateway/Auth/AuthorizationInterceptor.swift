@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import Tracking
 
 /// Refuses every RPC the caller's role may not make, before any handler runs.
 ///
@@ -21,10 +22,10 @@ struct AuthorizationInterceptor: ServerInterceptor {
         "refused: no usable identity",
         metadata: ["rpc.method": "\(context.descriptor.fullyQualifiedMethod)"]
       )
-      throw RPCError(
+      throw TrackingError(
         code: .unauthenticated,
         message: "the client certificate carries no PostalGateway identity"
-      )
+      ).status
     }
     guard self.policy.allows(identity.role, context.descriptor) else {
       self.logger.info(
@@ -34,10 +35,10 @@ struct AuthorizationInterceptor: ServerInterceptor {
           "caller.role": "\(identity.role.rawValue)",
         ]
       )
-      throw RPCError(
+      throw TrackingError(
         code: .permissionDenied,
         message: "role \(identity.role.rawValue) may not call \(context.descriptor.method)"
-      )
+      ).status
     }
     return try await next(request, context)
   }

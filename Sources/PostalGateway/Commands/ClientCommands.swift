@@ -158,7 +158,7 @@ struct EventCommand: AsyncParsableCommand {
       if let note { request.note = note }
       let occurred =
         try self.occurredAt.map { try parseISOTime($0, option: "--occurred-at") }
-        ?? SystemClock.now()
+        ?? SystemWallClock().now()
       if self.occurredAt != nil || self.type == .handedToAgency {
         request.occurredAt = occurred.proto
       }

@@ -344,13 +344,17 @@ struct LogCommand: AsyncParsableCommand {
         origin: configuration.custodyOrigin,
         path: configuration.custodyKeyFile
       )
-      let store = try SQLiteShipmentStore(path: configuration.databasePath)
-      let (problem, leaves) = try await store.fsck(verifier: try NoteVerifier(signer.verifierKey))
-      if let problem {
+      let finding = try await CustodyLogAudit(
+        store: try SQLiteStorage.openCustodyLog(path: configuration.databasePath),
+        verifier: try NoteVerifier(signer.verifierKey)
+      ).run()
+      if let problem = finding.problem {
         print("MISMATCH: \(problem)")
         throw ExitCode(1)
       }
-      print("log OK: \(leaves) leaves, every node and checkpoint verified")
+      print(
+        "log OK: \(finding.leaves) leaves and \(finding.checkpoints) checkpoints, every node verified"
+      )
     }
   }
 

@@ -225,7 +225,7 @@ struct ResultCommand: AsyncParsableCommand {
     func run() async throws {
       let occurred =
         try self.occurredAt.map { try parseISOTime($0, option: "--occurred-at") }
-        ?? SystemClock.now()
+        ?? SystemWallClock().now()
       let caller = try self.client.callerID
       var request = Postalgateway_V1_RecordResultCollectedRequest.with {
         $0.occurredAt = occurred.proto

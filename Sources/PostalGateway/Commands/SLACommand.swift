@@ -46,9 +46,9 @@ struct SLACommand: AsyncParsableCommand {
       }
       let start = Timestamp(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
       let calendar = try CalendarFiles.load(
-        directory: try self.calendars ?? Gateway.bundledCalendars()
+        directory: try self.calendars ?? GatewayDomain.bundledCalendars()
       )
-      var policy = try SlaPolicyFile.load(path: try self.policy ?? Gateway.bundledSlaPolicy())
+      var policy = try SlaPolicyFile.load(path: try self.policy ?? GatewayDomain.bundledSlaPolicy())
         .policy
       let deadline: Deadline
       if let routeClass {
@@ -137,7 +137,7 @@ struct SLACommand: AsyncParsableCommand {
 
     func run() throws {
       let calendar = try CalendarFiles.load(
-        directory: try self.calendars ?? Gateway.bundledCalendars()
+        directory: try self.calendars ?? GatewayDomain.bundledCalendars()
       )
       let year = calendar.year(self.year)
       print("\(year.version)\(year.provisional ? "  PROVISIONAL" : "")  sha256 \(year.contentHash)")

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Logging
-import ServiceLifecycle
 import Tracking
 import UnixSignals
 
@@ -77,7 +76,12 @@ struct Serve: AsyncParsableCommand {
         """
       )
     }
-    let gateway = try await Gateway.build(configuration: configuration, tls: tls, logger: logger)
+    let gateway = try await Gateway.build(
+      configuration: configuration,
+      tls: tls,
+      logger: logger,
+      gracefulShutdownSignals: [.sigterm, .sigint]
+    )
     logger.info(
       "procedure catalog loaded",
       metadata: [
@@ -85,13 +89,6 @@ struct Serve: AsyncParsableCommand {
         "catalog.version": "\(gateway.catalog.current.version)",
       ]
     )
-    let group = ServiceGroup(
-      configuration: .init(
-        services: [GatewayService(gateway: gateway), CatalogReloader(gateway: gateway)],
-        gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger
-      )
-    )
-    try await group.run()
+    try await gateway.run()
   }
 }

@@ -20,9 +20,9 @@ extension GatewayConfiguration {
   ///   "handoffs": { "routes": "/etc/postal-gateway/routes.json", "maximumAttempts": 10,
   ///                 "maximumAgeSeconds": 259200, "initialBackoffMilliseconds": 1000,
   ///                 "maximumBackoffMilliseconds": 300000, "attemptTimeoutMilliseconds": 10000,
-  ///                 "maximumInFlightPerEndpoint": 4, "pollIntervalMilliseconds": 250 },
-  ///   "sla": { "policy": "/etc/postal-gateway/sla-policy.json",
-  ///            "monitorIntervalMilliseconds": 60000, "watchPollMilliseconds": 500 },
+  ///                 "maximumInFlightPerEndpoint": 4 },
+  ///   "sla": { "policy": "/etc/postal-gateway/sla-policy.json" },
+  ///   "idempotency": { "retentionDays": 30 },
   ///   "logLevel": "info"
   /// }
   /// ```
@@ -56,13 +56,14 @@ extension GatewayConfiguration {
       var maximumBackoffMilliseconds: Int?
       var attemptTimeoutMilliseconds: Int?
       var maximumInFlightPerEndpoint: Int?
-      var pollIntervalMilliseconds: Int?
     }
     struct Sla: Decodable {
       var policy: String?
-      var monitorIntervalMilliseconds: Int?
-      var watchPollMilliseconds: Int?
     }
+    struct Idempotency: Decodable {
+      var retentionDays: Int?
+    }
+    var idempotency: Idempotency?
     var handoffs: Handoffs?
     var sla: Sla?
     var calendars: String?
@@ -91,6 +92,7 @@ extension GatewayConfiguration {
       throw ConfigurationError("cannot read configuration file \(path): \(error)")
     }
     if let value = file.dataDirectory { self.dataDirectory = value }
+    if let value = file.idempotency?.retentionDays { self.idempotencyRetentionDays = value }
     if let value = file.trustDomain { self.trustDomain = value }
     if let value = file.serviceIndicator { self.serviceIndicator = value }
     if let listener = file.partner {
@@ -122,10 +124,6 @@ extension GatewayConfiguration {
     if let value = file.logLevel { self.logLevel = value }
     if let sla = file.sla {
       if let value = sla.policy { self.sla.policyFile = value }
-      if let value = sla.monitorIntervalMilliseconds {
-        self.sla.monitorIntervalMilliseconds = value
-      }
-      if let value = sla.watchPollMilliseconds { self.sla.watchPollMilliseconds = value }
     }
     if let h = file.handoffs {
       if let value = h.routes { self.handoffs.routesFile = value }
@@ -143,7 +141,6 @@ extension GatewayConfiguration {
       if let value = h.maximumInFlightPerEndpoint {
         self.handoffs.maximumInFlightPerEndpoint = value
       }
-      if let value = h.pollIntervalMilliseconds { self.handoffs.pollIntervalMilliseconds = value }
     }
   }
 }

@@ -50,8 +50,6 @@ struct GatewayConfiguration: Sendable, Equatable {
     var attemptTimeoutMilliseconds = 10_000
     /// Deliveries in flight at once per endpoint (over one HTTP/2 connection).
     var maximumInFlightPerEndpoint = 4
-    /// How often the dispatcher and pull streams look for new handoffs.
-    var pollIntervalMilliseconds = 250
   }
 
   /// Service levels: the policy file and the alert monitor.
@@ -59,14 +57,12 @@ struct GatewayConfiguration: Sendable, Equatable {
     /// The SLA policy file (see ``SlaPolicyFile``); `nil` means the bundled one. Reloaded on
     /// SIGHUP.
     var policyFile: String?
-    /// How often the monitor raises due at-risk and breach alerts.
-    var monitorIntervalMilliseconds = 60_000
-    /// How often alert watches look for new alerts.
-    var watchPollMilliseconds = 500
   }
 
   var handoffs = Handoffs()
   var sla = Sla()
+  /// How long a request id's result is remembered for retries, in days.
+  var idempotencyRetentionDays = 30
   var dataDirectory = "./postal-data"
   /// The SPIFFE trust domain partners' certificates must name.
   var trustDomain = "postal-gateway.local"
@@ -150,15 +146,14 @@ struct GatewayConfiguration: Sendable, Equatable {
     let h = self.handoffs
     guard h.maximumAttempts > 0, h.maximumAgeSeconds > 0, h.initialBackoffMilliseconds > 0,
       h.maximumBackoffMilliseconds >= h.initialBackoffMilliseconds,
-      h.attemptTimeoutMilliseconds > 0, h.maximumInFlightPerEndpoint > 0,
-      h.pollIntervalMilliseconds > 0
+      h.attemptTimeoutMilliseconds > 0, h.maximumInFlightPerEndpoint > 0
     else {
       throw ConfigurationError(
         "handoffs values must be positive and maximumBackoffMilliseconds ≥ initialBackoffMilliseconds"
       )
     }
-    guard self.sla.monitorIntervalMilliseconds > 0, self.sla.watchPollMilliseconds > 0 else {
-      throw ConfigurationError("sla intervals must be positive")
+    guard self.idempotencyRetentionDays > 0 else {
+      throw ConfigurationError("idempotency.retentionDays must be positive")
     }
     guard self.maximumScanBytes > 0 else {
       throw ConfigurationError("scans.maximumBytes must be positive")

@@ -1,36 +1,79 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import Logging
 import ServiceLifecycle
+import Tracking
 import UnixSignals
 
-/// Runs the ``Gateway`` under swift-service-lifecycle: graceful shutdown (SIGTERM, SIGINT)
-/// stops the listeners and lets running calls finish.
-struct GatewayService: Service, CustomStringConvertible {
-  var description: String { "GatewayService" }
+/// One gRPC listener as a service of the group: serves until graceful shutdown, then stops
+/// taking calls, ends open streams and lets running calls finish. Health turns `SERVING` once
+/// both listeners are bound, and `NOT_SERVING` as soon as draining begins.
+struct ListenerService: Service, CustomStringConvertible {
+  var description: String { "ListenerService(\(self.name))" }
 
-  let gateway: Gateway
+  let name: String
+  let server: GRPCServer<HTTP2ServerTransport.Posix>
+  let transport: HTTP2ServerTransport.Posix
+  let health: GatewayHealth
+  let feed: ChangeFeed
+  let logger: Logger
 
   func run() async throws {
     try await withGracefulShutdownHandler {
-      try await self.gateway.run()
+      try await withThrowingDiscardingTaskGroup { group in
+        group.addTask { try await self.server.serve() }
+        group.addTask {
+          let address = try await self.transport.listeningAddress
+          self.logger.info(
+            "listening",
+            metadata: ["listener": "\(self.name)", "listener.address": "\(address)"]
+          )
+          self.health.listenerStarted(self.name)
+        }
+      }
     } onGracefulShutdown: {
-      self.gateway.logger.info("shutting down")
-      self.gateway.beginGracefulShutdown()
+      self.logger.info("shutting down", metadata: ["listener": "\(self.name)"])
+      self.health.beginDraining()
+      self.health.partner.shutDown()
+      self.health.publicListener.shutDown()
+      self.feed.beginShutdown()
+      self.server.beginGracefulShutdown()
     }
   }
 }
 
-/// Reloads the procedure catalog on SIGHUP, without a restart.
-struct CatalogReloader: Service, CustomStringConvertible {
-  var description: String { "CatalogReloader" }
-  let gateway: Gateway
+/// Reloads the catalog, calendars and SLA policy on SIGHUP, then recomputes the stored hops
+/// through the write path so that stored due dates stay the one truth.
+struct Reloader: Service, CustomStringConvertible {
+  var description: String { "Reloader" }
+  let domain: GatewayDomain
+  let clock: any WallClock
+  let logger: Logger
 
   func run() async throws {
     for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
       do {
-        try self.gateway.reloadCatalog()
+        try await self.reload()
       } catch {
-        self.gateway.logger.error("procedure catalog not reloaded", metadata: ["error": "\(error)"])
+        self.logger.error("data files not reloaded", metadata: ["error": "\(error)"])
       }
     }
+  }
+
+  /// Reloads and recomputes.
+  func reload() async throws {
+    try self.domain.reload(logger: self.logger)
+    let result = try await self.domain.sla.recompute(
+      apply: true,
+      now: self.clock.now(),
+      maximumChanges: 1000
+    )
+    self.logger.notice(
+      "service levels recomputed after reload",
+      metadata: [
+        "sla.shipments": "\(result.shipmentsChecked)",
+        "sla.changes": "\(result.changes.count)\(result.truncated ? "+" : "")",
+      ]
+    )
   }
 }

@@ -1,10 +1,8 @@
 import Foundation
 import GRPCCore
 import Logging
-import Persistence
 import Proto
 import SwiftProtobuf
-import Synchronization
 import Tracking
 
 /// Agency systems' RPCs (partner listener, agency role). Every lookup is scoped to the calling
@@ -12,21 +10,19 @@ import Tracking
 struct AgencyService {
   let desk: AgencyDesk
   let handoffs: any HandoffStore
-  let blobs: FileBlobStore
+  let blobs: any BlobStore
   let routes: [AgencyCode: AgencyRoute]
   let identities: any IdentityResolver
-  let now: @Sendable () -> Timestamp
-  let clock: any Clock<Duration>
-  let pollInterval: Duration
-  /// Set when the gateway stops: open watches end so that the listener can drain.
-  let stopping: StopSignal
+  let clock: any WallClock
+  /// What commits publish: watches wake on new outbox rows and end when the gateway stops.
+  let feed: ChangeFeed
   let logger: Logger
 
   func actor(_ context: ServerContext) throws -> (Actor, AgencyCode) {
     guard case .partner(let actor) = self.identities.identity(of: context),
       let agency = actor.agency
     else {
-      throw RPCError(code: .permissionDenied, message: "an agency certificate is required")
+      throw TrackingError(code: .permissionDenied, message: "an agency certificate is required")
     }
     return (actor, agency)
   }
@@ -46,8 +42,9 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
       self.logger.info("handoff watch opened", metadata: ["caller.id": "\(actor.id)"])
       var cursor = request.afterCursor
       let batchSize = 100
-      // gRPC reports a watcher that went away through the context, not by cancelling the task.
-      while !Task.isCancelled, !context.cancellation.isCancelled, !self.stopping.isSet {
+      while self.feed.keepsStreaming(context) {
+        // Taken before the read, so a handoff queued while this batch is written is not missed.
+        let position = self.feed.position()
         let batch = try await self.handoffs.pendingHandoffs(
           agency: agency,
           after: cursor,
@@ -68,11 +65,7 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
           cursor = handoff.cursor
         }
         if batch.count < batchSize {
-          do {
-            try await self.clock.sleep(for: self.pollInterval)
-          } catch {
-            break  // the watcher went away
-          }
+          await self.feed.wait(for: [.outbox], after: position, orUntilCancelled: context)
         }
       }
     }
@@ -96,7 +89,7 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
         decision,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: self.clock.now()
       )
       self.logger.info(
         "handoff decided",
@@ -183,7 +176,7 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
         context: context,
         caller: actor
       )
-      let recorded = try await record(parsed, actor, key, self.now())
+      let recorded = try await record(parsed, actor, key, self.clock.now())
       return Postalgateway_V1_AgencyShipment(recorded.shipment)
     }
   }
@@ -254,7 +247,7 @@ struct OperatorService {
   let handoffs: any HandoffStore
   let routes: [AgencyCode: AgencyRoute]
   let sla: SlaDesk
-  let now: @Sendable () -> Timestamp
+  let clock: any WallClock
   let logger: Logger
 }
 
@@ -319,7 +312,7 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
       guard
         let handoff = try await self.handoffs.retryDeadLetter(
           id: request.handoffID,
-          now: self.now()
+          now: self.clock.now()
         )
       else {
         throw TrackingError(code: .notFound, message: "no such handoff")
@@ -336,7 +329,7 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
     try await mappingErrors(self.logger, method: context.descriptor) {
       let result = try await self.sla.recompute(
         apply: request.apply,
-        now: self.now(),
+        now: self.clock.now(),
         maximumChanges: 10_000
       )
       let minutesPerDay = result.inputs.policy.officeHours.minutesPerDay
@@ -361,19 +354,6 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
       }
     }
   }
-}
-
-/// A one-way flag: set once when the gateway begins to stop.
-final class StopSignal: Sendable {
-  private let flag = Mutex(false)
-
-  init() {}
-
-  /// Whether the gateway is stopping.
-  var isSet: Bool { self.flag.withLock { $0 } }
-
-  /// Marks the gateway as stopping.
-  func set() { self.flag.withLock { $0 = true } }
 }
 
 /// A request that carries a client-chosen `request_id` (its idempotency key).

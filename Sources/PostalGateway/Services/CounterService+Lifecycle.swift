@@ -50,7 +50,7 @@ extension CounterService {
         recording,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: self.clock.now()
       )
       self.logRecorded(recorded, actor: actor)
       return .with {
@@ -89,7 +89,7 @@ extension CounterService {
         context: eventContext,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: self.clock.now()
       )
       self.logRecorded(recorded, actor: actor)
       return Postalgateway_V1_RecordEventResponse(recorded)
@@ -103,7 +103,7 @@ extension CounterService {
   ) async throws -> Postalgateway_V1_RecordEventResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let actor = try self.actor(context)
-      let now = self.now()
+      let now = self.clock.now()
       let (requestID, number, report, eventContext) = try request.domain(now: now)
       let key = try self.key(
         requestID,
@@ -146,7 +146,7 @@ extension CounterService {
         context: eventContext,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: self.clock.now()
       )
       self.logRecorded(recorded, actor: actor)
       return Postalgateway_V1_RecordEventResponse(recorded)
@@ -175,7 +175,7 @@ extension CounterService {
         context: eventContext,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: self.clock.now()
       )
       self.logRecorded(recorded, actor: actor)
       return Postalgateway_V1_RecordEventResponse(recorded)

@@ -1,7 +1,6 @@
 import Foundation
 import GRPCCore
 import Logging
-import Persistence
 import Proto
 import SwiftProtobuf
 import Tracking
@@ -69,8 +68,7 @@ extension CounterService {
           )
         }
         sha256 = try upload.finish()
-        if !header.expectedSha256.isEmpty, FileBlobStore.hexString(header.expectedSha256) != sha256
-        {
+        if !header.expectedSha256.isEmpty, hexString(header.expectedSha256) != sha256 {
           throw TrackingError.invalidField(
             "header.expected_sha256",
             "does not match the uploaded bytes"
@@ -101,7 +99,7 @@ extension CounterService {
         ),
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: self.clock.now()
       )
       if let recorded { self.logRecorded(recorded, actor: actor) }
       let shipment: Shipment
@@ -135,7 +133,7 @@ extension CounterService {
   }
 }
 
-extension FileBlobStore {
+extension BlobStore {
   /// Streams a stored scan as `DownloadScan` answers it: its details first (with the SHA-256 to
   /// check against), then the bytes. A file that no longer matches its hash is `DATA_LOSS`.
   func stream(
@@ -156,14 +154,7 @@ extension FileBlobStore {
           "error": "\(error)",
         ]
       )
-      throw RPCError(code: .dataLoss, message: "the stored file does not match its hash")
+      throw TrackingError(code: .dataLoss, message: "the stored file does not match its hash")
     }
-  }
-}
-
-extension FileBlobStore {
-  /// Lower-case hex of some bytes.
-  static func hexString(_ data: Data) -> String {
-    data.map { String(format: "%02x", $0) }.joined()
   }
 }

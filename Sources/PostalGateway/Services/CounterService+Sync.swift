@@ -29,8 +29,11 @@ extension CounterService {
           )
           continue
         }
-        let acknowledgements = try await self.offline.receive(entry, from: device, now: self.now())
-        { entry in
+        let acknowledgements = try await self.offline.receive(
+          entry,
+          from: device,
+          now: self.clock.now()
+        ) { entry in
           await self.apply(entry, device: device, actor: actor, method: context.descriptor)
         }
         for acknowledgement in acknowledgements {
@@ -75,8 +78,12 @@ extension CounterService {
     do {
       let message = try Postalgateway_V1_SyncEventsRequest(serializedBytes: entry.payload)
       let requestID = try RequestID(validating: "sync/\(device.deviceID)/\(entry.sequence)")
-      let key = IdempotencyKey(requestID: requestID, fingerprint: entry.fingerprint)
-      let now = self.now()
+      let key = IdempotencyKey(
+        requestID: requestID,
+        caller: actor.id,
+        fingerprint: entry.fingerprint
+      )
+      let now = self.clock.now()
       var v = RequestValidator()
       let deviceTime = v.check("device_time") { try Timestamp(message.deviceTime) }
       let recorded: RecordedEvent

@@ -1,6 +1,5 @@
 import GRPCCore
 import Logging
-import Persistence
 import Proto
 import SwiftProtobuf
 import Tracking
@@ -12,10 +11,10 @@ import Tracking
 struct CounterService {
   let shipments: ShipmentService
   let catalog: CatalogHolder
-  let blobs: FileBlobStore
+  let blobs: any BlobStore
   let offline: OfflineSync
   let identities: any IdentityResolver
-  let now: @Sendable () -> Timestamp
+  let clock: any WallClock
   let limits: ScanLimits
   let trustDomain: String
   let log: CustodyLog
@@ -31,7 +30,7 @@ struct CounterService {
 
   func actor(_ context: ServerContext) throws -> Actor {
     guard case .partner(let actor) = self.identities.identity(of: context) else {
-      throw RPCError(code: .unauthenticated, message: "a partner certificate is required")
+      throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
     }
     return actor
   }
@@ -48,7 +47,7 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
   ) async throws -> Postalgateway_V1_RegisterPickupResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
       let actor = try self.actor(context)
-      let now = self.now()
+      let now = self.clock.now()
       let (requestID, registration) = try request.domain(actor: actor, now: now)
       let key = try self.key(
         requestID,
@@ -100,7 +99,7 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
         recording,
         by: actor,
         idempotencyKey: key,
-        now: self.now()
+        now: self.clock.now()
       )
       self.logger.info(
         "event recorded",
@@ -130,14 +129,10 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
       }
       try v.finish()
       // finish() threw if the number is nil.
-      let domain = try await self.shipments.shipment(number!)
-      var shipment = Postalgateway_V1_Shipment(domain)
-      shipment.hops = self.shipments.hops(of: domain).map {
+      let stored = try await self.shipments.stored(number!)
+      var shipment = Postalgateway_V1_Shipment(stored.shipment)
+      shipment.hops = stored.hops.map {
         Postalgateway_V1_HopTimeliness($0, minutesPerDay: self.shipments.workingMinutesPerDay)
-      }
-      let leaves = try await self.log.leafIndexes(of: number!)
-      for (position, leaf) in leaves.enumerated() where position < shipment.events.count {
-        shipment.events[position].custodyLeafIndex = leaf
       }
       return shipment
     }

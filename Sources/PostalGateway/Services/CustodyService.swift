@@ -11,8 +11,7 @@ struct CustodyService {
   let checkpointer: Checkpointer
   let shipments: ShipmentService
   let verifierKey: String
-  let now: @Sendable () -> Timestamp
-  let clock: any Clock<Duration>
+  let clock: any WallClock
   let logger: Logger
 }
 
@@ -111,15 +110,11 @@ extension CustodyService: Postalgateway_V1_CustodyService.SimpleServiceProtocol 
       let stored = try await self.shipments.authenticateCitizen(
         number!,
         code: code!,
-        now: self.now()
+        now: self.clock.now()
       )
       let indexes = try await self.log.leafIndexes(of: number!)
       let covering = (indexes.max() ?? -1) + 1
-      let signed = try await self.checkpointer.checkpoint(
-        covering: covering,
-        now: self.now,
-        clock: self.clock
-      )
+      let signed = try await self.checkpointer.checkpoint(covering: covering, clock: self.clock)
       var entries: [Postalgateway_V1_ReceiptEntry] = []
       let data = try await self.leaves(indexes)
       for (index, leaf) in zip(indexes, data) {

@@ -2,10 +2,12 @@ import GRPCCore
 import Proto
 import SwiftProtobuf
 import Synchronization
+import Tracking
 
 /// The serving status of one listener's services, for `grpc.health.v1.Health`.
 ///
-/// `""` stands for the whole listener. At shutdown everything turns `NOT_SERVING` and open
+/// `""` stands for the whole listener. Everything starts `NOT_SERVING`; ``GatewayHealth`` sets
+/// the statuses as the gateway starts, loses or regains its store and drains. At shutdown open
 /// `Watch` streams end, so that they do not hold the graceful shutdown up.
 final class HealthStatus: Sendable {
   typealias Status = Grpc_Health_V1_HealthCheckResponse.ServingStatus
@@ -19,16 +21,34 @@ final class HealthStatus: Sendable {
 
   private let state: Mutex<State>
 
-  /// Creates the status of a listener serving these services (all `SERVING`).
+  /// Creates the status of a listener serving these services (all `NOT_SERVING` until started).
   init(services: [String]) {
-    var statuses: [String: Status] = ["": .serving]
-    for service in services { statuses[service] = .serving }
+    var statuses: [String: Status] = ["": .notServing]
+    for service in services { statuses[service] = .notServing }
     self.state = Mutex(State(statuses: statuses))
   }
+
+  /// The services (and `""`) this listener reports on.
+  var services: [String] { self.state.withLock { Array($0.statuses.keys) } }
 
   /// The status of a service, or `nil` if this listener does not serve it.
   func status(of service: String) -> Status? {
     self.state.withLock { $0.statuses[service] }
+  }
+
+  /// Sets statuses and tells the watchers of those that changed.
+  func set(_ statuses: [String: Status]) {
+    let notify = self.state.withLock { state -> [(AsyncStream<Status>.Continuation, Status)] in
+      var changed: [String: Status] = [:]
+      for (service, status) in statuses where state.statuses[service] != nil {
+        if state.statuses[service] != status { changed[service] = status }
+        state.statuses[service] = status
+      }
+      return state.watchers.values.compactMap { watcher in
+        changed[watcher.service].map { (watcher.continuation, $0) }
+      }
+    }
+    for (continuation, status) in notify { continuation.yield(status) }
   }
 
   /// Marks every service `NOT_SERVING` and ends every watch.
@@ -77,7 +97,7 @@ struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     context: ServerContext
   ) async throws -> Grpc_Health_V1_HealthCheckResponse {
     guard let status = self.status.status(of: request.service) else {
-      throw RPCError(code: .notFound, message: "unknown service")
+      throw TrackingError(code: .unknownService, message: "unknown service").status
     }
     return .with { $0.status = status }
   }

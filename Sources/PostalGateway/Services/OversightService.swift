@@ -8,10 +8,9 @@ import Tracking
 struct OversightService {
   let shipments: ShipmentService
   let sla: SlaDesk
-  let now: @Sendable () -> Timestamp
-  let clock: any Clock<Duration>
-  let pollInterval: Duration
-  let stopping: StopSignal
+  let clock: any WallClock
+  /// What commits publish: watches wake on new alerts and end when the gateway stops.
+  let feed: ChangeFeed
   let logger: Logger
 
   private var minutesPerDay: Int { self.sla.minutesPerDay }
@@ -72,8 +71,9 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
       }
       var cursor = request.afterCursor
       let batchSize = 100
-      // gRPC reports a watcher that went away through the context, not by cancelling the task.
-      while !Task.isCancelled, !context.cancellation.isCancelled, !self.stopping.isSet {
+      while self.feed.keepsStreaming(context) {
+        // Taken before the read, so an alert raised while this batch is written is not missed.
+        let position = self.feed.position()
         let batch = try await self.sla.alerts(after: cursor, limit: batchSize)
         for alert in batch {
           try await response.write(
@@ -82,11 +82,7 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
           cursor = alert.cursor
         }
         if batch.count < batchSize {
-          do {
-            try await self.clock.sleep(for: self.pollInterval)
-          } catch {
-            break  // the watcher went away
-          }
+          await self.feed.wait(for: [.alerts], after: position, orUntilCancelled: context)
         }
       }
     }
@@ -108,7 +104,7 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
         }
       }
       try v.finish()
-      let now = self.now()
+      let now = self.clock.now()
       // finish() threw if any was nil.
       let report = try await self.sla.report(
         from: from!,

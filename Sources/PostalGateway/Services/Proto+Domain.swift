@@ -390,6 +390,7 @@ extension Postalgateway_V1_ShipmentEvent {
     self.location = event.location.rawValue
     self.note = event.note ?? ""
     self.upuEventCode = event.kind.upuEventCode ?? ""
+    self.custodyLeafIndex = event.leafIndex ?? 0
     if let handover = event.handover { self.handover = Postalgateway_V1_HandoverRecord(handover) }
     switch event.details {
     case nil:

@@ -55,6 +55,16 @@ extension TrackingError {
       return GoogleRPCStatus(code: .resourceExhausted, message: self.message, details: [])
     case .storageFailure:
       return GoogleRPCStatus(code: .unavailable, message: self.message, details: [])
+    case .conflict:
+      return GoogleRPCStatus(code: .aborted, message: self.message, details: [])
+    case .unauthenticated:
+      return GoogleRPCStatus(code: .unauthenticated, message: self.message, details: [])
+    case .dataLoss:
+      return GoogleRPCStatus(code: .dataLoss, message: self.message, details: [])
+    case .resourceLimit:
+      return GoogleRPCStatus(code: .resourceExhausted, message: self.message, details: [])
+    case .unknownService:
+      return GoogleRPCStatus(code: .notFound, message: self.message, details: [])
     default:
       return GoogleRPCStatus(code: .internalError, message: "internal error", details: [])
     }

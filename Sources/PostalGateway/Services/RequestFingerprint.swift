@@ -28,7 +28,11 @@ enum RequestFingerprint {
       withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
       hasher.update(data: part)
     }
-    return IdempotencyKey(requestID: requestID, fingerprint: Array(hasher.finalize()))
+    return IdempotencyKey(
+      requestID: requestID,
+      caller: caller.id,
+      fingerprint: Array(hasher.finalize())
+    )
   }
 
   /// SHA-256 of some bytes.

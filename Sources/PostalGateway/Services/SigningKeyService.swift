@@ -9,7 +9,7 @@ import Tracking
 struct SigningKeyService {
   let handovers: HandoverVerifier
   let identities: any IdentityResolver
-  let now: @Sendable () -> Timestamp
+  let clock: any WallClock
   let logger: Logger
 }
 
@@ -24,12 +24,12 @@ extension SigningKeyService: Postalgateway_V1_SigningKeyService.SimpleServicePro
   ) async throws -> Postalgateway_V1_SigningKey {
     try await mappingErrors(self.logger, method: context.descriptor) {
       guard case .partner(let actor) = self.identities.identity(of: context) else {
-        throw RPCError(code: .unauthenticated, message: "a partner certificate is required")
+        throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
       }
       let key = try await self.handovers.register(
         publicKey: Array(request.publicKey),
         for: actor,
-        now: self.now()
+        now: self.clock.now()
       )
       self.logger.info(
         "signing key registered",
@@ -46,7 +46,7 @@ extension SigningKeyService: Postalgateway_V1_SigningKeyService.SimpleServicePro
   ) async throws -> Postalgateway_V1_ListSigningKeysResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
       guard case .partner(let actor) = self.identities.identity(of: context) else {
-        throw RPCError(code: .unauthenticated, message: "a partner certificate is required")
+        throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
       }
       let owner = request.owner.isEmpty ? actor.id : request.owner
       let keys = try await self.handovers.keys(of: owner)

@@ -8,7 +8,7 @@ import Tracking
 struct TrackingService {
   let shipments: ShipmentService
   let log: CustodyLog
-  let now: @Sendable () -> Timestamp
+  let clock: any WallClock
   let logger: Logger
 }
 
@@ -32,7 +32,7 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
       }
       try v.finish()
       // finish() threw if either is nil.
-      let tracked = try await self.shipments.track(number!, code: code!, now: self.now())
+      let tracked = try await self.shipments.track(number!, code: code!, now: self.clock.now())
       let leaves = try await self.log.leafIndexes(of: number!)
       return .with {
         $0.shipment = Postalgateway_V1_TrackedShipment(

@@ -23,7 +23,8 @@ public final class TrackingThrottle: Sendable {
   /// - Parameters:
   ///   - maximumFailures: Failures allowed within a window (default 5).
   ///   - window: The window's length (default 15 minutes).
-  ///   - capacity: Numbers tracked before expired entries are pruned.
+  ///   - capacity: Numbers tracked at most: when full, expired entries are pruned and then the
+  ///     oldest windows forgotten.
   public init(
     maximumFailures: Int = 5,
     window: Duration = .seconds(15 * 60),
@@ -59,8 +60,14 @@ public final class TrackingThrottle: Sendable {
   ///   - now: The current time.
   public func recordFailure(for key: String, now: Timestamp) {
     self.entries.withLock { entries in
-      if entries.count >= self.capacity {
+      if entries.count >= self.capacity, entries[key] == nil {
         entries = entries.filter { $0.value.windowStart.advanced(by: self.window) > now }
+        if entries.count >= self.capacity {
+          // Still full of live windows: forget the oldest tenth, so memory stays bounded.
+          let oldest = entries.sorted { $0.value.windowStart < $1.value.windowStart }
+            .prefix(max(1, self.capacity / 10)).map(\.key)
+          for stale in oldest { entries[stale] = nil }
+        }
       }
       if var entry = entries[key], entry.windowStart.advanced(by: self.window) > now {
         entry.failures += 1

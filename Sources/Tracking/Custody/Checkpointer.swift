@@ -38,57 +38,73 @@ public actor Checkpointer {
     let verifier = try NoteVerifier(self.signer.verifierKey)
     let size = try await self.log.treeSize()
     var previous: Int64 = 0
-    for stored in try await self.store.checkpoints() {
-      let text = try? verifier.open(stored.note)
-      guard let text, let parsed = try? Checkpoint(text: text), parsed == stored.checkpoint else {
-        throw Self.failure(
-          "checkpoint of size \(stored.checkpoint.size) is not signed by the log's key"
-        )
+    while true {
+      let page = try await self.store.checkpoints(after: previous, limit: 500)
+      if page.isEmpty { break }
+      for stored in page {
+        let text = try? verifier.open(stored.note)
+        guard let text, let parsed = try? Checkpoint(text: text), parsed == stored.checkpoint else {
+          throw Self.failure(
+            "checkpoint of size \(stored.checkpoint.size) is not signed by the log's key"
+          )
+        }
+        guard parsed.origin == self.log.origin else {
+          throw Self.failure("checkpoint of size \(parsed.size) has origin \(parsed.origin)")
+        }
+        guard parsed.size > previous, parsed.size <= size else {
+          throw Self.failure(
+            "checkpoint of size \(parsed.size) does not fit a log of \(size) leaves"
+          )
+        }
+        guard try await self.log.root(size: parsed.size) == parsed.root else {
+          throw Self.failure("the stored tree does not match the checkpoint of size \(parsed.size)")
+        }
+        previous = parsed.size
       }
-      guard parsed.origin == self.log.origin else {
-        throw Self.failure("checkpoint of size \(parsed.size) has origin \(parsed.origin)")
-      }
-      guard parsed.size > previous, parsed.size <= size else {
-        throw Self.failure("checkpoint of size \(parsed.size) does not fit a log of \(size) leaves")
-      }
-      guard try await self.log.root(size: parsed.size) == parsed.root else {
-        throw Self.failure("the stored tree does not match the checkpoint of size \(parsed.size)")
-      }
-      previous = parsed.size
     }
-    self.latest = try await self.store.checkpoints().last
+    self.latest = try await self.store.latestCheckpoint()
     self.loaded = true
   }
 
   /// Signs a checkpoint for the current size if the log grew and the interval has passed.
+  /// - Parameters:
+  ///   - now: The current time.
+  ///   - force: Sign even within the interval (at shutdown).
   /// - Returns: The new checkpoint, or `nil` when none was due.
   @discardableResult
-  public func signIfDue(now: Timestamp) async throws -> SignedCheckpoint? {
+  public func signIfDue(now: Timestamp, force: Bool = false) async throws -> SignedCheckpoint? {
     try await self.load()
     let size = try await self.log.treeSize()
     guard size > (self.latest?.checkpoint.size ?? 0) else { return nil }
-    if let latest = self.latest, now < latest.signedAt.advanced(by: self.interval) { return nil }
+    if !force, let latest = self.latest, now < latest.signedAt.advanced(by: self.interval) {
+      return nil
+    }
     return try await self.sign(size: size, now: now)
   }
 
   /// A checkpoint that covers at least `size` leaves, signing one (after waiting out the
-  /// interval) if the latest does not.
+  /// interval on `clock`) if the latest does not.
   public func checkpoint(
     covering size: Int64,
-    now: @Sendable () -> Timestamp,
-    clock: any Clock<Duration>
+    clock: any WallClock
   ) async throws -> SignedCheckpoint {
     try await self.load()
     while true {
       if let latest = self.latest, latest.checkpoint.size >= size { return latest }
-      let current = now()
+      let current = clock.now()
       if let latest = self.latest, current < latest.signedAt.advanced(by: self.interval) {
-        let wait = latest.signedAt.advanced(by: self.interval).microseconds - current.microseconds
-        try await clock.sleep(for: .microseconds(wait))
+        try await clock.sleep(until: latest.signedAt.advanced(by: self.interval))
         continue
       }
       return try await self.sign(size: try await self.log.treeSize(), now: current)
     }
+  }
+
+  /// When the next checkpoint may be signed: at once before the first one, otherwise one
+  /// interval after the latest.
+  public func nextSigningTime() async throws -> Timestamp? {
+    try await self.load()
+    return self.latest.map { $0.signedAt.advanced(by: self.interval) }
   }
 
   /// The checkpoint signed last.
@@ -99,7 +115,7 @@ public actor Checkpointer {
 
   private func load() async throws {
     guard !self.loaded else { return }
-    let stored = try await self.store.checkpoints().last
+    let stored = try await self.store.latestCheckpoint()
     // Another caller may have loaded, and signed a newer checkpoint, while this one waited.
     guard !self.loaded else { return }
     self.latest = stored

@@ -16,7 +16,8 @@ public struct SignedCheckpoint: Hashable, Sendable {
 }
 
 /// Reading the custody log's storage. Leaves and complete-subtree hashes are written by the
-/// shipment store in the same transaction as the events they record.
+/// shipment store in the same transaction as the events they record (``ShipmentWrite``), with
+/// contiguous indexes from one sequencer.
 public protocol CustodyLogStore: Sendable {
   /// The number of leaves.
   func treeSize() async throws -> Int64
@@ -26,9 +27,12 @@ public protocol CustodyLogStore: Sendable {
   func entries(start: Int64, count: Int) async throws -> [[UInt8]]
   /// The leaf indexes of a shipment's events, in event order.
   func leafIndexes(of number: TrackingNumber) async throws -> [Int64]
-  /// Every stored checkpoint, smallest first.
-  func checkpoints() async throws -> [SignedCheckpoint]
-  /// Stores a newly signed checkpoint.
+  /// The checkpoint of the largest size, if any.
+  func latestCheckpoint() async throws -> SignedCheckpoint?
+  /// Stored checkpoints of sizes above `size`, smallest first, at most `limit`.
+  func checkpoints(after size: Int64, limit: Int) async throws -> [SignedCheckpoint]
+  /// Stores a newly signed checkpoint. Refuses (``TrackingError/Code/failedPrecondition``) one
+  /// whose size is not above every stored one.
   func save(_ checkpoint: SignedCheckpoint) async throws
 }
 
@@ -95,7 +99,20 @@ public struct CustodyLog: Sendable {
 
   /// The latest signed checkpoint, if any.
   public func latestCheckpoint() async throws -> SignedCheckpoint? {
-    try await self.store.checkpoints().last
+    try await self.store.latestCheckpoint()
+  }
+
+  /// Every stored checkpoint, smallest first, a page at a time.
+  public func forEachCheckpoint(
+    _ body: (SignedCheckpoint) async throws -> Void
+  ) async throws {
+    var after: Int64 = 0
+    while true {
+      let page = try await self.store.checkpoints(after: after, limit: 500)
+      for checkpoint in page { try await body(checkpoint) }
+      guard let last = page.last else { return }
+      after = last.checkpoint.size
+    }
   }
 
   /// The leaf indexes of a shipment's events.

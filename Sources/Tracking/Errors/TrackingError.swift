@@ -15,6 +15,11 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
       case throttled
       case exhausted
       case storageFailure
+      case conflict
+      case unauthenticated
+      case dataLoss
+      case resourceLimit
+      case unknownService
     }
 
     private let wrapped: Wrapped
@@ -39,6 +44,16 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
     public static let exhausted = Self(.exhausted)
     /// The store failed; the cause is in ``TrackingError/underlying`` for logs, not for clients.
     public static let storageFailure = Self(.storageFailure)
+    /// The shipment changed between the decision and its commit; the decision is retried.
+    public static let conflict = Self(.conflict)
+    /// The caller has no identity this service recognises.
+    public static let unauthenticated = Self(.unauthenticated)
+    /// Stored content no longer matches its digest.
+    public static let dataLoss = Self(.dataLoss)
+    /// A request exceeds a configured limit (size, count, concurrency).
+    public static let resourceLimit = Self(.resourceLimit)
+    /// A health check named a service this listener does not serve.
+    public static let unknownService = Self(.unknownService)
 
     public var description: String { String(describing: self.wrapped) }
   }
@@ -165,6 +180,16 @@ extension TrackingError {
     Self(
       code: .requestIDReused,
       message: "request_id was already used for a different request",
+      file: file,
+      line: line
+    )
+  }
+
+  /// The shipment moved on since the decision was made.
+  public static func conflict(file: String = #fileID, line: Int = #line) -> Self {
+    Self(
+      code: .conflict,
+      message: "the shipment changed while the request was decided; retry",
       file: file,
       line: line
     )

@@ -76,8 +76,8 @@ public struct AgencyDesk: Sendable {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { shipment in
-      if let earlier = shipment.agencyDecision(for: decision.handoffID) {
+    ) { stored in
+      if let earlier = stored.shipment.agencyDecision(for: decision.handoffID) {
         guard earlier.agrees(with: decision) else {
           throw TrackingError(
             code: .failedPrecondition,
@@ -152,9 +152,10 @@ public struct AgencyDesk: Sendable {
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
-    ) { shipment in
+    ) { stored in
+      let shipment = stored.shipment
       guard let calendar = shipments.timekeeper?.inputs.calendar,
-        let current = shipments.agencyDeadline(of: shipment)
+        let current = ShipmentService.agencyDeadline(of: stored)
       else {
         throw TrackingError(
           code: .failedPrecondition,

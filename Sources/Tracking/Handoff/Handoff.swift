@@ -286,14 +286,17 @@ public struct ChannelSummary: Hashable, Sendable {
   }
 }
 
-/// Durable storage of the handoff outbox. Rows are inserted by the store together with the
-/// `DIGITIZED` event that queues them, and closed together with the agency's decision event;
-/// these methods cover the rest.
+/// Durable storage of the handoff outbox. Rows are queued and closed by ``ShipmentWrite``s,
+/// together with the events that cause them; these methods cover the rest. Every write
+/// publishes ``StoreTopic/outbox``.
 public protocol HandoffStore: Sendable {
   /// A handoff by id, or `nil`.
   func handoff(id: String) async throws -> Handoff?
   /// An agency's pending push handoffs due at `now`, earliest due first.
   func dueHandoffs(agency: AgencyCode, now: Timestamp, limit: Int) async throws -> [Handoff]
+  /// When the earliest pending push handoff of an agency is due, if any (the dispatcher sleeps
+  /// until then unless the outbox changes first).
+  func nextAttemptTime(agency: AgencyCode) async throws -> Timestamp?
   /// Pending handoffs of an agency after a cursor, oldest first.
   func pendingHandoffs(
     agency: AgencyCode,

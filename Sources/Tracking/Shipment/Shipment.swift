@@ -68,6 +68,8 @@ public struct ShipmentEvent: Hashable, Sendable {
   public var details: EventDetails?
   /// For a handover: both parties' signatures.
   public var handover: HandoverRecord?
+  /// Its leaf in the custody log, once stored (`nil` before the store assigned it).
+  public var leafIndex: Int64?
 
   /// Creates an event.
   public init(
@@ -81,7 +83,8 @@ public struct ShipmentEvent: Hashable, Sendable {
     location: PostOfficeCode,
     note: String?,
     details: EventDetails? = nil,
-    handover: HandoverRecord? = nil
+    handover: HandoverRecord? = nil,
+    leafIndex: Int64? = nil
   ) {
     self.sequence = sequence
     self.kind = kind
@@ -94,6 +97,7 @@ public struct ShipmentEvent: Hashable, Sendable {
     self.note = note
     self.details = details
     self.handover = handover
+    self.leafIndex = leafIndex
   }
 }
 

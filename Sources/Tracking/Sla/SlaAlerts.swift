@@ -26,23 +26,28 @@ public struct SlaAlert: Hashable, Sendable {
   }
 }
 
-/// Where hops and alerts live. The hops of a shipment are written in the transaction that
-/// appends its events; implementations find due hops through an index on their due times.
+/// Where hops and alerts live. A shipment's hops are written by the ``ShipmentWrite`` that
+/// appends its events (or recomputes them); implementations find due hops through indexes on
+/// their due times and aggregate reports in the database.
 public protocol SlaStore: Sendable {
   /// Raises the alerts that are due at `now` for running hops (at most `limit`), each exactly
   /// once, and returns them.
   func raiseDueAlerts(now: Timestamp, limit: Int) async throws -> [SlaAlert]
 
+  /// The earliest time an alert is due for a running hop that has not raised it yet, if any.
+  func nextAlertTime() async throws -> Timestamp?
+
   /// The alerts after a cursor, oldest first.
   func alerts(after cursor: Int64, limit: Int) async throws -> [SlaAlert]
 
-  /// The hops that ended in `[from, to)`, and the hops still running whose due time is before
-  /// `overdueAt`.
-  func hopsForReport(
+  /// The report of a period, aggregated by the store: hops that ended in `[from, to)` and hops
+  /// still running whose due time is before `overdueAt`, grouped.
+  func report(
     endedFrom from: Timestamp,
     to: Timestamp,
-    overdueAt: Timestamp
-  ) async throws -> [HopTimeliness]
+    overdueAt: Timestamp,
+    grouping: SlaReportGrouping
+  ) async throws -> [SlaReportAggregate]
 
   /// The numbers of shipments with hops, after a number (in order), for recomputing.
   func shipmentsWithHops(
@@ -54,15 +59,42 @@ public protocol SlaStore: Sendable {
   /// The stored hops of a shipment.
   func storedHops(of number: TrackingNumber) async throws -> [HopTimeliness]
 
-  /// Replaces a shipment's stored hops with recomputed ones (alerts already raised stay; a hop
-  /// that now ended late gets its breach alert, raised at `now`).
-  func replaceHops(
-    of number: TrackingNumber,
-    with hops: [HopTimeliness],
-    now: Timestamp
-  )
-    async throws
-
   /// How many running hops are at risk or overdue at `now` (for the benchmark and operators).
   func atRiskCount(now: Timestamp) async throws -> Int
+}
+
+/// One group of a report as the store aggregates it.
+public struct SlaReportAggregate: Hashable, Sendable {
+  /// The group (an agency, post office, route class or procedure code; `-` for none).
+  public var key: String
+  /// The hop kind.
+  public var hop: SlaHop
+  /// Hops that ended in the period with a verdict.
+  public var ended: Int
+  /// Of those, LATE.
+  public var late: Int
+  /// Hops still running past their due time.
+  public var openBreaches: Int
+  /// Nearest-rank median and 90th percentile of the working minutes taken (0 when none).
+  public var medianWorkingMinutes: Int
+  public var p90WorkingMinutes: Int
+
+  /// Creates an aggregate.
+  public init(
+    key: String,
+    hop: SlaHop,
+    ended: Int,
+    late: Int,
+    openBreaches: Int,
+    medianWorkingMinutes: Int,
+    p90WorkingMinutes: Int
+  ) {
+    self.key = key
+    self.hop = hop
+    self.ended = ended
+    self.late = late
+    self.openBreaches = openBreaches
+    self.medianWorkingMinutes = medianWorkingMinutes
+    self.p90WorkingMinutes = p90WorkingMinutes
+  }
 }

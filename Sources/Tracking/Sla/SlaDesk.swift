@@ -12,7 +12,7 @@ public struct SlaDesk: Sendable {
     self.timekeeper = timekeeper
   }
 
-  /// A hop of a shipment as computed now, with every step.
+  /// A hop of a shipment as stored, with every step.
   /// - Parameters:
   ///   - number: The shipment.
   ///   - hop: Which hop; `nil` for the one running now.
@@ -25,8 +25,9 @@ public struct SlaDesk: Sendable {
   ) async throws -> (
     HopTimeliness, Shipment
   ) {
-    let shipment = try await self.shipments.shipment(number)
-    let hops = self.timekeeper.hops(of: shipment)
+    let stored = try await self.shipments.stored(number)
+    let shipment = stored.shipment
+    let hops = stored.hops
     if let hop {
       guard let found = hops.first(where: { $0.hop == hop }) else {
         throw TrackingError(
@@ -65,19 +66,18 @@ public struct SlaDesk: Sendable {
     grouping: SlaReportGrouping,
     now: Timestamp
   ) async throws -> SlaReport {
-    let hops = try await self.store.hopsForReport(
+    let aggregates = try await self.store.report(
       endedFrom: .startOfVietnamDay(from),
       to: .startOfVietnamDay(through.adding(days: 1)),
-      overdueAt: now
+      overdueAt: now,
+      grouping: grouping
     )
-    return SlaReport(
-      hops: hops,
-      grouping: grouping,
-      minutesPerDay: self.minutesPerDay
-    )
+    return SlaReport(aggregates: aggregates, minutesPerDay: self.minutesPerDay)
   }
 
-  /// Recomputes every stored hop with the inputs in force and lists the differences.
+  /// Recomputes every stored hop with the inputs in force and lists the differences; with
+  /// `apply`, stores them through the write path (run after every reload of the calendars, the
+  /// policy or the catalog, so that stored hops stay the one truth).
   /// - Parameters:
   ///   - apply: Store the recomputed hops.
   ///   - now: The time, for breach alerts of hops that now ended late.
@@ -97,9 +97,11 @@ public struct SlaDesk: Sendable {
       guard let last = page.last else { break }
       after = last
       for number in page {
-        let shipment = try await self.shipments.shipment(number)
-        let stored = try await self.store.storedHops(of: number)
-        let recomputed = inputs.hops(of: shipment)
+        let (stored, recomputed) = try await self.shipments.recomputeHops(
+          of: number,
+          apply: apply,
+          now: now
+        )
         result.shipmentsChecked += 1
         result.hopsChecked += stored.count
         let differences = SlaDifference.between(
@@ -110,9 +112,6 @@ public struct SlaDesk: Sendable {
         guard !differences.isEmpty else { continue }
         result.changes += differences.prefix(max(0, maximumChanges - result.changes.count))
         result.truncated = result.truncated || result.changes.count >= maximumChanges
-        if apply {
-          try await self.store.replaceHops(of: number, with: recomputed, now: now)
-        }
       }
     }
     result.applied = apply

@@ -5,7 +5,8 @@ public enum SlaReportGrouping: String, Hashable, Sendable, CaseIterable {
   case routeClass = "ROUTE_CLASS"
   case procedure = "PROCEDURE"
 
-  func key(of hop: HopTimeliness) -> String {
+  /// The group a hop falls in.
+  public func key(of hop: HopTimeliness) -> String {
     switch self {
     case .agency: hop.agency.rawValue
     case .postOffice: hop.postOffice.rawValue
@@ -41,7 +42,7 @@ public struct SlaReport: Hashable, Sendable {
   /// The rows, by key then hop.
   public var rows: [SlaReportRow]
 
-  /// Groups hops.
+  /// Groups hops in memory: the reference the stores' aggregation is tested against.
   /// - Parameters:
   ///   - hops: Ended hops of the period and running overdue hops.
   ///   - grouping: By what.
@@ -69,6 +70,27 @@ public struct SlaReport: Hashable, Sendable {
           ? 0 : 100 * Double(judged.count - late) / Double(judged.count),
         medianWorkingDays: Self.percentile(days, 0.5),
         p90WorkingDays: Self.percentile(days, 0.9)
+      )
+    }.sorted { ($0.key, $0.hop.rawValue) < ($1.key, $1.hop.rawValue) }
+  }
+
+  /// A report from the store's aggregates.
+  /// - Parameters:
+  ///   - aggregates: One per group and hop.
+  ///   - minutesPerDay: Working minutes of a day, to express durations in working days.
+  public init(aggregates: [SlaReportAggregate], minutesPerDay: Int) {
+    let day = Double(max(1, minutesPerDay))
+    self.rows = aggregates.map {
+      SlaReportRow(
+        key: $0.key,
+        hop: $0.hop,
+        ended: $0.ended,
+        onTime: $0.ended - $0.late,
+        late: $0.late,
+        openBreaches: $0.openBreaches,
+        onTimePercent: $0.ended == 0 ? 0 : 100 * Double($0.ended - $0.late) / Double($0.ended),
+        medianWorkingDays: Double($0.medianWorkingMinutes) / day,
+        p90WorkingDays: Double($0.p90WorkingMinutes) / day
       )
     }.sorted { ($0.key, $0.hop.rawValue) < ($1.key, $1.hop.rawValue) }
   }

@@ -1,13 +1,18 @@
 /// A client's idempotency key and what the request it came with looked like.
+///
+/// Keys are scoped to their caller: two callers may use the same request id independently.
 public struct IdempotencyKey: Hashable, Sendable {
   /// The client-chosen id.
   public var requestID: RequestID
+  /// Who sent it (a SPIFFE ID, or a device's name for offline sync).
+  public var caller: String
   /// A digest of everything else in the request, and of who sent it.
   public var fingerprint: [UInt8]
 
   /// Creates a key.
-  public init(requestID: RequestID, fingerprint: [UInt8]) {
+  public init(requestID: RequestID, caller: String, fingerprint: [UInt8]) {
     self.requestID = requestID
+    self.caller = caller
     self.fingerprint = fingerprint
   }
 }
@@ -181,58 +186,8 @@ public struct ShipmentPage: Hashable, Sendable {
   }
 }
 
-/// Durable storage of shipments, their events, citizen-code commitments and idempotency keys.
-///
-/// Every method that writes does so in one transaction that is durable when it returns, and
-/// checks the idempotency key in that same transaction. Implementations throw ``TrackingError``:
-/// `.requestIDReused` for a key whose fingerprint differs, `.notFound`, `.exhausted`, and
-/// `.storageFailure` for anything the store itself cannot do; errors thrown by a caller's
-/// closure pass through unchanged and leave nothing written.
-public protocol ShipmentStore: Sendable {
-  /// Mints the next number for the service indicator and stores the shipment with its
-  /// registration event and code commitment.
-  /// - Parameters:
-  ///   - draft: The shipment without its number.
-  ///   - serviceIndicator: The S10 service indicator to mint with.
-  ///   - commitment: What to keep about the citizen's code.
-  ///   - idempotencyKey: The request's key.
-  /// - Returns: The shipment and commitment, newly stored or (for a replay) as first stored.
-  func register(
-    _ draft: ShipmentDraft,
-    serviceIndicator: ServiceIndicator,
-    commitment: CodeCommitment,
-    idempotencyKey: IdempotencyKey
-  ) async throws -> StoreOutcome<RegisteredShipment>
-
-  /// Appends the events decided from the current shipment, atomically.
-  /// - Parameters:
-  ///   - number: The shipment.
-  ///   - idempotencyKey: The request's key.
-  ///   - decide: Given the shipment with its full history, returns the events to append
-  ///     (numbered on from the shipment's version), none to append nothing (the key is then not
-  ///     remembered), or throws to append nothing.
-  /// - Returns: The shipment right after the events, and the events; for a replay, as they were
-  ///   when the events were first appended.
-  func append(
-    to number: TrackingNumber,
-    idempotencyKey: IdempotencyKey,
-    decide: @escaping @Sendable (Shipment) throws -> [ShipmentEvent]
-  ) async throws -> StoreOutcome<AppendedEvents>
-
-  /// A shipment with its full history, or `nil`.
-  func shipment(_ number: TrackingNumber) async throws -> Shipment?
-
-  /// A shipment with its full history and code commitment, or `nil`.
-  func shipmentWithCommitment(_ number: TrackingNumber) async throws -> RegisteredShipment?
-
-  /// One page of shipments matching a query, newest first, without their histories.
-  func shipments(matching query: ShipmentQuery) async throws -> ShipmentPage
-
-  /// The scan with this document code, and its shipment's number, or `nil`.
-  func scan(documentCode: String) async throws -> (TrackingNumber, Scan)?
-}
-
-/// A shipment, its code commitment and its custody-log salt.
+/// A shipment as stored: its history, its code commitment, its custody-log salt and its stored
+/// SLA hops, read together.
 public struct RegisteredShipment: Hashable, Sendable {
   /// The shipment.
   public var shipment: Shipment
@@ -240,25 +195,19 @@ public struct RegisteredShipment: Hashable, Sendable {
   public var commitment: CodeCommitment
   /// The salt of the shipment's custody-log commitments.
   public var custodySalt: [UInt8]
+  /// The stored hops (the truth for due dates and verdicts), oldest first.
+  public var hops: [HopTimeliness]
 
   /// Creates a value.
-  public init(shipment: Shipment, commitment: CodeCommitment, custodySalt: [UInt8]) {
+  public init(
+    shipment: Shipment,
+    commitment: CodeCommitment,
+    custodySalt: [UInt8],
+    hops: [HopTimeliness] = []
+  ) {
     self.shipment = shipment
     self.commitment = commitment
     self.custodySalt = custodySalt
-  }
-}
-
-/// A shipment right after some events, and the events.
-public struct AppendedEvents: Hashable, Sendable {
-  /// The shipment as it was right after the events.
-  public var shipment: Shipment
-  /// The events, oldest first.
-  public var events: [ShipmentEvent]
-
-  /// Creates a value.
-  public init(shipment: Shipment, events: [ShipmentEvent]) {
-    self.shipment = shipment
-    self.events = events
+    self.hops = hops
   }
 }

@@ -84,24 +84,6 @@ struct HandoffPKI: Sendable {
   }
 }
 
-/// A port nobody listens on now (bound once by the kernel's choice, then released).
-func unusedPort() async throws -> Int {
-  let server = GRPCServer(
-    transport: HTTP2ServerTransport.Posix(
-      address: .ipv4(host: "127.0.0.1", port: 0),
-      transportSecurity: .plaintext
-    ),
-    services: []
-  )
-  return try await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask { try await server.serve() }
-    let port = (try await server.listeningAddress)!.ipv4!.port
-    server.beginGracefulShutdown()
-    try await group.waitForAll()
-    return port
-  }
-}
-
 /// An agency's one-stop system as a test serves it: an `AgencyIntake` server over mutual TLS
 /// (its own server certificate; gateway clients must present a certificate from the gateway CA)
 /// that registers each handoff id once, as a real intake must, and answers repeats with the
@@ -117,12 +99,24 @@ final class TestAgencyIntake: Postalgateway_V1_AgencyIntake.SimpleServiceProtoco
     var registered: [String: Postalgateway_V1_IntakeReceipt] = [:]
     var packages: [String: Postalgateway_V1_DossierPackage] = [:]
     var presentedIdentities: Set<String> = []
+    var available = true
+    var refused = 0
   }
 
   let behaviour: Behaviour
   private let state = Mutex(State())
 
-  init(_ behaviour: Behaviour = .accept) { self.behaviour = behaviour }
+  init(_ behaviour: Behaviour = .accept, available: Bool = true) {
+    self.behaviour = behaviour
+    self.state.withLock { $0.available = available }
+  }
+
+  /// Whether the intake takes deliveries; while not, it answers `UNAVAILABLE` (an agency system
+  /// that is down for maintenance) and registers nothing.
+  func setAvailable(_ available: Bool) { self.state.withLock { $0.available = available } }
+
+  /// Deliveries refused while unavailable.
+  var refused: Int { self.state.withLock { $0.refused } }
 
   /// Calls per handoff id.
   var calls: [String: Int] { self.state.withLock { $0.calls } }
@@ -139,7 +133,11 @@ final class TestAgencyIntake: Postalgateway_V1_AgencyIntake.SimpleServiceProtoco
     else {
       throw RPCError(code: .unauthenticated, message: "a client certificate is required")
     }
-    return self.state.withLock { state in
+    let receipt = self.state.withLock { state -> Postalgateway_V1_IntakeReceipt? in
+      guard state.available else {
+        state.refused += 1
+        return nil
+      }
       state.calls[request.handoffID, default: 0] += 1
       if let receipt = state.registered[request.handoffID] { return receipt }
       let receipt: Postalgateway_V1_IntakeReceipt
@@ -160,6 +158,10 @@ final class TestAgencyIntake: Postalgateway_V1_AgencyIntake.SimpleServiceProtoco
       state.packages[request.handoffID] = request
       return receipt
     }
+    guard let receipt else {
+      throw RPCError(code: .unavailable, message: "the intake is down for maintenance")
+    }
+    return receipt
   }
 }
 
@@ -196,15 +198,24 @@ func withAgencyEndpoint<T: Sendable>(
   }
 }
 
-/// Polls `condition` every 50 ms for up to `seconds`.
+/// Waits until `condition` holds, re-checking after every commit the gateway publishes (no
+/// polling), for at most `seconds` of real time.
 func eventually(
+  on gateway: RunningGateway,
   _ seconds: Double = 15,
   _ condition: () async throws -> Bool
 ) async throws -> Bool {
+  let feed = gateway.gateway.feed
   let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
   while ContinuousClock.now < deadline {
+    let position = feed.position()
     if try await condition() { return true }
-    try await Task.sleep(for: .milliseconds(50))
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask { await feed.wait(for: Set(StoreTopic.allCases), after: position) }
+      group.addTask { try? await Task.sleep(until: deadline) }
+      await group.next()
+      group.cancelAll()
+    }
   }
   return try await condition()
 }

@@ -122,6 +122,9 @@ struct RunningGateway: Sendable {
   let dataDirectory: String
   let gateway: Gateway
 
+  /// The gateway's stores.
+  var stores: Stores { self.gateway.domain.stores }
+
   /// What the citizen with the number and code sees.
   func track(_ number: String, code: String) async throws -> Postalgateway_V1_TrackedShipment {
     try await self.withCitizenClient {
@@ -189,7 +192,7 @@ struct RunningGateway: Sendable {
 func withTestGateway<T: Sendable>(
   dataDirectory: String? = nil,
   logs: LogCapture? = nil,
-  clock: TestClock? = nil,
+  clock: (any WallClock)? = nil,
   configure: (inout GatewayConfiguration) -> Void = { _ in },
   _ body: (RunningGateway) async throws -> T
 ) async throws -> T {
@@ -212,23 +215,29 @@ func withTestGateway<T: Sendable>(
     configuration: configuration,
     tls: TestPKI.shared.tls,
     logger: logger,
-    now: clock?.now ?? SystemClock.now
+    clock: clock ?? SystemWallClock()
   )
   return try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { try await gateway.run() }
-    defer { gateway.beginGracefulShutdown() }
-    let partner = try await gateway.partnerTransport.listeningAddress
-    let citizen = try await gateway.publicTransport.listeningAddress
-    let running = RunningGateway(
-      partnerPort: partner.ipv4!.port,  // bound to an IPv4 address above
-      publicPort: citizen.ipv4!.port,
-      dataDirectory: configuration.dataDirectory,
-      gateway: gateway
-    )
-    let result = try await body(running)
-    gateway.beginGracefulShutdown()
-    try await group.waitForAll()
-    return result
+    do {
+      await gateway.health.waitUntilServing()
+      let partner = try await gateway.partnerTransport.listeningAddress
+      let citizen = try await gateway.publicTransport.listeningAddress
+      let running = RunningGateway(
+        partnerPort: partner.ipv4!.port,  // bound to an IPv4 address above
+        publicPort: citizen.ipv4!.port,
+        dataDirectory: configuration.dataDirectory,
+        gateway: gateway
+      )
+      let result = try await body(running)
+      await gateway.beginGracefulShutdown()
+      try await group.waitForAll()
+      return result
+    } catch {
+      await gateway.beginGracefulShutdown()
+      try? await group.waitForAll()
+      throw error
+    }
   }
 }
 
@@ -460,18 +469,26 @@ func nowTimestamp() -> Google_Protobuf_Timestamp {
   )
 }
 
-/// A clock the test sets: the gateway's `now`.
-final class TestClock: Sendable {
-  private let time: Mutex<Timestamp>
+/// A clock the test sets: the gateway's wall time, on which every worker sleeps.
+final class TestClock: WallClock {
+  let manual: ManualClock
 
   /// Starts at an ISO 8601 time with offset.
-  init(_ iso: String) { self.time = Mutex(TestClock.parse(iso)) }
+  init(_ iso: String) { self.manual = ManualClock(TestClock.parse(iso)) }
 
-  /// The time now.
-  var now: @Sendable () -> Timestamp { { self.time.withLock { $0 } } }
+  func now() -> Timestamp { self.manual.now() }
 
-  /// Sets the time.
-  func set(_ iso: String) { self.time.withLock { $0 = TestClock.parse(iso) } }
+  func sleep(until deadline: Timestamp) async throws {
+    try await self.manual.sleep(until: deadline)
+  }
+
+  /// Sets the time; every sleeper whose deadline is reached wakes.
+  func set(_ iso: String) { self.manual.set(TestClock.parse(iso)) }
+
+  /// Returns once some worker sleeps until exactly `deadline`.
+  func waitForSleeper(until deadline: Timestamp) async {
+    await self.manual.waitForSleeper(until: deadline)
+  }
 
   static func parse(_ iso: String) -> Timestamp {
     // The tests write valid times.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+public import Tracking
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ import Darwin
 /// An upload streams into `tmp/`, hashing as it goes; only a finished, verified upload is fsynced
 /// and renamed into place (then the folder is fsynced), so a file under `sha256/` is always
 /// complete and named by its content. The same content is stored once.
-public final class FileBlobStore: Sendable {
+public final class FileBlobStore: BlobStore {
   /// The folder.
   public let root: String
 
@@ -44,8 +45,8 @@ public final class FileBlobStore: Sendable {
   }
 
   /// Starts an upload.
-  public func beginUpload() throws -> BlobUpload {
-    try BlobUpload(
+  public func beginUpload() throws -> any BlobUpload {
+    try FileBlobUpload(
       store: self,
       temporaryPath: (self.temporaryDirectory as NSString).appendingPathComponent(UUID().uuidString)
     )
@@ -59,7 +60,7 @@ public final class FileBlobStore: Sendable {
   /// - Throws: ``BlobError/notFound``, ``BlobError/corrupted`` when the bytes no longer match.
   public func read(
     sha256: String,
-    chunkSize: Int = 64 * 1024,
+    chunkSize: Int,
     _ body: ([UInt8]) async throws -> Void
   ) async throws {
     guard let handle = FileHandle(forReadingAtPath: self.path(sha256: sha256)) else {
@@ -96,29 +97,11 @@ public final class FileBlobStore: Sendable {
     guard fsync(descriptor) == 0 else { throw BlobError.io("fsync of \(path) failed") }
   }
 
-  static func hex(_ digest: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef")
-    var text = ""
-    for byte in digest {
-      text.append(digits[Int(byte >> 4)])
-      text.append(digits[Int(byte & 0x0F)])
-    }
-    return text
-  }
-}
-
-/// Why a stored file cannot be used.
-public enum BlobError: Error, Hashable, Sendable {
-  /// No file with that digest.
-  case notFound
-  /// The file's bytes no longer match its digest.
-  case corrupted
-  /// The file system refused.
-  case io(String)
+  static func hex(_ digest: some Sequence<UInt8>) -> String { hexString(digest) }
 }
 
 /// One upload in progress. Not shared between tasks.
-public final class BlobUpload {
+public final class FileBlobUpload: BlobUpload {
   private let store: FileBlobStore
   private let temporaryPath: String
   private let handle: FileHandle

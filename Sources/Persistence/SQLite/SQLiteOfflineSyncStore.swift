@@ -2,9 +2,16 @@ import Foundation
 import GRDB
 public import Tracking
 
-extension SQLiteShipmentStore: OfflineSyncStore {
+/// The ``OfflineSyncStore`` on SQLite: each device's received events and its cursor.
+public final class SQLiteOfflineSyncStore: OfflineSyncStore {
+  let database: SQLiteDatabase
+
+  init(database: SQLiteDatabase) {
+    self.database = database
+  }
+
   public func processedThrough(_ device: DeviceKey) async throws -> Int {
-    try await self.read { db in
+    try await self.database.read { db in
       try Int.fetchOne(
         db,
         sql: "SELECT processed_through FROM device_cursor WHERE caller = ? AND device_id = ?",
@@ -14,7 +21,7 @@ extension SQLiteShipmentStore: OfflineSyncStore {
   }
 
   public func entry(_ device: DeviceKey, sequence: Int) async throws -> DeviceEntry? {
-    try await self.read { db in
+    try await self.database.read { db in
       guard
         let row = try Row.fetchOne(
           db,
@@ -47,7 +54,7 @@ extension SQLiteShipmentStore: OfflineSyncStore {
   }
 
   public func hold(_ device: DeviceKey, entry: DeviceEntry) async throws {
-    try await self.write { db in
+    try await self.database.write { db in
       try db.execute(
         sql: """
           INSERT INTO device_event (caller, device_id, sequence, fingerprint, payload)
@@ -63,7 +70,7 @@ extension SQLiteShipmentStore: OfflineSyncStore {
 
   public func complete(_ device: DeviceKey, entry: DeviceEntry, now: Timestamp) async throws {
     guard let outcome = entry.outcome else { preconditionFailure("complete() needs an outcome") }
-    try await self.write { db in
+    try await self.database.write { db in
       let processed =
         try Int.fetchOne(
           db,
@@ -103,7 +110,7 @@ extension SQLiteShipmentStore: OfflineSyncStore {
   }
 
   public func heldSequences(_ device: DeviceKey) async throws -> [Int] {
-    try await self.read { db in
+    try await self.database.read { db in
       try Int.fetchAll(
         db,
         sql: """

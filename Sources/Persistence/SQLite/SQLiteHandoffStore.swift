@@ -1,36 +1,56 @@
 import GRDB
 public import Tracking
 
-extension SQLiteShipmentStore: HandoffStore {
-  /// Queues a handoff with the event that carries its ticket, and closes it with the event that
-  /// carries the agency's decision.
-  static func updateOutbox(for event: ShipmentEvent, shipmentID: Int64, in db: Database) throws {
-    switch event.details {
-    case .handoffQueued(let ticket):
-      try db.execute(
+/// The ``HandoffStore`` on SQLite: the outbox rows queued and closed by ``ShipmentWrite``s, and
+/// the dispatcher's and operators' updates. Every write publishes ``StoreTopic/outbox``.
+public final class SQLiteHandoffStore: HandoffStore {
+  let database: SQLiteDatabase
+
+  init(database: SQLiteDatabase) {
+    self.database = database
+  }
+
+  /// Queues and closes handoffs inside the caller's transaction.
+  static func apply(
+    _ changes: [OutboxChange],
+    shipmentID: Int64,
+    at time: Timestamp,
+    in db: Database
+  ) throws {
+    for change in changes {
+      switch change {
+      case .queue(let ticket):
+        try db.execute(
+          sql: """
+            INSERT INTO handoff (handoff_id, shipment_id, agency_code, mode, status, next_attempt_at,
+              queued_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+          arguments: [
+            ticket.handoffID, shipmentID, ticket.agency.rawValue, ticket.mode.rawValue,
+            HandoffStatus.pending.rawValue, time.microseconds, time.microseconds,
+          ]
+        )
+      case .close(let handoffID, let status):
+        try db.execute(
+          sql:
+            "UPDATE handoff SET status = ?, closed_at = ?, last_error = NULL WHERE handoff_id = ?",
+          arguments: [status.rawValue, time.microseconds, handoffID]
+        )
+      }
+    }
+  }
+
+  public func nextAttemptTime(agency: AgencyCode) async throws -> Timestamp? {
+    try await self.database.read { db in
+      try Int64.fetchOne(
+        db,
         sql: """
-          INSERT INTO handoff (handoff_id, shipment_id, agency_code, mode, status, next_attempt_at,
-            queued_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?)
+          SELECT MIN(next_attempt_at) FROM handoff
+          WHERE agency_code = ? AND status = ? AND mode = ?
           """,
-        arguments: [
-          ticket.handoffID, shipmentID, ticket.agency.rawValue, ticket.mode.rawValue,
-          HandoffStatus.pending.rawValue, event.recordedAt.microseconds,
-          event.recordedAt.microseconds,
-        ]
-      )
-    case .agencyDecision(let decision):
-      let status: HandoffStatus =
-        switch decision.outcome {
-        case .accepted: .accepted
-        case .rejected: .rejected
-        }
-      try db.execute(
-        sql: "UPDATE handoff SET status = ?, closed_at = ?, last_error = NULL WHERE handoff_id = ?",
-        arguments: [status.rawValue, event.recordedAt.microseconds, decision.handoffID]
-      )
-    default:
-      break
+        arguments: [agency.rawValue, HandoffStatus.pending.rawValue, HandoffMode.push.rawValue]
+      ).map(Timestamp.init(microseconds:))
     }
   }
 
@@ -57,7 +77,7 @@ extension SQLiteShipmentStore: HandoffStore {
   }
 
   public func handoff(id: String) async throws -> Handoff? {
-    try await self.read { db in
+    try await self.database.read { db in
       try Row.fetchOne(db, sql: "SELECT \(Self.columns) WHERE h.handoff_id = ?", arguments: [id])
         .map(Self.decode)
     }
@@ -65,7 +85,7 @@ extension SQLiteShipmentStore: HandoffStore {
 
   public func dueHandoffs(agency: AgencyCode, now: Timestamp, limit: Int) async throws -> [Handoff]
   {
-    try await self.read { db in
+    try await self.database.read { db in
       try Row.fetchAll(
         db,
         sql: """
@@ -86,7 +106,7 @@ extension SQLiteShipmentStore: HandoffStore {
     after cursor: Int64,
     limit: Int
   ) async throws -> [Handoff] {
-    try await self.read { db in
+    try await self.database.read { db in
       try Row.fetchAll(
         db,
         sql: """
@@ -104,7 +124,7 @@ extension SQLiteShipmentStore: HandoffStore {
     status: HandoffStatus?,
     limit: Int
   ) async throws -> [Handoff] {
-    try await self.read { db in
+    try await self.database.read { db in
       try Row.fetchAll(
         db,
         sql: """
@@ -124,7 +144,7 @@ extension SQLiteShipmentStore: HandoffStore {
     nextAttemptAt: Timestamp,
     deadLetter: Bool
   ) async throws {
-    try await self.write { db in
+    try await self.database.write(publishing: [.outbox]) { db in
       // Only a pending handoff: an acknowledgement may have closed it meanwhile.
       try db.execute(
         sql: """
@@ -142,7 +162,7 @@ extension SQLiteShipmentStore: HandoffStore {
   }
 
   public func retryDeadLetter(id: String, now: Timestamp) async throws -> Handoff? {
-    try await self.write { db in
+    try await self.database.write(publishing: [.outbox]) { db in
       guard
         let status = try String.fetchOne(
           db,
@@ -170,7 +190,7 @@ extension SQLiteShipmentStore: HandoffStore {
   }
 
   public func channelSummaries() async throws -> [ChannelSummary] {
-    try await self.read { db in
+    try await self.database.read { db in
       let rows = try Row.fetchAll(
         db,
         sql: """

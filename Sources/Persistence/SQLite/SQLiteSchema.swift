@@ -1,7 +1,26 @@
 import GRDB
+import Tracking
 
-extension SQLiteShipmentStore {
-  /// The schema, one migration per released change. Never edit a released migration.
+/// The schema of the SQLite backend, one migration per released change. Never edit a released
+/// migration.
+enum SQLiteSchema {
+  /// Migrates the file, refusing one that a newer version of the service migrated.
+  /// - Throws: ``TrackingError`` `.failedPrecondition` for a newer schema.
+  static func migrate(_ pool: DatabasePool) throws {
+    let migrator = Self.migrator
+    let known = Set(migrator.migrations)
+    let applied = try pool.read { try migrator.appliedIdentifiers($0) }
+    let unknown = applied.subtracting(known)
+    guard unknown.isEmpty else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message:
+          "the database was migrated by a newer version of the service (\(unknown.sorted().joined(separator: ", "))); upgrade the service or restore a backup"
+      )
+    }
+    try migrator.migrate(pool)
+  }
+
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
     migrator.registerMigration(
@@ -215,6 +234,35 @@ extension SQLiteShipmentStore {
           BEGIN SELECT RAISE(ABORT, 'alerts are append-only'); END;
           CREATE TRIGGER sla_alert_is_append_only_delete BEFORE DELETE ON sla_alert
           BEGIN SELECT RAISE(ABORT, 'alerts are append-only'); END;
+          """
+      )
+    }
+    migrator.registerMigration(
+      "v4: idempotency keys per caller, stored hop steps, checkpoint order, health probe"
+    ) { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE idempotency_key (
+            caller TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            fingerprint BLOB NOT NULL,
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            first_sequence INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (caller, request_id)
+          ) WITHOUT ROWID;
+          CREATE INDEX idempotency_key_by_age ON idempotency_key (created_at);
+          INSERT INTO idempotency_key
+            SELECT '', request_id, fingerprint, shipment_id, first_sequence, version, created_at
+            FROM idempotency_record;
+          DROP TABLE idempotency_record;
+
+          ALTER TABLE sla_hop ADD COLUMN steps TEXT NOT NULL DEFAULT '';
+          ALTER TABLE sla_alert ADD COLUMN steps TEXT NOT NULL DEFAULT '';
+          CREATE INDEX sla_hop_by_shipment_start ON sla_hop (shipment_id, started_at);
+
+          CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), probed_at INTEGER NOT NULL);
           """
       )
     }

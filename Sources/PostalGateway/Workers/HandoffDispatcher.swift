@@ -3,17 +3,21 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import Proto
+import ServiceLifecycle
 import Tracking
 
 /// Delivers queued push handoffs to agency `AgencyIntake` endpoints over mutual TLS.
 ///
 /// One worker per push route, each with one HTTP/2 connection and at most
-/// ``Policy/maximumInFlight`` calls in flight. A handoff stays queued in the store until the
+/// ``Policy/maximumInFlight`` calls in flight. A worker sleeps until the outbox changes or its
+/// earliest retry is due: an idle dispatcher does nothing. A handoff stays queued in the store until the
 /// agency's receipt is applied, so deliveries survive restarts; a failed attempt is retried
 /// after an exponentially growing delay with jitter, and dead-lettered after
 /// ``Policy/maximumAttempts`` attempts or ``Policy/maximumAge``. The agency's server certificate
 /// must chain to the CA configured for that agency, or nothing is sent.
-struct HandoffDispatcher: Sendable {
+struct HandoffDispatcher: Service, CustomStringConvertible {
+  var description: String { "HandoffDispatcher" }
+
   /// Retry and concurrency limits.
   struct Policy: Sendable {
     var maximumAttempts: Int
@@ -22,7 +26,6 @@ struct HandoffDispatcher: Sendable {
     var maximumBackoff: Duration
     var attemptTimeout: Duration
     var maximumInFlight: Int
-    var pollInterval: Duration
 
     init(_ configuration: GatewayConfiguration.Handoffs) {
       self.maximumAttempts = configuration.maximumAttempts
@@ -31,7 +34,6 @@ struct HandoffDispatcher: Sendable {
       self.maximumBackoff = .milliseconds(configuration.maximumBackoffMilliseconds)
       self.attemptTimeout = .milliseconds(configuration.attemptTimeoutMilliseconds)
       self.maximumInFlight = configuration.maximumInFlightPerEndpoint
-      self.pollInterval = .milliseconds(configuration.pollIntervalMilliseconds)
     }
 
     /// The wait after the `failures`-th failure: the capped exponential delay, half fixed and
@@ -59,11 +61,12 @@ struct HandoffDispatcher: Sendable {
   let desk: AgencyDesk
   let trustDomain: String
   let policy: Policy
-  let now: @Sendable () -> Timestamp
-  let clock: any Clock<Duration>
+  let clock: any WallClock
+  let feed: ChangeFeed
   let logger: Logger
 
-  /// Runs every push route's worker until cancelled.
+  /// Runs every push route's worker until graceful shutdown; deliveries in flight then finish
+  /// and their outcomes are stored before it returns.
   func run() async {
     await withDiscardingTaskGroup { group in
       for route in self.routes where route.mode == .push {
@@ -94,16 +97,21 @@ struct HandoffDispatcher: Sendable {
     _ client: Postalgateway_V1_AgencyIntake.Client<HTTP2ClientTransport.Posix>,
     _ logger: Logger
   ) async {
-    while !Task.isCancelled {
+    while !Task.isCancelled, !Task.isShuttingDownGracefully {
+      // Taken before the read, so a handoff queued meanwhile wakes the worker at once.
+      let position = self.feed.position()
       var due: [Handoff] = []
+      var next: Timestamp?
       do {
         due = try await self.store.dueHandoffs(
           agency: agency,
-          now: self.now(),
+          now: self.clock.now(),
           limit: self.policy.maximumInFlight
         )
+        if due.isEmpty { next = try await self.store.nextAttemptTime(agency: agency) }
       } catch {
         logger.error("outbox unreadable", metadata: ["error": "\(error)"])
+        next = self.clock.now().advanced(by: .seconds(1))
       }
       if !due.isEmpty {
         await withDiscardingTaskGroup { group in
@@ -111,13 +119,11 @@ struct HandoffDispatcher: Sendable {
             group.addTask { await self.deliver(handoff, client, logger) }
           }
         }
+        continue
       }
-      if due.count < self.policy.maximumInFlight {
-        do {
-          try await self.clock.sleep(for: self.policy.pollInterval)
-        } catch {
-          return  // cancelled
-        }
+      let wakeAt = next
+      await cancelWhenGracefulShutdown {
+        await self.feed.wait(for: [.outbox], after: position, until: wakeAt, clock: self.clock)
       }
     }
   }
@@ -148,7 +154,7 @@ struct HandoffDispatcher: Sendable {
       } catch let error as TrackingError {
         throw DeliveryError("the agency's receipt is malformed: \(error.message)")
       }
-      let now = self.now()
+      let now = self.clock.now()
       // Unique per attempt: a repeated receipt is recognized by the decision itself.
       let requestID = try RequestID(validating: "push-\(handoff.id)-\(now.microseconds)")
       let key = try RequestFingerprint.key(
@@ -176,7 +182,7 @@ struct HandoffDispatcher: Sendable {
   }
 
   private func recordFailure(of handoff: Handoff, _ error: String, _ logger: Logger) async {
-    let now = self.now()
+    let now = self.clock.now()
     let failures = handoff.attempts + 1
     let age = handoff.queuedAt.duration(to: now)
     let dead = failures >= self.policy.maximumAttempts || age >= self.policy.maximumAge
@@ -225,10 +231,10 @@ struct HandoffDispatcher: Sendable {
     _ endpoint: AgencyRoute.Endpoint,
     policy: Policy
   ) throws -> HTTP2ClientTransport.Posix {
-    let roots = Gateway.pemBlocks(endpoint.serverCAPEM).map {
+    let roots = TLSMaterial.pemBlocks(endpoint.serverCAPEM).map {
       TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
     }
-    let chain = Gateway.pemBlocks(endpoint.clientCertificatePEM).map {
+    let chain = TLSMaterial.pemBlocks(endpoint.clientCertificatePEM).map {
       TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
     }
     guard !roots.isEmpty, !chain.isEmpty else {

@@ -2,9 +2,16 @@ import Foundation
 import GRDB
 public import Tracking
 
-extension SQLiteShipmentStore: SigningKeyStore {
+/// The ``SigningKeyStore`` on SQLite: the handover keys of staff devices and agency systems.
+public final class SQLiteSigningKeyStore: SigningKeyStore {
+  let database: SQLiteDatabase
+
+  init(database: SQLiteDatabase) {
+    self.database = database
+  }
+
   public func register(_ key: SigningKey, now: Timestamp) async throws {
-    try await self.write { db in
+    try await self.database.write { db in
       if let owner = try String.fetchOne(
         db,
         sql: "SELECT owner FROM signing_key WHERE key_id = ?",
@@ -27,7 +34,7 @@ extension SQLiteShipmentStore: SigningKeyStore {
   }
 
   public func signingKey(_ keyID: String) async throws -> SigningKey? {
-    try await self.read { db in
+    try await self.database.read { db in
       guard
         let row = try Row.fetchOne(
           db,
@@ -41,7 +48,7 @@ extension SQLiteShipmentStore: SigningKeyStore {
   }
 
   public func signingKeys(of owner: String) async throws -> [SigningKey] {
-    try await self.read { db in
+    try await self.database.read { db in
       try Row.fetchAll(
         db,
         sql: "SELECT public_key FROM signing_key WHERE owner = ? ORDER BY registered_at",

@@ -1,18 +1,26 @@
+import Foundation
 import GRDB
 public import Tracking
 
-/// Hops and alerts. A shipment's hops are rewritten in the transaction that appends its events;
-/// running hops are found through partial indexes on their at-risk and due times.
-extension SQLiteShipmentStore: SlaStore {
+/// The ``SlaStore`` on SQLite. A shipment's hops are replaced by the ``ShipmentWrite`` that
+/// appends its events (or recomputes them); running hops are found through partial indexes on
+/// their at-risk and due times, and reports are aggregated in SQL.
+public final class SQLiteSlaStore: SlaStore {
+  let database: SQLiteDatabase
+
+  init(database: SQLiteDatabase) {
+    self.database = database
+  }
+
   /// The columns a hop is stored in, in `sla_hop` and (as a snapshot) in `sla_alert`.
   static let hopColumns = [
     "hop", "start_sequence", "start_kind", "started_at", "working_days", "counted_from",
     "due_date", "due_at", "at_risk_at", "calendar_versions", "provisional", "policy_version",
     "route_class", "appointment_slip", "end_sequence", "ended_at", "verdict", "stopped_by",
-    "working_minutes", "agency_code", "post_office", "procedure_code",
+    "working_minutes", "agency_code", "post_office", "procedure_code", "steps",
   ]
 
-  private static func values(_ hop: HopTimeliness) -> [(any DatabaseValueConvertible)?] {
+  static func values(_ hop: HopTimeliness) -> [(any DatabaseValueConvertible)?] {
     [
       hop.hop.rawValue, hop.startSequence, hop.startKind.rawValue, hop.startedAt.microseconds,
       hop.workingDays, hop.countedFrom.description, hop.due.description, hop.dueAt.microseconds,
@@ -20,6 +28,7 @@ extension SQLiteShipmentStore: SlaStore {
       hop.policyVersion, hop.routeClass?.rawValue, hop.appointmentSlip, hop.endSequence,
       hop.endedAt?.microseconds, hop.verdict?.rawValue, hop.stoppedBy?.rawValue,
       hop.workingMinutes, hop.agency.rawValue, hop.postOffice.rawValue, hop.procedure.rawValue,
+      Self.encodeSteps(hop.steps),
     ]
   }
 
@@ -56,19 +65,22 @@ extension SQLiteShipmentStore: SlaStore {
       agency: try AgencyCode(validating: value(20)),
       postOffice: try PostOfficeCode(validating: value(21)),
       procedure: try ProcedureCode(validating: value(22)),
-      steps: []
+      steps: Self.decodeSteps(value(23))
     )
   }
 
-  /// Writes a shipment's hops as they are after its latest events: a hop keeps the alerts
-  /// raised for the same clock start; a hop that ended late gets its breach alert now if the
-  /// monitor had not raised it yet.
-  static func updateHops(
-    _ hops: [HopTimeliness],
-    shipmentID: Int64,
-    now: Timestamp,
-    in db: Database
-  ) throws {
+  private static func encodeSteps(_ steps: [String]) -> String {
+    // Strings always encode.
+    String(decoding: try! JSONEncoder().encode(steps), as: UTF8.self)
+  }
+
+  private static func decodeSteps(_ text: String) -> [String] {
+    (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+  }
+
+  /// Replaces a shipment's hops inside the caller's transaction. A hop keeps the alerts raised
+  /// for the same clock start (its raised flags); a restarted clock may raise them again.
+  static func replaceHops(_ hops: [HopTimeliness], shipmentID: Int64, in db: Database) throws {
     let columns = Self.hopColumns.joined(separator: ", ")
     let placeholders = Array(repeating: "?", count: Self.hopColumns.count).joined(separator: ", ")
     let updates = Self.hopColumns.dropFirst().map { "\($0) = excluded.\($0)" }
@@ -85,15 +97,6 @@ extension SQLiteShipmentStore: SlaStore {
           """,
         arguments: StatementArguments([shipmentID] + Self.values(hop))
       )
-      if hop.verdict == .late {
-        try Self.raise(
-          .breach,
-          whereClause: "shipment_id = ? AND hop = ? AND breach_raised = 0",
-          arguments: [shipmentID, hop.hop.rawValue],
-          now: now,
-          in: db
-        )
-      }
     }
     let kept = hops.map(\.hop.rawValue)
     try db.execute(
@@ -103,6 +106,37 @@ extension SQLiteShipmentStore: SlaStore {
         """,
       arguments: StatementArguments([shipmentID] + kept)
     )
+  }
+
+  /// Raises the alerts a write asks for, each at most once per hop and clock start.
+  static func raise(
+    _ alerts: [AlertRequest],
+    shipmentID: Int64,
+    at time: Timestamp,
+    in db: Database
+  ) throws {
+    for alert in alerts {
+      let flag = alert.kind == .atRisk ? "at_risk_raised" : "breach_raised"
+      try Self.raise(
+        alert.kind,
+        whereClause: "shipment_id = ? AND hop = ? AND \(flag) = 0",
+        arguments: [shipmentID, alert.hop.rawValue],
+        now: time,
+        in: db
+      )
+    }
+  }
+
+  /// The stored hops of a shipment, inside the caller's transaction.
+  static func hops(ofShipment id: Int64, in db: Database) throws -> [HopTimeliness] {
+    try Row.fetchAll(
+      db,
+      sql: """
+        SELECT \(Self.selectHop(from: "h")) FROM sla_hop h JOIN shipment s ON s.id = h.shipment_id
+        WHERE h.shipment_id = ? ORDER BY h.started_at
+        """,
+      arguments: [id]
+    ).map { try Self.decodeHop($0) }
   }
 
   /// Copies the matching hops into the alert log as `kind` and marks them raised.
@@ -138,7 +172,7 @@ extension SQLiteShipmentStore: SlaStore {
   }
 
   public func raiseDueAlerts(now: Timestamp, limit: Int) async throws -> [SlaAlert] {
-    try await self.write { db in
+    let alerts = try await self.database.write { db in
       let before = try Int64.fetchOne(db, sql: "SELECT max(cursor) FROM sla_alert") ?? 0
       // A hop that is already overdue is also at risk: its at-risk alert comes first.
       let raised = try Self.raise(
@@ -161,10 +195,12 @@ extension SQLiteShipmentStore: SlaStore {
       )
       return try Self.fetchAlerts(after: before, limit: Int.max, in: db)
     }
+    if !alerts.isEmpty { self.database.feed.publish([.alerts]) }
+    return alerts
   }
 
   public func alerts(after cursor: Int64, limit: Int) async throws -> [SlaAlert] {
-    try await self.read { db in try Self.fetchAlerts(after: cursor, limit: limit, in: db) }
+    try await self.database.read { db in try Self.fetchAlerts(after: cursor, limit: limit, in: db) }
   }
 
   private static func fetchAlerts(
@@ -192,25 +228,81 @@ extension SQLiteShipmentStore: SlaStore {
     }
   }
 
-  public func hopsForReport(
+  public func nextAlertTime() async throws -> Timestamp? {
+    try await self.database.read { db in
+      let atRisk = try Int64.fetchOne(
+        db,
+        sql: """
+          SELECT MIN(at_risk_at) FROM sla_hop INDEXED BY sla_hop_at_risk
+          WHERE end_sequence IS NULL AND at_risk_raised = 0
+          """
+      )
+      let breach = try Int64.fetchOne(
+        db,
+        sql: """
+          SELECT MIN(due_at) FROM sla_hop INDEXED BY sla_hop_breach
+          WHERE end_sequence IS NULL AND breach_raised = 0
+          """
+      )
+      return [atRisk, breach].compactMap { $0 }.min().map(Timestamp.init(microseconds:))
+    }
+  }
+
+  public func report(
     endedFrom from: Timestamp,
     to: Timestamp,
-    overdueAt: Timestamp
-  ) async throws -> [HopTimeliness] {
-    try await self.read { db in
-      let select =
-        "SELECT \(Self.selectHop(from: "h")) FROM sla_hop h JOIN shipment s ON s.id = h.shipment_id"
-      let ended = try Row.fetchAll(
+    overdueAt: Timestamp,
+    grouping: SlaReportGrouping
+  ) async throws -> [SlaReportAggregate] {
+    let key =
+      switch grouping {
+      case .agency: "h.agency_code"
+      case .postOffice: "h.post_office"
+      case .routeClass: "COALESCE(h.route_class, '-')"
+      case .procedure: "h.procedure_code"
+      }
+    return try await self.database.read { db in
+      // The period's ended hops (through the ended_at index) and the running overdue ones
+      // (through the overdue index), grouped; percentiles by rank within each group.
+      let rows = try Row.fetchAll(
         db,
-        sql: "\(select) WHERE h.ended_at >= ? AND h.ended_at < ? AND h.verdict IS NOT NULL",
-        arguments: [from.microseconds, to.microseconds]
+        sql: """
+          WITH period AS (
+            SELECT \(key) AS k, h.hop, h.verdict, h.working_minutes, 0 AS running
+            FROM sla_hop h INDEXED BY sla_hop_ended
+            WHERE h.ended_at >= ?1 AND h.ended_at < ?2 AND h.verdict IS NOT NULL
+            UNION ALL
+            SELECT \(key), h.hop, NULL, NULL, 1
+            FROM sla_hop h INDEXED BY sla_hop_overdue
+            WHERE h.end_sequence IS NULL AND h.due_at <= ?3
+          ),
+          ranked AS (
+            SELECT k, hop, working_minutes,
+              ROW_NUMBER() OVER (PARTITION BY k, hop ORDER BY working_minutes) AS rank,
+              COUNT(*) OVER (PARTITION BY k, hop) AS n
+            FROM period WHERE verdict IS NOT NULL AND working_minutes IS NOT NULL
+          )
+          SELECT p.k, p.hop,
+            SUM(p.verdict IS NOT NULL), COALESCE(SUM(p.verdict = 'LATE'), 0), SUM(p.running),
+            (SELECT r.working_minutes FROM ranked r
+              WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (r.n + 1) / 2),
+            (SELECT r.working_minutes FROM ranked r
+              WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (9 * r.n + 9) / 10)
+          FROM period p GROUP BY p.k, p.hop ORDER BY p.k, p.hop
+          """,
+        arguments: [from.microseconds, to.microseconds, overdueAt.microseconds]
       )
-      let overdue = try Row.fetchAll(
-        db,
-        sql: "\(select) WHERE h.end_sequence IS NULL AND h.due_at <= ?",
-        arguments: [overdueAt.microseconds]
-      )
-      return try (ended + overdue).map { try Self.decodeHop($0) }
+      return try rows.map { row in
+        SlaReportAggregate(
+          key: row[0],
+          hop: try EventPayload.decode(row[1]),
+          ended: row[2],
+          late: row[3],
+          openBreaches: row[4],
+          medianWorkingMinutes: (row[5] as Int?) ?? 0,
+          p90WorkingMinutes: (row[6] as Int?) ?? 0
+        )
+      }
     }
   }
 
@@ -220,7 +312,7 @@ extension SQLiteShipmentStore: SlaStore {
   ) async throws
     -> [TrackingNumber]
   {
-    try await self.read { db in
+    try await self.database.read { db in
       try String.fetchAll(
         db,
         sql: """
@@ -233,35 +325,14 @@ extension SQLiteShipmentStore: SlaStore {
   }
 
   public func storedHops(of number: TrackingNumber) async throws -> [HopTimeliness] {
-    try await self.read { db in
-      try Row.fetchAll(
-        db,
-        sql: """
-          SELECT \(Self.selectHop(from: "h")) FROM sla_hop h JOIN shipment s ON s.id = h.shipment_id
-          WHERE s.tracking_number = ? ORDER BY h.started_at
-          """,
-        arguments: [number.rawValue]
-      ).map { try Self.decodeHop($0) }
-    }
-  }
-
-  public func replaceHops(
-    of number: TrackingNumber,
-    with hops: [HopTimeliness],
-    now: Timestamp
-  ) async throws {
-    try await self.write { db in
-      guard let id = try Self.shipmentID(number, in: db) else {
-        throw TrackingError.shipmentNotFound()
-      }
-      // A hop that now ended late gets its breach alert; running hops get theirs from the
-      // monitor's next pass.
-      try Self.updateHops(hops, shipmentID: id, now: now, in: db)
+    try await self.database.read { db in
+      guard let id = try SQLiteDatabase.shipmentID(number, in: db) else { return [] }
+      return try Self.hops(ofShipment: id, in: db)
     }
   }
 
   public func atRiskCount(now: Timestamp) async throws -> Int {
-    try await self.read { db in
+    try await self.database.read { db in
       try Int.fetchOne(
         db,
         sql: """
@@ -270,82 +341,6 @@ extension SQLiteShipmentStore: SlaStore {
           """,
         arguments: [now.microseconds]
       ) ?? 0
-    }
-  }
-}
-
-extension SQLiteShipmentStore {
-  /// Copies a stored shipment under new numbers (no events), for the benchmark's million open
-  /// shipments.
-  @_spi(Benchmark)
-  public func cloneForBenchmark(
-    _ template: TrackingNumber,
-    as numbers: [TrackingNumber]
-  )
-    async throws
-  {
-    try await self.write { db in
-      let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(shipment)")
-        .map { $0["name"] as String }
-        .filter { $0 != "id" && $0 != "tracking_number" }
-        .joined(separator: ", ")
-      let statement = try db.makeStatement(
-        sql: """
-          INSERT INTO shipment (tracking_number, \(columns))
-          SELECT ?, \(columns) FROM shipment WHERE tracking_number = ?
-          """
-      )
-      for number in numbers {
-        try statement.execute(arguments: [number.rawValue, template.rawValue])
-      }
-    }
-  }
-
-  /// Stores hops as they are, without alerts, for the benchmark.
-  @_spi(Benchmark)
-  public func insertForBenchmark(_ hops: [HopTimeliness]) async throws {
-    try await self.write { db in
-      let placeholders = Array(repeating: "?", count: Self.hopColumns.count)
-        .joined(separator: ", ")
-      let statement = try db.makeStatement(
-        sql: """
-          INSERT INTO sla_hop (shipment_id, \(Self.hopColumns.joined(separator: ", ")))
-          SELECT id, \(placeholders) FROM shipment WHERE tracking_number = ?
-          """
-      )
-      for hop in hops {
-        try statement.execute(
-          arguments: StatementArguments(Self.values(hop) + [hop.trackingNumber.rawValue])
-        )
-      }
-    }
-  }
-
-  /// The at-risk count by a full scan of the hops (the benchmark's baseline).
-  @_spi(Benchmark)
-  public func atRiskCountByScan(now: Timestamp) async throws -> Int {
-    try await self.read { db in
-      try Int.fetchOne(
-        db,
-        sql: """
-          SELECT count(*) FROM sla_hop NOT INDEXED WHERE end_sequence IS NULL AND at_risk_at <= ?
-          """,
-        arguments: [now.microseconds]
-      ) ?? 0
-    }
-  }
-
-  /// The query plan of the at-risk lookup, to show it uses the index.
-  @_spi(Benchmark)
-  public func atRiskPlan() async throws -> String {
-    try await self.read { db in
-      try Row.fetchAll(
-        db,
-        sql: """
-          EXPLAIN QUERY PLAN SELECT rowid FROM sla_hop INDEXED BY sla_hop_at_risk
-          WHERE end_sequence IS NULL AND at_risk_raised = 0 AND at_risk_at <= 0 LIMIT 1000
-          """
-      ).map { $0["detail"] as String }.joined(separator: "; ")
     }
   }
 }

@@ -1,0 +1,327 @@
+import Foundation
+import GRDB
+public import Tracking
+
+/// The ``ShipmentStore`` on SQLite: commits each ``ShipmentWrite`` in one durable transaction
+/// (events, custody leaves, outbox, hops, alerts, idempotency record), after checking the
+/// shipment's version and the key. Events are append-only: the schema refuses updates and
+/// deletes of them.
+public final class SQLiteShipmentStore: ShipmentStore {
+  let database: SQLiteDatabase
+
+  init(database: SQLiteDatabase) {
+    self.database = database
+  }
+
+  public func register(
+    indicator: ServiceIndicator,
+    idempotencyKey key: IdempotencyKey,
+    build: @escaping @Sendable (TrackingNumber) throws -> ShipmentRegistration
+  ) async throws -> StoreOutcome<RegisteredShipment> {
+    try await self.database.write(publishing: [.custodyLog]) { db in
+      if let replay = try Self.remembered(key, in: db) {
+        guard case .registration(let earlier) = replay else {
+          throw TrackingError.requestIDReused()
+        }
+        return .replayed(earlier)
+      }
+      let serial = try Self.nextSerial(for: indicator, in: db)
+      let registration = try build(TrackingNumber(serviceIndicator: indicator, serial: serial))
+      let shipment = registration.shipment
+      let id = try ShipmentRows.insert(
+        shipment,
+        commitment: registration.commitment,
+        custodySalt: registration.custodySalt,
+        in: db
+      )
+      let indexes = try SQLiteCustodyStore.append(
+        registration.custodyLeaves,
+        shipmentID: id,
+        in: db
+      )
+      var stored = shipment
+      for (position, event) in shipment.events.enumerated() {
+        try ShipmentRows.insert(event, shipmentID: id, in: db)
+        stored.events[position].leafIndex = indexes[position]
+      }
+      try Self.remember(
+        registration.idempotencyKey,
+        shipmentID: id,
+        firstSequence: 1,
+        version: shipment.version,
+        at: shipment.createdAt,
+        in: db
+      )
+      return .applied(
+        RegisteredShipment(
+          shipment: stored,
+          commitment: registration.commitment,
+          custodySalt: registration.custodySalt
+        )
+      )
+    }
+  }
+
+  public func commit(_ write: ShipmentWrite) async throws -> StoreOutcome<AppendedEvents> {
+    var topics: Set<StoreTopic> = []
+    if !write.custodyLeaves.isEmpty { topics.insert(.custodyLog) }
+    if !write.outbox.isEmpty { topics.insert(.outbox) }
+    if write.hops != nil { topics.insert(.hops) }
+    if !write.alerts.isEmpty { topics.insert(.alerts) }
+    return try await self.database.write(publishing: topics) { db in
+      try Self.apply(write, in: db)
+    }
+  }
+
+  /// Applies one write inside the caller's transaction.
+  static func apply(_ write: ShipmentWrite, in db: Database) throws -> StoreOutcome<AppendedEvents>
+  {
+    if let key = write.idempotencyKey, let replay = try Self.remembered(key, in: db) {
+      guard case .events(let earlier) = replay,
+        earlier.shipment.trackingNumber == write.trackingNumber
+      else { throw TrackingError.requestIDReused() }
+      return .replayed(earlier)
+    }
+    guard
+      let row = try Row.fetchOne(
+        db,
+        sql: "SELECT id, version FROM shipment WHERE tracking_number = ?",
+        arguments: [write.trackingNumber.rawValue]
+      )
+    else { throw TrackingError.shipmentNotFound() }
+    let id: Int64 = row["id"]
+    guard row["version"] == write.expectedVersion else { throw TrackingError.conflict() }
+    let indexes = try SQLiteCustodyStore.append(write.custodyLeaves, shipmentID: id, in: db)
+    var events = write.events
+    for position in events.indices {
+      try ShipmentRows.insert(events[position], shipmentID: id, in: db)
+      events[position].leafIndex = indexes[position]
+    }
+    try SQLiteHandoffStore.apply(write.outbox, shipmentID: id, at: write.committedAt, in: db)
+    if let last = events.last {
+      try db.execute(
+        sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?",
+        arguments: [last.toState.rawValue, last.sequence, last.recordedAt.microseconds, id]
+      )
+    }
+    if let hops = write.hops {
+      try SQLiteSlaStore.replaceHops(hops, shipmentID: id, in: db)
+    }
+    try SQLiteSlaStore.raise(write.alerts, shipmentID: id, at: write.committedAt, in: db)
+    if let key = write.idempotencyKey, let first = events.first, let last = events.last {
+      try Self.remember(
+        key,
+        shipmentID: id,
+        firstSequence: first.sequence,
+        version: last.sequence,
+        at: write.committedAt,
+        in: db
+      )
+    }
+    // The shipment after the write, as the caller decided it, without re-reading its history.
+    var shipment = write.shipment
+    shipment.events.replaceSubrange((shipment.events.count - events.count)..., with: events)
+    return .applied(AppendedEvents(shipment: shipment, events: events))
+  }
+
+  public func remembered(_ key: IdempotencyKey) async throws -> RememberedWrite? {
+    try await self.database.read { db in try Self.remembered(key, in: db) }
+  }
+
+  public func forgetIdempotencyKeys(
+    recordedBefore before: Timestamp,
+    limit: Int
+  ) async throws
+    -> Int
+  {
+    try await self.database.write { db in
+      try db.execute(
+        sql: """
+          DELETE FROM idempotency_key WHERE (caller, request_id) IN (
+            SELECT caller, request_id FROM idempotency_key WHERE created_at < ?
+            ORDER BY created_at LIMIT ?)
+          """,
+        arguments: [before.microseconds, limit]
+      )
+      return db.changesCount
+    }
+  }
+
+  public func probeWrite(now: Timestamp) async throws {
+    try await self.database.write { db in
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO health_probe (id, probed_at) VALUES (1, ?)",
+        arguments: [now.microseconds]
+      )
+    }
+  }
+
+  // MARK: - Reads
+
+  public func shipment(_ number: TrackingNumber) async throws -> Shipment? {
+    try await self.shipmentWithCommitment(number)?.shipment
+  }
+
+  public func shipmentWithCommitment(_ number: TrackingNumber) async throws -> RegisteredShipment? {
+    try await self.database.read { db in
+      guard let id = try SQLiteDatabase.shipmentID(number, in: db) else { return nil }
+      return try ShipmentRows.loadRegistered(id: id, in: db)
+    }
+  }
+
+  public func scan(documentCode: String) async throws -> (TrackingNumber, Scan)? {
+    try await self.database.read { db in
+      guard
+        let row = try Row.fetchOne(
+          db,
+          sql: """
+            SELECT s.tracking_number, d.document_id, d.sha256, d.size, d.content_type
+            FROM scan_document d JOIN shipment s ON s.id = d.shipment_id WHERE d.document_code = ?
+            """,
+          arguments: [documentCode]
+        )
+      else { return nil }
+      let scan = Scan(
+        documentID: row["document_id"],
+        documentCode: documentCode,
+        sha256: row["sha256"],
+        size: row["size"],
+        contentType: try EventPayload.decode(row["content_type"])
+      )
+      return (try TrackingNumber(validating: row["tracking_number"]), scan)
+    }
+  }
+
+  public func shipments(matching query: ShipmentQuery) async throws -> ShipmentPage {
+    try await self.database.read { db in
+      var clauses: [String] = []
+      var arguments = StatementArguments()
+      if let state = query.filter.state {
+        clauses.append("state = ?")
+        arguments += [state.rawValue]
+      }
+      if let office = query.filter.postOffice {
+        clauses.append("origin_post_office = ?")
+        arguments += [office.rawValue]
+      }
+      if let after = query.filter.createdAtOrAfter {
+        clauses.append("created_at >= ?")
+        arguments += [after.microseconds]
+      }
+      if let before = query.filter.createdBefore {
+        clauses.append("created_at < ?")
+        arguments += [before.microseconds]
+      }
+      if let cursor = query.after {
+        clauses.append("(created_at < ? OR (created_at = ? AND tracking_number < ?))")
+        arguments += [
+          cursor.createdAt.microseconds, cursor.createdAt.microseconds,
+          cursor.trackingNumber.rawValue,
+        ]
+      }
+      let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT * FROM shipment \(whereClause)
+          ORDER BY created_at DESC, tracking_number DESC LIMIT ?
+          """,
+        arguments: arguments + [query.pageSize + 1]
+      )
+      let shipments = try rows.prefix(query.pageSize).map {
+        try ShipmentRows.decodeShipment($0, events: [])
+      }
+      let next =
+        rows.count > query.pageSize
+        ? shipments.last.map {
+          ShipmentQuery.Cursor(createdAt: $0.createdAt, trackingNumber: $0.trackingNumber)
+        } : nil
+      return ShipmentPage(shipments: shipments, next: next)
+    }
+  }
+}
+
+// MARK: - Idempotency and serials
+
+extension SQLiteShipmentStore {
+  /// What a key was remembered for. Records kept before keys were per caller match any caller.
+  static func remembered(_ key: IdempotencyKey, in db: Database) throws -> RememberedWrite? {
+    guard
+      let row = try Row.fetchOne(
+        db,
+        sql: """
+          SELECT fingerprint, shipment_id, first_sequence, version FROM idempotency_key
+          WHERE caller IN (?, '') AND request_id = ? ORDER BY caller DESC LIMIT 1
+          """,
+        arguments: [key.caller, key.requestID.rawValue]
+      )
+    else { return nil }
+    let fingerprint: Data = row["fingerprint"]
+    guard Array(fingerprint) == key.fingerprint else { throw TrackingError.requestIDReused() }
+    let first: Int = row["first_sequence"]
+    let version: Int = row["version"]
+    let stored = try ShipmentRows.loadRegistered(id: row["shipment_id"], in: db)
+    guard version <= stored.shipment.version, first >= 1, first <= version else {
+      throw Corruption("an idempotency record points past the history of a shipment")
+    }
+    let earlier = stored.shipment.asOf(version: version)
+    if first == 1 {
+      return .registration(
+        RegisteredShipment(
+          shipment: earlier,
+          commitment: stored.commitment,
+          custodySalt: stored.custodySalt
+        )
+      )
+    }
+    return .events(
+      AppendedEvents(shipment: earlier, events: Array(earlier.events[(first - 1)...]))
+    )
+  }
+
+  static func remember(
+    _ key: IdempotencyKey,
+    shipmentID: Int64,
+    firstSequence: Int,
+    version: Int,
+    at time: Timestamp,
+    in db: Database
+  ) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO idempotency_key
+          (caller, request_id, fingerprint, shipment_id, first_sequence, version, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [
+        key.caller, key.requestID.rawValue, Data(key.fingerprint), shipmentID, firstSequence,
+        version, time.microseconds,
+      ]
+    )
+  }
+
+  static func nextSerial(for indicator: ServiceIndicator, in db: Database) throws -> Int {
+    let last =
+      try Int.fetchOne(
+        db,
+        sql: "SELECT last_serial FROM serial_counter WHERE service_indicator = ?",
+        arguments: [indicator.rawValue]
+      ) ?? -1
+    let next = last + 1
+    guard next >= 0 else { throw Corruption("negative serial counter for \(indicator)") }
+    guard next <= TrackingNumber.maximumSerial else {
+      throw TrackingError(
+        code: .exhausted,
+        message: "every serial of service indicator \(indicator) has been used"
+      )
+    }
+    try db.execute(
+      sql: """
+        INSERT INTO serial_counter (service_indicator, last_serial) VALUES (?, ?)
+        ON CONFLICT (service_indicator) DO UPDATE SET last_serial = excluded.last_serial
+        """,
+      arguments: [indicator.rawValue, next]
+    )
+    return next
+  }
+}

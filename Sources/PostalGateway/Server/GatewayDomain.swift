@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Tracking
+
+/// The domain of a running gateway: the data files in force (catalog, calendars, SLA policy,
+/// routes) and the use cases built on the stores. No networking.
+struct GatewayDomain: Sendable {
+  let stores: Stores
+  let catalog: CatalogHolder
+  let catalogFile: String
+  let calendar: CalendarHolder
+  let calendarDirectory: String
+  let slaPolicy: SlaPolicyHolder
+  let slaPolicyFile: String
+  let routes: [AgencyRoute]
+  let shipments: ShipmentService
+  let agencies: AgencyDesk
+  let sla: SlaDesk
+  let offline: OfflineSync
+  let handovers: HandoverVerifier
+  let custodyLog: CustodyLog
+  let checkpointer: Checkpointer
+  let verifierKey: String
+
+  /// Loads the data files and builds the use cases.
+  /// - Throws: ``ConfigurationError`` naming a file that is missing or malformed.
+  static func build(
+    configuration: GatewayConfiguration,
+    directory: DataDirectory,
+    stores: Stores
+  ) async throws -> GatewayDomain {
+    if configuration.catalogPath == nil {
+      try CatalogFile.installSample(at: configuration.catalogFile)
+    }
+    let catalog = CatalogHolder(try CatalogFile.load(path: configuration.catalogFile))
+    let calendarDirectory = try configuration.calendarDirectory ?? Self.bundledCalendars()
+    let calendar = CalendarHolder(try CalendarFiles.load(directory: calendarDirectory))
+    let slaPolicyFile = try configuration.sla.policyFile ?? Self.bundledSlaPolicy()
+    let slaPolicy = SlaPolicyHolder(try SlaPolicyFile.load(path: slaPolicyFile).policy)
+    let timekeeper = SlaTimekeeper(calendars: calendar, policies: slaPolicy, catalog: catalog)
+    let routes = try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? []
+    let secret = try directory.verificationSecret()
+    let handovers = HandoverVerifier(keys: stores.signingKeys)
+    let shipments = ShipmentService(
+      store: stores.shipments,
+      codes: VerificationCodeIssuer(secret: secret),
+      throttle: TrackingThrottle(
+        maximumFailures: configuration.throttle.maximumFailures,
+        window: .seconds(configuration.throttle.windowSeconds)
+      ),
+      // validate() checked it.
+      serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator),
+      catalog: catalog,
+      calendar: calendar,
+      personalData: PersonalDataHasher(secret: secret),
+      handovers: handovers,
+      routes: HandoffRoutes(Dictionary(routes.map { ($0.agency, $0.mode) }) { $1 }),
+      timekeeper: timekeeper
+    )
+    let signer = try directory.custodySigner(
+      origin: configuration.custodyOrigin,
+      path: configuration.custodyKeyFile
+    )
+    let log = CustodyLog(origin: configuration.custodyOrigin, store: stores.custody)
+    let checkpointer = Checkpointer(log: log, store: stores.custody, signer: signer)
+    // The service refuses to start on a log that contradicts a checkpoint it signed.
+    try await checkpointer.verifyHistory()
+    return GatewayDomain(
+      stores: stores,
+      catalog: catalog,
+      catalogFile: configuration.catalogFile,
+      calendar: calendar,
+      calendarDirectory: calendarDirectory,
+      slaPolicy: slaPolicy,
+      slaPolicyFile: slaPolicyFile,
+      routes: routes,
+      shipments: shipments,
+      agencies: AgencyDesk(shipments: shipments, handoffs: stores.handoffs),
+      sla: SlaDesk(shipments: shipments, store: stores.sla, timekeeper: timekeeper),
+      offline: OfflineSync(store: stores.offline),
+      handovers: handovers,
+      custodyLog: log,
+      checkpointer: checkpointer,
+      verifierKey: signer.verifierKey
+    )
+  }
+
+  /// The routes by agency.
+  var routeTable: [AgencyCode: AgencyRoute] {
+    Dictionary(self.routes.map { ($0.agency, $0) }) { $1 }
+  }
+
+  /// Reads the catalog, calendars and SLA policy again and puts them in force; on error the
+  /// current ones stay. Stored hops are then recomputed by the caller (``Reloader``).
+  /// - Returns: The versions now in force.
+  @discardableResult
+  func reload(logger: Logger) throws -> String {
+    let catalog = try CatalogFile.load(path: self.catalogFile)
+    let calendar = try CalendarFiles.load(directory: self.calendarDirectory)
+    let (policy, policyHash) = try SlaPolicyFile.load(path: self.slaPolicyFile)
+    self.catalog.replace(with: catalog)
+    self.calendar.replace(with: calendar)
+    self.slaPolicy.replace(with: policy)
+    logger.info(
+      "SLA policy loaded",
+      metadata: ["sla.policy.version": "\(policy.version)", "sla.policy.sha256": "\(policyHash)"]
+    )
+    logger.info(
+      "working calendars loaded",
+      metadata: [
+        "calendar.versions": "\(calendar.publishedYears.map(\.version).joined(separator: ","))"
+      ]
+    )
+    logger.info(
+      "procedure catalog loaded",
+      metadata: [
+        "catalog.version": "\(catalog.version)", "catalog.sha256": "\(catalog.contentHash)",
+      ]
+    )
+    return catalog.version
+  }
+
+  static func bundledCalendars() throws -> String {
+    guard let directory = CalendarFiles.bundledDirectory else {
+      throw ConfigurationError("the bundled calendars are missing; set `calendars`")
+    }
+    return directory
+  }
+
+  static func bundledSlaPolicy() throws -> String {
+    guard let path = SlaPolicyFile.bundledPath else {
+      throw ConfigurationError("the bundled SLA policy is missing; set `sla.policy`")
+    }
+    return path
+  }
+}

@@ -1,0 +1,216 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import Proto
+import Tracking
+
+/// The two gRPC listeners and the services they carry: the partner listener (mutual TLS: staff,
+/// agencies, operators, the oversight office) and the public one (TLS: citizens).
+struct GatewayListeners: Sendable {
+  typealias Server = GRPCServer<HTTP2ServerTransport.Posix>
+
+  let partnerTransport: HTTP2ServerTransport.Posix
+  let publicTransport: HTTP2ServerTransport.Posix
+  let partnerServer: Server
+  let publicServer: Server
+
+  /// The services of the partner listener, with callers identified by `identities` (the
+  /// certificate on the real listener; an injected identity over the in-process transport).
+  static func partnerServices(
+    _ domain: GatewayDomain,
+    configuration: GatewayConfiguration,
+    identities: any IdentityResolver,
+    clock: any WallClock,
+    health: HealthStatus,
+    logger: Logger
+  ) -> [any RegistrableRPCService] {
+    let logger = logger.with("listener", "partner")
+    let routes = domain.routeTable
+    return [
+      CounterService(
+        shipments: domain.shipments,
+        catalog: domain.catalog,
+        blobs: domain.stores.blobs,
+        offline: domain.offline,
+        identities: identities,
+        clock: clock,
+        limits: .init(maximumBytes: configuration.maximumScanBytes),
+        trustDomain: configuration.trustDomain,
+        log: domain.custodyLog,
+        logger: logger
+      ),
+      SigningKeyService(
+        handovers: domain.handovers,
+        identities: identities,
+        clock: clock,
+        logger: logger
+      ),
+      AgencyService(
+        desk: domain.agencies,
+        handoffs: domain.stores.handoffs,
+        blobs: domain.stores.blobs,
+        routes: routes,
+        identities: identities,
+        clock: clock,
+        feed: domain.stores.feed,
+        logger: logger
+      ),
+      OversightService(
+        shipments: domain.shipments,
+        sla: domain.sla,
+        clock: clock,
+        feed: domain.stores.feed,
+        logger: logger
+      ),
+      OperatorService(
+        handoffs: domain.stores.handoffs,
+        routes: routes,
+        sla: domain.sla,
+        clock: clock,
+        logger: logger
+      ),
+      HealthService(status: health),
+    ]
+  }
+
+  /// The interceptors of the partner listener.
+  static func partnerInterceptors(
+    identities: any IdentityResolver,
+    logger: Logger
+  ) -> [any ServerInterceptor] {
+    let logger = logger.with("listener", "partner")
+    return [
+      RequestLoggingInterceptor(logger: logger),
+      AuthorizationInterceptor(resolver: identities, policy: .standard, logger: logger),
+    ]
+  }
+
+  /// The services of the public listener.
+  static func publicServices(
+    _ domain: GatewayDomain,
+    clock: any WallClock,
+    health: HealthStatus,
+    logger: Logger
+  ) -> [any RegistrableRPCService] {
+    let logger = logger.with("listener", "public")
+    return [
+      TrackingService(
+        shipments: domain.shipments,
+        log: domain.custodyLog,
+        clock: clock,
+        logger: logger
+      ),
+      CustodyService(
+        log: domain.custodyLog,
+        checkpointer: domain.checkpointer,
+        shipments: domain.shipments,
+        verifierKey: domain.verifierKey,
+        clock: clock,
+        logger: logger
+      ),
+      HealthService(status: health),
+    ]
+  }
+
+  /// The interceptors of the public listener.
+  static func publicInterceptors(logger: Logger) -> [any ServerInterceptor] {
+    let logger = logger.with("listener", "public")
+    return [
+      RequestLoggingInterceptor(logger: logger),
+      AuthorizationInterceptor(
+        resolver: CitizenIdentityResolver(),
+        policy: .standard,
+        logger: logger
+      ),
+    ]
+  }
+
+  /// Binds nothing yet: builds both servers on their configured addresses.
+  /// - Throws: ``ConfigurationError`` for unusable certificates or addresses.
+  static func build(
+    _ domain: GatewayDomain,
+    configuration: GatewayConfiguration,
+    tls: TLSMaterial,
+    identities: any IdentityResolver,
+    clock: any WallClock,
+    health: GatewayHealth,
+    logger: Logger
+  ) throws -> GatewayListeners {
+    let chain = TLSMaterial.pemBlocks(tls.certificateChainPEM).map {
+      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
+    }
+    let key = TLSConfig.PrivateKeySource.bytes(Array(tls.privateKeyPEM.utf8), format: .pem)
+    let clientCAs = TLSMaterial.pemBlocks(tls.clientCAPEM).map {
+      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
+    }
+    guard !chain.isEmpty, !clientCAs.isEmpty else {
+      throw ConfigurationError(
+        "the certificate chain and the client CA file must hold PEM certificates"
+      )
+    }
+    let partnerTransport = HTTP2ServerTransport.Posix(
+      address: try Self.socketAddress(configuration.partner),
+      transportSecurity: .mTLS(certificateChain: chain, privateKey: key) {
+        $0.trustRoots = .certificates(clientCAs)
+        $0.clientCertificateVerification = .noHostnameVerification
+      }
+    )
+    let publicTransport = HTTP2ServerTransport.Posix(
+      address: try Self.socketAddress(configuration.publicListener),
+      transportSecurity: configuration.publicListener.plaintext
+        ? .plaintext : .tls(certificateChain: chain, privateKey: key)
+    )
+    return GatewayListeners(
+      partnerTransport: partnerTransport,
+      publicTransport: publicTransport,
+      partnerServer: Server(
+        transport: partnerTransport,
+        services: Self.partnerServices(
+          domain,
+          configuration: configuration,
+          identities: identities,
+          clock: clock,
+          health: health.partner,
+          logger: logger
+        ),
+        interceptors: Self.partnerInterceptors(identities: identities, logger: logger)
+      ),
+      publicServer: Server(
+        transport: publicTransport,
+        services: Self.publicServices(
+          domain,
+          clock: clock,
+          health: health.publicListener,
+          logger: logger
+        ),
+        interceptors: Self.publicInterceptors(logger: logger)
+      )
+    )
+  }
+
+  /// The health statuses of both listeners, from the services they serve.
+  static func health() -> GatewayHealth {
+    let writers = [
+      Postalgateway_V1_CounterService.descriptor, Postalgateway_V1_AgencyService.descriptor,
+      Postalgateway_V1_OperatorService.descriptor, Postalgateway_V1_SigningKeyService.descriptor,
+    ].map(\.fullyQualifiedService)
+    return GatewayHealth(
+      partner: HealthStatus(
+        services: writers + [Postalgateway_V1_OversightService.descriptor.fullyQualifiedService]
+      ),
+      publicListener: HealthStatus(services: [
+        Postalgateway_V1_TrackingService.descriptor.fullyQualifiedService,
+        Postalgateway_V1_CustodyService.descriptor.fullyQualifiedService,
+      ]),
+      writers: Set(writers)
+    )
+  }
+
+  private static func socketAddress(
+    _ listener: GatewayConfiguration.Listener
+  ) throws -> SocketAddress {
+    let host = listener.host == "localhost" ? "127.0.0.1" : listener.host
+    return host.contains(":")
+      ? .ipv6(host: host, port: listener.port) : .ipv4(host: host, port: listener.port)
+  }
+}

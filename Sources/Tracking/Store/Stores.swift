@@ -1,0 +1,45 @@
+/// Every store a gateway uses, from one backend, with the notifier its commits publish on and
+/// the health its writes report to.
+public struct Stores: Sendable {
+  /// Shipments and their events (the write path).
+  public var shipments: any ShipmentStore
+  /// The custody log's leaves, nodes and checkpoints.
+  public var custody: any CustodyLogStore
+  /// The handoff outbox.
+  public var handoffs: any HandoffStore
+  /// SLA hops and alerts.
+  public var sla: any SlaStore
+  /// Handover signing keys.
+  public var signingKeys: any SigningKeyStore
+  /// Offline sync state of handhelds.
+  public var offline: any OfflineSyncStore
+  /// Scanned documents.
+  public var blobs: any BlobStore
+  /// What commits publish.
+  public var feed: ChangeFeed
+  /// Whether writes succeed.
+  public var health: StoreHealth
+
+  /// Bundles stores.
+  public init(
+    shipments: any ShipmentStore,
+    custody: any CustodyLogStore,
+    handoffs: any HandoffStore,
+    sla: any SlaStore,
+    signingKeys: any SigningKeyStore,
+    offline: any OfflineSyncStore,
+    blobs: any BlobStore,
+    feed: ChangeFeed,
+    health: StoreHealth
+  ) {
+    self.shipments = shipments
+    self.custody = custody
+    self.handoffs = handoffs
+    self.sla = sla
+    self.signingKeys = signingKeys
+    self.offline = offline
+    self.blobs = blobs
+    self.feed = feed
+    self.health = health
+  }
+}
