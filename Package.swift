@@ -109,6 +109,8 @@ let package = Package(
     .testTarget(
       name: "TrackingTests",
       dependencies: ["Tracking", "Persistence"],
+      // RFC 6962 probes from transparency-dev/merkle: tests read nothing outside the package.
+      resources: [.copy("Resources/merkle")],
       swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -119,6 +121,7 @@ let package = Package(
         "Tracking",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "X509", package: "swift-certificates"),
         .product(name: "Crypto", package: "swift-crypto"),

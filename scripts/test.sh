@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (README, CI): the Swift tests (domain, store, and end to end over
-# real TLS on loopback), then the Python grpcio interoperability check against the real binary.
+# The project's test command (README, CI): the Swift tests (domain, the store contract suite,
+# handlers over the in-process transport, end to end over real TLS on loopback), the Python
+# grpcio interoperability check against the real binary, and the idle-CPU check.
 # Python tools (grpcio, and cryptography for the independent receipt verifier the Swift tests
 # run) go into a virtual environment under .build that comes first on PATH.
 set -euo pipefail
@@ -17,4 +18,8 @@ export PATH="$venv/bin:$PATH"
 swift build --build-tests
 swift test --skip-build
 
-python3 Tests/interop/interop_test.py "$(swift build --show-bin-path)/postal-gateway"
+binary="$(swift build --show-bin-path)/postal-gateway"
+python3 Tests/interop/interop_test.py "$binary"
+
+# An idle server must not poll: its CPU time over 30 s of idleness stays near zero.
+scripts/idle-cpu.sh "$binary" "${IDLE_CPU_SECONDS:-30}" 200

@@ -3,14 +3,11 @@ import Foundation
 import Testing
 import Tracking
 
-/// The transparency-dev/merkle probe files in ../shared/testdata/merkle.
+/// The transparency-dev/merkle probe files, copied into the test bundle's resources.
 enum MerkleProbes {
   static let root: URL = {
-    // Tests/TrackingTests/MerkleTests.swift → the project → its sibling `shared`.
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-        "shared/testdata/merkle"
-      )
+    // The folder is declared as a resource of this test target; it is always there.
+    Bundle.module.url(forResource: "merkle", withExtension: nil)!
   }()
 
   static func files(_ kind: String) -> [URL] {
@@ -71,11 +68,11 @@ enum MerkleProbes {
 
 @Suite("RFC 6962 Merkle proofs")
 struct MerkleTests {
-  @Test("the shared testdata folder is there (CI lays ../shared beside the project)")
+  @Test("the probe files are in the test bundle")
   func probesArePresent() {
     #expect(
       !MerkleProbes.files("inclusion").isEmpty,
-      "no probes under \(MerkleProbes.root.path): ../shared/testdata is missing"
+      "no probes under \(MerkleProbes.root.path)"
     )
   }
 

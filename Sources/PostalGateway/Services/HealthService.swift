@@ -102,14 +102,23 @@ struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     return .with { $0.status = status }
   }
 
-  /// The status of a service now and on every change, until the listener shuts down.
+  /// The status of a service now and on every change, until the listener shuts down or the
+  /// watcher goes away (gRPC reports that through the context, not by cancelling the task).
   func watch(
     request: Grpc_Health_V1_HealthCheckRequest,
     response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
     context: ServerContext
   ) async throws {
-    for await status in self.status.updates(of: request.service) {
-      try await response.write(.with { $0.status = status })
+    let updates = self.status.updates(of: request.service)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask {
+        for await status in updates {
+          try await response.write(.with { $0.status = status })
+        }
+      }
+      group.addTask { try? await context.cancellation.cancelled }
+      try await group.next()
+      group.cancelAll()
     }
   }
 }
