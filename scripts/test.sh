@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): the Swift tests (domain, the store contract suite,
 # handlers over the in-process transport, end to end over real TLS on loopback), the Python
-# grpcio interoperability check against the real binary, and the idle-CPU check.
+# grpcio interoperability check against the real binary, the RPC fuzzer and the idle-CPU check.
 # Python tools (grpcio, and cryptography for the independent receipt verifier the Swift tests
 # run) go into a virtual environment under .build that comes first on PATH.
 set -euo pipefail
@@ -15,11 +15,24 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r Tests/interop/requirements.txt
 export PATH="$venv/bin:$PATH"
 
+SECONDS=0
 swift build --build-tests
+echo "test.sh: build $SECONDS s"
+SECONDS=0
 swift test --skip-build
+echo "test.sh: swift test $SECONDS s"
+SECONDS=0
 
 binary="$(swift build --show-bin-path)/postal-gateway"
 python3 Tests/interop/interop_test.py "$binary"
+echo "test.sh: interop $SECONDS s"
+SECONDS=0
 
-# An idle server must not poll: its CPU time over 30 s of idleness stays near zero.
-scripts/idle-cpu.sh "$binary" "${IDLE_CPU_SECONDS:-30}" 200
+# Structure-aware fuzzing of every RPC: 10,000 cases with a fixed seed, then more with a random
+# seed that is printed (FUZZ_CASES / FUZZ_RANDOM_CASES change the counts).
+python3 Tests/fuzz/fuzz_rpc.py "$binary" --cases "${FUZZ_CASES:-10000}" \
+  --random-cases "${FUZZ_RANDOM_CASES:-1000}"
+echo "test.sh: fuzz $SECONDS s"
+
+# An idle server must not poll: its CPU time over 20 s of idleness stays near zero.
+scripts/idle-cpu.sh "$binary" "${IDLE_CPU_SECONDS:-20}" 200

@@ -8,15 +8,22 @@ public enum SQLiteStorage {
   ///   - path: The SQLite file.
   ///   - blobDirectory: The scans folder.
   ///   - feed: Where commits are published (a new one by default).
+  ///   - busyTimeout: How long a write waits for a lock held by another process.
   /// - Throws: ``TrackingError`` naming the file when it cannot be opened or was migrated by a
   ///   newer version.
   public static func open(
     path: String,
     blobDirectory: String,
-    feed: ChangeFeed = ChangeFeed()
+    feed: ChangeFeed = ChangeFeed(),
+    busyTimeout: Duration = .seconds(10)
   ) throws -> Stores {
     let health = StoreHealth()
-    let database = try SQLiteDatabase(path: path, feed: feed, health: health)
+    let database = try SQLiteDatabase(
+      path: path,
+      feed: feed,
+      health: health,
+      busyTimeout: busyTimeout
+    )
     let blobs: FileBlobStore
     do {
       blobs = try FileBlobStore(root: blobDirectory)

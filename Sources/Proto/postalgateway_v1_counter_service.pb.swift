@@ -748,8 +748,11 @@ package nonisolated struct Postalgateway_V1_SyncEventsResponse: Sendable {
   /// Every sequence number up to this one has been processed.
   package var processedThrough: Int64 = 0
 
-  /// Sequence numbers after processed_through still missing (before held ones).
+  /// Sequence numbers after processed_through still missing (before held ones): the first 100.
   package var missingSequences: [Int64] = []
+
+  /// How many are missing in all (within 10,000 of processed_through).
+  package var missingCount: Int64 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -763,7 +766,9 @@ package nonisolated struct Postalgateway_V1_SyncEventsResponse: Sendable {
     /// Applied or rejected before; the original outcome is repeated.
     case duplicate // = 2
 
-    /// Refused; `code` and `message` say why. The sequence number is used up.
+    /// Refused; `code` and `message` say why. The sequence number is used up, except for a
+    /// number more than 10,000 ahead of processed_through (INVALID_ARGUMENT), which is not kept:
+    /// send the missing ones first.
     case rejected // = 3
 
     /// Waiting for the missing sequence numbers before it.
@@ -2115,7 +2120,7 @@ nonisolated extension Postalgateway_V1_SyncEventsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Postalgateway_V1_SyncEventsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".SyncEventsResponse"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{3}device_sequence\0\u{1}status\0\u{1}code\0\u{1}message\0\u{3}tracking_number\0\u{3}event_sequence\0\u{3}processed_through\0\u{3}missing_sequences\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}device_id\0\u{3}device_sequence\0\u{1}status\0\u{1}code\0\u{1}message\0\u{3}tracking_number\0\u{3}event_sequence\0\u{3}processed_through\0\u{3}missing_sequences\0\u{3}missing_count\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2132,6 +2137,7 @@ nonisolated extension Postalgateway_V1_SyncEventsResponse: SwiftProtobuf.Message
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.eventSequence) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.processedThrough) }()
       case 9: try { try decoder.decodeRepeatedInt64Field(value: &self.missingSequences) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.missingCount) }()
       default: break
       }
     }
@@ -2165,6 +2171,9 @@ nonisolated extension Postalgateway_V1_SyncEventsResponse: SwiftProtobuf.Message
     if !self.missingSequences.isEmpty {
       try visitor.visitPackedInt64Field(value: self.missingSequences, fieldNumber: 9)
     }
+    if self.missingCount != 0 {
+      try visitor.visitSingularInt64Field(value: self.missingCount, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2178,6 +2187,7 @@ nonisolated extension Postalgateway_V1_SyncEventsResponse: SwiftProtobuf.Message
     if lhs.eventSequence != rhs.eventSequence {return false}
     if lhs.processedThrough != rhs.processedThrough {return false}
     if lhs.missingSequences != rhs.missingSequences {return false}
+    if lhs.missingCount != rhs.missingCount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

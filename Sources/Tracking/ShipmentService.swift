@@ -355,19 +355,21 @@ public struct ShipmentService: Sendable {
   /// The citizen's view of a shipment, if the code matches.
   ///
   /// An unknown number and a wrong code give the same error after the same work, and both count
-  /// as a failure for the requested number.
+  /// as a failure for the requested number and the client.
   /// - Parameters:
   ///   - number: The tracking number.
   ///   - code: The code the citizen typed.
+  ///   - client: Where the attempt comes from (the client's address), for the throttle.
   ///   - now: The current time.
   /// - Throws: ``TrackingError`` `.notFound`, `.throttled` (with the delay) or
   ///   `.storageFailure`.
   public func track(
     _ number: TrackingNumber,
     code: VerificationCode,
+    client: String,
     now: Timestamp
   ) async throws -> TrackedShipment {
-    let stored = try await self.authenticateCitizen(number, code: code, now: now)
+    let stored = try await self.authenticateCitizen(number, code: code, client: client, now: now)
     return TrackedShipment(
       stored.shipment,
       agencyDeadline: Self.agencyDeadline(of: stored),
@@ -377,26 +379,35 @@ public struct ShipmentService: Sendable {
 
   /// The shipment (with its salt) for the holder of its number and code: an unknown number and
   /// a wrong code give the same error after the same work, and both count as a failure for the
-  /// requested number.
+  /// requested number and the client (``TrackingThrottle``).
   /// - Throws: ``TrackingError`` `.notFound`, `.throttled` (with the delay) or `.storageFailure`.
   public func authenticateCitizen(
     _ number: TrackingNumber,
     code: VerificationCode,
+    client: String,
     now: Timestamp
   ) async throws -> RegisteredShipment {
-    if let delay = self.throttle.retryDelay(for: number.rawValue, now: now) {
+    if let delay = self.throttle.admit(number.rawValue, from: client, now: now) {
       throw TrackingError(
         code: .throttled,
-        message: "too many failed attempts for this number; try again later",
+        message:
+          "too many failed attempts for this number; try again in \(Self.wholeMinutes(delay))",
         retryAfter: delay
       )
     }
     let stored = try await self.store.shipmentWithCommitment(number)
     guard self.codes.verify(code, against: stored?.commitment), let stored else {
-      self.throttle.recordFailure(for: number.rawValue, now: now)
+      self.throttle.recordFailure(number.rawValue, from: client, now: now)
       throw TrackingError.shipmentNotFound()
     }
+    self.throttle.recordSuccess(number.rawValue, from: client)
     return stored
+  }
+
+  /// "1 minute", "15 minutes": a wait as a person reads it, rounded up.
+  static func wholeMinutes(_ delay: Duration) -> String {
+    let minutes = max(1, Int((delay.components.seconds + 59) / 60))
+    return minutes == 1 ? "1 minute" : "\(minutes) minutes"
   }
 }
 

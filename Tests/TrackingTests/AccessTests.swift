@@ -67,44 +67,95 @@ struct VerificationCodeTests {
 
 @Suite("Tracking throttle")
 struct TrackingThrottleTests {
-  @Test("after the allowed failures a number is locked until the window has passed")
+  static let start = Timestamp(microseconds: 1_000_000_000)
+  static let number = "EA000000005VN"
+
+  @Test("after the allowed failures a client is refused for that number until the window passes")
   func locksAndUnlocks() {
     let throttle = TrackingThrottle(maximumFailures: 3, window: .seconds(60))
-    let start = Timestamp(microseconds: 1_000_000_000)
     for second in 0 ..< 3 {
-      let now = start.advanced(by: .seconds(second))
-      #expect(throttle.retryDelay(for: "EA000000005VN", now: now) == nil)
-      throttle.recordFailure(for: "EA000000005VN", now: now)
+      let now = Self.start.advanced(by: .seconds(second))
+      #expect(throttle.admit(Self.number, from: "ipv4:203.0.113.7", now: now) == nil)
+      throttle.recordFailure(Self.number, from: "ipv4:203.0.113.7", now: now)
     }
-    let delay = throttle.retryDelay(for: "EA000000005VN", now: start.advanced(by: .seconds(10)))
+    let delay = throttle.admit(
+      Self.number,
+      from: "ipv4:203.0.113.7",
+      now: Self.start.advanced(by: .seconds(10))
+    )
     #expect(delay == .seconds(50))
     #expect(
-      throttle.retryDelay(for: "EA000000080VN", now: start) == nil,
+      throttle.admit("EA000000080VN", from: "ipv4:203.0.113.7", now: Self.start) == nil,
       "other numbers are not affected"
     )
-    #expect(throttle.retryDelay(for: "EA000000005VN", now: start.advanced(by: .seconds(60))) == nil)
+    #expect(
+      throttle.admit(
+        Self.number,
+        from: "ipv4:203.0.113.7",
+        now: Self.start.advanced(by: .seconds(60))
+      )
+        == nil
+    )
+  }
+
+  @Test("wrong codes from one address do not lock out the citizen at another")
+  func otherClientsAreNotLockedOut() {
+    let throttle = TrackingThrottle(maximumFailures: 3, window: .seconds(900))
+    for _ in 0 ..< 10 {
+      throttle.recordFailure(Self.number, from: "ipv4:198.51.100.1", now: Self.start)
+    }
+    #expect(throttle.admit(Self.number, from: "ipv4:198.51.100.1", now: Self.start) != nil)
+    #expect(throttle.admit(Self.number, from: "ipv4:203.0.113.7", now: Self.start) == nil)
+  }
+
+  @Test("a success forgets the client's failures")
+  func successResets() {
+    let throttle = TrackingThrottle(maximumFailures: 3, window: .seconds(900))
+    throttle.recordFailure(Self.number, from: "a", now: Self.start)
+    throttle.recordFailure(Self.number, from: "a", now: Self.start)
+    throttle.recordSuccess(Self.number, from: "a")
+    throttle.recordFailure(Self.number, from: "a", now: Self.start)
+    throttle.recordFailure(Self.number, from: "a", now: Self.start)
+    #expect(throttle.admit(Self.number, from: "a", now: Self.start) == nil)
+  }
+
+  @Test("a number tried from many addresses is slowed to one attempt per interval, not locked")
+  func manyAddressesSlowNotLock() {
+    let throttle = TrackingThrottle(
+      maximumFailures: 5,
+      maximumFailuresPerNumber: 20,
+      window: .seconds(900),
+      slowInterval: .seconds(10)
+    )
+    for client in 0 ..< 20 {
+      throttle.recordFailure(Self.number, from: "ipv4:10.0.0.\(client)", now: Self.start)
+    }
+    #expect(throttle.admit(Self.number, from: "citizen", now: Self.start) == nil, "one goes")
+    #expect(throttle.admit(Self.number, from: "citizen", now: Self.start) == .seconds(10))
+    let later = Self.start.advanced(by: .seconds(10))
+    #expect(throttle.admit(Self.number, from: "citizen", now: later) == nil, "and one more later")
+    throttle.unlock(Self.number)
+    #expect(throttle.admit(Self.number, from: "citizen", now: later) == nil)
+    #expect(throttle.admit(Self.number, from: "citizen", now: later) == nil, "unlocked")
   }
 
   @Test("failures older than the window are forgotten")
   func windowSlides() {
     let throttle = TrackingThrottle(maximumFailures: 2, window: .seconds(60))
     let start = Timestamp(microseconds: 0)
-    throttle.recordFailure(for: "n", now: start)
-    throttle.recordFailure(for: "n", now: start.advanced(by: .seconds(61)))
-    #expect(throttle.retryDelay(for: "n", now: start.advanced(by: .seconds(62))) == nil)
+    throttle.recordFailure("n", from: "c", now: start)
+    throttle.recordFailure("n", from: "c", now: start.advanced(by: .seconds(61)))
+    #expect(throttle.admit("n", from: "c", now: start.advanced(by: .seconds(62))) == nil)
   }
 
-  @Test("the table stays bounded")
+  @Test("the tables stay bounded")
   func bounded() {
-    let throttle = TrackingThrottle(maximumFailures: 1, window: .seconds(1), capacity: 10)
+    let throttle = TrackingThrottle(maximumFailures: 1, window: .seconds(1000), capacity: 10)
     for index in 0 ..< 100 {
-      throttle.recordFailure(
-        for: "n\(index)",
-        now: Timestamp(microseconds: Int64(index) * 2_000_000)
-      )
+      throttle.recordFailure("n\(index)", from: "c", now: Timestamp(microseconds: Int64(index)))
     }
-    #expect(throttle.retryDelay(for: "n99", now: Timestamp(microseconds: 198_000_000)) != nil)
-    #expect(throttle.retryDelay(for: "n0", now: Timestamp(microseconds: 198_000_000)) == nil)
+    #expect(throttle.admit("n99", from: "c", now: Timestamp(microseconds: 100)) != nil)
+    #expect(throttle.admit("n0", from: "c", now: Timestamp(microseconds: 100)) == nil, "forgotten")
   }
 }
 

@@ -13,7 +13,12 @@ final class SQLiteDatabase: Sendable {
   /// Opens (creating if needed) the file and migrates its schema.
   /// - Throws: ``TrackingError`` `.storageFailure` naming the file when it cannot be opened, or
   ///   `.failedPrecondition` when a newer version migrated it.
-  init(path: String, feed: ChangeFeed, health: StoreHealth) throws {
+  init(
+    path: String,
+    feed: ChangeFeed,
+    health: StoreHealth,
+    busyTimeout: Duration = .seconds(10)
+  ) throws {
     self.feed = feed
     self.health = health
     do {
@@ -21,7 +26,10 @@ final class SQLiteDatabase: Sendable {
       configuration.prepareDatabase { db in
         try db.execute(sql: "PRAGMA foreign_keys = ON")
       }
-      configuration.busyMode = .timeout(10)
+      // How long a write waits for a lock another process holds before it fails.
+      configuration.busyMode = .timeout(
+        Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) / 1e18
+      )
       let pool = try DatabasePool(path: path, configuration: configuration)
       // DatabasePool switches to WAL and sets synchronous = NORMAL after prepareDatabase; an
       // acknowledged write must survive a power loss, so the (single) writer goes back to FULL.

@@ -109,15 +109,22 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
     }
   }
 
-  public func heldSequences(_ device: DeviceKey) async throws -> [Int] {
+  public func heldSequences(
+    _ device: DeviceKey,
+    through last: Int,
+    limit: Int
+  ) async throws
+    -> [Int]
+  {
     try await self.database.read { db in
       try Int.fetchAll(
         db,
         sql: """
-          SELECT sequence FROM device_event WHERE caller = ? AND device_id = ? AND status IS NULL
-          ORDER BY sequence
+          SELECT sequence FROM device_event
+          WHERE caller = ? AND device_id = ? AND status IS NULL AND sequence <= ?
+          ORDER BY sequence LIMIT ?
           """,
-        arguments: [device.caller, device.deviceID]
+        arguments: [device.caller, device.deviceID, last, limit]
       )
     }
   }

@@ -12,7 +12,8 @@ extension GatewayConfiguration {
   ///   "public": { "host": "0.0.0.0", "port": 8443 },
   ///   "tls": { "certificateChain": "server.pem", "privateKey": "server-key.pem",
   ///            "clientCA": "partners-ca.pem" },
-  ///   "tracking": { "maximumFailures": 5, "windowSeconds": 900 },
+  ///   "tracking": { "maximumFailures": 5, "maximumFailuresPerNumber": 30, "windowSeconds": 900,
+  ///                 "slowIntervalSeconds": 10 },
   ///   "catalog": "/etc/postal-gateway/catalog.json",
   ///   "calendars": "/etc/postal-gateway/calendars",
   ///   "scans": { "maximumBytes": 52428800 },
@@ -23,6 +24,9 @@ extension GatewayConfiguration {
   ///                 "maximumInFlightPerEndpoint": 4 },
   ///   "sla": { "policy": "/etc/postal-gateway/sla-policy.json" },
   ///   "idempotency": { "retentionDays": 30 },
+  ///   "limits": { "maximumConcurrentCallsPerCaller": 64, "maximumRequestBytes": 4194304,
+  ///               "maximumConnectionsPerListener": 1000, "maximumConcurrentStreamsPerConnection": 100,
+  ///               "firstCallTimeoutSeconds": 30, "maximumIdleSeconds": 300 },
   ///   "logLevel": "info"
   /// }
   /// ```
@@ -39,7 +43,9 @@ extension GatewayConfiguration {
     }
     struct Tracking: Decodable {
       var maximumFailures: Int?
+      var maximumFailuresPerNumber: Int?
       var windowSeconds: Int?
+      var slowIntervalSeconds: Int?
     }
     struct Scans: Decodable {
       var maximumBytes: Int64?
@@ -63,7 +69,20 @@ extension GatewayConfiguration {
     struct Idempotency: Decodable {
       var retentionDays: Int?
     }
+    struct Limits: Decodable {
+      var maximumConcurrentCallsPerCaller: Int?
+      var maximumRequestBytes: Int?
+      var maximumConnectionsPerListener: Int?
+      var maximumConcurrentStreamsPerConnection: Int?
+      var firstCallTimeoutSeconds: Int?
+      var maximumIdleSeconds: Int?
+    }
+    struct Storage: Decodable {
+      var busyTimeoutMilliseconds: Int?
+    }
     var idempotency: Idempotency?
+    var limits: Limits?
+    var storage: Storage?
     var handoffs: Handoffs?
     var sla: Sla?
     var calendars: String?
@@ -93,6 +112,23 @@ extension GatewayConfiguration {
     }
     if let value = file.dataDirectory { self.dataDirectory = value }
     if let value = file.idempotency?.retentionDays { self.idempotencyRetentionDays = value }
+    if let value = file.storage?.busyTimeoutMilliseconds {
+      self.storage.busyTimeoutMilliseconds = value
+    }
+    if let limits = file.limits {
+      if let value = limits.maximumConcurrentCallsPerCaller {
+        self.limits.maximumConcurrentCallsPerCaller = value
+      }
+      if let value = limits.maximumRequestBytes { self.limits.maximumRequestBytes = value }
+      if let value = limits.maximumConnectionsPerListener {
+        self.limits.maximumConnectionsPerListener = value
+      }
+      if let value = limits.maximumConcurrentStreamsPerConnection {
+        self.limits.maximumConcurrentStreamsPerConnection = value
+      }
+      if let value = limits.firstCallTimeoutSeconds { self.limits.firstCallTimeoutSeconds = value }
+      if let value = limits.maximumIdleSeconds { self.limits.maximumIdleSeconds = value }
+    }
     if let value = file.trustDomain { self.trustDomain = value }
     if let value = file.serviceIndicator { self.serviceIndicator = value }
     if let listener = file.partner {
@@ -115,6 +151,10 @@ extension GatewayConfiguration {
     if let tracking = file.tracking {
       if let value = tracking.maximumFailures { self.throttle.maximumFailures = value }
       if let value = tracking.windowSeconds { self.throttle.windowSeconds = value }
+      if let value = tracking.maximumFailuresPerNumber {
+        self.throttle.maximumFailuresPerNumber = value
+      }
+      if let value = tracking.slowIntervalSeconds { self.throttle.slowIntervalSeconds = value }
     }
     if let value = file.catalog { self.catalogPath = value }
     if let value = file.calendars { self.calendarDirectory = value }

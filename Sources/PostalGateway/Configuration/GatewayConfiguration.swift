@@ -28,10 +28,14 @@ struct GatewayConfiguration: Sendable, Equatable {
 
   /// Failed-attempt throttling for citizen tracking.
   struct Throttle: Sendable, Equatable {
-    /// Failures allowed per number within the window.
+    /// Failures allowed per number and client address within the window.
     var maximumFailures: Int = 5
+    /// Failures per number, from all clients, after which the number is slowed.
+    var maximumFailuresPerNumber: Int = 30
     /// The window, in seconds.
     var windowSeconds: Int = 900
+    /// While a number is slowed: one attempt per this many seconds.
+    var slowIntervalSeconds: Int = 10
   }
 
   /// Where the database, secrets and development PKI live.
@@ -59,6 +63,30 @@ struct GatewayConfiguration: Sendable, Equatable {
     var policyFile: String?
   }
 
+  /// What one caller or connection may hold (hostile and clumsy clients).
+  struct Limits: Sendable, Equatable {
+    /// Calls in flight per caller identity (partner SPIFFE ID, or citizen address).
+    var maximumConcurrentCallsPerCaller = 64
+    /// One request message, in bytes; larger is RESOURCE_EXHAUSTED.
+    var maximumRequestBytes = 4 * 1024 * 1024
+    /// Open connections per listener.
+    var maximumConnectionsPerListener = 1000
+    /// HTTP/2 streams at once on one connection.
+    var maximumConcurrentStreamsPerConnection = 100
+    /// A connection that opens no call within this many seconds is closed (slow clients).
+    var firstCallTimeoutSeconds = 30
+    /// A connection without calls for this many seconds is closed.
+    var maximumIdleSeconds = 300
+  }
+
+  /// The embedded store.
+  struct Storage: Sendable, Equatable {
+    /// How long a write waits for a lock another process holds, before UNAVAILABLE.
+    var busyTimeoutMilliseconds = 10_000
+  }
+
+  var limits = Limits()
+  var storage = Storage()
   var handoffs = Handoffs()
   var sla = Sla()
   /// How long a request id's result is remembered for retries, in days.
@@ -140,7 +168,9 @@ struct GatewayConfiguration: Sendable, Equatable {
     if self.publicListener.plaintext, !Self.isLoopback(self.publicListener.host) {
       throw ConfigurationError("public.plaintext is allowed only on a loopback address")
     }
-    guard self.throttle.maximumFailures > 0, self.throttle.windowSeconds > 0 else {
+    guard self.throttle.maximumFailures > 0, self.throttle.windowSeconds > 0,
+      self.throttle.maximumFailuresPerNumber > 0, self.throttle.slowIntervalSeconds > 0
+    else {
       throw ConfigurationError("tracking throttle values must be positive")
     }
     let h = self.handoffs
@@ -151,6 +181,16 @@ struct GatewayConfiguration: Sendable, Equatable {
       throw ConfigurationError(
         "handoffs values must be positive and maximumBackoffMilliseconds ≥ initialBackoffMilliseconds"
       )
+    }
+    let l = self.limits
+    guard l.maximumConcurrentCallsPerCaller > 0, l.maximumRequestBytes > 0,
+      l.maximumConnectionsPerListener > 0, l.maximumConcurrentStreamsPerConnection > 0,
+      l.firstCallTimeoutSeconds > 0, l.maximumIdleSeconds > 0
+    else {
+      throw ConfigurationError("limits values must be positive")
+    }
+    guard self.storage.busyTimeoutMilliseconds >= 0 else {
+      throw ConfigurationError("storage.busyTimeoutMilliseconds must not be negative")
     }
     guard self.idempotencyRetentionDays > 0 else {
       throw ConfigurationError("idempotency.retentionDays must be positive")

@@ -45,7 +45,8 @@ struct Gateway: Sendable {
     try directory.prepare()
     let stores = try SQLiteStorage.open(
       path: configuration.databasePath,
-      blobDirectory: configuration.blobDirectory
+      blobDirectory: configuration.blobDirectory,
+      busyTimeout: .milliseconds(configuration.storage.busyTimeoutMilliseconds)
     )
     // Refuse to start on a store that cannot write, rather than half-serving.
     try await stores.shipments.probeWrite(now: clock.now())

@@ -46,7 +46,9 @@ struct GatewayDomain: Sendable {
       codes: VerificationCodeIssuer(secret: secret),
       throttle: TrackingThrottle(
         maximumFailures: configuration.throttle.maximumFailures,
-        window: .seconds(configuration.throttle.windowSeconds)
+        maximumFailuresPerNumber: configuration.throttle.maximumFailuresPerNumber,
+        window: .seconds(configuration.throttle.windowSeconds),
+        slowInterval: .seconds(configuration.throttle.slowIntervalSeconds)
       ),
       // validate() checked it.
       serviceIndicator: try ServiceIndicator(validating: configuration.serviceIndicator),

@@ -76,12 +76,21 @@ struct GatewayListeners: Sendable {
   /// The interceptors of the partner listener.
   static func partnerInterceptors(
     identities: any IdentityResolver,
+    limits: GatewayConfiguration.Limits,
+    counter: CallCounter,
     logger: Logger
   ) -> [any ServerInterceptor] {
     let logger = logger.with("listener", "partner")
     return [
       RequestLoggingInterceptor(logger: logger),
       AuthorizationInterceptor(resolver: identities, policy: .standard, logger: logger),
+      RequestLimitsInterceptor(
+        identities: identities,
+        maximumConcurrentCalls: limits.maximumConcurrentCallsPerCaller,
+        maximumRequestBytes: limits.maximumRequestBytes,
+        counter: counter,
+        logger: logger
+      ),
     ]
   }
 
@@ -113,7 +122,11 @@ struct GatewayListeners: Sendable {
   }
 
   /// The interceptors of the public listener.
-  static func publicInterceptors(logger: Logger) -> [any ServerInterceptor] {
+  static func publicInterceptors(
+    limits: GatewayConfiguration.Limits,
+    counter: CallCounter,
+    logger: Logger
+  ) -> [any ServerInterceptor] {
     let logger = logger.with("listener", "public")
     return [
       RequestLoggingInterceptor(logger: logger),
@@ -122,7 +135,28 @@ struct GatewayListeners: Sendable {
         policy: .standard,
         logger: logger
       ),
+      RequestLimitsInterceptor(
+        identities: CitizenIdentityResolver(),
+        maximumConcurrentCalls: limits.maximumConcurrentCallsPerCaller,
+        maximumRequestBytes: limits.maximumRequestBytes,
+        counter: counter,
+        logger: logger
+      ),
     ]
+  }
+
+  /// The transport configuration of a listener: its limits and its connection guard.
+  static func transportConfig(
+    _ limits: GatewayConfiguration.Limits,
+    guard connectionGuard: ConnectionGuard
+  ) -> HTTP2ServerTransport.Posix.Config {
+    .defaults {
+      // The transport resets anything much larger; the interceptor answers the rest.
+      $0.rpc.maxRequestPayloadSize = limits.maximumRequestBytes + 1024 * 1024
+      $0.http2.maxConcurrentStreams = limits.maximumConcurrentStreamsPerConnection
+      $0.connection.maxIdleTime = .seconds(limits.maximumIdleSeconds)
+      $0.channelDebuggingCallbacks = connectionGuard.callbacks
+    }
   }
 
   /// Binds nothing yet: builds both servers on their configured addresses.
@@ -148,18 +182,30 @@ struct GatewayListeners: Sendable {
         "the certificate chain and the client CA file must hold PEM certificates"
       )
     }
+    let limits = configuration.limits
+    func connectionGuard(_ listener: String) -> ConnectionGuard {
+      ConnectionGuard(
+        listener: listener,
+        maximumConnections: limits.maximumConnectionsPerListener,
+        firstCallTimeout: .seconds(limits.firstCallTimeoutSeconds),
+        logger: logger.with("listener", listener)
+      )
+    }
     let partnerTransport = HTTP2ServerTransport.Posix(
       address: try Self.socketAddress(configuration.partner),
       transportSecurity: .mTLS(certificateChain: chain, privateKey: key) {
         $0.trustRoots = .certificates(clientCAs)
         $0.clientCertificateVerification = .noHostnameVerification
-      }
+      },
+      config: Self.transportConfig(limits, guard: connectionGuard("partner"))
     )
     let publicTransport = HTTP2ServerTransport.Posix(
       address: try Self.socketAddress(configuration.publicListener),
       transportSecurity: configuration.publicListener.plaintext
-        ? .plaintext : .tls(certificateChain: chain, privateKey: key)
+        ? .plaintext : .tls(certificateChain: chain, privateKey: key),
+      config: Self.transportConfig(limits, guard: connectionGuard("public"))
     )
+    let counter = CallCounter()
     return GatewayListeners(
       partnerTransport: partnerTransport,
       publicTransport: publicTransport,
@@ -173,7 +219,12 @@ struct GatewayListeners: Sendable {
           health: health.partner,
           logger: logger
         ),
-        interceptors: Self.partnerInterceptors(identities: identities, logger: logger)
+        interceptors: Self.partnerInterceptors(
+          identities: identities,
+          limits: limits,
+          counter: counter,
+          logger: logger
+        )
       ),
       publicServer: Server(
         transport: publicTransport,
@@ -183,7 +234,7 @@ struct GatewayListeners: Sendable {
           health: health.publicListener,
           logger: logger
         ),
-        interceptors: Self.publicInterceptors(logger: logger)
+        interceptors: Self.publicInterceptors(limits: limits, counter: counter, logger: logger)
       )
     )
   }

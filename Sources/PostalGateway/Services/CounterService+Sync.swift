@@ -154,6 +154,7 @@ extension Postalgateway_V1_SyncEventsResponse {
     self.deviceSequence = Int64(acknowledgement.sequence)
     self.processedThrough = Int64(acknowledgement.processedThrough)
     self.missingSequences = acknowledgement.missing.map(Int64.init)
+    self.missingCount = Int64(acknowledgement.missingCount)
     func fill(_ outcome: SyncOutcome, _ response: inout Self) {
       response.trackingNumber = outcome.trackingNumber ?? ""
       switch outcome.status {
@@ -177,6 +178,11 @@ extension Postalgateway_V1_SyncEventsResponse {
       self.message = "this device sequence number was already used for a different event"
     case .held:
       self.status = .held
+    case .outOfWindow(let limit):
+      self.status = .rejected
+      self.code = Int32(RPCError.Code.invalidArgument.rawValue)
+      self.message =
+        "device_sequence is more than \(OfflineSync.window) ahead of the last processed; the highest accepted now is \(limit): send the missing ones first"
     }
   }
 }

@@ -110,6 +110,7 @@ extension CustodyService: Postalgateway_V1_CustodyService.SimpleServiceProtocol 
       let stored = try await self.shipments.authenticateCitizen(
         number!,
         code: code!,
+        client: context.clientAddress,
         now: self.clock.now()
       )
       let indexes = try await self.log.leafIndexes(of: number!)

@@ -24,12 +24,18 @@ extension EventContext {
 }
 
 extension Postalgateway_V1_RecordCollectionRequest {
+  /// The most papers one collection may list.
+  static let maximumItems = 100
+
   func domain() throws -> (RequestID, CollectionRecording) {
     var v = RequestValidator()
     let requestID = v.check("request_id") { try RequestID(validating: self.requestID) }
     let number = v.check("tracking_number") { try TrackingNumber(validating: self.trackingNumber) }
     var items: [HandedOverItem] = []
-    for (index, item) in self.items.enumerated() {
+    if self.items.count > Self.maximumItems {
+      v.fail("items", "has more than \(Self.maximumItems) entries")
+    }
+    for (index, item) in self.items.prefix(Self.maximumItems).enumerated() {
       if let parsed = item.domain(at: "items[\(index)]", validator: &v) { items.append(parsed) }
     }
     let seal =
@@ -61,6 +67,7 @@ extension Postalgateway_V1_RecordCollectionRequest {
 extension Postalgateway_V1_HandedOverItem {
   fileprivate func domain(at path: String, validator v: inout RequestValidator) -> HandedOverItem? {
     if self.documentID.isEmpty { v.fail("\(path).document_id", "is required") }
+    if self.documentID.utf8.count > 64 { v.fail("\(path).document_id", "is longer than 64 bytes") }
     let form: DocumentForm?
     switch self.form {
     case .original: form = .original
@@ -70,7 +77,8 @@ extension Postalgateway_V1_HandedOverItem {
       v.fail("\(path).form", "must be ORIGINAL or COPY")
     }
     if self.pages < 1 { v.fail("\(path).pages", "must be at least 1") }
-    guard let form, !self.documentID.isEmpty, self.pages >= 1 else { return nil }
+    guard let form, !self.documentID.isEmpty, self.documentID.utf8.count <= 64, self.pages >= 1
+    else { return nil }
     return HandedOverItem(documentID: self.documentID, form: form, pages: Int(self.pages))
   }
 
@@ -214,7 +222,7 @@ func textList(
   if required, values.isEmpty { v.fail(field, "needs at least one entry") }
   if values.count > 50 { v.fail(field, "has more than 50 entries") }
   var result: [String] = []
-  for (index, value) in values.enumerated() {
+  for (index, value) in values.prefix(50).enumerated() {
     if let text = v.check(
       "\(field)[\(index)]",
       { try BoundedText(validating: value, maximumLength: 200, required: true) }

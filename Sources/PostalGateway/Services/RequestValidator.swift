@@ -1,17 +1,20 @@
+import GRPCCore
 import Tracking
 
 /// Collects every malformed field of one request, so the caller hears about all of them at once.
 struct RequestValidator {
   private(set) var violations: [TrackingError.FieldViolation] = []
+  /// Violations kept at most (the error lists fewer, and counts the rest).
+  static let maximumKept = 100
 
   /// Parses one field; on failure records the field's path and the reason and returns `nil`.
   mutating func check<T>(_ field: String, _ parse: () throws -> T) -> T? {
     do {
       return try parse()
     } catch let invalid as InvalidValue {
-      self.violations.append(.init(field: field, reason: invalid.reason))
+      self.fail(field, invalid.reason)
     } catch {
-      self.violations.append(.init(field: field, reason: "is invalid"))
+      self.fail(field, "is invalid")
     }
     return nil
   }
@@ -30,11 +33,28 @@ struct RequestValidator {
 
   /// Records a violation found without a parser.
   mutating func fail(_ field: String, _ reason: String) {
+    guard self.violations.count < Self.maximumKept else { return }
     self.violations.append(.init(field: field, reason: reason))
   }
 
   /// Throws `INVALID_ARGUMENT` naming every recorded field, if any.
   func finish() throws {
     if !self.violations.isEmpty { throw TrackingError.invalidArgument(self.violations) }
+  }
+}
+
+extension ServerContext {
+  /// The caller's network address without its port (`ipv4:203.0.113.7`), the key citizens'
+  /// attempts are throttled by.
+  var clientAddress: String {
+    let peer = self.remotePeer
+    if peer.hasPrefix("ipv6:["), let close = peer.lastIndex(of: "]") {
+      return String(peer[...close])
+    }
+    if peer.hasPrefix("ipv4:"), let colon = peer.lastIndex(of: ":"), colon > peer.startIndex {
+      let address = peer[..<colon]
+      return address == "ipv4" ? peer : String(address)
+    }
+    return peer
   }
 }

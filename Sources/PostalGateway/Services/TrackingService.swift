@@ -17,7 +17,8 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
   ///
   /// - Throws: `INVALID_ARGUMENT` for a malformed number or code; `NOT_FOUND` for an unknown
   ///   number or a wrong code alike; `RESOURCE_EXHAUSTED` with a retry delay after too many
-  ///   failures for the number; `UNAVAILABLE`.
+  ///   failures for the number from this client's address (or while the number is slowed);
+  ///   `UNAVAILABLE`.
   func trackShipment(
     request: Postalgateway_V1_TrackShipmentRequest,
     context: ServerContext
@@ -32,7 +33,12 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
       }
       try v.finish()
       // finish() threw if either is nil.
-      let tracked = try await self.shipments.track(number!, code: code!, now: self.clock.now())
+      let tracked = try await self.shipments.track(
+        number!,
+        code: code!,
+        client: context.clientAddress,
+        now: self.clock.now()
+      )
       let leaves = try await self.log.leafIndexes(of: number!)
       return .with {
         $0.shipment = Postalgateway_V1_TrackedShipment(

@@ -78,17 +78,43 @@ struct HandoffDispatcher: Service, CustomStringConvertible {
 
   private func serve(_ agency: AgencyCode, _ endpoint: AgencyRoute.Endpoint) async {
     let logger = self.logger.with("agency", agency.rawValue).with("endpoint", endpoint.description)
+    let transport: HTTP2ClientTransport.Posix
     do {
-      let transport = try Self.transport(endpoint, policy: self.policy)
-      try await withGRPCClient(transport: transport) { client in
-        await self.deliverLoop(
-          agency,
-          Postalgateway_V1_AgencyIntake.Client(wrapping: client),
-          logger
-        )
-      }
+      transport = try Self.transport(endpoint, policy: self.policy)
     } catch {
       logger.error("agency channel not started", metadata: ["error": "\(error)"])
+      return
+    }
+    let timeout = self.policy.attemptTimeout
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask {
+        do {
+          try await withGRPCClient(transport: transport) { client in
+            await self.deliverLoop(
+              agency,
+              Postalgateway_V1_AgencyIntake.Client(wrapping: client),
+              logger
+            )
+          }
+        } catch {
+          if !Task.isCancelled {
+            logger.error("agency channel failed", metadata: ["error": "\(error)"])
+          }
+        }
+      }
+      group.addTask {
+        // An endpoint that accepts TCP but never completes TLS or HTTP/2 would hold the
+        // client's graceful close forever: once the loop stops, allow one attempt's time
+        // (network time, not the injected clock), then cut the connection.
+        do {
+          try await gracefulShutdown()
+          try await Task.sleep(for: timeout + .seconds(1))
+        } catch {
+          return
+        }
+      }
+      await group.next()
+      group.cancelAll()
     }
   }
 

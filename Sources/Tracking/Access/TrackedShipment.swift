@@ -31,7 +31,7 @@ public struct TrackedShipment: Hashable, Sendable {
   public var createdAt: Timestamp
   /// When it last changed.
   public var updatedAt: Timestamp
-  /// The history, oldest first.
+  /// The history as corrected, oldest first: no voided events and no corrections.
   public var timeline: [Entry]
   /// While the agency processes the dossier: its due date.
   public var agencyDeadline: Deadline?
@@ -55,8 +55,21 @@ public struct TrackedShipment: Hashable, Sendable {
     self.destinationAgency = shipment.destinationAgency
     self.createdAt = shipment.createdAt
     self.updatedAt = shipment.updatedAt
-    self.timeline = shipment.events.map {
-      Entry(kind: $0.kind, state: $0.toState, occurredAt: $0.occurredAt, location: $0.location)
+    // Voided events and the corrections themselves are staff records: the citizen sees the
+    // history as corrected, each entry with the state it leads to without the voided ones.
+    var machine = ShipmentLifecycle(
+      state: ShipmentLifecycle.initialState(for: shipment.serviceType),
+      serviceType: shipment.serviceType
+    )
+    self.timeline = shipment.effectiveEvents.map { event in
+      // Effective events follow one another: a correction that broke the chain is refused.
+      if event.kind != .registered { _ = machine.apply(event.kind) }
+      return Entry(
+        kind: event.kind,
+        state: event.kind == .registered ? event.toState : machine.state,
+        occurredAt: event.occurredAt,
+        location: event.location
+      )
     }
   }
 }

@@ -1,80 +1,146 @@
 import Synchronization
 
-/// Limits failed tracking attempts per tracking number.
+/// Limits failed tracking attempts, so that codes cannot be guessed and nobody can lock a
+/// citizen out.
+///
+/// - Per number **and client address**: after `maximumFailures` failures within `window`, that
+///   client's attempts for that number (right or wrong: no oracle) are refused until the window
+///   has passed since the first of them. A success resets the client's count. Other clients are
+///   not affected, so wrong codes sent from one address do not lock out the citizen at another.
+/// - Per number, from every client: after `maximumFailuresPerNumber` failures within `window`,
+///   the number is **slowed**, not locked: one attempt per `slowInterval` is let through, from
+///   whoever asks first, until the window has passed.
 ///
 /// Failures count per *requested* number, whether or not it exists, so that the throttle does
-/// not reveal which numbers are real. After `maximumFailures` failures within `window`, every
-/// attempt for that number (right or wrong) is refused until the window has passed since the
-/// first of them. State is in memory: a restart forgets it.
+/// not reveal which numbers are real. State is in memory and bounded: a restart forgets it.
 public final class TrackingThrottle: Sendable {
-  private struct Entry {
-    var windowStart: Timestamp
+  private struct Window {
+    var start: Timestamp
     var failures: Int
   }
 
-  /// Failures allowed within a window.
+  private struct NumberWindow {
+    var window: Window
+    var lastAdmitted: Timestamp?
+  }
+
+  private struct State {
+    var clients: [String: Window] = [:]
+    var numbers: [String: NumberWindow] = [:]
+  }
+
+  /// Failures allowed per number and client within a window.
   public let maximumFailures: Int
+  /// Failures per number, from all clients, before the number is slowed.
+  public let maximumFailuresPerNumber: Int
   /// The window's length.
   public let window: Duration
+  /// While a number is slowed: one attempt per this interval.
+  public let slowInterval: Duration
   private let capacity: Int
-  private let entries: Mutex<[String: Entry]>
+  private let state = Mutex(State())
 
   /// Creates a throttle.
   /// - Parameters:
-  ///   - maximumFailures: Failures allowed within a window (default 5).
+  ///   - maximumFailures: Failures allowed per number and client within a window (default 5).
+  ///   - maximumFailuresPerNumber: Failures per number before it is slowed (default 30).
   ///   - window: The window's length (default 15 minutes).
-  ///   - capacity: Numbers tracked at most: when full, expired entries are pruned and then the
-  ///     oldest windows forgotten.
+  ///   - slowInterval: The spacing of attempts for a slowed number (default 10 s).
+  ///   - capacity: Entries kept per table at most: when full, expired entries are pruned and
+  ///     then the oldest windows forgotten.
   public init(
     maximumFailures: Int = 5,
+    maximumFailuresPerNumber: Int = 30,
     window: Duration = .seconds(15 * 60),
+    slowInterval: Duration = .seconds(10),
     capacity: Int = 100_000
   ) {
-    precondition(maximumFailures > 0)
+    precondition(maximumFailures > 0 && maximumFailuresPerNumber > 0 && capacity > 0)
     self.maximumFailures = maximumFailures
+    self.maximumFailuresPerNumber = maximumFailuresPerNumber
     self.window = window
+    self.slowInterval = slowInterval
     self.capacity = capacity
-    self.entries = Mutex([:])
   }
 
-  /// How long attempts for this number are still refused, or `nil` if they are allowed.
-  /// - Parameters:
-  ///   - key: The requested number.
-  ///   - now: The current time.
-  public func retryDelay(for key: String, now: Timestamp) -> Duration? {
-    self.entries.withLock { entries in
-      guard let entry = entries[key] else { return nil }
-      let end = entry.windowStart.advanced(by: self.window)
-      if end <= now {
-        entries[key] = nil
+  /// Whether an attempt may go ahead; counts it against a slowed number's allowance.
+  /// - Returns: `nil` when it may, or how long the client must wait.
+  public func admit(_ number: String, from client: String, now: Timestamp) -> Duration? {
+    self.state.withLock { state in
+      let key = Self.key(number, client)
+      if let entry = state.clients[key] {
+        let end = entry.start.advanced(by: self.window)
+        if end <= now {
+          state.clients[key] = nil
+        } else if entry.failures >= self.maximumFailures {
+          // A clock stepped back never makes the wait longer than a window.
+          return min(self.window, now.duration(to: end))
+        }
+      }
+      guard var entry = state.numbers[number] else { return nil }
+      if entry.window.start.advanced(by: self.window) <= now {
+        state.numbers[number] = nil
         return nil
       }
-      guard entry.failures >= self.maximumFailures else { return nil }
-      return .microseconds(end.microseconds - now.microseconds)
+      guard entry.window.failures >= self.maximumFailuresPerNumber else { return nil }
+      if let last = entry.lastAdmitted, now < last.advanced(by: self.slowInterval) {
+        return now.duration(to: last.advanced(by: self.slowInterval))
+      }
+      entry.lastAdmitted = now
+      state.numbers[number] = entry
+      return nil
     }
   }
 
   /// Counts a failed attempt.
-  /// - Parameters:
-  ///   - key: The requested number.
-  ///   - now: The current time.
-  public func recordFailure(for key: String, now: Timestamp) {
-    self.entries.withLock { entries in
-      if entries.count >= self.capacity, entries[key] == nil {
-        entries = entries.filter { $0.value.windowStart.advanced(by: self.window) > now }
-        if entries.count >= self.capacity {
-          // Still full of live windows: forget the oldest tenth, so memory stays bounded.
-          let oldest = entries.sorted { $0.value.windowStart < $1.value.windowStart }
-            .prefix(max(1, self.capacity / 10)).map(\.key)
-          for stale in oldest { entries[stale] = nil }
-        }
-      }
-      if var entry = entries[key], entry.windowStart.advanced(by: self.window) > now {
-        entry.failures += 1
-        entries[key] = entry
-      } else {
-        entries[key] = Entry(windowStart: now, failures: 1)
-      }
+  public func recordFailure(_ number: String, from client: String, now: Timestamp) {
+    self.state.withLock { state in
+      let key = Self.key(number, client)
+      Self.count(&state.clients[key], now: now, window: self.window)
+      var entry = state.numbers[number]?.window
+      Self.count(&entry, now: now, window: self.window)
+      // Entries were just set.
+      state.numbers[number, default: NumberWindow(window: entry!)].window = entry!
+      self.bound(&state.clients, now: now) { $0.start }
+      self.bound(&state.numbers, now: now) { $0.window.start }
     }
+  }
+
+  /// A right code: the client's failures for the number are forgotten.
+  public func recordSuccess(_ number: String, from client: String) {
+    self.state.withLock { _ = $0.clients.removeValue(forKey: Self.key(number, client)) }
+  }
+
+  /// Lifts every lockout and slowdown of a number (staff, after checking the citizen).
+  public func unlock(_ number: String) {
+    self.state.withLock { state in
+      state.numbers[number] = nil
+      state.clients = state.clients.filter { !$0.key.hasPrefix(number + "|") }
+    }
+  }
+
+  private static func key(_ number: String, _ client: String) -> String { "\(number)|\(client)" }
+
+  private static func count(_ window: inout Window?, now: Timestamp, window length: Duration) {
+    if var current = window, current.start.advanced(by: length) > now {
+      current.failures += 1
+      window = current
+    } else {
+      window = Window(start: now, failures: 1)
+    }
+  }
+
+  private func bound<Value>(
+    _ table: inout [String: Value],
+    now: Timestamp,
+    start: (Value) -> Timestamp
+  ) {
+    guard table.count > self.capacity else { return }
+    table = table.filter { start($0.value).advanced(by: self.window) > now }
+    guard table.count > self.capacity else { return }
+    // Still full of live windows: forget the oldest tenth, so memory stays bounded.
+    let oldest = table.sorted { start($0.value) < start($1.value) }
+      .prefix(max(1, self.capacity / 10)).map(\.key)
+    for key in oldest { table[key] = nil }
   }
 }

@@ -104,7 +104,7 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
     line: Int = #line
   ) {
     self.code = code
-    self.message = message
+    self.message = Self.bounded(message, bytes: Self.maximumMessageBytes)
     self.violations = violations
     self.retryAfter = retryAfter
     self.underlying = underlying
@@ -127,14 +127,46 @@ extension TrackingError {
     line: Int = #line
   ) -> Self {
     precondition(!violations.isEmpty, "an invalid-argument error names at least one field")
-    let message = violations.map { "\($0.field): \($0.reason)" }.joined(separator: "; ")
+    // Small enough for any client's 8 KiB metadata limit, whatever the request held: at most
+    // `maximumViolations` fields, each path and reason cut short, values never echoed in full.
+    var kept = violations.prefix(Self.maximumViolations).map {
+      FieldViolation(
+        field: Self.bounded($0.field, bytes: 60),
+        reason: Self.bounded($0.reason, bytes: 100)
+      )
+    }
+    let more = violations.count - kept.count
+    if more > 0 {
+      kept.append(FieldViolation(field: "…", reason: "and \(more) more invalid fields"))
+    }
+    var message = kept.prefix(3).map { "\($0.field): \($0.reason)" }.joined(separator: "; ")
+    if violations.count > 3 { message += "; and \(violations.count - 3) more (see the details)" }
     return Self(
       code: .invalidArgument,
       message: message,
-      violations: violations,
+      violations: kept,
       file: file,
       line: line
     )
+  }
+
+  /// The most field violations an error carries (more are counted, not listed).
+  public static let maximumViolations = 10
+  /// The longest message, in UTF-8 bytes.
+  public static let maximumMessageBytes = 500
+
+  /// `text` cut to at most `bytes` UTF-8 bytes at a character boundary, with `…` when cut.
+  static func bounded(_ text: String, bytes: Int) -> String {
+    guard text.utf8.count > bytes else { return text }
+    var result = ""
+    var used = 0
+    for character in text {
+      let size = character.utf8.count
+      guard used + size <= bytes - 3 else { break }
+      result.append(character)
+      used += size
+    }
+    return result + "…"
   }
 
   /// One field is malformed.

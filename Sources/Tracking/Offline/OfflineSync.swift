@@ -112,8 +112,8 @@ public protocol OfflineSyncStore: Sendable {
   func hold(_ device: DeviceKey, entry: DeviceEntry) async throws
   /// Records an entry's outcome and moves the cursor to its number (which must be the next).
   func complete(_ device: DeviceKey, entry: DeviceEntry, now: Timestamp) async throws
-  /// The numbers of entries waiting, ascending.
-  func heldSequences(_ device: DeviceKey) async throws -> [Int]
+  /// The numbers of entries waiting, ascending, up to `last` and at most `limit` of them.
+  func heldSequences(_ device: DeviceKey, through last: Int, limit: Int) async throws -> [Int]
 }
 
 /// The answer for one received offline event.
@@ -128,6 +128,8 @@ public struct SyncAcknowledgement: Hashable, Sendable {
     case conflicting
     /// Waiting for earlier numbers.
     case held
+    /// Too far ahead of the last processed number: refused, not kept.
+    case outOfWindow(limit: Int)
   }
 
   /// The event's number on the device.
@@ -136,8 +138,10 @@ public struct SyncAcknowledgement: Hashable, Sendable {
   public var disposition: Disposition
   /// Every number up to this one has been processed.
   public var processedThrough: Int
-  /// Numbers after `processedThrough` not yet received.
+  /// Numbers after `processedThrough` not yet received (the first ``OfflineSync/listedMissing``).
   public var missing: [Int]
+  /// How many numbers after `processedThrough` are missing in all (within the window).
+  public var missingCount: Int
 }
 
 /// Applies events a handheld recorded offline, in its sequence order, exactly once.
@@ -145,7 +149,17 @@ public struct SyncAcknowledgement: Hashable, Sendable {
 /// A re-sent event is acknowledged with its original outcome; an event after a gap waits; when
 /// the gap fills, the waiting events are applied in order. A refused event uses its number up,
 /// so the device is never stuck behind it. Events of one device are processed one at a time.
+///
+/// Work per message is bounded: an event more than ``window`` numbers ahead of the last one
+/// processed is refused and not kept (a handheld cannot hold that many offline events; a
+/// number like 2^62 is a bug or an attack), so no message can make the service hold or walk an
+/// unbounded gap, now or after a restart.
 public struct OfflineSync: Sendable {
+  /// How far ahead of the last processed number an event may be.
+  public static let window = 10_000
+  /// How many missing numbers an acknowledgement lists (it counts all of them).
+  public static let listedMissing = 100
+
   private let store: any OfflineSyncStore
   private let locks = KeyedLock<DeviceKey>()
 
@@ -200,6 +214,16 @@ public struct OfflineSync: Sendable {
           )
         ]
       }
+      guard entry.sequence <= processed + Self.window else {
+        return [
+          try await self.acknowledge(
+            entry.sequence,
+            .outOfWindow(limit: processed + Self.window),
+            device: device,
+            processed: processed
+          )
+        ]
+      }
       guard entry.sequence == processed + 1 else {
         try await self.store.hold(device, entry: entry)
         return [
@@ -234,17 +258,30 @@ public struct OfflineSync: Sendable {
     device: DeviceKey,
     processed: Int
   ) async throws -> SyncAcknowledgement {
-    let held = try await self.store.heldSequences(device)
+    let held = try await self.store.heldSequences(
+      device,
+      through: processed + Self.window,
+      limit: Self.window
+    )
     var missing: [Int] = []
+    var missingCount = 0
     if let last = held.last, last > processed {
-      let heldSet = Set(held)
-      missing = ((processed + 1) ..< last).filter { !heldSet.contains($0) }
+      // Both lists are ascending and bounded by the window: one merge walk.
+      var next = held.makeIterator()
+      var heldNumber = next.next()
+      for number in (processed + 1) ..< last {
+        while let h = heldNumber, h < number { heldNumber = next.next() }
+        if heldNumber == number { continue }
+        missingCount += 1
+        if missing.count < Self.listedMissing { missing.append(number) }
+      }
     }
     return SyncAcknowledgement(
       sequence: sequence,
       disposition: disposition,
       processedThrough: processed,
-      missing: missing
+      missing: missing,
+      missingCount: missingCount
     )
   }
 }

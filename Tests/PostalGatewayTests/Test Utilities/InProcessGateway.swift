@@ -34,7 +34,11 @@ extension RunningGateway {
           health: gateway.health.publicListener,
           logger: logger
         ),
-        interceptors: GatewayListeners.publicInterceptors(logger: logger)
+        interceptors: GatewayListeners.publicInterceptors(
+          limits: gateway.configuration.limits,
+          counter: CallCounter(),
+          logger: logger
+        )
       )
     } else {
       let identities = FixedIdentityResolver(identity: identity)
@@ -48,7 +52,12 @@ extension RunningGateway {
           health: gateway.health.partner,
           logger: logger
         ),
-        interceptors: GatewayListeners.partnerInterceptors(identities: identities, logger: logger)
+        interceptors: GatewayListeners.partnerInterceptors(
+          identities: identities,
+          limits: gateway.configuration.limits,
+          counter: CallCounter(),
+          logger: logger
+        )
       )
     }
     return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -58,6 +58,7 @@ struct RunningGateway: Sendable {
   func withClient<T: Sendable>(
     port: Int,
     credential: PEMCredential?,
+    host: String = "127.0.0.1",
     _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
     let caPEM = try TestPKI.shared.ca.certificatePEM
@@ -75,7 +76,8 @@ struct RunningGateway: Sendable {
     config.backoff.initial = .milliseconds(50)
     config.backoff.max = .milliseconds(200)
     let transport = try HTTP2ClientTransport.Posix(
-      target: .ipv4(address: "127.0.0.1", port: port),
+      target: host.contains(":")
+        ? .ipv6(address: host, port: port) : .ipv4(address: host, port: port),
       transportSecurity: security,
       config: config
     )
@@ -120,7 +122,7 @@ func withTestGateway<T: Sendable>(
       let citizen = try await gateway.publicTransport.listeningAddress
       let running = RunningGateway(
         partnerPort: partner.ipv4!.port,  // bound to an IPv4 address above
-        publicPort: citizen.ipv4!.port,
+        publicPort: citizen.ipv4?.port ?? citizen.ipv6!.port,  // bound to one of the two
         dataDirectory: configuration.dataDirectory,
         gateway: gateway
       )

@@ -33,7 +33,7 @@ struct TestPKI: Sendable {
     return TestPKI(
       ca: ca,
       server: try! ca.issue(
-        .server(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"]),
+        .server(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"]),
         commonName: "server"
       ),
       staff: try! ca.issue(
