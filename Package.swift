@@ -85,7 +85,7 @@ let package = Package(
       ],
       resources: [
         .copy("Resources/thai-nguyen-h55.catalog.json"), .copy("Resources/calendars"),
-        .copy("Resources/policies"),
+        .copy("Resources/policies"), .copy("Resources/admin-units"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -122,12 +122,15 @@ let package = Package(
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "X509", package: "swift-certificates"),
         .product(name: "Crypto", package: "swift-crypto"),
       ],
+      // The golden deadlines, as data.
+      resources: [.copy("Resources/deadlines-golden.json")],
       swiftSettings: swiftSettings
     ),
   ]

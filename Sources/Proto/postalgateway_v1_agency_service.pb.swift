@@ -108,10 +108,16 @@ package nonisolated struct Postalgateway_V1_RequestSupplementRequest: Sendable {
 
   package var trackingNumber: String = String()
 
-  /// At least one item.
+  /// At least one item, here or in `items`.
   package var missingItems: [String] = []
 
+  /// Why: required with `missing_items`; optional when every entry of `items` has its reason.
   package var reason: String = String()
+
+  /// The full list, each paper with its reason (both required). The law allows one request, within 3 working
+  /// days of the filing (NĐ 61/2018 art. 19.4): a later or second one is recorded and reported
+  /// as the agency's delay, and does not restart the clock.
+  package var items: [Postalgateway_V1_SupplementItem] = []
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -462,7 +468,7 @@ nonisolated extension Postalgateway_V1_AcknowledgeHandoffRequest: SwiftProtobuf.
 
 nonisolated extension Postalgateway_V1_RequestSupplementRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RequestSupplementRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{3}missing_items\0\u{1}reason\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{3}missing_items\0\u{1}reason\0\u{1}items\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -474,6 +480,7 @@ nonisolated extension Postalgateway_V1_RequestSupplementRequest: SwiftProtobuf.M
       case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.missingItems) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
       default: break
       }
     }
@@ -492,6 +499,9 @@ nonisolated extension Postalgateway_V1_RequestSupplementRequest: SwiftProtobuf.M
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
     }
+    if !self.items.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -500,6 +510,7 @@ nonisolated extension Postalgateway_V1_RequestSupplementRequest: SwiftProtobuf.M
     if lhs.trackingNumber != rhs.trackingNumber {return false}
     if lhs.missingItems != rhs.missingItems {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.items != rhs.items {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

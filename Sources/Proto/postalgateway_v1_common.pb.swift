@@ -1505,6 +1505,14 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     set {_uniqueStorage()._details = .processingExtension(newValue)}
   }
 
+  package var appointment: Postalgateway_V1_AppointmentDetails {
+    get {
+      if case .appointment(let v)? = _storage._details {return v}
+      return Postalgateway_V1_AppointmentDetails()
+    }
+    set {_uniqueStorage()._details = .appointment(newValue)}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated enum OneOf_Details: Equatable, Sendable {
@@ -1520,6 +1528,7 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     case supplement(Postalgateway_V1_SupplementDetails)
     case resultNotice(Postalgateway_V1_ResultNoticeDetails)
     case processingExtension(Postalgateway_V1_ProcessingExtensionDetails)
+    case appointment(Postalgateway_V1_AppointmentDetails)
 
   }
 
@@ -1712,6 +1721,38 @@ package nonisolated struct Postalgateway_V1_SupplementDetails: Sendable {
 
   package var reason: String = String()
 
+  /// The same documents, each with its own reason (empty: the request's reason).
+  package var items: [Postalgateway_V1_SupplementItem] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// One paper an agency asks for in a supplement request, and why.
+package nonisolated struct Postalgateway_V1_SupplementItem: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var document: String = String()
+
+  package var reason: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// APPOINTMENT_RECEIVED: the date on the agency's receipt-and-appointment slip.
+package nonisolated struct Postalgateway_V1_AppointmentDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD ("ngày hẹn trả kết quả").
+  package var date: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -1891,6 +1932,44 @@ package nonisolated struct Postalgateway_V1_HopTimeliness: @unchecked Sendable {
   package var policyVersion: String {
     get {_storage._policyVersion}
     set {_uniqueStorage()._policyVersion = newValue}
+  }
+
+  /// The rule applied and its legal source.
+  package var rule: String {
+    get {_storage._rule}
+    set {_uniqueStorage()._rule = newValue}
+  }
+
+  /// The agency's processing: the new appointment after its one extension (YYYY-MM-DD). Alerts
+  /// follow it; the verdict is against due_date, the legal date (NĐ 61/2018 art. 19.9).
+  package var extendedTo: String {
+    get {_storage._extendedTo}
+    set {_uniqueStorage()._extendedTo = newValue}
+  }
+
+  /// The agency's processing: the date the agency gave (its receipt-and-appointment slip), and
+  /// whether it is later than the law allows.
+  package var appointmentDate: String {
+    get {_storage._appointmentDate}
+    set {_uniqueStorage()._appointmentDate = newValue}
+  }
+
+  package var appointmentLaterThanLaw: Bool {
+    get {_storage._appointmentLaterThanLaw}
+    set {_uniqueStorage()._appointmentLaterThanLaw = newValue}
+  }
+
+  /// The agency's processing: supplement requests that came after the window or were not the
+  /// first (the agency's delay; they do not stop the clock).
+  package var lateSupplementRequests: Int32 {
+    get {_storage._lateSupplementRequests}
+    set {_uniqueStorage()._lateSupplementRequests = newValue}
+  }
+
+  /// LATE after an extension with an apology.
+  package var lateWithApology: Bool {
+    get {_storage._lateWithApology}
+    set {_uniqueStorage()._lateWithApology = newValue}
   }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -2835,7 +2914,7 @@ nonisolated extension Postalgateway_V1_HomePickup: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ShipmentEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0\u{3}handoff_queued\0\u{3}agency_decision\0\u{1}supplement\0\u{3}result_notice\0\u{3}processing_extension\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0\u{3}handoff_queued\0\u{3}agency_decision\0\u{1}supplement\0\u{3}result_notice\0\u{3}processing_extension\0\u{1}appointment\0")
 
   fileprivate class _StorageClass {
     var _sequence: Int64 = 0
@@ -3063,6 +3142,19 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
             _storage._details = .processingExtension(v)
           }
         }()
+        case 32: try {
+          var v: Postalgateway_V1_AppointmentDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .appointment(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .appointment(v)
+          }
+        }()
         default: break
         }
       }
@@ -3162,6 +3254,10 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
       case .processingExtension?: try {
         guard case .processingExtension(let v)? = _storage._details else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+      }()
+      case .appointment?: try {
+        guard case .appointment(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
       }()
       case nil: break
       }
@@ -3473,7 +3569,7 @@ nonisolated extension Postalgateway_V1_AgencyDecisionDetails: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_SupplementDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".SupplementDetails"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}missing_items\0\u{1}reason\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}missing_items\0\u{1}reason\0\u{1}items\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3483,6 +3579,7 @@ nonisolated extension Postalgateway_V1_SupplementDetails: SwiftProtobuf.Message,
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.missingItems) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
       default: break
       }
     }
@@ -3495,12 +3592,81 @@ nonisolated extension Postalgateway_V1_SupplementDetails: SwiftProtobuf.Message,
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
     }
+    if !self.items.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_SupplementDetails, rhs: Postalgateway_V1_SupplementDetails) -> Bool {
     if lhs.missingItems != rhs.missingItems {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.items != rhs.items {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SupplementItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SupplementItem"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}document\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.document) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.document.isEmpty {
+      try visitor.visitSingularStringField(value: self.document, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SupplementItem, rhs: Postalgateway_V1_SupplementItem) -> Bool {
+    if lhs.document != rhs.document {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_AppointmentDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".AppointmentDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}date\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.date) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.date.isEmpty {
+      try visitor.visitSingularStringField(value: self.date, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_AppointmentDetails, rhs: Postalgateway_V1_AppointmentDetails) -> Bool {
+    if lhs.date != rhs.date {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3603,7 +3769,7 @@ nonisolated extension Postalgateway_V1_ProcessingExtensionDetails: SwiftProtobuf
 
 nonisolated extension Postalgateway_V1_HopTimeliness: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".HopTimeliness"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hop\0\u{3}start_event_sequence\0\u{3}start_event_type\0\u{3}started_at\0\u{3}working_days\0\u{3}counted_from\0\u{3}due_date\0\u{3}due_at\0\u{3}at_risk_at\0\u{3}route_class\0\u{3}appointment_slip\0\u{1}running\0\u{3}end_event_sequence\0\u{3}ended_at\0\u{1}verdict\0\u{3}stopped_by\0\u{3}working_days_taken\0\u{3}calendar_versions\0\u{1}provisional\0\u{3}policy_version\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hop\0\u{3}start_event_sequence\0\u{3}start_event_type\0\u{3}started_at\0\u{3}working_days\0\u{3}counted_from\0\u{3}due_date\0\u{3}due_at\0\u{3}at_risk_at\0\u{3}route_class\0\u{3}appointment_slip\0\u{1}running\0\u{3}end_event_sequence\0\u{3}ended_at\0\u{1}verdict\0\u{3}stopped_by\0\u{3}working_days_taken\0\u{3}calendar_versions\0\u{1}provisional\0\u{3}policy_version\0\u{1}rule\0\u{3}extended_to\0\u{3}appointment_date\0\u{3}appointment_later_than_law\0\u{3}late_supplement_requests\0\u{3}late_with_apology\0")
 
   fileprivate class _StorageClass {
     var _hop: Postalgateway_V1_SlaHop = .unspecified
@@ -3626,6 +3792,12 @@ nonisolated extension Postalgateway_V1_HopTimeliness: SwiftProtobuf.Message, Swi
     var _calendarVersions: [String] = []
     var _provisional: Bool = false
     var _policyVersion: String = String()
+    var _rule: String = String()
+    var _extendedTo: String = String()
+    var _appointmentDate: String = String()
+    var _appointmentLaterThanLaw: Bool = false
+    var _lateSupplementRequests: Int32 = 0
+    var _lateWithApology: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3656,6 +3828,12 @@ nonisolated extension Postalgateway_V1_HopTimeliness: SwiftProtobuf.Message, Swi
       _calendarVersions = source._calendarVersions
       _provisional = source._provisional
       _policyVersion = source._policyVersion
+      _rule = source._rule
+      _extendedTo = source._extendedTo
+      _appointmentDate = source._appointmentDate
+      _appointmentLaterThanLaw = source._appointmentLaterThanLaw
+      _lateSupplementRequests = source._lateSupplementRequests
+      _lateWithApology = source._lateWithApology
     }
   }
 
@@ -3694,6 +3872,12 @@ nonisolated extension Postalgateway_V1_HopTimeliness: SwiftProtobuf.Message, Swi
         case 18: try { try decoder.decodeRepeatedStringField(value: &_storage._calendarVersions) }()
         case 19: try { try decoder.decodeSingularBoolField(value: &_storage._provisional) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._policyVersion) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._rule) }()
+        case 22: try { try decoder.decodeSingularStringField(value: &_storage._extendedTo) }()
+        case 23: try { try decoder.decodeSingularStringField(value: &_storage._appointmentDate) }()
+        case 24: try { try decoder.decodeSingularBoolField(value: &_storage._appointmentLaterThanLaw) }()
+        case 25: try { try decoder.decodeSingularInt32Field(value: &_storage._lateSupplementRequests) }()
+        case 26: try { try decoder.decodeSingularBoolField(value: &_storage._lateWithApology) }()
         default: break
         }
       }
@@ -3766,6 +3950,24 @@ nonisolated extension Postalgateway_V1_HopTimeliness: SwiftProtobuf.Message, Swi
       if !_storage._policyVersion.isEmpty {
         try visitor.visitSingularStringField(value: _storage._policyVersion, fieldNumber: 20)
       }
+      if !_storage._rule.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._rule, fieldNumber: 21)
+      }
+      if !_storage._extendedTo.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._extendedTo, fieldNumber: 22)
+      }
+      if !_storage._appointmentDate.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._appointmentDate, fieldNumber: 23)
+      }
+      if _storage._appointmentLaterThanLaw != false {
+        try visitor.visitSingularBoolField(value: _storage._appointmentLaterThanLaw, fieldNumber: 24)
+      }
+      if _storage._lateSupplementRequests != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._lateSupplementRequests, fieldNumber: 25)
+      }
+      if _storage._lateWithApology != false {
+        try visitor.visitSingularBoolField(value: _storage._lateWithApology, fieldNumber: 26)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3795,6 +3997,12 @@ nonisolated extension Postalgateway_V1_HopTimeliness: SwiftProtobuf.Message, Swi
         if _storage._calendarVersions != rhs_storage._calendarVersions {return false}
         if _storage._provisional != rhs_storage._provisional {return false}
         if _storage._policyVersion != rhs_storage._policyVersion {return false}
+        if _storage._rule != rhs_storage._rule {return false}
+        if _storage._extendedTo != rhs_storage._extendedTo {return false}
+        if _storage._appointmentDate != rhs_storage._appointmentDate {return false}
+        if _storage._appointmentLaterThanLaw != rhs_storage._appointmentLaterThanLaw {return false}
+        if _storage._lateSupplementRequests != rhs_storage._lateSupplementRequests {return false}
+        if _storage._lateWithApology != rhs_storage._lateWithApology {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -146,6 +146,10 @@ package nonisolated struct Postalgateway_V1_RecordEventRequest: Sendable {
   /// Clears the value of `handover`. Subsequent reads from it will return its default value.
   package mutating func clearHandover() {self._handover = nil}
 
+  /// APPOINTMENT_RECEIVED only, optional: the date on the agency's receipt-and-appointment slip
+  /// (YYYY-MM-DD), what the citizen holds.
+  package var appointmentDate: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -1037,7 +1041,7 @@ nonisolated extension Postalgateway_V1_RegisterPickupResponse: SwiftProtobuf.Mes
 
 nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RecordEventRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}type\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0\u{1}handover\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}type\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0\u{1}handover\0\u{3}appointment_date\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1052,6 +1056,7 @@ nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message
       case 5: try { try decoder.decodeSingularStringField(value: &self.location) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._handover) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.appointmentDate) }()
       default: break
       }
     }
@@ -1083,6 +1088,9 @@ nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message
     try { if let v = self._handover {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    if !self.appointmentDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.appointmentDate, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1094,6 +1102,7 @@ nonisolated extension Postalgateway_V1_RecordEventRequest: SwiftProtobuf.Message
     if lhs.location != rhs.location {return false}
     if lhs.note != rhs.note {return false}
     if lhs._handover != rhs._handover {return false}
+    if lhs.appointmentDate != rhs.appointmentDate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -125,68 +125,124 @@ package nonisolated struct Postalgateway_V1_ExplainDeadlineRequest: Sendable {
   package init() {}
 }
 
-package nonisolated struct Postalgateway_V1_DeadlineExplanation: Sendable {
+package nonisolated struct Postalgateway_V1_DeadlineExplanation: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  package var trackingNumber: String = String()
+  package var trackingNumber: String {
+    get {_storage._trackingNumber}
+    set {_uniqueStorage()._trackingNumber = newValue}
+  }
 
-  /// Which clock: AGENCY_PROCESSING (NĐ 61/2018 art. 18–19).
-  package var hop: String = String()
+  /// Which clock: DOSSIER_LEG, AGENCY_PROCESSING or RESULT_LEG.
+  package var hop: String {
+    get {_storage._hop}
+    set {_uniqueStorage()._hop = newValue}
+  }
 
   /// The event that started (or restarted) the clock, and when it happened.
-  package var startedByEventSequence: Int64 = 0
+  package var startedByEventSequence: Int64 {
+    get {_storage._startedByEventSequence}
+    set {_uniqueStorage()._startedByEventSequence = newValue}
+  }
 
-  package var startedByEventType: String = String()
+  package var startedByEventType: String {
+    get {_storage._startedByEventType}
+    set {_uniqueStorage()._startedByEventType = newValue}
+  }
 
   package var startedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_startedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_startedAt = newValue}
+    get {_storage._startedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._startedAt = newValue}
   }
   /// Returns true if `startedAt` has been explicitly set.
-  package var hasStartedAt: Bool {self._startedAt != nil}
+  package var hasStartedAt: Bool {_storage._startedAt != nil}
   /// Clears the value of `startedAt`. Subsequent reads from it will return its default value.
-  package mutating func clearStartedAt() {self._startedAt = nil}
+  package mutating func clearStartedAt() {_uniqueStorage()._startedAt = nil}
 
   /// The procedure's processing time and the catalog version it comes from.
-  package var procedureCode: String = String()
+  package var procedureCode: String {
+    get {_storage._procedureCode}
+    set {_uniqueStorage()._procedureCode = newValue}
+  }
 
-  package var workingDays: Int32 = 0
+  package var workingDays: Int32 {
+    get {_storage._workingDays}
+    set {_uniqueStorage()._workingDays = newValue}
+  }
 
-  package var catalogVersion: String = String()
+  package var catalogVersion: String {
+    get {_storage._catalogVersion}
+    set {_uniqueStorage()._catalogVersion = newValue}
+  }
 
-  /// The rule: filings at or after 15:00, or on a day off, count from the next working day.
-  package var rule: String = String()
+  /// The rule applied and its legal source, e.g. the filing at the signed handover (QĐ 45/2016
+  /// art. 7.4) counted from the next day (Bộ luật Dân sự 2015 art. 147).
+  package var rule: String {
+    get {_storage._rule}
+    set {_uniqueStorage()._rule = newValue}
+  }
 
   /// The day counting starts after, and the due date (YYYY-MM-DD, by the end of it).
-  package var countedFrom: String = String()
+  package var countedFrom: String {
+    get {_storage._countedFrom}
+    set {_uniqueStorage()._countedFrom = newValue}
+  }
 
-  package var dueDate: String = String()
+  package var dueDate: String {
+    get {_storage._dueDate}
+    set {_uniqueStorage()._dueDate = newValue}
+  }
 
-  package var calendarVersions: [String] = []
+  package var calendarVersions: [String] {
+    get {_storage._calendarVersions}
+    set {_uniqueStorage()._calendarVersions = newValue}
+  }
 
-  package var provisional: Bool = false
+  package var provisional: Bool {
+    get {_storage._provisional}
+    set {_uniqueStorage()._provisional = newValue}
+  }
 
   /// Every step, for people.
-  package var steps: [String] = []
+  package var steps: [String] {
+    get {_storage._steps}
+    set {_uniqueStorage()._steps = newValue}
+  }
 
   /// The hop as computed now, with the SLA policy version (postal legs) and the verdict.
   package var timeliness: Postalgateway_V1_HopTimeliness {
-    get {_timeliness ?? Postalgateway_V1_HopTimeliness()}
-    set {_timeliness = newValue}
+    get {_storage._timeliness ?? Postalgateway_V1_HopTimeliness()}
+    set {_uniqueStorage()._timeliness = newValue}
   }
   /// Returns true if `timeliness` has been explicitly set.
-  package var hasTimeliness: Bool {self._timeliness != nil}
+  package var hasTimeliness: Bool {_storage._timeliness != nil}
   /// Clears the value of `timeliness`. Subsequent reads from it will return its default value.
-  package mutating func clearTimeliness() {self._timeliness = nil}
+  package mutating func clearTimeliness() {_uniqueStorage()._timeliness = nil}
+
+  /// The agency's appointment and how it compares with the legal due date; the extension's new
+  /// appointment.
+  package var appointmentDate: String {
+    get {_storage._appointmentDate}
+    set {_uniqueStorage()._appointmentDate = newValue}
+  }
+
+  package var appointmentLaterThanLaw: Bool {
+    get {_storage._appointmentLaterThanLaw}
+    set {_uniqueStorage()._appointmentLaterThanLaw = newValue}
+  }
+
+  package var extendedTo: String {
+    get {_storage._extendedTo}
+    set {_uniqueStorage()._extendedTo = newValue}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
-  fileprivate var _startedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _timeliness: Postalgateway_V1_HopTimeliness? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 package nonisolated struct Postalgateway_V1_WatchAlertsRequest: Sendable {
@@ -320,6 +376,15 @@ package nonisolated struct Postalgateway_V1_SlaReportRow: Sendable {
 
   package var p90WorkingDays: Double = 0
 
+  /// LATE after an extension with an apology (not in `late`).
+  package var lateWithApology: Int32 = 0
+
+  /// Hops whose agency appointment is later than the law allows.
+  package var appointmentsLaterThanLaw: Int32 = 0
+
+  /// Supplement requests after the window or not the first.
+  package var lateSupplementRequests: Int32 = 0
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -374,103 +439,188 @@ nonisolated extension Postalgateway_V1_ExplainDeadlineRequest: SwiftProtobuf.Mes
 
 nonisolated extension Postalgateway_V1_DeadlineExplanation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".DeadlineExplanation"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}hop\0\u{3}started_by_event_sequence\0\u{3}started_by_event_type\0\u{3}started_at\0\u{3}procedure_code\0\u{3}working_days\0\u{3}catalog_version\0\u{1}rule\0\u{3}counted_from\0\u{3}due_date\0\u{3}calendar_versions\0\u{1}provisional\0\u{1}steps\0\u{1}timeliness\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}hop\0\u{3}started_by_event_sequence\0\u{3}started_by_event_type\0\u{3}started_at\0\u{3}procedure_code\0\u{3}working_days\0\u{3}catalog_version\0\u{1}rule\0\u{3}counted_from\0\u{3}due_date\0\u{3}calendar_versions\0\u{1}provisional\0\u{1}steps\0\u{1}timeliness\0\u{3}appointment_date\0\u{3}appointment_later_than_law\0\u{3}extended_to\0")
+
+  fileprivate class _StorageClass {
+    var _trackingNumber: String = String()
+    var _hop: String = String()
+    var _startedByEventSequence: Int64 = 0
+    var _startedByEventType: String = String()
+    var _startedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _procedureCode: String = String()
+    var _workingDays: Int32 = 0
+    var _catalogVersion: String = String()
+    var _rule: String = String()
+    var _countedFrom: String = String()
+    var _dueDate: String = String()
+    var _calendarVersions: [String] = []
+    var _provisional: Bool = false
+    var _steps: [String] = []
+    var _timeliness: Postalgateway_V1_HopTimeliness? = nil
+    var _appointmentDate: String = String()
+    var _appointmentLaterThanLaw: Bool = false
+    var _extendedTo: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _trackingNumber = source._trackingNumber
+      _hop = source._hop
+      _startedByEventSequence = source._startedByEventSequence
+      _startedByEventType = source._startedByEventType
+      _startedAt = source._startedAt
+      _procedureCode = source._procedureCode
+      _workingDays = source._workingDays
+      _catalogVersion = source._catalogVersion
+      _rule = source._rule
+      _countedFrom = source._countedFrom
+      _dueDate = source._dueDate
+      _calendarVersions = source._calendarVersions
+      _provisional = source._provisional
+      _steps = source._steps
+      _timeliness = source._timeliness
+      _appointmentDate = source._appointmentDate
+      _appointmentLaterThanLaw = source._appointmentLaterThanLaw
+      _extendedTo = source._extendedTo
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.hop) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.startedByEventSequence) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.startedByEventType) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._startedAt) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.procedureCode) }()
-      case 7: try { try decoder.decodeSingularInt32Field(value: &self.workingDays) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.rule) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.countedFrom) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.dueDate) }()
-      case 12: try { try decoder.decodeRepeatedStringField(value: &self.calendarVersions) }()
-      case 13: try { try decoder.decodeSingularBoolField(value: &self.provisional) }()
-      case 14: try { try decoder.decodeRepeatedStringField(value: &self.steps) }()
-      case 15: try { try decoder.decodeSingularMessageField(value: &self._timeliness) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._trackingNumber) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._hop) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._startedByEventSequence) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._startedByEventType) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._startedAt) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._procedureCode) }()
+        case 7: try { try decoder.decodeSingularInt32Field(value: &_storage._workingDays) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._catalogVersion) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._rule) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._countedFrom) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._dueDate) }()
+        case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._calendarVersions) }()
+        case 13: try { try decoder.decodeSingularBoolField(value: &_storage._provisional) }()
+        case 14: try { try decoder.decodeRepeatedStringField(value: &_storage._steps) }()
+        case 15: try { try decoder.decodeSingularMessageField(value: &_storage._timeliness) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._appointmentDate) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._appointmentLaterThanLaw) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._extendedTo) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.trackingNumber.isEmpty {
-      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._trackingNumber.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._trackingNumber, fieldNumber: 1)
+      }
+      if !_storage._hop.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._hop, fieldNumber: 2)
+      }
+      if _storage._startedByEventSequence != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._startedByEventSequence, fieldNumber: 3)
+      }
+      if !_storage._startedByEventType.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._startedByEventType, fieldNumber: 4)
+      }
+      try { if let v = _storage._startedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      if !_storage._procedureCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._procedureCode, fieldNumber: 6)
+      }
+      if _storage._workingDays != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._workingDays, fieldNumber: 7)
+      }
+      if !_storage._catalogVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._catalogVersion, fieldNumber: 8)
+      }
+      if !_storage._rule.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._rule, fieldNumber: 9)
+      }
+      if !_storage._countedFrom.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._countedFrom, fieldNumber: 10)
+      }
+      if !_storage._dueDate.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._dueDate, fieldNumber: 11)
+      }
+      if !_storage._calendarVersions.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._calendarVersions, fieldNumber: 12)
+      }
+      if _storage._provisional != false {
+        try visitor.visitSingularBoolField(value: _storage._provisional, fieldNumber: 13)
+      }
+      if !_storage._steps.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._steps, fieldNumber: 14)
+      }
+      try { if let v = _storage._timeliness {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
+      } }()
+      if !_storage._appointmentDate.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._appointmentDate, fieldNumber: 16)
+      }
+      if _storage._appointmentLaterThanLaw != false {
+        try visitor.visitSingularBoolField(value: _storage._appointmentLaterThanLaw, fieldNumber: 17)
+      }
+      if !_storage._extendedTo.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._extendedTo, fieldNumber: 18)
+      }
     }
-    if !self.hop.isEmpty {
-      try visitor.visitSingularStringField(value: self.hop, fieldNumber: 2)
-    }
-    if self.startedByEventSequence != 0 {
-      try visitor.visitSingularInt64Field(value: self.startedByEventSequence, fieldNumber: 3)
-    }
-    if !self.startedByEventType.isEmpty {
-      try visitor.visitSingularStringField(value: self.startedByEventType, fieldNumber: 4)
-    }
-    try { if let v = self._startedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.procedureCode.isEmpty {
-      try visitor.visitSingularStringField(value: self.procedureCode, fieldNumber: 6)
-    }
-    if self.workingDays != 0 {
-      try visitor.visitSingularInt32Field(value: self.workingDays, fieldNumber: 7)
-    }
-    if !self.catalogVersion.isEmpty {
-      try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 8)
-    }
-    if !self.rule.isEmpty {
-      try visitor.visitSingularStringField(value: self.rule, fieldNumber: 9)
-    }
-    if !self.countedFrom.isEmpty {
-      try visitor.visitSingularStringField(value: self.countedFrom, fieldNumber: 10)
-    }
-    if !self.dueDate.isEmpty {
-      try visitor.visitSingularStringField(value: self.dueDate, fieldNumber: 11)
-    }
-    if !self.calendarVersions.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.calendarVersions, fieldNumber: 12)
-    }
-    if self.provisional != false {
-      try visitor.visitSingularBoolField(value: self.provisional, fieldNumber: 13)
-    }
-    if !self.steps.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.steps, fieldNumber: 14)
-    }
-    try { if let v = self._timeliness {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
-    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_DeadlineExplanation, rhs: Postalgateway_V1_DeadlineExplanation) -> Bool {
-    if lhs.trackingNumber != rhs.trackingNumber {return false}
-    if lhs.hop != rhs.hop {return false}
-    if lhs.startedByEventSequence != rhs.startedByEventSequence {return false}
-    if lhs.startedByEventType != rhs.startedByEventType {return false}
-    if lhs._startedAt != rhs._startedAt {return false}
-    if lhs.procedureCode != rhs.procedureCode {return false}
-    if lhs.workingDays != rhs.workingDays {return false}
-    if lhs.catalogVersion != rhs.catalogVersion {return false}
-    if lhs.rule != rhs.rule {return false}
-    if lhs.countedFrom != rhs.countedFrom {return false}
-    if lhs.dueDate != rhs.dueDate {return false}
-    if lhs.calendarVersions != rhs.calendarVersions {return false}
-    if lhs.provisional != rhs.provisional {return false}
-    if lhs.steps != rhs.steps {return false}
-    if lhs._timeliness != rhs._timeliness {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._trackingNumber != rhs_storage._trackingNumber {return false}
+        if _storage._hop != rhs_storage._hop {return false}
+        if _storage._startedByEventSequence != rhs_storage._startedByEventSequence {return false}
+        if _storage._startedByEventType != rhs_storage._startedByEventType {return false}
+        if _storage._startedAt != rhs_storage._startedAt {return false}
+        if _storage._procedureCode != rhs_storage._procedureCode {return false}
+        if _storage._workingDays != rhs_storage._workingDays {return false}
+        if _storage._catalogVersion != rhs_storage._catalogVersion {return false}
+        if _storage._rule != rhs_storage._rule {return false}
+        if _storage._countedFrom != rhs_storage._countedFrom {return false}
+        if _storage._dueDate != rhs_storage._dueDate {return false}
+        if _storage._calendarVersions != rhs_storage._calendarVersions {return false}
+        if _storage._provisional != rhs_storage._provisional {return false}
+        if _storage._steps != rhs_storage._steps {return false}
+        if _storage._timeliness != rhs_storage._timeliness {return false}
+        if _storage._appointmentDate != rhs_storage._appointmentDate {return false}
+        if _storage._appointmentLaterThanLaw != rhs_storage._appointmentLaterThanLaw {return false}
+        if _storage._extendedTo != rhs_storage._extendedTo {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -671,7 +821,7 @@ nonisolated extension Postalgateway_V1_SlaReport: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Postalgateway_V1_SlaReportRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".SlaReportRow"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}hop\0\u{1}ended\0\u{3}on_time\0\u{1}late\0\u{3}open_breaches\0\u{3}on_time_percent\0\u{3}median_working_days\0\u{3}p90_working_days\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}hop\0\u{1}ended\0\u{3}on_time\0\u{1}late\0\u{3}open_breaches\0\u{3}on_time_percent\0\u{3}median_working_days\0\u{3}p90_working_days\0\u{3}late_with_apology\0\u{3}appointments_later_than_law\0\u{3}late_supplement_requests\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -688,6 +838,9 @@ nonisolated extension Postalgateway_V1_SlaReportRow: SwiftProtobuf.Message, Swif
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.onTimePercent) }()
       case 8: try { try decoder.decodeSingularDoubleField(value: &self.medianWorkingDays) }()
       case 9: try { try decoder.decodeSingularDoubleField(value: &self.p90WorkingDays) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.lateWithApology) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.appointmentsLaterThanLaw) }()
+      case 12: try { try decoder.decodeSingularInt32Field(value: &self.lateSupplementRequests) }()
       default: break
       }
     }
@@ -721,6 +874,15 @@ nonisolated extension Postalgateway_V1_SlaReportRow: SwiftProtobuf.Message, Swif
     if self.p90WorkingDays.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.p90WorkingDays, fieldNumber: 9)
     }
+    if self.lateWithApology != 0 {
+      try visitor.visitSingularInt32Field(value: self.lateWithApology, fieldNumber: 10)
+    }
+    if self.appointmentsLaterThanLaw != 0 {
+      try visitor.visitSingularInt32Field(value: self.appointmentsLaterThanLaw, fieldNumber: 11)
+    }
+    if self.lateSupplementRequests != 0 {
+      try visitor.visitSingularInt32Field(value: self.lateSupplementRequests, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -734,6 +896,9 @@ nonisolated extension Postalgateway_V1_SlaReportRow: SwiftProtobuf.Message, Swif
     if lhs.onTimePercent != rhs.onTimePercent {return false}
     if lhs.medianWorkingDays != rhs.medianWorkingDays {return false}
     if lhs.p90WorkingDays != rhs.p90WorkingDays {return false}
+    if lhs.lateWithApology != rhs.lateWithApology {return false}
+    if lhs.appointmentsLaterThanLaw != rhs.appointmentsLaterThanLaw {return false}
+    if lhs.lateSupplementRequests != rhs.lateSupplementRequests {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -154,6 +154,19 @@ package nonisolated struct Postalgateway_V1_TrackedShipment: @unchecked Sendable
     set {_uniqueStorage()._hops = newValue}
   }
 
+  /// The result appointment ("ngày hẹn trả kết quả"): the date on the agency's slip, or the new
+  /// one after its extension with an apology (YYYY-MM-DD); empty when the agency gave none.
+  package var appointmentDate: String {
+    get {_storage._appointmentDate}
+    set {_uniqueStorage()._appointmentDate = newValue}
+  }
+
+  /// While a supplement is awaited: what the agency asks for.
+  package var supplementItems: [Postalgateway_V1_SupplementItem] {
+    get {_storage._supplementItems}
+    set {_uniqueStorage()._supplementItems = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -161,8 +174,10 @@ package nonisolated struct Postalgateway_V1_TrackedShipment: @unchecked Sendable
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-/// The agency's processing deadline (NĐ 61/2018 art. 18–19): the catalog's working days counted
-/// after the filing day (or the day the supplement was complete), with the 15:00 cut-off.
+/// The agency's processing deadline: the catalog's working days counted from the day after the
+/// filing (QĐ 45/2016 art. 7.4; Bộ luật Dân sự 2015 art. 147), or after the day the one timely
+/// supplement was complete (NĐ 61/2018 art. 19.4); a same-day cut-off only where the procedure's
+/// sector law has one.
 package nonisolated struct Postalgateway_V1_AgencyDeadline: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -181,6 +196,10 @@ package nonisolated struct Postalgateway_V1_AgencyDeadline: Sendable {
 
   /// A year without a published schedule was used: the date may move.
   package var provisional: Bool = false
+
+  /// After the agency's extension with an apology: the new appointment (YYYY-MM-DD); due_date
+  /// stays the date the law allows.
+  package var extendedTo: String = String()
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -296,7 +315,7 @@ nonisolated extension Postalgateway_V1_TrackShipmentResponse: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackedShipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0\u{1}hops\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0\u{1}hops\0\u{3}appointment_date\0\u{3}supplement_items\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -313,6 +332,8 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     var _custodyLeafIndexes: [Int64] = []
     var _agencyDeadline: Postalgateway_V1_AgencyDeadline? = nil
     var _hops: [Postalgateway_V1_HopTimeliness] = []
+    var _appointmentDate: String = String()
+    var _supplementItems: [Postalgateway_V1_SupplementItem] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -337,6 +358,8 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       _custodyLeafIndexes = source._custodyLeafIndexes
       _agencyDeadline = source._agencyDeadline
       _hops = source._hops
+      _appointmentDate = source._appointmentDate
+      _supplementItems = source._supplementItems
     }
   }
 
@@ -369,6 +392,8 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         case 12: try { try decoder.decodeRepeatedInt64Field(value: &_storage._custodyLeafIndexes) }()
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._agencyDeadline) }()
         case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._hops) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._appointmentDate) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._supplementItems) }()
         default: break
         }
       }
@@ -423,6 +448,12 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       if !_storage._hops.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._hops, fieldNumber: 14)
       }
+      if !_storage._appointmentDate.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._appointmentDate, fieldNumber: 15)
+      }
+      if !_storage._supplementItems.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._supplementItems, fieldNumber: 16)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -446,6 +477,8 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         if _storage._custodyLeafIndexes != rhs_storage._custodyLeafIndexes {return false}
         if _storage._agencyDeadline != rhs_storage._agencyDeadline {return false}
         if _storage._hops != rhs_storage._hops {return false}
+        if _storage._appointmentDate != rhs_storage._appointmentDate {return false}
+        if _storage._supplementItems != rhs_storage._supplementItems {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -457,7 +490,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
 
 nonisolated extension Postalgateway_V1_AgencyDeadline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".AgencyDeadline"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}due_date\0\u{3}working_days\0\u{3}counted_from\0\u{3}calendar_versions\0\u{1}provisional\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}due_date\0\u{3}working_days\0\u{3}counted_from\0\u{3}calendar_versions\0\u{1}provisional\0\u{3}extended_to\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -470,6 +503,7 @@ nonisolated extension Postalgateway_V1_AgencyDeadline: SwiftProtobuf.Message, Sw
       case 3: try { try decoder.decodeSingularStringField(value: &self.countedFrom) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.calendarVersions) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.provisional) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.extendedTo) }()
       default: break
       }
     }
@@ -491,6 +525,9 @@ nonisolated extension Postalgateway_V1_AgencyDeadline: SwiftProtobuf.Message, Sw
     if self.provisional != false {
       try visitor.visitSingularBoolField(value: self.provisional, fieldNumber: 5)
     }
+    if !self.extendedTo.isEmpty {
+      try visitor.visitSingularStringField(value: self.extendedTo, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -500,6 +537,7 @@ nonisolated extension Postalgateway_V1_AgencyDeadline: SwiftProtobuf.Message, Sw
     if lhs.countedFrom != rhs.countedFrom {return false}
     if lhs.calendarVersions != rhs.calendarVersions {return false}
     if lhs.provisional != rhs.provisional {return false}
+    if lhs.extendedTo != rhs.extendedTo {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -41,6 +41,8 @@ public struct EventRecording: Hashable, Sendable {
   public var note: BoundedText?
   /// For a handover (`HANDED_TO_AGENCY`): the agency and both signatures.
   public var handover: HandoverInput?
+  /// For `APPOINTMENT_RECEIVED`: the date on the agency's slip, if the courier brought one.
+  public var appointmentDate: CivilDate?
 
   /// Creates a recording.
   public init(
@@ -49,8 +51,10 @@ public struct EventRecording: Hashable, Sendable {
     occurredAt: Timestamp? = nil,
     location: PostOfficeCode? = nil,
     note: BoundedText? = nil,
-    handover: HandoverInput? = nil
+    handover: HandoverInput? = nil,
+    appointmentDate: CivilDate? = nil
   ) {
+    self.appointmentDate = appointmentDate
     self.handover = handover
     self.trackingNumber = trackingNumber
     self.kind = kind
@@ -124,6 +128,7 @@ public struct ShipmentService: Sendable {
   let handovers: HandoverVerifier
   let routes: HandoffRoutes
   let timekeeper: SlaTimekeeper?
+  let map: AdministrativeMapHolder?
 
   /// Creates the service.
   /// - Parameters:
@@ -138,6 +143,7 @@ public struct ShipmentService: Sendable {
   ///   - routes: The agencies that receive dossiers electronically.
   ///   - timekeeper: Works out each leg's due date and verdict, and the agency due date citizens
   ///     see (none: no due dates).
+  ///   - map: The administrative map addresses are checked against (none: not checked).
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -148,8 +154,10 @@ public struct ShipmentService: Sendable {
     personalData: PersonalDataHasher,
     handovers: HandoverVerifier,
     routes: HandoffRoutes = HandoffRoutes(),
-    timekeeper: SlaTimekeeper? = nil
+    timekeeper: SlaTimekeeper? = nil,
+    map: AdministrativeMapHolder? = nil
   ) {
+    self.map = map
     self.timekeeper = timekeeper
     self.writer = ShipmentWriter(timekeeper: timekeeper)
     self.routes = routes
@@ -208,6 +216,8 @@ public struct ShipmentService: Sendable {
     } else {
       registration.destinationAgency = procedure.agencies[0]  // the catalog refuses an empty list
     }
+    // Set just above.
+    try self.checkPlaces(registration, agency: registration.destinationAgency!)
     switch try await self.store.remembered(idempotencyKey) {
     case .registration(let stored):
       return RegisteredPickup(
@@ -251,6 +261,54 @@ public struct ShipmentService: Sendable {
       code: self.codes.code(for: stored.commitment),
       isReplay: outcome.isReplay
     )
+  }
+
+  /// Checks that the shipment's places are real: addresses on the administrative map in force,
+  /// and the post office and agency placed by the SLA policy, so that every leg's route class
+  /// comes from real places (an unknown place is the clerk's error now, not a silent default).
+  /// - Throws: ``TrackingError`` `.invalidArgument` naming each field.
+  func checkPlaces(_ registration: PickupRegistration, agency: AgencyCode) throws {
+    var violations: [TrackingError.FieldViolation] = []
+    if let map = self.map?.current {
+      func check(_ address: Address, _ path: String) {
+        do {
+          try map.checkProvince(address.province)
+        } catch let invalid as InvalidValue {
+          violations.append(.init(field: "\(path).province_code", reason: invalid.reason))
+          return
+        } catch {
+          return
+        }
+        do {
+          try map.checkCommune(address.commune, in: address.province)
+        } catch let invalid as InvalidValue {
+          violations.append(.init(field: "\(path).commune_code", reason: invalid.reason))
+        } catch {}
+      }
+      check(registration.applicant.address, "applicant.address")
+      if case .home(let address, _, _) = registration.pickup {
+        check(address, "pickup.home.address")
+      }
+    }
+    if let policy = self.timekeeper?.inputs.policy {
+      if case .counter(let office) = registration.pickup, policy.places[office.rawValue] == nil {
+        violations.append(
+          .init(
+            field: "pickup.counter.post_office_code",
+            reason: "has no place in SLA policy \(policy.version): its route class cannot be known"
+          )
+        )
+      }
+      if policy.places[agency.rawValue] == nil {
+        violations.append(
+          .init(
+            field: "destination_agency_code",
+            reason: "has no place in SLA policy \(policy.version): its route class cannot be known"
+          )
+        )
+      }
+    }
+    if !violations.isEmpty { throw TrackingError.invalidArgument(violations) }
   }
 
   /// Records an event if the transition table allows it in the shipment's current state.
@@ -300,7 +358,8 @@ public struct ShipmentService: Sendable {
       if kind == .returnedToAgency {
         try Self.checkInvitationsAllowReturn(shipment, calendar: calendar)
       }
-      return [PlannedEvent(kind, handover: try handover?(shipment, nil))]
+      let details = recording.appointmentDate.map { EventDetails.appointment($0) }
+      return [PlannedEvent(kind, details, handover: try handover?(shipment, nil))]
     }
   }
 
@@ -418,33 +477,21 @@ extension ShipmentService {
   }
 
   /// The agency's processing deadline while it runs, from the stored hop: counted from the
-  /// filing (the agency's acceptance, or the signed physical handover) or from the last
-  /// completed supplement; none while a supplement is awaited or once the result is ready.
+  /// filing (the agency's acceptance, or the signed physical handover) or from the completion
+  /// of the one timely supplement request; none while that supplement is awaited or once the
+  /// result is ready.
   public static func agencyDeadline(of stored: RegisteredShipment) -> Deadline? {
-    guard
-      [.handedToAgency, .appointmentReceived, .appointmentNotified].contains(stored.shipment.state),
-      let hop = stored.hops.first(where: { $0.hop == .agencyProcessing && $0.isRunning })
+    guard let hop = stored.hops.first(where: { $0.hop == .agencyProcessing && $0.isRunning })
     else { return nil }
     return Deadline(
       start: hop.countedFrom,
       workingDays: hop.workingDays,
       due: hop.due,
+      extendedTo: hop.extendedTo,
       calendarVersions: hop.calendarVersions,
       provisional: hop.provisional,
-      steps: hop.steps
+      steps: hop.steps,
+      rule: hop.rule
     )
-  }
-}
-
-extension Shipment {
-  /// When the agency's clock last (re)started: the filing or the completed supplement.
-  public var agencyClockStart: Timestamp? { self.agencyClockEvent?.occurredAt }
-
-  /// The event that last (re)started the agency's clock.
-  public var agencyClockEvent: ShipmentEvent? {
-    self.effectiveEvents.last {
-      $0.kind == .supplementDelivered || $0.kind == .agencyAccepted
-        || ($0.kind == .handedToAgency && $0.fromState == .inTransit)
-    }
   }
 }

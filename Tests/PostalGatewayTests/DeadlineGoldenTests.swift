@@ -1,18 +1,28 @@
+import ArgumentParser
 import Foundation
 import Testing
 import Tracking
 
 @testable import PostalGateway
 
-/// Due dates against the bundled 2025–2027 calendars, worked out by hand from the schedules
-/// (Tết 25/01–02/02/2025 and 14/02–22/02/2026, the working Saturdays 26/04/2025 and 10/01/2026,
-/// the compensatory Monday 27/04/2026, 2027 from the statutory rules).
+/// Due dates against the bundled calendars, policy and map, from the golden table in
+/// `Resources/deadlines-golden.json` (worked out by hand; its `description` says from what).
+/// Each case is checked twice: by the domain, and by the `sla due` command a person would run.
 @Suite("Deadlines in Vietnamese working time: golden table")
 struct DeadlineGoldenTests {
-  static let calculator: DeadlineCalculator = {
-    // The bundled files are part of the package; a failure here is a build problem.
-    let calendar = try! CalendarFiles.load(directory: try! GatewayDomain.bundledCalendars())
-    return DeadlineCalculator(calendar: calendar)
+  static let calendar = try! CalendarFiles.load(directory: try! GatewayDomain.bundledCalendars())
+  static let map = try! AdministrativeMapFile.load(
+    directory: try! GatewayDomain.bundledAdminUnits()
+  )
+  static let policy = try! SlaPolicyFile.load(
+    path: try! GatewayDomain.bundledSlaPolicy(),
+    map: Self.map
+  ).policy
+  static let calculator = DeadlineCalculator(calendar: Self.calendar, policy: Self.policy)
+  static let golden: Golden = {
+    // The table is a resource of this target; a failure here is a build problem.
+    let url = Bundle.module.url(forResource: "deadlines-golden", withExtension: "json")!
+    return try! JSONDecoder().decode(Golden.self, from: try! Data(contentsOf: url))
   }()
 
   static func date(_ iso: String) -> CivilDate { try! CivilDate(iso: iso) }
@@ -22,318 +32,313 @@ struct DeadlineGoldenTests {
     return Timestamp(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
   }
 
-  struct PostalCase: Sendable, CustomTestStringConvertible {
+  /// The golden file.
+  struct Golden: Decodable {
+    var postal: [PostalCase]
+    var agency: [AgencyCase]
+    var dossiers: [DossierCase]
+    var routes: [RouteCase]
+  }
+
+  struct PostalCase: Decodable, Sendable, CustomTestStringConvertible {
     var j: String
-    var route: RouteClass
+    var route: String
     var slip: Bool
     var due: String
     var why: String
+    var testDescription: String { "J=\(j) \(route)\(slip ? "+slip" : "") → \(due): \(why)" }
+  }
+
+  struct AgencyCase: Decodable, Sendable, CustomTestStringConvertible {
+    var filed: String
+    var workingDays: Int
+    var cutoff: String?
+    var due: String
+    var why: String
     var testDescription: String {
-      "J=\(j) \(route.rawValue)\(slip ? "+slip" : "") → \(due): \(why)"
+      "filed \(filed) + \(workingDays)\(cutoff.map { " (cut-off \($0))" } ?? "") → \(due): \(why)"
     }
   }
 
-  static let postalCases: [PostalCase] = [
-    .init(
-      j: "2025-01-24",
-      route: .withinProvince,
-      slip: false,
-      due: "2025-02-04",
-      why: "domain.md worked example across Tết 2025"
-    ),
-    .init(
-      j: "2025-01-24",
-      route: .withinCommune,
-      slip: false,
-      due: "2025-02-03",
-      why: "first day after Tết 2025"
-    ),
-    .init(
-      j: "2025-01-24",
-      route: .betweenMajorCities,
-      slip: false,
-      due: "2025-02-05",
-      why: "Tết 2025"
-    ),
-    .init(j: "2025-01-24", route: .interProvince, slip: false, due: "2025-02-06", why: "Tết 2025"),
-    .init(
-      j: "2025-01-24",
-      route: .withinCommune,
-      slip: true,
-      due: "2025-02-04",
-      why: "slip doubles 1 to 2"
-    ),
-    .init(
-      j: "2025-01-24",
-      route: .withinProvince,
-      slip: true,
-      due: "2025-02-06",
-      why: "slip doubles 2 to 4"
-    ),
-    .init(
-      j: "2025-01-24",
-      route: .betweenMajorCities,
-      slip: true,
-      due: "2025-02-10",
-      why: "slip doubles 3 to 6 over a weekend"
-    ),
-    .init(
-      j: "2025-01-24",
-      route: .interProvince,
-      slip: true,
-      due: "2025-02-12",
-      why: "slip doubles 4 to 8"
-    ),
-    .init(
-      j: "2025-01-23",
-      route: .withinCommune,
-      slip: false,
-      due: "2025-01-24",
-      why: "the last working day before Tết"
-    ),
-    .init(
-      j: "2025-01-23",
-      route: .withinProvince,
-      slip: false,
-      due: "2025-02-03",
-      why: "straddles Tết 2025"
-    ),
-    .init(
-      j: "2025-04-04",
-      route: .withinCommune,
-      slip: false,
-      due: "2025-04-08",
-      why: "Hùng Kings Monday 07/04/2025"
-    ),
-    .init(
-      j: "2025-04-04",
-      route: .withinProvince,
-      slip: false,
-      due: "2025-04-09",
-      why: "Hùng Kings 2025"
-    ),
-    .init(
-      j: "2025-04-25",
-      route: .withinCommune,
-      slip: false,
-      due: "2025-04-26",
-      why: "make-up working Saturday 26/04/2025"
-    ),
-    .init(
-      j: "2025-04-25",
-      route: .withinProvince,
-      slip: false,
-      due: "2025-04-28",
-      why: "make-up Saturday then Monday"
-    ),
-    .init(
-      j: "2025-04-28",
-      route: .interProvince,
-      slip: false,
-      due: "2025-05-07",
-      why: "30/4, 1/5 and the swapped 2/5/2025"
-    ),
-    .init(
-      j: "2025-04-29",
-      route: .withinCommune,
-      slip: false,
-      due: "2025-05-05",
-      why: "30/4–4/5/2025 off"
-    ),
-    .init(
-      j: "2025-08-29",
-      route: .withinProvince,
-      slip: false,
-      due: "2025-09-04",
-      why: "2/9/2025 and its adjacent Monday"
-    ),
-    .init(j: "2025-08-29", route: .withinCommune, slip: false, due: "2025-09-03", why: "2/9/2025"),
-    .init(
-      j: "2025-12-31",
-      route: .withinCommune,
-      slip: false,
-      due: "2026-01-05",
-      why: "1/1 and the swapped 2/1/2026"
-    ),
-    .init(
-      j: "2026-01-09",
-      route: .withinCommune,
-      slip: false,
-      due: "2026-01-10",
-      why: "make-up working Saturday 10/01/2026"
-    ),
-    .init(
-      j: "2026-01-09",
-      route: .withinProvince,
-      slip: false,
-      due: "2026-01-12",
-      why: "make-up Saturday then Monday"
-    ),
-    .init(j: "2026-02-13", route: .withinCommune, slip: false, due: "2026-02-23", why: "Tết 2026"),
-    .init(j: "2026-02-13", route: .interProvince, slip: false, due: "2026-02-26", why: "Tết 2026"),
-    .init(
-      j: "2026-02-12",
-      route: .withinProvince,
-      slip: false,
-      due: "2026-02-23",
-      why: "straddles Tết 2026"
-    ),
-    .init(
-      j: "2026-04-24",
-      route: .withinCommune,
-      slip: false,
-      due: "2026-04-28",
-      why: "compensatory Monday 27/04/2026"
-    ),
-    .init(
-      j: "2026-04-24",
-      route: .withinProvince,
-      slip: true,
-      due: "2026-05-05",
-      why: "compensatory Monday, 30/4 and 1/5/2026"
-    ),
-    .init(
-      j: "2026-08-31",
-      route: .withinCommune,
-      slip: false,
-      due: "2026-09-03",
-      why: "1/9 and 2/9/2026"
-    ),
-    .init(
-      j: "2027-02-04",
-      route: .withinCommune,
-      slip: false,
-      due: "2027-02-12",
-      why: "Tết 2027 (provisional) with two compensatory days"
-    ),
-    .init(
-      j: "2027-02-04",
-      route: .withinProvince,
-      slip: false,
-      due: "2027-02-15",
-      why: "Tết 2027 (provisional)"
-    ),
-  ]
+  struct DossierCase: Decodable, Sendable, CustomTestStringConvertible {
+    struct Event: Decodable, Sendable {
+      var kind: String
+      var at: String
+      var appointment: String?
+      var newDue: String?
+    }
+    struct Expect: Decodable, Sendable {
+      var due: String
+      var verdict: String?
+      var stoppedBy: String?
+      var running: Bool?
+      var countedFrom: String?
+      var appointment: String?
+      var appointmentLaterThanLaw: Bool?
+      var extendedTo: String?
+      var lateWithApology: Bool?
+      var lateSupplementRequests: Int?
+    }
+    var why: String
+    var workingDays: Int
+    var cutoff: String?
+    var events: [Event]
+    var expect: Expect
+    var testDescription: String { why }
+  }
+
+  struct RouteCase: Decodable, Sendable, CustomTestStringConvertible {
+    struct End: Decodable, Sendable {
+      var province: String
+      var commune: String
+      var text: String { "\(province)/\(commune)" }
+    }
+    var from: End
+    var to: End
+    var `class`: String
+    var why: String
+    var testDescription: String { "\(from.text) → \(to.text): \(`class`), \(why)" }
+  }
+
+  @Test("the golden table has at least 60 cases, every route class and the 2026 swap both ways")
+  func tableCoverage() {
+    let g = Self.golden
+    #expect(g.postal.count + g.agency.count + g.dossiers.count + g.routes.count >= 60)
+    #expect(Set(g.routes.map(\.class)) == Set(Self.policy.postal.workingDays.keys.map(\.rawValue)))
+    let swap = g.postal.map(\.due) + g.agency.map(\.due)
+    #expect(swap.contains("2026-08-22") && swap.contains("2026-09-03"))
+  }
+
+  static func cutoff(_ text: String?) -> SameDayCutoff? {
+    text.map {
+      let parts = $0.split(separator: ":").map { Int($0)! }
+      return SameDayCutoff(minutes: parts[0] * 60 + parts[1], source: "golden table")
+    }
+  }
 
   @Test(
     "postal legs: J + n working days by route class, doubled with an appointment slip",
-    arguments: postalCases
+    arguments: golden.postal
   )
-  func postal(_ c: PostalCase) {
+  func postal(_ c: PostalCase) throws {
     let deadline = Self.calculator.postalLeg(
       j: Self.date(c.j),
-      route: c.route,
+      route: RouteClass(rawValue: c.route),
       appointmentSlip: c.slip
     )
     #expect(deadline.due == Self.date(c.due))
     #expect(deadline.provisional == (c.j.hasPrefix("2027") || c.due.hasPrefix("2027")))
+    #expect(deadline.rule.contains("TT 17/2017"))
+    // The command a person runs says the same.
+    var arguments = ["--start", "\(c.j)T10:00:00+07:00", "--route-class", c.route]
+    if c.slip { arguments.append("--appointment-slip") }
+    let (command, _) = try SLACommand.Due.parse(arguments).compute()
+    #expect(command.due == deadline.due)
   }
-
-  struct AgencyCase: Sendable, CustomTestStringConvertible {
-    var filed: String
-    var days: Int
-    var due: String
-    var why: String
-    var testDescription: String { "filed \(filed) + \(days) → \(due): \(why)" }
-  }
-
-  static let agencyCases: [AgencyCase] = [
-    .init(filed: "2025-03-10T10:00:00+07:00", days: 5, due: "2025-03-17", why: "an ordinary week"),
-    .init(
-      filed: "2025-03-10T15:30:00+07:00",
-      days: 5,
-      due: "2025-03-18",
-      why: "after the 15:00 cut-off"
-    ),
-    .init(
-      filed: "2025-03-10T14:59:00+07:00",
-      days: 1,
-      due: "2025-03-11",
-      why: "just before the cut-off"
-    ),
-    .init(filed: "2025-03-10T15:00:00+07:00", days: 1, due: "2025-03-12", why: "at the cut-off"),
-    .init(
-      filed: "2025-03-10T07:59:00Z",
-      days: 1,
-      due: "2025-03-11",
-      why: "14:59 in Vietnam written in UTC"
-    ),
-    .init(
-      filed: "2025-01-24T16:00:00+07:00",
-      days: 1,
-      due: "2025-02-04",
-      why: "after the cut-off on the eve of Tết 2025"
-    ),
-    .init(
-      filed: "2025-01-25T09:00:00+07:00",
-      days: 1,
-      due: "2025-02-04",
-      why: "filed on a Tết day counts from 03/02"
-    ),
-    .init(
-      filed: "2025-04-26T09:00:00+07:00",
-      days: 1,
-      due: "2025-04-28",
-      why: "filed on the make-up working Saturday"
-    ),
-    .init(
-      filed: "2025-04-26T16:00:00+07:00",
-      days: 1,
-      due: "2025-04-29",
-      why: "after the cut-off on the make-up Saturday"
-    ),
-    .init(
-      filed: "2026-02-13T10:00:00+07:00",
-      days: 10,
-      due: "2026-03-06",
-      why: "10 working days across Tết 2026"
-    ),
-    .init(
-      filed: "2025-12-31T15:10:00+07:00",
-      days: 3,
-      due: "2026-01-08",
-      why: "after the cut-off before the new year"
-    ),
-    .init(
-      filed: "2026-04-24T09:00:00+07:00",
-      days: 3,
-      due: "2026-05-04",
-      why: "compensatory Monday, 30/4, 1/5"
-    ),
-    .init(
-      filed: "2025-03-12T16:30:00+07:00",
-      days: 10,
-      due: "2025-03-27",
-      why: "supplement completed after 15:00: the clock restarts the next working day"
-    ),
-  ]
 
   @Test(
-    "agency processing: n working days from the filing day, with the 15:00 cut-off",
-    arguments: agencyCases
+    "agency processing: n working days from the day after the filing, a cut-off only where the procedure has one",
+    arguments: golden.agency
   )
-  func agency(_ c: AgencyCase) {
+  func agency(_ c: AgencyCase) throws {
     let deadline = Self.calculator.agencyProcessing(
       filedAt: Self.instant(c.filed),
-      workingDays: c.days
+      workingDays: c.workingDays,
+      cutoff: Self.cutoff(c.cutoff)
     )
     #expect(deadline.due == Self.date(c.due))
-    #expect(!deadline.provisional)
-    #expect(deadline.calendarVersions.allSatisfy { $0.hasPrefix("vn-state-") })
+    #expect(deadline.provisional == c.due.hasPrefix("2027"))
+    #expect(deadline.rule.contains("QĐ 45/2016/QĐ-TTg art. 7.4"))
+    var arguments = ["--start", c.filed, "--working-days", String(c.workingDays)]
+    if let cutoff = c.cutoff { arguments += ["--same-day-cutoff", cutoff] }
+    let (command, _) = try SLACommand.Due.parse(arguments).compute()
+    #expect(command.due == deadline.due)
+    #expect(
+      command.steps
+        == deadline.steps.map {
+          $0.replacingOccurrences(
+            of: "golden table",
+            with: "the procedure's sector law (given with --same-day-cutoff)"
+          )
+        }
+    )
   }
 
-  @Test("a supplement restarts the clock from zero (NĐ 61 art. 19.4)")
-  func supplementRestart() {
-    let first = Self.calculator.agencyProcessing(
-      filedAt: Self.instant("2025-03-03T09:00:00+07:00"),
-      workingDays: 10
+  @Test("route classes come from the two ends on the map in force", arguments: golden.routes)
+  func route(_ c: RouteCase) throws {
+    func place(_ end: RouteCase.End) throws -> Place {
+      Place(
+        province: try ProvinceCode(validating: end.province),
+        commune: try CommuneCode(validating: end.commune)
+      )
+    }
+    let (route, why) = Self.policy.routeClass(
+      from: try place(c.from),
+      to: try place(c.to),
+      map: Self.map
     )
-    #expect(first.due == Self.date("2025-03-17"))
-    let restarted = Self.calculator.agencyProcessing(
-      filedAt: Self.instant("2025-03-12T16:30:00+07:00"),
-      workingDays: 10
+    #expect(route.rawValue == c.class, "\(why)")
+    #expect(why.contains(Self.map.version))
+    let (command, _) = try SLACommand.Due.parse([
+      "--start", "2026-03-02T10:00:00+07:00", "--from", c.from.text, "--to", c.to.text,
+    ]).compute()
+    #expect(
+      command.due
+        == Self.calculator.postalLeg(
+          j: Self.date("2026-03-02"),
+          route: route,
+          appointmentSlip: false
+        ).due
     )
-    #expect(restarted.due == Self.date("2025-03-27"))
+    #expect(command.steps.first == why)
+  }
+
+  /// A shipment filed with the agency, with the case's events after registration.
+  static func shipment(_ c: DossierCase) throws -> Shipment {
+    let office = try PostOfficeCode(validating: "250000")
+    var events = [
+      ShipmentEvent(
+        sequence: 1,
+        kind: .registered,
+        fromState: nil,
+        toState: .requested,
+        occurredAt: Timestamp(
+          microseconds: Self.instant(c.events[0].at).microseconds - 3_600_000_000
+        ),
+        recordedAt: Self.instant(c.events[0].at),
+        actor: "golden",
+        location: office,
+        note: nil
+      )
+    ]
+    for (index, event) in c.events.enumerated() {
+      let kind = try #require(EventKind(rawValue: event.kind))
+      let at = Self.instant(event.at)
+      let details: EventDetails? =
+        switch kind {
+        case .agencyAccepted:
+          .agencyDecision(
+            AgencyDecision(
+              handoffID: "h1",
+              channel: .push,
+              outcome: .accepted(
+                AgencyAcceptance(
+                  dossierCode: try DossierCode(validating: "000.00.00.H55-250303-0001"),
+                  receivedAt: at,
+                  appointmentDate: event.appointment.map(Self.date)
+                )
+              )
+            )
+          )
+        case .appointmentReceived: event.appointment.map { .appointment(Self.date($0)) }
+        case .processingExtended:
+          .processingExtension(
+            ProcessingExtension(
+              previousDueDate: Self.date(c.expect.due),
+              newDueDate: Self.date(event.newDue!),
+              reason: "golden",
+              apology: "golden"
+            )
+          )
+        default: nil
+        }
+      events.append(
+        ShipmentEvent(
+          sequence: index + 2,
+          kind: kind,
+          fromState: nil,
+          toState: .awaitingResult,
+          occurredAt: at,
+          recordedAt: at,
+          actor: "golden",
+          location: office,
+          note: nil,
+          details: details
+        )
+      )
+    }
+    return Shipment(
+      trackingNumber: try TrackingNumber(validating: "EA000000005VN"),
+      serviceType: .dossierAndResult,
+      state: .awaitingResult,
+      applicant: Applicant(
+        name: try PersonName(validating: "Nguyễn Văn An"),
+        citizenID: try CitizenID(validating: "087084000999", currentYear: 2026),
+        phone: try MobileNumber(validating: "0912345678"),
+        address: Address(
+          province: try ProvinceCode(validating: "19"),
+          commune: try CommuneCode(validating: "05443"),
+          detail: try BoundedText(validating: "Số 1", maximumLength: 200, required: true)
+        )
+      ),
+      procedure: try ProcedureCode(validating: "1.000001"),
+      destinationAgency: try AgencyCode(validating: "000.00.00.H55"),
+      pickup: .counter(office),
+      createdAt: events[0].occurredAt,
+      updatedAt: events[events.count - 1].occurredAt,
+      version: events.count,
+      events: events
+    )
+  }
+
+  @Test(
+    "a dossier's agency clock: filing, supplements, extension and appointment",
+    arguments: golden.dossiers
+  )
+  func dossier(_ c: DossierCase) throws {
+    let procedure = Procedure(
+      code: try ProcedureCode(validating: "1.000001"),
+      name: "golden",
+      agencies: [try AgencyCode(validating: "000.00.00.H55")],
+      documents: [],
+      processingWorkingDays: c.workingDays,
+      feeVND: 0,
+      postalEligible: true,
+      inPersonOnly: false,
+      sameDay: c.workingDays == 0,
+      sameDayCutoff: Self.cutoff(c.cutoff)
+    )
+    let inputs = SlaInputs(
+      calendar: Self.calendar,
+      policy: Self.policy,
+      catalog: try ProcedureCatalog(version: "golden", contentHash: "", procedures: [procedure]),
+      map: Self.map
+    )
+    let hop = try #require(
+      inputs.hops(of: try Self.shipment(c)).first { $0.hop == .agencyProcessing }
+    )
+    let e = c.expect
+    #expect(hop.due == Self.date(e.due), "\(hop.steps.joined(separator: "\n"))")
+    #expect(hop.verdict?.rawValue == e.verdict)
+    #expect(hop.stoppedBy?.rawValue == e.stoppedBy)
+    if e.running == true { #expect(hop.isRunning) }
+    if let countedFrom = e.countedFrom { #expect(hop.countedFrom == Self.date(countedFrom)) }
+    #expect(hop.appointmentDate == e.appointment.map(Self.date))
+    #expect(hop.appointmentLaterThanLaw == (e.appointmentLaterThanLaw ?? false))
+    #expect(hop.extendedTo == e.extendedTo.map(Self.date))
+    #expect(hop.lateWithApology == (e.lateWithApology ?? false))
+    #expect(hop.lateSupplementRequests == (e.lateSupplementRequests ?? 0))
+  }
+
+  @Test("the Tết labels in the calendar files name the lunar day they fall on")
+  func lunarLabels() throws {
+    let chap = /\((\d+) tháng Chạp/
+    let mung = /\(mùng (\d+)\)/
+    for year in [2025, 2026, 2027] {
+      for day in Self.calendar.year(year).daysOff where day.name.hasPrefix("Tết Nguyên đán") {
+        let tet = LunarCalendar.tet(year)
+        if day.name.contains("last day of the lunar year") {
+          #expect(day.date == tet.adding(days: -1), "\(day.date) \(day.name)")
+        } else if let match = day.name.firstMatch(of: mung) {
+          #expect(day.date == tet.adding(days: Int(match.1)! - 1), "\(day.date) \(day.name)")
+        } else if let match = day.name.firstMatch(of: chap) {
+          let twelfth = try #require(LunarCalendar.solarDate(day: 1, month: 12, year: year - 1))
+          #expect(day.date == twelfth.adding(days: Int(match.1)! - 1), "\(day.date) \(day.name)")
+        } else {
+          Issue.record("\(day.date): no lunar day in \(day.name)")
+        }
+      }
+    }
   }
 
   @Test("one extension, at least one working day before the due date; a second is refused")

@@ -144,7 +144,9 @@ struct ConfigurationTests {
     }
   }
 
-  @Test("the example configuration file sets the SLA policy and the idempotency retention")
+  @Test(
+    "the example configuration file sets the SLA policy, the data folders and the idempotency retention"
+  )
   func exampleFile() throws {
     var configuration = GatewayConfiguration()
     let example = URL(fileURLWithPath: #filePath)
@@ -152,6 +154,7 @@ struct ConfigurationTests {
       .appendingPathComponent("deploy/config.example.json").path
     try configuration.apply(file: example)
     #expect(configuration.sla.policyFile == "/etc/postal-gateway/sla-policy.json")
+    #expect(configuration.adminUnitsDirectory == "/etc/postal-gateway/admin-units")
     #expect(configuration.idempotencyRetentionDays == 30)
   }
 

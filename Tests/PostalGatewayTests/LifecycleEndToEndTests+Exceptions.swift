@@ -268,8 +268,9 @@ extension LifecycleEndToEndTests {
         )
 
         var text = String(decoding: sample, as: UTF8.self)
+        let version = try CatalogFile.decode(sample).version
         text = text.replacingOccurrences(
-          of: "\"version\": \"h55-sample-2026.11\"",
+          of: "\"version\": \"\(version)\"",
           with: "\"version\": \"h55-test-2\""
         )
         text = text.replacingOccurrences(

@@ -9,7 +9,13 @@ import Tracking
 @Suite("Service-level hops, policy and office hours")
 struct SlaDomainTests {
   static let calendar = try! CalendarFiles.load(directory: try! GatewayDomain.bundledCalendars())
-  static let policy = try! SlaPolicyFile.load(path: try! GatewayDomain.bundledSlaPolicy()).policy
+  static let map = try! AdministrativeMapFile.load(
+    directory: try! GatewayDomain.bundledAdminUnits()
+  )
+  static let policy = try! SlaPolicyFile.load(
+    path: try! GatewayDomain.bundledSlaPolicy(),
+    map: Self.map
+  ).policy
   static let catalog = try! CatalogFile.decode(try! CatalogFile.bundledSample)
 
   static func at(_ iso: String) -> Timestamp {
@@ -121,10 +127,12 @@ struct SlaDomainTests {
   @Test(
     "the route class comes from the leg's two ends by the policy's rule",
     arguments: [
-      ("19", "05434", "19", "05434", "WITHIN_COMMUNE"),
-      ("19", "05434", "19", "05500", "WITHIN_PROVINCE"),
-      ("01", "00001", "79", "26734", "BETWEEN_MAJOR_CITIES"),
-      ("19", "05434", "01", "00001", "INTER_PROVINCE"),
+      ("19", "05443", "19", "05443", "WITHIN_COMMUNE"),
+      ("19", "05443", "19", "05500", "WITHIN_PROVINCE"),
+      ("01", "00004", "79", "26740", "BETWEEN_MAJOR_CITIES"),
+      ("19", "05443", "01", "00004", "INTER_PROVINCE"),
+      // A commune (not a ward) of a centrally-run city is not in the urban area.
+      ("01", "00004", "79", "25777", "INTER_PROVINCE"),
     ]
   )
   func routeClasses(
@@ -136,7 +144,8 @@ struct SlaDomainTests {
   ) {
     let (route, why) = Self.policy.routeClass(
       from: Self.place(from, fromCommune),
-      to: Self.place(to, toCommune)
+      to: Self.place(to, toCommune),
+      map: Self.map
     )
     #expect(route.rawValue == expected)
     #expect(why.contains(Self.policy.version))
@@ -144,9 +153,13 @@ struct SlaDomainTests {
 
   @Test("an end the policy does not know gives the policy's fallback class, and says so")
   func unknownPlace() {
-    let (route, why) = Self.policy.routeClass(from: Self.place("19", nil), to: nil)
+    let (route, why) = Self.policy.routeClass(
+      from: Self.place("19", nil),
+      to: nil,
+      map: Self.map
+    )
     #expect(route == .interProvince)
-    #expect(why.contains("not in policy"))
+    #expect(why.contains("UNKNOWN PLACE"))
   }
 
   @Test(
@@ -232,7 +245,7 @@ struct SlaDomainTests {
     )
     #expect(running.startSequence == 5)
     #expect(running.isRunning)
-    // 1.001193 is processed in working days counted after Tue 10 March (16:00 is after the cut-off).
+    // 1.001193 is a same-day civil-status procedure: 16:00 is after its 15:00 cut-off, so filed Tue 10 March.
     let days = try #require(Self.catalog.procedure(try ProcedureCode(validating: "1.001193")))
       .processingWorkingDays
     #expect(running.countedFrom == CivilDate(year: 2026, month: 3, day: 10))
@@ -240,13 +253,17 @@ struct SlaDomainTests {
   }
 
   @Test(
-    "an extension moves the agency's due date and its at-risk time; a supplement restart drops it"
+    "an extension moves the appointment and the at-risk time, not the legal due date; a supplement restart drops it"
   )
   func extensionMovesTheClock() throws {
-    var shipment = try Self.shipment([
-      (.registered, "2026-03-02T08:00:00+07:00"), (.collected, "2026-03-02T09:00:00+07:00"),
-      (.handedToAgency, "2026-03-02T10:00:00+07:00"),
-    ])
+    // 1.011442: 3 working days.
+    var shipment = try Self.shipment(
+      [
+        (.registered, "2026-03-02T08:00:00+07:00"), (.collected, "2026-03-02T09:00:00+07:00"),
+        (.handedToAgency, "2026-03-02T10:00:00+07:00"),
+      ],
+      procedure: "1.011442"
+    )
     let before = try #require(self.inputs.hops(of: shipment).first { $0.hop == .agencyProcessing })
     func append(_ kind: EventKind, _ at: String, _ details: EventDetails? = nil) throws {
       shipment.events.append(
@@ -279,11 +296,10 @@ struct SlaDomainTests {
       )
     )
     let after = try #require(self.inputs.hops(of: shipment).first { $0.hop == .agencyProcessing })
-    #expect(after.due == newDue)
+    #expect(after.due == before.due)
+    #expect(after.extendedTo == newDue)
     #expect(after.startSequence == before.startSequence)
-    #expect(
-      after.workingDays == Self.calendar.workingDays(after: before.countedFrom, through: newDue)
-    )
+    #expect(after.dueAt > before.dueAt)
     #expect(after.atRiskAt > before.atRiskAt)
     #expect(after.steps.contains { $0.contains("extended on 2026-03-03") })
 
@@ -293,6 +309,7 @@ struct SlaDomainTests {
       self.inputs.hops(of: shipment).first { $0.hop == .agencyProcessing }
     )
     #expect(restarted.startSequence == 6)
+    #expect(restarted.extendedTo == nil)
     #expect(
       restarted.due
         == Self.calendar.adding(workingDays: before.workingDays, after: restarted.countedFrom)
@@ -369,11 +386,11 @@ struct SlaDomainTests {
       ),
       (
         #"{"version":"v","routeClasses":{"A":1},"routeRules":[],"unknownPlaceClass":"A","intakeCutoff":"25:00"}"#,
-        "25:00"
+        "sameDayCutoff"
       ),
       (
         #"{"version":"v","routeClasses":{"A":1},"routeRules":[],"unknownPlaceClass":"A","places":{"x":{"province":"1"}}}"#,
-        "province"
+        "places[x]"
       ),
     ]
   )
@@ -381,7 +398,7 @@ struct SlaDomainTests {
     let path = (temporaryDirectory() as NSString).appendingPathComponent("policy.json")
     try Data(json.utf8).write(to: URL(fileURLWithPath: path))
     do {
-      _ = try SlaPolicyFile.load(path: path)
+      _ = try SlaPolicyFile.load(path: path, map: Self.map)
       Issue.record("accepted \(json)")
     } catch let error as ConfigurationError {
       #expect(error.description.contains(mentions), "\(error)")

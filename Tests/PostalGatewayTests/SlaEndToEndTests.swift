@@ -207,7 +207,7 @@ struct SlaEndToEndTests {
   }
 
   @Test(
-    "the agency extends its processing once: the due date moves for the citizen and the clock, no breach at the old date, and a second extension is refused"
+    "the agency extends its processing once: the citizen and the alerts follow the new appointment, the legal due date stays, no breach at the old date, and a second extension is refused"
   )
   func oneExtensionMovesTheDueDate() async throws {
     let clock = TestClock("2026-03-02T09:00:00+07:00")
@@ -242,9 +242,11 @@ struct SlaEndToEndTests {
       let extended = try await extend("2026-03-06")
       #expect(extended.state == .handedToAgency)
       let tracked = try await gateway.track(number, code: code)
-      #expect(tracked.agencyDeadline.dueDate == "2026-03-06")
-      #expect(tracked.hops.last?.dueDate == "2026-03-06")
-      #expect(tracked.hops.last?.workingDays == 4)
+      #expect(tracked.agencyDeadline.dueDate == "2026-03-03")
+      #expect(tracked.agencyDeadline.extendedTo == "2026-03-06")
+      #expect(tracked.hops.last?.dueDate == "2026-03-03")
+      #expect(tracked.hops.last?.extendedTo == "2026-03-06")
+      #expect(tracked.hops.last?.workingDays == 1)
 
       let second = await rpcError { _ = try await extend("2026-03-09") }
       #expect(second?.code == .failedPrecondition)
@@ -257,7 +259,9 @@ struct SlaEndToEndTests {
       let explained = try await self.asOversight(gateway) {
         try await $0.explainDeadline(.with { $0.trackingNumber = number })
       }
-      #expect(explained.dueDate == "2026-03-06")
+      #expect(explained.dueDate == "2026-03-03")
+      #expect(explained.extendedTo == "2026-03-06")
+      #expect(explained.rule.contains("art. 19.9"))
       #expect(explained.steps.contains { $0.contains("extended on 2026-03-02") })
       let staffView = try await self.handoffs.shipment(number, on: gateway)
       let event = try #require(staffView.events.first { $0.type == .processingExtended })

@@ -92,6 +92,8 @@ enum EventPayload: Codable, Equatable {
   struct Supplement: Codable, Equatable {
     var missing: [String]
     var reason: String
+    /// Each item's own reason (absent in payloads written before items had reasons).
+    var itemReasons: [String]?
   }
 
   struct Extension: Codable, Equatable {
@@ -121,6 +123,7 @@ enum EventPayload: Codable, Equatable {
   case supplement(Supplement)
   case resultNotice(ResultNotice)
   case processingExtension(Extension)
+  case appointment(String)
 
   init(_ details: EventDetails) {
     switch details {
@@ -209,7 +212,15 @@ enum EventPayload: Codable, Equatable {
       }
       self = .decision(decision)
     case .supplement(let r):
-      self = .supplement(Supplement(missing: r.missingItems, reason: r.reason))
+      self = .supplement(
+        Supplement(
+          missing: r.missingItems,
+          reason: r.reason,
+          itemReasons: r.items.contains { !$0.reason.isEmpty } ? r.items.map(\.reason) : nil
+        )
+      )
+    case .appointment(let date):
+      self = .appointment(date.description)
     case .processingExtension(let e):
       self = .processingExtension(
         Extension(
@@ -331,7 +342,17 @@ enum EventPayload: Codable, Equatable {
         AgencyDecision(handoffID: d.handoff, channel: try Self.decode(d.channel), outcome: outcome)
       )
     case .supplement(let r):
-      return .supplement(SupplementRequest(missingItems: r.missing, reason: r.reason))
+      let reasons = r.itemReasons ?? []
+      return .supplement(
+        SupplementRequest(
+          items: r.missing.enumerated().map { index, document in
+            SupplementItem(document: document, reason: index < reasons.count ? reasons[index] : "")
+          },
+          reason: r.reason
+        )
+      )
+    case .appointment(let date):
+      return .appointment(try CivilDate(iso: date))
     case .processingExtension(let e):
       return .processingExtension(
         ProcessingExtension(

@@ -266,6 +266,20 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration(
+      "v5: hop rules, extensions, the agency's appointment and late supplement requests"
+    ) { db in
+      for table in ["sla_hop", "sla_alert"] {
+        try db.execute(
+          sql: """
+            ALTER TABLE \(table) ADD COLUMN rule TEXT NOT NULL DEFAULT '';
+            ALTER TABLE \(table) ADD COLUMN extended_to TEXT;
+            ALTER TABLE \(table) ADD COLUMN appointment_date TEXT;
+            ALTER TABLE \(table) ADD COLUMN late_supplement_requests INTEGER NOT NULL DEFAULT 0;
+            """
+        )
+      }
+    }
     return migrator
   }
 }

@@ -17,7 +17,8 @@ public final class SQLiteSlaStore: SlaStore {
     "hop", "start_sequence", "start_kind", "started_at", "working_days", "counted_from",
     "due_date", "due_at", "at_risk_at", "calendar_versions", "provisional", "policy_version",
     "route_class", "appointment_slip", "end_sequence", "ended_at", "verdict", "stopped_by",
-    "working_minutes", "agency_code", "post_office", "procedure_code", "steps",
+    "working_minutes", "agency_code", "post_office", "procedure_code", "steps", "rule",
+    "extended_to", "appointment_date", "late_supplement_requests",
   ]
 
   static func values(_ hop: HopTimeliness) -> [(any DatabaseValueConvertible)?] {
@@ -28,7 +29,8 @@ public final class SQLiteSlaStore: SlaStore {
       hop.policyVersion, hop.routeClass?.rawValue, hop.appointmentSlip, hop.endSequence,
       hop.endedAt?.microseconds, hop.verdict?.rawValue, hop.stoppedBy?.rawValue,
       hop.workingMinutes, hop.agency.rawValue, hop.postOffice.rawValue, hop.procedure.rawValue,
-      Self.encodeSteps(hop.steps),
+      Self.encodeSteps(hop.steps), hop.rule, hop.extendedTo?.description,
+      hop.appointmentDate?.description, hop.lateSupplementRequests,
     ]
   }
 
@@ -65,7 +67,11 @@ public final class SQLiteSlaStore: SlaStore {
       agency: try AgencyCode(validating: value(20)),
       postOffice: try PostOfficeCode(validating: value(21)),
       procedure: try ProcedureCode(validating: value(22)),
-      steps: Self.decodeSteps(value(23))
+      steps: Self.decodeSteps(value(23)),
+      rule: value(24),
+      extendedTo: try (optional(25) as String?).map { try CivilDate(iso: $0) },
+      appointmentDate: try (optional(26) as String?).map { try CivilDate(iso: $0) },
+      lateSupplementRequests: value(27)
     )
   }
 
@@ -268,11 +274,18 @@ public final class SQLiteSlaStore: SlaStore {
         db,
         sql: """
           WITH period AS (
-            SELECT \(key) AS k, h.hop, h.verdict, h.working_minutes, 0 AS running
+            SELECT \(key) AS k, h.hop, h.verdict, h.working_minutes, 0 AS running,
+              -- Late with apology: ended by the extension's new appointment (Vietnam's date).
+              h.extended_to IS NOT NULL
+                AND date(h.ended_at / 1000000 + 25200, 'unixepoch') <= h.extended_to AS extended,
+              h.appointment_date IS NOT NULL AND h.appointment_date > h.due_date AS later,
+              h.late_supplement_requests AS supplements
             FROM sla_hop h INDEXED BY sla_hop_ended
             WHERE h.ended_at >= ?1 AND h.ended_at < ?2 AND h.verdict IS NOT NULL
             UNION ALL
-            SELECT \(key), h.hop, NULL, NULL, 1
+            SELECT \(key), h.hop, NULL, NULL, 1, 0,
+              h.appointment_date IS NOT NULL AND h.appointment_date > h.due_date,
+              h.late_supplement_requests
             FROM sla_hop h INDEXED BY sla_hop_overdue
             WHERE h.end_sequence IS NULL AND h.due_at <= ?3
           ),
@@ -287,7 +300,8 @@ public final class SQLiteSlaStore: SlaStore {
             (SELECT r.working_minutes FROM ranked r
               WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (r.n + 1) / 2),
             (SELECT r.working_minutes FROM ranked r
-              WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (9 * r.n + 9) / 10)
+              WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (9 * r.n + 9) / 10),
+            COALESCE(SUM(p.verdict = 'LATE' AND p.extended), 0), SUM(p.later), SUM(p.supplements)
           FROM period p GROUP BY p.k, p.hop ORDER BY p.k, p.hop
           """,
         arguments: [from.microseconds, to.microseconds, overdueAt.microseconds]
@@ -300,7 +314,10 @@ public final class SQLiteSlaStore: SlaStore {
           late: row[3],
           openBreaches: row[4],
           medianWorkingMinutes: (row[5] as Int?) ?? 0,
-          p90WorkingMinutes: (row[6] as Int?) ?? 0
+          p90WorkingMinutes: (row[6] as Int?) ?? 0,
+          lateWithApology: row[7],
+          appointmentsLaterThanLaw: row[8],
+          lateSupplementRequests: row[9]
         )
       }
     }

@@ -289,6 +289,20 @@ struct TrackCommand: AsyncParsableCommand {
           "  \(vietnamTime(timestamp(entry.occurredAt)))  \(wireName(entry.type))  at \(entry.location)"
         )
       }
+      if shipment.hasAgencyDeadline {
+        let d = shipment.agencyDeadline
+        lines.append(
+          "due by law \(d.dueDate)" + (d.extendedTo.isEmpty ? "" : ", extended to \(d.extendedTo)")
+        )
+      }
+      if !shipment.appointmentDate.isEmpty {
+        lines.append("ngày hẹn trả kết quả (appointment) \(shipment.appointmentDate)")
+      }
+      for item in shipment.supplementItems {
+        lines.append(
+          "  missing: \(item.document)" + (item.reason.isEmpty ? "" : " (\(item.reason))")
+        )
+      }
       lines += shipment.hops.map(hopLine)
       return lines.joined(separator: "\n")
     }
@@ -369,7 +383,12 @@ private func detail(_ event: Postalgateway_V1_ShipmentEvent) -> String {
       ? "  handoff \(d.handoffID) rejected: \(d.reason)"
       : "  dossier \(d.dossierCode), filed \(vietnamTime(timestamp(d.receivedAt)))"
         + (d.appointmentDate.isEmpty ? "" : ", appointment \(d.appointmentDate)")
-  case .supplement(let r): "  missing: \(r.missingItems.joined(separator: ", ")) — \(r.reason)"
+  case .supplement(let r):
+    r.items.isEmpty
+      ? "  missing: \(r.missingItems.joined(separator: ", ")) — \(r.reason)"
+      : "  missing: \(r.items.map { "\($0.document) (\($0.reason))" }.joined(separator: ", "))"
+        + (r.reason.isEmpty ? "" : " — \(r.reason)")
+  case .appointment(let a): "  appointment \(a.date)"
   case .resultNotice(let n): "  \(n.documents.count) result document(s), collect at \(n.collectAt)"
   case .processingExtension(let e):
     "  due date moved from \(e.previousDueDate) to \(e.newDueDate): \(e.reason)"

@@ -83,12 +83,23 @@ struct AgencyCommand: AsyncParsableCommand {
   }
 
   struct Supplement: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Ask for missing items.")
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Ask once, within 3 working days of the filing, for everything missing (NĐ 61/2018 art. 19.4)."
+    )
     @OptionGroup var client: ClientOptions
     @Argument(help: "Tracking number.") var trackingNumber: String
-    @Option(name: .customLong("missing"), help: "A missing item (repeatable).") var missing:
-      [String] = []
-    @Option(help: "Why.") var reason: String
+    @Option(
+      name: .customLong("item"),
+      help: "A missing paper and why, as \"DOCUMENT: REASON\" (repeatable)."
+    )
+    var items: [String] = []
+    @Option(
+      name: .customLong("missing"),
+      help: "A missing paper without its own reason (repeatable)."
+    )
+    var missing: [String] = []
+    @Option(help: "Why (required with --missing).") var reason: String = ""
     @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
 
     func run() async throws {
@@ -96,6 +107,14 @@ struct AgencyCommand: AsyncParsableCommand {
         $0.requestID = self.requestID ?? UUID().uuidString
         $0.trackingNumber = self.trackingNumber
         $0.missingItems = self.missing
+        $0.items = self.items.map { text in
+          let parts = text.split(separator: ":", maxSplits: 1)
+          return .with {
+            $0.document = String(parts[0]).trimmingCharacters(in: .whitespaces)
+            $0.reason =
+              parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : ""
+          }
+        }
         $0.reason = self.reason
       }
       let response = try await self.client.withPartnerClient(as: "agency") { client in

@@ -18,9 +18,12 @@ struct SLACommand: AsyncParsableCommand {
   struct Due: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract:
-        "Print a due date and the calendar version used: a postal leg (J + n by route class) or, without --route-class, agency processing with the 15:00 cut-off."
+        "Print a due date, its rule and the data versions used: a postal leg (J + n by route class), or, without --route-class, the agency's processing from the filing instant."
     )
-    @Option(help: "When it starts, ISO 8601 with offset, e.g. 2025-01-24T10:00:00+07:00.")
+    @Option(
+      help:
+        "When it starts (J, or the filing), ISO 8601 with offset, e.g. 2025-01-24T10:00:00+07:00."
+    )
     var start: String
     @Option(help: "Working days (agency processing; for a postal leg it overrides the class).")
     var workingDays: Int?
@@ -29,15 +32,28 @@ struct SLACommand: AsyncParsableCommand {
         "A route class of the policy: WITHIN_COMMUNE, WITHIN_PROVINCE, BETWEEN_MAJOR_CITIES, INTER_PROVINCE."
     )
     var routeClass: String?
+    @Option(
+      help:
+        "A postal leg's origin as PROVINCE/COMMUNE codes of the administrative map, e.g. 19/05443; with --to, the route class is derived by the policy's rule."
+    )
+    var from: String?
+    @Option(help: "A postal leg's destination as PROVINCE/COMMUNE, e.g. 01/00004.")
+    var to: String?
     @Flag(help: "An appointment slip is handed back (doubles a postal leg).")
     var appointmentSlip = false
+    @Option(
+      help:
+        "Agency processing: a sector law's same-day cut-off HH:MM (e.g. 15:00 for civil status, Luật Hộ tịch art. 5.3). Default: none."
+    )
+    var sameDayCutoff: String?
     @Option(help: "Calendar folder. Default: the bundled calendars.")
     var calendars: String?
     @Option(help: "SLA policy file. Default: the bundled policy.")
     var policy: String?
     @Flag(help: "Print every step.") var explain = false
 
-    func run() throws {
+    /// The deadline the options describe.
+    func compute() throws -> (Deadline, policyVersion: String?) {
       let formatter = ISO8601DateFormatter()
       guard let date = formatter.date(from: self.start) else {
         throw ValidationError(
@@ -48,9 +64,26 @@ struct SLACommand: AsyncParsableCommand {
       let calendar = try CalendarFiles.load(
         directory: try self.calendars ?? GatewayDomain.bundledCalendars()
       )
-      var policy = try SlaPolicyFile.load(path: try self.policy ?? GatewayDomain.bundledSlaPolicy())
-        .policy
-      let deadline: Deadline
+      let map = try AdministrativeMapFile.load(directory: try GatewayDomain.bundledAdminUnits())
+      var policy = try SlaPolicyFile.load(
+        path: try self.policy ?? GatewayDomain.bundledSlaPolicy(),
+        map: map
+      ).policy
+      var reasons: [String] = []
+      var routeClass = self.routeClass
+      if self.from != nil || self.to != nil {
+        guard routeClass == nil else {
+          throw ValidationError("give either --route-class or --from and --to")
+        }
+        guard let from = self.from, let to = self.to else {
+          throw ValidationError("--from and --to go together")
+        }
+        let origin = try Self.place(from, option: "--from", map: map)
+        let destination = try Self.place(to, option: "--to", map: map)
+        let (route, why) = policy.routeClass(from: origin, to: destination, map: map)
+        routeClass = route.rawValue
+        reasons.append(why)
+      }
       if let routeClass {
         let route = RouteClass(rawValue: routeClass.uppercased())
         guard policy.postal.workingDays[route] != nil else {
@@ -66,22 +99,55 @@ struct SLACommand: AsyncParsableCommand {
           policy.postal.workingDays[route] = n
           slip = false
         }
-        deadline = DeadlineCalculator(calendar: calendar, policy: policy).postalLeg(
+        let deadline = DeadlineCalculator(calendar: calendar, policy: policy).postalLeg(
           j: start.dateInVietnam,
           route: route,
-          appointmentSlip: slip
+          appointmentSlip: slip,
+          reasons: reasons
         )
-      } else {
-        guard let n = self.workingDays, n >= 0 else {
-          throw ValidationError("--working-days is required without --route-class")
+        return (deadline, policy.version)
+      }
+      guard let n = self.workingDays, n >= 0 else {
+        throw ValidationError("--working-days is required without --route-class")
+      }
+      let cutoff = try self.sameDayCutoff.map { text -> SameDayCutoff in
+        let parts = text.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2, (0 ... 23).contains(parts[0]), (0 ... 59).contains(parts[1]) else {
+          throw ValidationError("--same-day-cutoff must be HH:MM")
         }
-        deadline = DeadlineCalculator(calendar: calendar, policy: policy).agencyProcessing(
-          filedAt: start,
-          workingDays: n
+        return SameDayCutoff(
+          minutes: parts[0] * 60 + parts[1],
+          source: "the procedure's sector law (given with --same-day-cutoff)"
         )
       }
+      let deadline = DeadlineCalculator(calendar: calendar, policy: policy).agencyProcessing(
+        filedAt: start,
+        workingDays: n,
+        cutoff: cutoff
+      )
+      return (deadline, nil)
+    }
+
+    /// A place on the map from `PROVINCE/COMMUNE`.
+    static func place(_ text: String, option: String, map: AdministrativeMap) throws -> Place {
+      let parts = text.split(separator: "/").map(String.init)
+      guard parts.count == 2, let province = try? ProvinceCode(validating: parts[0]),
+        let commune = try? CommuneCode(validating: parts[1])
+      else { throw ValidationError("\(option) must be PROVINCE/COMMUNE codes, e.g. 19/05443") }
+      do {
+        try map.checkProvince(province)
+        try map.checkCommune(commune, in: province)
+      } catch let error as InvalidValue {
+        throw ValidationError("\(option): \(error.reason)")
+      }
+      return Place(province: province, commune: commune)
+    }
+
+    func run() throws {
+      let (deadline, policyVersion) = try self.compute()
       print("due: \(deadline.due) (end of day, Vietnam time)")
-      if self.routeClass != nil { print("policy: \(policy.version)") }
+      print("rule: \(deadline.rule)")
+      if let policyVersion { print("policy: \(policyVersion)") }
       print(
         "calendar: \(deadline.calendarVersions.joined(separator: ", "))"
           + (deadline.provisional ? "  PROVISIONAL (statutory rules; no published schedule)" : "")

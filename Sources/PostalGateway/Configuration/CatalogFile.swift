@@ -22,6 +22,18 @@ enum CatalogFile {
       var postalEligible: Bool
       var inPersonOnly: Bool
       var sameDay: Bool
+      /// A sector law's same-day cut-off: `{ "time": "15:00", "source": "…" }`.
+      var sameDayCutoff: Rule?
+      /// A supplement window other than NĐ 61's 3 working days: `{ "workingDays": 5, "source": … }`.
+      var supplementWindow: Window?
+    }
+    struct Rule: Decodable {
+      var time: String
+      var source: String
+    }
+    struct Window: Decodable {
+      var workingDays: Int
+      var source: String
     }
     var version: String
     var procedures: [Procedure]
@@ -48,7 +60,26 @@ enum CatalogFile {
   static func decode(_ data: Data) throws -> ProcedureCatalog {
     let file = try JSONDecoder().decode(File.self, from: data)
     let procedures = try file.procedures.map { procedure in
-      Procedure(
+      let cutoff = try procedure.sameDayCutoff.map { rule -> SameDayCutoff in
+        let parts = rule.time.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2, (0 ... 23).contains(parts[0]), (0 ... 59).contains(parts[1]),
+          !rule.source.isEmpty
+        else {
+          throw InvalidValue(
+            "procedure \(procedure.code): sameDayCutoff needs a time HH:MM and its legal source"
+          )
+        }
+        return SameDayCutoff(minutes: parts[0] * 60 + parts[1], source: rule.source)
+      }
+      let window = try procedure.supplementWindow.map { window -> SupplementWindow in
+        guard (0 ... 60).contains(window.workingDays), !window.source.isEmpty else {
+          throw InvalidValue(
+            "procedure \(procedure.code): supplementWindow needs 0–60 working days and its legal source"
+          )
+        }
+        return SupplementWindow(workingDays: window.workingDays, source: window.source)
+      }
+      return Procedure(
         code: try ProcedureCode(validating: procedure.code),
         name: procedure.name,
         agencies: try procedure.agencies.map { try AgencyCode(validating: $0) },
@@ -69,7 +100,9 @@ enum CatalogFile {
         feeVND: procedure.feeVND,
         postalEligible: procedure.postalEligible,
         inPersonOnly: procedure.inPersonOnly,
-        sameDay: procedure.sameDay
+        sameDay: procedure.sameDay,
+        sameDayCutoff: cutoff,
+        supplementWindow: window ?? .decree61
       )
     }
     let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()

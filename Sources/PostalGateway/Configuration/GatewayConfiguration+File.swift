@@ -86,6 +86,7 @@ extension GatewayConfiguration {
     var handoffs: Handoffs?
     var sla: Sla?
     var calendars: String?
+    var adminUnits: String?
     var dataDirectory: String?
     var trustDomain: String?
     var serviceIndicator: String?
@@ -158,6 +159,7 @@ extension GatewayConfiguration {
     }
     if let value = file.catalog { self.catalogPath = value }
     if let value = file.calendars { self.calendarDirectory = value }
+    if let value = file.adminUnits { self.adminUnitsDirectory = value }
     if let value = file.scans?.maximumBytes { self.maximumScanBytes = value }
     if let value = file.custody?.origin { self.custodyOriginOverride = value }
     if let value = file.custody?.keyFile { self.custodyKeyPath = value }

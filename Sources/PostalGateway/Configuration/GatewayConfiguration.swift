@@ -110,6 +110,9 @@ struct GatewayConfiguration: Sendable, Equatable {
   /// A folder of working-calendar files (one JSON per year); `nil` means the bundled 2025–2027
   /// calendars. Reloaded on SIGHUP.
   var calendarDirectory: String?
+  /// A folder with the administrative-units files; `nil` means the bundled map in force since
+  /// 1/7/2025. Reloaded on SIGHUP.
+  var adminUnitsDirectory: String?
   /// The largest scan accepted, in bytes.
   var maximumScanBytes: Int64 = 50 * 1024 * 1024
   /// The custody log's origin line (and its key's name); `nil` means `<trustDomain>/custody`.

@@ -3,8 +3,9 @@ import Foundation
 import Tracking
 
 /// The SLA policy file: JSON with a version, the postal allowances by route class, the
-/// route-class rule, the places of agencies and post offices, office hours, the intake cut-off
-/// and the at-risk share (see `Sources/PostalGateway/Resources/policies/sla-policy.json`).
+/// route-class rule, the special-class and class-I urban areas, the places of agencies and post
+/// offices (each must be on the administrative map), office hours and the at-risk share (see
+/// `Sources/PostalGateway/Resources/policies/sla-policy.json`).
 enum SlaPolicyFile {
   private struct File: Decodable {
     struct Rule: Decodable {
@@ -20,10 +21,17 @@ enum SlaPolicyFile {
       var start: String
       var end: String
     }
+    struct UrbanArea: Decodable {
+      var name: String
+      var `class`: String
+      var province: String
+      var source: String
+    }
     var version: String
     var routeClasses: [String: Int]
     var routeRules: [Rule]
-    var unknownPlaceClass: String
+    var unknownPlaceClass: String?
+    var urbanAreas: [UrbanArea]?
     var places: [String: Place]?
     var officeHours: [Session]?
     var intakeCutoff: String?
@@ -39,13 +47,17 @@ enum SlaPolicyFile {
 
   /// Reads and checks a policy file.
   /// - Throws: ``ConfigurationError`` naming the file and what is wrong.
-  static func load(path: String) throws -> (policy: SlaPolicy, sha256: String) {
+  static func load(
+    path: String,
+    map: AdministrativeMap
+  ) throws -> (policy: SlaPolicy, sha256: String) {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ConfigurationError("cannot read the SLA policy \(path)")
     }
     do {
       return (
-        try Self.decode(data), SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        try Self.decode(data, map: map),
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
       )
     } catch let error as InvalidValue {
       throw ConfigurationError("SLA policy \(path): \(error.reason)")
@@ -57,8 +69,13 @@ enum SlaPolicyFile {
   }
 
   /// Parses and checks policy JSON.
-  static func decode(_ data: Data) throws -> SlaPolicy {
+  static func decode(_ data: Data, map: AdministrativeMap) throws -> SlaPolicy {
     let file = try JSONDecoder().decode(File.self, from: data)
+    guard file.intakeCutoff == nil else {
+      throw InvalidValue(
+        "intakeCutoff is no longer a policy setting: the 15:00 rule of NĐ 61 art. 18 does not start the agency's clock; a sector law's same-day cut-off is a procedure's sameDayCutoff in the catalog"
+      )
+    }
     guard !file.version.isEmpty else { throw InvalidValue("version is required") }
     guard !file.routeClasses.isEmpty,
       file.routeClasses.values.allSatisfy({ (0 ... 60).contains($0) })
@@ -80,23 +97,46 @@ enum SlaPolicyFile {
         condition = .bothProvincesIn(
           Set(try (rule.provinces ?? []).map { try ProvinceCode(validating: $0) })
         )
+      case "BOTH_IN_URBAN_AREAS": condition = .bothInUrbanAreas
       case "ANY": condition = .any
       default:
         throw InvalidValue(
-          "routeRules[\(index)].when must be SAME_COMMUNE, SAME_PROVINCE, BOTH_PROVINCES_IN or ANY"
+          "routeRules[\(index)].when must be SAME_COMMUNE, SAME_PROVINCE, BOTH_IN_URBAN_AREAS, BOTH_PROVINCES_IN or ANY"
         )
       }
       return RouteRule(condition, try routeClass(rule.class, "routeRules[\(index)].class"))
     }
     var places: [String: Tracking.Place] = [:]
-    for (code, place) in file.places ?? [:] {
+    for (code, place) in (file.places ?? [:]).sorted(by: { $0.key < $1.key }) {
       do {
-        places[code] = Place(
-          province: try ProvinceCode(validating: place.province),
-          commune: try place.commune.map { try CommuneCode(validating: $0) }
+        let province = try ProvinceCode(validating: place.province)
+        try map.checkProvince(province)
+        guard let commune = place.commune else {
+          throw InvalidValue("needs its commune: a route class comes from real places")
+        }
+        let unit = try CommuneCode(validating: commune)
+        try map.checkCommune(unit, in: province)
+        places[code] = Place(province: province, commune: unit)
+      } catch let error as InvalidValue {
+        throw InvalidValue("places[\(code)]: \(error.reason)")
+      }
+    }
+    let urbanAreas = try (file.urbanAreas ?? []).enumerated().map { index, area in
+      do {
+        let province = try ProvinceCode(validating: area.province)
+        try map.checkProvince(province)
+        guard ["SPECIAL", "I"].contains(area.class) else {
+          throw InvalidValue("class must be SPECIAL or I")
+        }
+        guard !area.source.isEmpty else { throw InvalidValue("needs its source") }
+        return UrbanArea(
+          name: area.name,
+          urbanClass: area.class,
+          province: province,
+          source: area.source
         )
       } catch let error as InvalidValue {
-        throw InvalidValue("places[\(code)]: province and commune codes \(error.reason)")
+        throw InvalidValue("urbanAreas[\(index)]: \(error.reason)")
       }
     }
     let hours = try OfficeHours(
@@ -115,9 +155,10 @@ enum SlaPolicyFile {
       ),
       routeRules: rules,
       places: places,
-      unknownPlaceClass: try routeClass(file.unknownPlaceClass, "unknownPlaceClass"),
+      urbanAreas: urbanAreas,
+      unknownPlaceClass: try file.unknownPlaceClass.map { try routeClass($0, "unknownPlaceClass") }
+        ?? .interProvince,
       officeHours: hours,
-      cutoffMinutes: try file.intakeCutoff.map(Self.minutes) ?? 15 * 60,
       atRiskShare: share
     )
   }

@@ -12,6 +12,8 @@ struct GatewayDomain: Sendable {
   let calendarDirectory: String
   let slaPolicy: SlaPolicyHolder
   let slaPolicyFile: String
+  let map: AdministrativeMapHolder
+  let mapDirectory: String
   let routes: [AgencyRoute]
   let shipments: ShipmentService
   let agencies: AgencyDesk
@@ -35,9 +37,18 @@ struct GatewayDomain: Sendable {
     let catalog = CatalogHolder(try CatalogFile.load(path: configuration.catalogFile))
     let calendarDirectory = try configuration.calendarDirectory ?? Self.bundledCalendars()
     let calendar = CalendarHolder(try CalendarFiles.load(directory: calendarDirectory))
+    let mapDirectory = try configuration.adminUnitsDirectory ?? Self.bundledAdminUnits()
+    let map = AdministrativeMapHolder(try AdministrativeMapFile.load(directory: mapDirectory))
     let slaPolicyFile = try configuration.sla.policyFile ?? Self.bundledSlaPolicy()
-    let slaPolicy = SlaPolicyHolder(try SlaPolicyFile.load(path: slaPolicyFile).policy)
-    let timekeeper = SlaTimekeeper(calendars: calendar, policies: slaPolicy, catalog: catalog)
+    let slaPolicy = SlaPolicyHolder(
+      try SlaPolicyFile.load(path: slaPolicyFile, map: map.current).policy
+    )
+    let timekeeper = SlaTimekeeper(
+      calendars: calendar,
+      policies: slaPolicy,
+      catalog: catalog,
+      map: map
+    )
     let routes = try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? []
     let secret = try directory.verificationSecret()
     let handovers = HandoverVerifier(keys: stores.signingKeys)
@@ -57,7 +68,8 @@ struct GatewayDomain: Sendable {
       personalData: PersonalDataHasher(secret: secret),
       handovers: handovers,
       routes: HandoffRoutes(Dictionary(routes.map { ($0.agency, $0.mode) }) { $1 }),
-      timekeeper: timekeeper
+      timekeeper: timekeeper,
+      map: map
     )
     let signer = try directory.custodySigner(
       origin: configuration.custodyOrigin,
@@ -75,6 +87,8 @@ struct GatewayDomain: Sendable {
       calendarDirectory: calendarDirectory,
       slaPolicy: slaPolicy,
       slaPolicyFile: slaPolicyFile,
+      map: map,
+      mapDirectory: mapDirectory,
       routes: routes,
       shipments: shipments,
       agencies: AgencyDesk(shipments: shipments, handoffs: stores.handoffs),
@@ -99,7 +113,9 @@ struct GatewayDomain: Sendable {
   func reload(logger: Logger) throws -> String {
     let catalog = try CatalogFile.load(path: self.catalogFile)
     let calendar = try CalendarFiles.load(directory: self.calendarDirectory)
-    let (policy, policyHash) = try SlaPolicyFile.load(path: self.slaPolicyFile)
+    let map = try AdministrativeMapFile.load(directory: self.mapDirectory)
+    let (policy, policyHash) = try SlaPolicyFile.load(path: self.slaPolicyFile, map: map)
+    self.map.replace(with: map)
     self.catalog.replace(with: catalog)
     self.calendar.replace(with: calendar)
     self.slaPolicy.replace(with: policy)
@@ -125,6 +141,13 @@ struct GatewayDomain: Sendable {
   static func bundledCalendars() throws -> String {
     guard let directory = CalendarFiles.bundledDirectory else {
       throw ConfigurationError("the bundled calendars are missing; set `calendars`")
+    }
+    return directory
+  }
+
+  static func bundledAdminUnits() throws -> String {
+    guard let directory = AdministrativeMapFile.bundledDirectory else {
+      throw ConfigurationError("the bundled administrative units are missing; set `adminUnits`")
     }
     return directory
   }

@@ -41,12 +41,15 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
         $0.workingDays = Int32(clamping: timeliness.workingDays)
         if timeliness.hop == .agencyProcessing {
           $0.catalogVersion = String(timeliness.policyVersion.dropFirst("catalog ".count))
-          $0.rule =
-            "NĐ 61/2018 art. 18–19: counted after the filing day; a filing at or after the cut-off or on a day off counts from the next working day; a completed supplement restarts the count"
-        } else {
-          $0.rule =
-            "TT 17/2017 art. 7.2: J + n working days by route class (the class derived from the leg's two ends by the policy's rule), doubled when an appointment slip is handed back; due by the end of the last day"
         }
+        $0.rule =
+          timeliness.rule.isEmpty
+          ? (timeliness.hop == .agencyProcessing
+            ? DeadlineCalculator.agencyRule : DeadlineCalculator.postalRule)
+          : timeliness.rule
+        $0.appointmentDate = timeliness.appointmentDate?.description ?? ""
+        $0.appointmentLaterThanLaw = timeliness.appointmentLaterThanLaw
+        $0.extendedTo = timeliness.extendedTo?.description ?? ""
         $0.countedFrom = timeliness.countedFrom.description
         $0.dueDate = timeliness.due.description
         $0.calendarVersions = timeliness.calendarVersions

@@ -156,6 +156,12 @@ extension Postalgateway_V1_RecordEventRequest {
     }
     let handover =
       self.hasHandover ? self.handover.domain(trustDomain: trustDomain, validator: &v) : nil
+    let appointment =
+      self.appointmentDate.isEmpty
+      ? nil : v.check("appointment_date") { try CivilDate(iso: self.appointmentDate) }
+    if appointment != nil, kind != nil, kind != .appointmentReceived {
+      v.fail("appointment_date", "goes only with APPOINTMENT_RECEIVED")
+    }
     try v.finish()
     // finish() threw if any required value is nil.
     return (
@@ -166,7 +172,8 @@ extension Postalgateway_V1_RecordEventRequest {
         occurredAt: occurredAt,
         location: location,
         note: note,
-        handover: handover
+        handover: handover,
+        appointmentDate: appointment
       )
     )
   }

@@ -176,13 +176,30 @@ extension Postalgateway_V1_RequestSupplementRequest {
     let number = v.check("tracking_number") {
       try TrackingNumber(validating: self.trackingNumber)
     }
-    let items = textList(self.missingItems, field: "missing_items", required: true, validator: &v)
-    let reason = v.text("reason", self.reason, required: true)
+    if self.missingItems.isEmpty, self.items.isEmpty {
+      v.fail("items", "needs at least one paper (items or missing_items)")
+    }
+    let names = textList(self.missingItems, field: "missing_items", required: false, validator: &v)
+    if self.items.count > 50 { v.fail("items", "has more than 50 entries") }
+    var items = names.map { SupplementItem(document: $0, reason: "") }
+    for (index, item) in self.items.prefix(50).enumerated() {
+      let document = v.text(
+        "items[\(index)].document",
+        item.document,
+        required: true,
+        maximumLength: 200
+      )
+      // Each paper says why (TT 01/2018 form 02 lists them with their reasons).
+      let why = v.text("items[\(index)].reason", item.reason, required: true, maximumLength: 500)
+      if let document, let why { items.append(SupplementItem(document: document, reason: why)) }
+    }
+    // The overall reason is needed when the papers come without their own.
+    let reason = v.text("reason", self.reason, required: self.items.isEmpty)
     try v.finish()
-    guard let requestID, let number, let reason else {
+    guard let requestID, let number else {
       throw TrackingError.invalidField("request", "is malformed")
     }
-    return (requestID, number, SupplementRequest(missingItems: items, reason: reason))
+    return (requestID, number, SupplementRequest(items: items, reason: reason ?? ""))
   }
 }
 

@@ -83,6 +83,12 @@ extension Postalgateway_V1_HopTimeliness {
       $0.calendarVersions = hop.calendarVersions
       $0.provisional = hop.provisional
       $0.policyVersion = hop.policyVersion
+      $0.rule = hop.rule
+      $0.extendedTo = hop.extendedTo?.description ?? ""
+      $0.appointmentDate = hop.appointmentDate?.description ?? ""
+      $0.appointmentLaterThanLaw = hop.appointmentLaterThanLaw
+      $0.lateSupplementRequests = Int32(clamping: hop.lateSupplementRequests)
+      $0.lateWithApology = hop.lateWithApology
     }
   }
 }
@@ -114,6 +120,9 @@ extension Postalgateway_V1_SlaReportRow {
       $0.onTimePercent = row.onTimePercent
       $0.medianWorkingDays = row.medianWorkingDays
       $0.p90WorkingDays = row.p90WorkingDays
+      $0.lateWithApology = Int32(clamping: row.lateWithApology)
+      $0.appointmentsLaterThanLaw = Int32(clamping: row.appointmentsLaterThanLaw)
+      $0.lateSupplementRequests = Int32(clamping: row.lateSupplementRequests)
     }
   }
 }

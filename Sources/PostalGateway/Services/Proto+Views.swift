@@ -136,7 +136,10 @@ extension Postalgateway_V1_ShipmentEvent {
       self.supplement = .with {
         $0.missingItems = request.missingItems
         $0.reason = request.reason
+        $0.items = request.items.map(Postalgateway_V1_SupplementItem.init)
       }
+    case .appointment(let date):
+      self.appointment = .with { $0.date = date.description }
     case .processingExtension(let moved):
       self.processingExtension = .with {
         $0.previousDueDate = moved.previousDueDate.description
@@ -181,8 +184,11 @@ extension Postalgateway_V1_TrackedShipment {
         $0.countedFrom = deadline.start.description
         $0.calendarVersions = deadline.calendarVersions
         $0.provisional = deadline.provisional
+        $0.extendedTo = deadline.extendedTo?.description ?? ""
       }
     }
+    self.appointmentDate = tracked.appointmentDate?.description ?? ""
+    self.supplementItems = tracked.supplementItems.map(Postalgateway_V1_SupplementItem.init)
     self.timeline = tracked.timeline.map { entry in
       .with {
         $0.type = entry.kind.proto
@@ -192,6 +198,15 @@ extension Postalgateway_V1_TrackedShipment {
         $0.normalizedStatus = entry.state.normalized.proto
         $0.upuEventCode = entry.kind.upuEventCode ?? ""
       }
+    }
+  }
+}
+
+extension Postalgateway_V1_SupplementItem {
+  init(_ item: SupplementItem) {
+    self = .with {
+      $0.document = item.document
+      $0.reason = item.reason
     }
   }
 }

@@ -37,6 +37,11 @@ public struct TrackedShipment: Hashable, Sendable {
   public var agencyDeadline: Deadline?
   /// Each leg's due date and, once it ended, its verdict.
   public var hops: [HopTimeliness]
+  /// The result appointment the citizen holds: the agency's date, or the new one after its
+  /// extension with an apology.
+  public var appointmentDate: CivilDate?
+  /// While a supplement is awaited: what the agency asks for.
+  public var supplementItems: [SupplementItem]
 
   /// The citizen's view of a shipment.
   /// - Parameters:
@@ -46,6 +51,14 @@ public struct TrackedShipment: Hashable, Sendable {
   public init(_ shipment: Shipment, agencyDeadline: Deadline? = nil, hops: [HopTimeliness] = []) {
     self.hops = hops
     self.agencyDeadline = agencyDeadline
+    let agency = hops.last { $0.hop == .agencyProcessing }
+    self.appointmentDate = agency?.extendedTo ?? agency?.appointmentDate
+    self.supplementItems =
+      shipment.state == .supplementRequested
+      ? shipment.effectiveEvents.reversed().lazy.compactMap {
+        if case .supplement(let request) = $0.details { return request.items }
+        return nil
+      }.first ?? [] : []
     self.trackingNumber = shipment.trackingNumber
     self.serviceType = shipment.serviceType
     self.state = shipment.state

@@ -54,40 +54,48 @@ public struct Deadline: Hashable, Sendable {
   public var start: CivilDate
   /// Working days allowed.
   public var workingDays: Int
-  /// The last day: the leg or the processing is due by the end of it (Vietnam time).
+  /// The last day the law allows: the leg or the processing is due by the end of it (Vietnam
+  /// time). An extension does not move it: the dossier is late against it.
   public var due: CivilDate
+  /// The new appointment after the agency's one extension with an apology (NĐ 61 art. 19.9):
+  /// alerts and the citizen's date follow it, the verdict does not.
+  public var extendedTo: CivilDate? = nil
   /// The calendar versions of the years it spans.
   public var calendarVersions: [String]
   /// Whether a provisional (statutory-rule) year was used.
   public var provisional: Bool
   /// The computation, step by step, for people.
   public var steps: [String]
+  /// The rule applied and its legal source.
+  public var rule: String = ""
+
+  /// The date the citizen is given: the extension's, or the due date.
+  public var appointment: CivilDate { self.extendedTo ?? self.due }
 }
 
 /// Deadlines in Vietnamese working time.
 public struct DeadlineCalculator: Sendable {
-  /// The afternoon cut-off for intake (NĐ 61/2018 art. 18): after it, a dossier counts from
-  /// the next working day. Minutes after midnight, Vietnam time.
-  public var cutoffMinutes: Int
   /// The working calendar.
   public let calendar: VietnamCalendar
   /// The postal legs' allowances.
   public let postal: PostalLegPolicy
 
+  /// The rule of the postal legs.
+  public static let postalRule =
+    "TT 17/2017/TT-BTTTT art. 7.2: J + n working days by route class, J being the date on the send slip (art. 7.2a), doubled when the appointment slip is handed back (art. 7.2b); due by the end of the last day"
+  /// The rule of the agency's processing.
+  public static let agencyRule =
+    "QĐ 45/2016/QĐ-TTg art. 7.4: the legal filing time is the signing of the handover record at the agency (the electronic acknowledgement, or the co-signed paper handover); a period in days counts from the next day (Bộ luật Dân sự 2015 art. 147); the procedure's working days from the catalog; one timely supplement request restarts the count when the dossier is complete (NĐ 61/2018 art. 19.4); an extension is an apology and a new appointment, not a new legal deadline (art. 19.9)"
+
   /// Creates a calculator.
-  public init(
-    calendar: VietnamCalendar,
-    postal: PostalLegPolicy = .circular17,
-    cutoffMinutes: Int = 15 * 60
-  ) {
+  public init(calendar: VietnamCalendar, postal: PostalLegPolicy = .circular17) {
     self.calendar = calendar
     self.postal = postal
-    self.cutoffMinutes = cutoffMinutes
   }
 
-  /// Creates a calculator with a policy's postal allowances and cut-off.
+  /// Creates a calculator with a policy's postal allowances.
   public init(calendar: VietnamCalendar, policy: SlaPolicy) {
-    self.init(calendar: calendar, postal: policy.postal, cutoffMinutes: policy.cutoffMinutes)
+    self.init(calendar: calendar, postal: policy.postal)
   }
 
   /// A postal leg: J + n working days, J being the day on the send slip (TT 17 art. 7.2a).
@@ -99,37 +107,74 @@ public struct DeadlineCalculator: Sendable {
     reasons: [String] = []
   ) -> Deadline {
     let n = self.postal.allowance(route, appointmentSlip: appointmentSlip)
-    return self.deadline(
+    var deadline = self.deadline(
       start: j,
       workingDays: n,
       steps: reasons + [
         "J = \(j) (the date on the send slip)",
         "route \(route.rawValue): \(self.postal.allowance(route, appointmentSlip: false)) working day(s)"
-          + (appointmentSlip ? ", doubled for the appointment slip" : "")
+          + (appointmentSlip ? ", doubled for the appointment slip (TT 17 art. 7.2b)" : "")
           + " under policy \(self.postal.version)",
       ]
     )
+    deadline.rule = Self.postalRule
+    return deadline
   }
 
-  /// The agency's processing: n working days counted after the filing day, where a filing after
-  /// the cut-off or on a day off counts from the next working day (NĐ 61 art. 18.3). The same
-  /// rule restarts the clock when a requested supplement is complete (art. 19.4).
-  public func agencyProcessing(filedAt: Timestamp, workingDays n: Int) -> Deadline {
+  /// The agency's processing from the filing instant (QĐ 45 art. 7.4): n working days counted
+  /// from the next day (Civil Code art. 147), so due by the end of the n-th working day after
+  /// the filing day, whatever day that was; 0 working days (same day) is due the filing day, or
+  /// the next working day when that is a day off. A sector law's same-day cut-off (a
+  /// procedure's attribute, none by default) counts a filing at or after it as filed on the
+  /// next working day. The same rule restarts the clock when a timely supplement request is
+  /// complete (NĐ 61 art. 19.4).
+  public func agencyProcessing(
+    filedAt: Timestamp,
+    workingDays n: Int,
+    cutoff: SameDayCutoff? = nil
+  ) -> Deadline {
     let (day, minutes) = filedAt.vietnamDayAndMinutes
     var steps = [
-      "filed \(day) at \(minutes / 60):\(minutes % 60 < 10 ? "0" : "")\(minutes % 60) Vietnam time"
+      "filed \(day) at \(Self.clock(minutes)) Vietnam time: the signed handover at the agency (QĐ 45/2016 art. 7.4)"
     ]
-    var start = day
-    if !self.calendar.isWorkingDay(day) {
-      start = self.calendar.workingDay(onOrAfter: day)
-      steps.append("\(day) is not a working day: counted as received on \(start)")
-    } else if minutes >= self.cutoffMinutes {
-      start = self.calendar.adding(workingDays: 1, after: day)
+    var filed = day
+    if let cutoff, self.calendar.isWorkingDay(day), minutes >= cutoff.minutes {
+      filed = self.calendar.adding(workingDays: 1, after: day)
       steps.append(
-        "at or after the \(self.cutoffMinutes / 60):\(self.cutoffMinutes % 60 < 10 ? "0" : "")\(self.cutoffMinutes % 60) cut-off: counted as received on \(start)"
+        "at or after the \(Self.clock(cutoff.minutes)) cut-off of \(cutoff.source): counted as filed on \(filed)"
       )
     }
-    return self.deadline(start: start, workingDays: n, steps: steps)
+    var deadline: Deadline
+    if n == 0 {
+      let due = self.calendar.workingDay(onOrAfter: filed)
+      steps.append(
+        due == filed
+          ? "same-day procedure: due by the end of \(due)"
+          : "same-day procedure filed on a day off: due by the end of the next working day \(due)"
+      )
+      let (versions, provisional) = self.calendar.versions(from: filed, through: due)
+      deadline = Deadline(
+        start: filed,
+        workingDays: 0,
+        due: due,
+        calendarVersions: versions,
+        provisional: provisional,
+        steps: steps
+      )
+    } else {
+      steps.append(
+        "\(n) working day(s) counted from the day after \(filed) (Bộ luật Dân sự 2015 art. 147)"
+      )
+      deadline = self.deadline(start: filed, workingDays: n, steps: steps)
+    }
+    deadline.rule = Self.agencyRule
+    return deadline
+  }
+
+  /// `HH:MM`.
+  static func clock(_ minutes: Int) -> String {
+    let m = minutes % 60
+    return "\(minutes / 60):\(m < 10 ? "0" : "")\(m)"
   }
 
   /// Checks a request to extend (NĐ 61 art. 19.9): at most once per dossier, and no later than
@@ -155,37 +200,23 @@ public struct DeadlineCalculator: Sendable {
     }
   }
 
-  /// A deadline moved by the agency's one extension (NĐ 61 art. 19.9).
+  /// A deadline with the agency's one extension (NĐ 61 art. 19.9): the new appointment, which
+  /// alerts and the citizen follow; the legal due date stays, and a dossier finished after it
+  /// is late (with an apology).
   /// - Parameters:
   ///   - deadline: The deadline before.
-  ///   - newDue: The new due date.
+  ///   - newDue: The new appointment.
   ///   - day: The day the extension was recorded.
   public func extended(_ deadline: Deadline, to newDue: CivilDate, on day: CivilDate) -> Deadline {
     var moved = deadline
-    moved.due = newDue
-    moved.workingDays = self.calendar.workingDays(after: deadline.start, through: newDue)
-    (moved.calendarVersions, moved.provisional) = self.calendar.versions(
-      from: deadline.start,
-      through: newDue
-    )
+    moved.extendedTo = newDue
+    let (versions, provisional) = self.calendar.versions(from: deadline.start, through: newDue)
+    moved.calendarVersions = versions
+    moved.provisional = provisional
     moved.steps.append(
-      "extended on \(day) from \(deadline.due) to \(newDue) (NĐ 61 art. 19.9): \(moved.workingDays) working day(s) after \(deadline.start)"
+      "extended on \(day) with an apology: new appointment \(newDue) (NĐ 61 art. 19.9); the legal due date stays \(deadline.due) and finishing after it is late with apology"
     )
     return moved
-  }
-
-  /// A shipment's agency processing deadline: counted from the event that last (re)started the
-  /// clock, and moved by an extension recorded after that event.
-  /// - Returns: `nil` before the filing.
-  public func agencyProcessing(of shipment: Shipment, workingDays n: Int) -> Deadline? {
-    guard let start = shipment.agencyClockEvent else { return nil }
-    let deadline = self.agencyProcessing(filedAt: start.occurredAt, workingDays: n)
-    for event in shipment.effectiveEvents.reversed() where event.sequence > start.sequence {
-      if case .processingExtension(let moved) = event.details {
-        return self.extended(deadline, to: moved.newDueDate, on: event.occurredAt.dateInVietnam)
-      }
-    }
-    return deadline
   }
 
   private func deadline(start: CivilDate, workingDays n: Int, steps: [String]) -> Deadline {
@@ -195,11 +226,12 @@ public struct DeadlineCalculator: Sendable {
     var counted = 0
     while counted < n {
       due = due.adding(days: 1)
+      let note = self.calendar.note(on: due).map { " (\($0))" } ?? ""
       if self.calendar.isWorkingDay(due) {
         counted += 1
-        steps.append("\(due): working day \(counted)")
+        steps.append("\(due): working day \(counted)\(note)")
       } else {
-        steps.append("\(due): day off")
+        steps.append("\(due): day off\(note)")
       }
     }
     let (versions, provisional) = self.calendar.versions(from: start, through: due)

@@ -137,6 +137,20 @@ public struct VietnamCalendar: WorkingCalendar {
     return date.isoWeekday <= 5
   }
 
+  /// Why a day is what it is, for explanations: the published (or statutory) entry's name,
+  /// or the weekday of an ordinary weekend day; `nil` for an ordinary working day.
+  public func note(on date: CivilDate) -> String? {
+    let year = self.year(date.year)
+    if let entry = (year.workingDays + year.daysOff).first(where: { $0.date == date }) {
+      return entry.name
+    }
+    switch date.isoWeekday {
+    case 6: return "Saturday"
+    case 7: return "Sunday"
+    default: return nil
+    }
+  }
+
   /// The n-th working day after `date` (n ≥ 0; 0 gives `date` itself).
   public func adding(workingDays n: Int, after date: CivilDate) -> CivilDate {
     var day = date

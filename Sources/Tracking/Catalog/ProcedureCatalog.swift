@@ -19,6 +19,45 @@ public enum DocumentForm: String, Hashable, Sendable, CaseIterable {
   }
 }
 
+/// A sector law's same-day rule: a dossier filed at or after the cut-off counts as filed on the
+/// next working day (e.g. Luật Hộ tịch 2014 art. 5.3 for civil status: "nhận hồ sơ sau 15 giờ mà
+/// không giải quyết được ngay thì trả kết quả trong ngày làm việc tiếp theo").
+public struct SameDayCutoff: Hashable, Sendable {
+  /// Minutes after midnight, Vietnam time.
+  public var minutes: Int
+  /// The law that sets it.
+  public var source: String
+
+  /// Creates a rule.
+  public init(minutes: Int, source: String) {
+    self.minutes = minutes
+    self.source = source
+  }
+}
+
+/// How long after the filing an agency may ask, once, for the dossier to be completed, with the
+/// clock restarting when it is.
+public struct SupplementWindow: Hashable, Sendable {
+  /// Working days after the filing day.
+  public var workingDays: Int
+  /// The rule's legal source.
+  public var source: String
+
+  /// Creates a window.
+  public init(workingDays: Int, source: String) {
+    self.workingDays = workingDays
+    self.source = source
+  }
+
+  /// The general rule: within 3 working days of receipt, once, in writing, listing everything
+  /// missing (NĐ 61/2018 art. 19.4 as amended by NĐ 107/2021).
+  public static let decree61 = SupplementWindow(
+    workingDays: 3,
+    source:
+      "NĐ 61/2018/NĐ-CP art. 19.4 as amended by NĐ 107/2021/NĐ-CP (the 2018 rule: the text of NĐ 118/2025/NĐ-CP, in force since 1/7/2025 and amended by NĐ 367/2025/NĐ-CP, could not be checked)"
+  )
+}
+
 /// An administrative procedure as the agency published it.
 public struct Procedure: Hashable, Sendable {
   /// One item of the published document list.
@@ -59,6 +98,10 @@ public struct Procedure: Hashable, Sendable {
   public var inPersonOnly: Bool
   /// Whether the result is issued the same day (QĐ 45 art. 16.3).
   public var sameDay: Bool
+  /// A sector law's same-day cut-off, if it has one (none by default).
+  public var sameDayCutoff: SameDayCutoff?
+  /// When the agency may ask for a supplement (the general rule unless a law says otherwise).
+  public var supplementWindow: SupplementWindow
 
   /// Creates a procedure.
   public init(
@@ -70,7 +113,9 @@ public struct Procedure: Hashable, Sendable {
     feeVND: Int64,
     postalEligible: Bool,
     inPersonOnly: Bool,
-    sameDay: Bool
+    sameDay: Bool,
+    sameDayCutoff: SameDayCutoff? = nil,
+    supplementWindow: SupplementWindow = .decree61
   ) {
     self.code = code
     self.name = name
@@ -81,6 +126,8 @@ public struct Procedure: Hashable, Sendable {
     self.postalEligible = postalEligible
     self.inPersonOnly = inPersonOnly
     self.sameDay = sameDay
+    self.sameDayCutoff = sameDayCutoff
+    self.supplementWindow = supplementWindow
   }
 
   /// The published item with this id.

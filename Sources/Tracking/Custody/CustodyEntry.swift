@@ -126,8 +126,13 @@ public enum CustodyEntry {
         commit("rejection", reason)
       }
     case .supplement(let request):
-      for item in request.missingItems { commit("supplement-item", item) }
+      for item in request.items {
+        commit("supplement-item", item.document)
+        if !item.reason.isEmpty { commit("supplement-item-reason", item.reason) }
+      }
       commit("reason", request.reason)
+    case .appointment(let date):
+      lines.append(("appointment", date.description))
     case .processingExtension(let extension_):
       lines.append(("previous-due", extension_.previousDueDate.description))
       lines.append(("new-due", extension_.newDueDate.description))

@@ -73,18 +73,41 @@ public struct AgencyAcceptance: Hashable, Sendable {
   }
 }
 
-/// The agency's request for missing items.
+/// One paper the agency asks for, and why.
+public struct SupplementItem: Hashable, Sendable {
+  /// The document, as the agency words it.
+  public var document: String
+  /// Why it is needed (empty: the request's reason).
+  public var reason: String
+
+  /// Creates an item.
+  public init(document: String, reason: String) {
+    self.document = document
+    self.reason = reason
+  }
+}
+
+/// The agency's request, in writing, for what the dossier lacks (NĐ 61 art. 19.4: once, with the
+/// full list, within the window).
 public struct SupplementRequest: Hashable, Sendable {
-  /// What is missing, as the agency words it.
-  public var missingItems: [String]
-  /// Why.
+  /// Everything missing.
+  public var items: [SupplementItem]
+  /// Why, for the request as a whole.
   public var reason: String
 
   /// Creates a request.
-  public init(missingItems: [String], reason: String) {
-    self.missingItems = missingItems
+  public init(items: [SupplementItem], reason: String) {
+    self.items = items
     self.reason = reason
   }
+
+  /// A request whose items share its reason.
+  public init(missingItems: [String], reason: String) {
+    self.init(items: missingItems.map { SupplementItem(document: $0, reason: "") }, reason: reason)
+  }
+
+  /// The documents asked for.
+  public var missingItems: [String] { self.items.map(\.document) }
 }
 
 /// The agency's extension of its processing (Phiếu đề nghị gia hạn, NĐ 61 art. 19.9): a new due

@@ -22,7 +22,10 @@ public enum EventDetails: Hashable, Sendable {
   case supplement(SupplementRequest)
   /// `RESULT_READY` reported by the agency: what the courier will collect.
   case resultNotice(ResultNotice)
+  /// `PROCESSING_EXTENDED`: the apology and the new appointment.
   case processingExtension(ProcessingExtension)
+  /// `APPOINTMENT_RECEIVED`: the date on the agency's receipt-and-appointment slip.
+  case appointment(CivilDate)
 }
 
 /// A complete dossier as accepted at collection.

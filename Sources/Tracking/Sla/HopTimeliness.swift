@@ -74,8 +74,17 @@ public struct HopTimeliness: Hashable, Sendable {
   public var agency: AgencyCode
   public var postOffice: PostOfficeCode
   public var procedure: ProcedureCode
-  /// How the due date was computed (empty when read back from the store).
+  /// How the due date was computed.
   public var steps: [String]
+  /// The rule applied and its legal source.
+  public var rule: String = ""
+  /// The agency's processing: the new appointment after its one extension (alerts follow it;
+  /// the verdict is against ``due``).
+  public var extendedTo: CivilDate? = nil
+  /// The agency's processing: the date the agency gave (its receipt-and-appointment slip).
+  public var appointmentDate: CivilDate? = nil
+  /// The agency's processing: supplement requests that came too late or were not the first.
+  public var lateSupplementRequests: Int = 0
 
   /// Creates a hop (the store reads them back with this).
   public init(
@@ -102,8 +111,16 @@ public struct HopTimeliness: Hashable, Sendable {
     agency: AgencyCode,
     postOffice: PostOfficeCode,
     procedure: ProcedureCode,
-    steps: [String]
+    steps: [String],
+    rule: String = "",
+    extendedTo: CivilDate? = nil,
+    appointmentDate: CivilDate? = nil,
+    lateSupplementRequests: Int = 0
   ) {
+    self.rule = rule
+    self.extendedTo = extendedTo
+    self.appointmentDate = appointmentDate
+    self.lateSupplementRequests = lateSupplementRequests
     self.trackingNumber = trackingNumber
     self.hop = hop
     self.startSequence = startSequence
@@ -132,6 +149,17 @@ public struct HopTimeliness: Hashable, Sendable {
 
   /// Whether the clock is still running.
   public var isRunning: Bool { self.endSequence == nil }
+
+  /// Whether the agency's appointment is later than the law allows.
+  public var appointmentLaterThanLaw: Bool { self.appointmentDate.map { $0 > self.due } ?? false }
+
+  /// Late, within the new appointment an extension gave with an apology (NĐ 61 art. 19.9;
+  /// TT 01/2018 art. 13 scores it so). A result after the new appointment too is plainly late.
+  public var lateWithApology: Bool {
+    guard self.verdict == .late, let extendedTo = self.extendedTo, let endedAt = self.endedAt
+    else { return false }
+    return endedAt.dateInVietnam <= extendedTo
+  }
 
   /// Whether a running hop is past its due day at `now`.
   public func isOverdue(at now: Timestamp) -> Bool { self.isRunning && now >= self.dueAt }

@@ -71,8 +71,14 @@ public struct SlaReportAggregate: Hashable, Sendable {
   public var hop: SlaHop
   /// Hops that ended in the period with a verdict.
   public var ended: Int
-  /// Of those, LATE.
+  /// Of those, LATE (with or without an apology).
   public var late: Int
+  /// Of the late ones, those the agency had extended with an apology.
+  public var lateWithApology: Int
+  /// Hops whose agency appointment is later than the law allows.
+  public var appointmentsLaterThanLaw: Int
+  /// Supplement requests that came late or were not the first.
+  public var lateSupplementRequests: Int
   /// Hops still running past their due time.
   public var openBreaches: Int
   /// Nearest-rank median and 90th percentile of the working minutes taken (0 when none).
@@ -87,8 +93,14 @@ public struct SlaReportAggregate: Hashable, Sendable {
     late: Int,
     openBreaches: Int,
     medianWorkingMinutes: Int,
-    p90WorkingMinutes: Int
+    p90WorkingMinutes: Int,
+    lateWithApology: Int = 0,
+    appointmentsLaterThanLaw: Int = 0,
+    lateSupplementRequests: Int = 0
   ) {
+    self.lateWithApology = lateWithApology
+    self.appointmentsLaterThanLaw = appointmentsLaterThanLaw
+    self.lateSupplementRequests = lateSupplementRequests
     self.key = key
     self.hop = hop
     self.ended = ended

@@ -125,8 +125,11 @@ public struct RouteRule: Hashable, Sendable {
     case sameCommune
     /// Both ends in the same province.
     case sameProvince
-    /// Both ends in provinces of this set (e.g. the centrally-run cities).
+    /// Both ends in provinces of this set.
     case bothProvincesIn(Set<ProvinceCode>)
+    /// Both ends in the policy's special-class or class-I urban areas (``UrbanArea``): wards
+    /// of the listed cities on the administrative map.
+    case bothInUrbanAreas
     /// Always.
     case any
   }
@@ -142,15 +145,27 @@ public struct RouteRule: Hashable, Sendable {
     self.routeClass = routeClass
   }
 
-  func holds(from origin: Place, to destination: Place) -> Bool {
+  func holds(
+    from origin: Place,
+    to destination: Place,
+    urbanAreas: [UrbanArea],
+    map: AdministrativeMap?
+  ) -> Bool {
     switch self.condition {
     case .sameCommune:
-      origin.province == destination.province && origin.commune != nil
+      return origin.province == destination.province && origin.commune != nil
         && origin.commune == destination.commune
-    case .sameProvince: origin.province == destination.province
+    case .sameProvince: return origin.province == destination.province
     case .bothProvincesIn(let set):
-      set.contains(origin.province) && set.contains(destination.province)
-    case .any: true
+      return set.contains(origin.province) && set.contains(destination.province)
+    case .bothInUrbanAreas:
+      func urban(_ place: Place) -> Bool {
+        guard let commune = place.commune, let unit = map?.unit(commune), unit.level == .ward
+        else { return false }
+        return urbanAreas.contains { $0.province == unit.province }
+      }
+      return urban(origin) && urban(destination)
+    case .any: return true
     }
   }
 
@@ -160,14 +175,38 @@ public struct RouteRule: Hashable, Sendable {
     case .sameProvince: "same province"
     case .bothProvincesIn(let set):
       "both provinces in {\(set.map(\.rawValue).sorted().joined(separator: ", "))}"
-    case .any: "any route"
+    case .bothInUrbanAreas: "both ends are wards of special-class or class-I urban areas"
+    case .any: "any other route"
     }
+  }
+}
+
+/// A special-class or class-I urban area for the route-class rule (TT 17/2017 art. 7.2's
+/// "giữa các đô thị loại đặc biệt, loại I"): the wards of a city on the administrative map.
+public struct UrbanArea: Hashable, Sendable {
+  /// Its name.
+  public var name: String
+  /// `SPECIAL` or `I`.
+  public var urbanClass: String
+  /// The province or centrally-run city whose wards it is.
+  public var province: ProvinceCode
+  /// The decision that classifies it.
+  public var source: String
+
+  /// Creates an area.
+  public init(name: String, urbanClass: String, province: ProvinceCode, source: String) {
+    self.name = name
+    self.urbanClass = urbanClass
+    self.province = province
+    self.source = source
   }
 }
 
 /// The service-level policy, as versioned data: the postal legs' allowances by route class,
 /// the rule that derives a route class from a leg's two ends, where the agencies and post
-/// offices are, office hours, the intake cut-off and the at-risk share.
+/// offices are, the urban areas, office hours and the at-risk share. (The 15:00 rule of NĐ 61
+/// art. 18 says when a counter must pass a paper dossier on; it does not start the agency's
+/// clock, so it is not here: a sector law's same-day cut-off is a procedure's attribute.)
 public struct SlaPolicy: Hashable, Sendable {
   /// The postal legs' allowances (carries the policy's version).
   public var postal: PostalLegPolicy
@@ -175,12 +214,13 @@ public struct SlaPolicy: Hashable, Sendable {
   public var routeRules: [RouteRule]
   /// Where agencies and post offices are, by code (`AgencyCode` or `PostOfficeCode` text).
   public var places: [String: Place]
-  /// The class of a leg one of whose ends is not known.
+  /// The special-class and class-I urban areas.
+  public var urbanAreas: [UrbanArea]
+  /// The class of a leg one of whose ends is not known: only records from before places were
+  /// checked at registration; the explanation says so.
   public var unknownPlaceClass: RouteClass
   /// Office hours, for the at-risk instant and working-time durations.
   public var officeHours: OfficeHours
-  /// The intake cut-off, minutes after midnight (NĐ 61/2018 art. 18: 15:00).
-  public var cutoffMinutes: Int
   /// The share of a hop's working time after which it is at risk (default 0.8).
   public var atRiskShare: Double
 
@@ -189,28 +229,22 @@ public struct SlaPolicy: Hashable, Sendable {
     postal: PostalLegPolicy,
     routeRules: [RouteRule],
     places: [String: Place],
-    unknownPlaceClass: RouteClass,
+    urbanAreas: [UrbanArea] = [],
+    unknownPlaceClass: RouteClass = .interProvince,
     officeHours: OfficeHours = .standard,
-    cutoffMinutes: Int = 15 * 60,
     atRiskShare: Double = 0.8
   ) {
     self.postal = postal
     self.routeRules = routeRules
     self.places = places
+    self.urbanAreas = urbanAreas
     self.unknownPlaceClass = unknownPlaceClass
     self.officeHours = officeHours
-    self.cutoffMinutes = cutoffMinutes
     self.atRiskShare = atRiskShare
   }
 
   /// The policy's version, recorded with every postal deadline.
   public var version: String { self.postal.version }
-
-  /// The six centrally-run cities after 1/7/2025 (Hà Nội, Hải Phòng, Huế, Đà Nẵng,
-  /// TP Hồ Chí Minh, Cần Thơ), standing in for the circular's special-class / class-I pairs.
-  public static let centrallyRunCities: Set<ProvinceCode> = Set(
-    ["01", "31", "46", "48", "79", "92"].map { try! ProvinceCode(validating: $0) }
-  )
 
   /// TT 17/2017 art. 7.2 with the two-level reading and no known places.
   public static let circular17 = SlaPolicy(
@@ -218,25 +252,30 @@ public struct SlaPolicy: Hashable, Sendable {
     routeRules: [
       RouteRule(.sameCommune, .withinCommune),
       RouteRule(.sameProvince, .withinProvince),
-      RouteRule(.bothProvincesIn(centrallyRunCities), .betweenMajorCities),
+      RouteRule(.bothInUrbanAreas, .betweenMajorCities),
       RouteRule(.any, .interProvince),
     ],
-    places: [:],
-    unknownPlaceClass: .interProvince
+    places: [:]
   )
 
   /// The route class of a leg, and why.
-  public func routeClass(from origin: Place?, to destination: Place?) -> (RouteClass, String) {
+  /// - Parameter map: The administrative map (for the urban-area rule).
+  public func routeClass(
+    from origin: Place?,
+    to destination: Place?,
+    map: AdministrativeMap? = nil
+  ) -> (RouteClass, String) {
     guard let origin, let destination else {
       return (
         self.unknownPlaceClass,
-        "route \(self.unknownPlaceClass): an end of the leg is not in policy \(self.version)"
+        "route \(self.unknownPlaceClass): UNKNOWN PLACE — an end of the leg has no place in policy \(self.version) (a record from before places were checked at registration); counted as the longest class"
       )
     }
-    for rule in self.routeRules where rule.holds(from: origin, to: destination) {
+    for rule in self.routeRules
+    where rule.holds(from: origin, to: destination, urbanAreas: self.urbanAreas, map: map) {
       return (
         rule.routeClass,
-        "route \(rule.routeClass): \(origin) → \(destination), \(rule.text) (policy \(self.version))"
+        "route \(rule.routeClass): \(origin) → \(destination), \(rule.text) (policy \(self.version)\(map.map { ", map \($0.version)" } ?? ""))"
       )
     }
     return (self.unknownPlaceClass, "route \(self.unknownPlaceClass): no rule matched")

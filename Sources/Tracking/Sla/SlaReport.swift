@@ -26,8 +26,14 @@ public struct SlaReportRow: Hashable, Sendable {
   public var ended: Int
   /// Of those, EARLY or ON_TIME.
   public var onTime: Int
-  /// Of those, LATE.
+  /// Of those, LATE without an extension.
   public var late: Int
+  /// Of those, LATE after the agency extended with an apology (counted apart, TT 01/2018 art. 13).
+  public var lateWithApology: Int
+  /// Hops whose agency appointment is later than the law allows.
+  public var appointmentsLaterThanLaw: Int
+  /// Supplement requests that came late or were not the first (the agency's delay).
+  public var lateSupplementRequests: Int
   /// Hops still running past their due time at the report's time.
   public var openBreaches: Int
   /// `onTime / ended` in percent (0 when nothing ended).
@@ -56,6 +62,7 @@ public struct SlaReport: Hashable, Sendable {
     self.rows = groups.map { group, hops in
       let judged = hops.filter { $0.verdict != nil }
       let late = judged.filter { $0.verdict == .late }.count
+      let apologized = judged.filter(\.lateWithApology).count
       let days = judged.compactMap(\.workingMinutes).sorted().map {
         Double($0) / Double(max(1, minutesPerDay))
       }
@@ -64,7 +71,10 @@ public struct SlaReport: Hashable, Sendable {
         hop: group.hop,
         ended: judged.count,
         onTime: judged.count - late,
-        late: late,
+        late: late - apologized,
+        lateWithApology: apologized,
+        appointmentsLaterThanLaw: hops.filter(\.appointmentLaterThanLaw).count,
+        lateSupplementRequests: hops.reduce(0) { $0 + $1.lateSupplementRequests },
         openBreaches: hops.filter(\.isRunning).count,
         onTimePercent: judged.isEmpty
           ? 0 : 100 * Double(judged.count - late) / Double(judged.count),
@@ -86,7 +96,10 @@ public struct SlaReport: Hashable, Sendable {
         hop: $0.hop,
         ended: $0.ended,
         onTime: $0.ended - $0.late,
-        late: $0.late,
+        late: $0.late - $0.lateWithApology,
+        lateWithApology: $0.lateWithApology,
+        appointmentsLaterThanLaw: $0.appointmentsLaterThanLaw,
+        lateSupplementRequests: $0.lateSupplementRequests,
         openBreaches: $0.openBreaches,
         onTimePercent: $0.ended == 0 ? 0 : 100 * Double($0.ended - $0.late) / Double($0.ended),
         medianWorkingDays: Double($0.medianWorkingMinutes) / day,

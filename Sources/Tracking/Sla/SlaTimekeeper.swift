@@ -4,12 +4,19 @@ public struct SlaTimekeeper: Sendable {
   let calendars: CalendarHolder
   let policies: SlaPolicyHolder
   let catalog: CatalogHolder
+  let map: AdministrativeMapHolder?
 
   /// Creates a timekeeper over the holders the service reloads.
-  public init(calendars: CalendarHolder, policies: SlaPolicyHolder, catalog: CatalogHolder) {
+  public init(
+    calendars: CalendarHolder,
+    policies: SlaPolicyHolder,
+    catalog: CatalogHolder,
+    map: AdministrativeMapHolder? = nil
+  ) {
     self.calendars = calendars
     self.policies = policies
     self.catalog = catalog
+    self.map = map
   }
 
   /// The inputs in force now.
@@ -17,7 +24,8 @@ public struct SlaTimekeeper: Sendable {
     SlaInputs(
       calendar: self.calendars.current,
       policy: self.policies.current,
-      catalog: self.catalog.current
+      catalog: self.catalog.current,
+      map: self.map?.current
     )
   }
 
@@ -35,12 +43,20 @@ public struct SlaInputs: Sendable {
   public var policy: SlaPolicy
   /// The procedure catalog (the agency's processing times).
   public var catalog: ProcedureCatalog
+  /// The administrative map (for the urban-area rule).
+  public var map: AdministrativeMap?
 
   /// Bundles inputs.
-  public init(calendar: VietnamCalendar, policy: SlaPolicy, catalog: ProcedureCatalog) {
+  public init(
+    calendar: VietnamCalendar,
+    policy: SlaPolicy,
+    catalog: ProcedureCatalog,
+    map: AdministrativeMap? = nil
+  ) {
     self.calendar = calendar
     self.policy = policy
     self.catalog = catalog
+    self.map = map
   }
 
   private var calculator: DeadlineCalculator {
@@ -111,7 +127,7 @@ public struct SlaInputs: Sendable {
     to destination: Place?,
     ends: Set<EventKind>
   ) -> HopTimeliness {
-    let (route, why) = self.policy.routeClass(from: origin, to: destination)
+    let (route, why) = self.policy.routeClass(from: origin, to: destination, map: self.map)
     let deadline = self.calculator.postalLeg(
       j: start.occurredAt.dateInVietnam,
       route: route,
@@ -131,33 +147,68 @@ public struct SlaInputs: Sendable {
     return timeliness
   }
 
-  /// The filing or the last completed supplement to the result; a supplement request stops
-  /// the clock (it restarts from zero when the supplement is delivered, NĐ 61 art. 19.4).
+  /// The filing (or the completion of the one timely supplement) to the result, judged against
+  /// the legal due date; a timely supplement request pauses it (``AgencyClock``).
   private func agencyProcessing(
     _ shipment: Shipment,
     _ events: [ShipmentEvent]
   ) -> HopTimeliness? {
-    guard let start = shipment.agencyClockEvent,
-      let procedure = self.catalog.procedure(shipment.procedure),
-      let deadline = self.calculator.agencyProcessing(
-        of: shipment,
-        workingDays: procedure.processingWorkingDays
+    guard let procedure = self.catalog.procedure(shipment.procedure),
+      let clock = AgencyClock(
+        shipment,
+        calendar: self.calendar,
+        window: procedure.supplementWindow
       )
     else { return nil }
+    var deadline = self.calculator.agencyProcessing(
+      filedAt: clock.start.occurredAt,
+      workingDays: procedure.processingWorkingDays,
+      cutoff: procedure.sameDayCutoff
+    )
+    deadline.steps = clock.steps + deadline.steps
+    if let extended = clock.extendedTo, let event = clock.extensionEvent {
+      deadline = self.calculator.extended(
+        deadline,
+        to: extended,
+        on: event.occurredAt.dateInVietnam
+      )
+    }
     var timeliness = self.timeliness(
       .agencyProcessing,
       shipment,
-      start: start,
+      start: clock.start,
       deadline: deadline,
       policyVersion: "catalog \(self.catalog.version)"
     )
+    timeliness.extendedTo = deadline.extendedTo
+    timeliness.appointmentDate = clock.appointment
+    timeliness.lateSupplementRequests = clock.flaggedRequests.count
+    if let appointment = clock.appointment {
+      timeliness.steps.append(
+        appointment > deadline.due
+          ? "the agency's appointment \(appointment) is LATER than the law allows (\(deadline.due)): judged against \(deadline.due)"
+          : "the agency's appointment \(appointment) is within the legal due date \(deadline.due)"
+      )
+    }
+    if let request = clock.timelyRequest, clock.awaitingSupplement {
+      timeliness.endSequence = request.sequence
+      timeliness.endedAt = request.occurredAt
+      timeliness.stoppedBy = .supplementRequested
+      timeliness.steps.append("paused by event \(request.sequence) SUPPLEMENT_REQUESTED")
+      return timeliness
+    }
     self.close(
       &timeliness,
       events: events,
-      after: start,
+      after: clock.start,
       endingWith: [.resultReady, .agencyRejected],
-      stoppingWith: [.supplementRequested, .cancelled, .lost]
+      stoppingWith: [.cancelled, .lost]
     )
+    if timeliness.lateWithApology {
+      timeliness.steps.append(
+        "LATE with apology: finished after the legal due date \(deadline.due), within the extension to \(deadline.extendedTo!)"
+      )
+    }
     return timeliness
   }
 
@@ -168,12 +219,19 @@ public struct SlaInputs: Sendable {
     deadline: Deadline,
     policyVersion: String
   ) -> HopTimeliness {
-    let dueAt = Timestamp.startOfVietnamDay(deadline.due.adding(days: 1))
+    // Alerts follow the appointment (an extension's new date); the verdict, the legal date.
+    let dueAt = Timestamp.startOfVietnamDay(deadline.appointment.adding(days: 1))
     let hours = self.policy.officeHours
-    let budget = Double(deadline.workingDays * hours.minutesPerDay)
+    let budgetDays = max(
+      1,
+      deadline.workingDays == 0
+        ? 1 : self.calendar.workingDays(after: deadline.start, through: deadline.appointment)
+    )
+    let budget = Double(budgetDays * hours.minutesPerDay)
     let atRisk = hours.instant(
       afterWorkingMinutes: Int((budget * self.policy.atRiskShare).rounded(.up)),
-      countingFrom: deadline.start.adding(days: 1),
+      // A same-day procedure's time is the filing day's; any other counts from the next day.
+      countingFrom: deadline.workingDays == 0 ? deadline.start : deadline.start.adding(days: 1),
       calendar: self.calendar
     )
     return HopTimeliness(
@@ -200,7 +258,8 @@ public struct SlaInputs: Sendable {
       agency: shipment.destinationAgency,
       postOffice: shipment.originPostOffice,
       procedure: shipment.procedure,
-      steps: deadline.steps
+      steps: deadline.steps,
+      rule: deadline.rule
     )
   }
 
