@@ -63,6 +63,19 @@ package enum Postalgateway_V1_AgencyService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RefuseDossier" metadata.
+        package enum RefuseDossier: Sendable {
+            /// Request type for "RefuseDossier".
+            package typealias Input = Postalgateway_V1_RefuseDossierRequest
+            /// Response type for "RefuseDossier".
+            package typealias Output = Postalgateway_V1_AgencyShipment
+            /// Descriptor for "RefuseDossier".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.AgencyService"),
+                method: "RefuseDossier",
+                type: .unary
+            )
+        }
         /// Namespace for "ReportResultReady" metadata.
         package enum ReportResultReady: Sendable {
             /// Request type for "ReportResultReady".
@@ -133,6 +146,7 @@ package enum Postalgateway_V1_AgencyService: Sendable {
             WatchHandoffs.descriptor,
             AcknowledgeHandoff.descriptor,
             RequestSupplement.descriptor,
+            RefuseDossier.descriptor,
             ReportResultReady.descriptor,
             ExtendProcessing.descriptor,
             GetDossier.descriptor,
@@ -223,6 +237,27 @@ extension Postalgateway_V1_AgencyService {
         /// - Returns: A streaming response of `Postalgateway_V1_AgencyShipment` messages.
         func requestSupplement(
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RequestSupplementRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment>
+
+        /// Handle the "RefuseDossier" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Refuses a dossier the agency holds — filed on paper, or accepted and then found not to
+        /// > qualify (NĐ 61/2018 art. 19.8): AGENCY_REJECTED with the reasons, which the citizen reads.
+        /// > The originals and the refusal notice then go back to the applicant on the return leg (QĐ
+        /// > 45/2016 art. 8.3). A refusal at intake is AcknowledgeHandoff with `rejected`.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RefuseDossierRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_AgencyShipment` messages.
+        func refuseDossier(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RefuseDossierRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment>
 
@@ -393,6 +428,27 @@ extension Postalgateway_V1_AgencyService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>
 
+        /// Handle the "RefuseDossier" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Refuses a dossier the agency holds — filed on paper, or accepted and then found not to
+        /// > qualify (NĐ 61/2018 art. 19.8): AGENCY_REJECTED with the reasons, which the citizen reads.
+        /// > The originals and the refusal notice then go back to the applicant on the return leg (QĐ
+        /// > 45/2016 art. 8.3). A refusal at intake is AcknowledgeHandoff with `rejected`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RefuseDossierRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_AgencyShipment` message.
+        func refuseDossier(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RefuseDossierRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>
+
         /// Handle the "ReportResultReady" method.
         ///
         /// > Source IDL Documentation:
@@ -559,6 +615,27 @@ extension Postalgateway_V1_AgencyService {
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_AgencyShipment
 
+        /// Handle the "RefuseDossier" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Refuses a dossier the agency holds — filed on paper, or accepted and then found not to
+        /// > qualify (NĐ 61/2018 art. 19.8): AGENCY_REJECTED with the reasons, which the citizen reads.
+        /// > The originals and the refusal notice then go back to the applicant on the return leg (QĐ
+        /// > 45/2016 art. 8.3). A refusal at intake is AcknowledgeHandoff with `rejected`.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RefuseDossierRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_AgencyShipment` to respond with.
+        func refuseDossier(
+            request: Postalgateway_V1_RefuseDossierRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_AgencyShipment
+
         /// Handle the "ReportResultReady" method.
         ///
         /// > Source IDL Documentation:
@@ -696,6 +773,17 @@ extension Postalgateway_V1_AgencyService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Postalgateway_V1_AgencyService.Method.RefuseDossier.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RefuseDossierRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_AgencyShipment>(),
+            handler: { request, context in
+                try await self.refuseDossier(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Postalgateway_V1_AgencyService.Method.ReportResultReady.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ReportResultReadyRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_AgencyShipment>(),
@@ -783,6 +871,17 @@ extension Postalgateway_V1_AgencyService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment> {
         let response = try await self.requestSupplement(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func refuseDossier(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RefuseDossierRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_AgencyShipment> {
+        let response = try await self.refuseDossier(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -884,6 +983,19 @@ extension Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment> {
         return GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>(
             message: try await self.requestSupplement(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func refuseDossier(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RefuseDossierRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_AgencyShipment>(
+            message: try await self.refuseDossier(
                 request: request.message,
                 context: context
             ),
@@ -1042,6 +1154,32 @@ extension Postalgateway_V1_AgencyService {
         func requestSupplement<Result>(
             request: GRPCCore.ClientRequest<Postalgateway_V1_RequestSupplementRequest>,
             serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RequestSupplementRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_AgencyShipment>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RefuseDossier" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Refuses a dossier the agency holds — filed on paper, or accepted and then found not to
+        /// > qualify (NĐ 61/2018 art. 19.8): AGENCY_REJECTED with the reasons, which the citizen reads.
+        /// > The originals and the refusal notice then go back to the applicant on the return leg (QĐ
+        /// > 45/2016 art. 8.3). A refusal at intake is AcknowledgeHandoff with `rejected`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RefuseDossierRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RefuseDossierRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_AgencyShipment` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func refuseDossier<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RefuseDossierRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RefuseDossierRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_AgencyShipment>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result
@@ -1286,6 +1424,43 @@ extension Postalgateway_V1_AgencyService {
             try await self.client.unary(
                 request: request,
                 descriptor: Postalgateway_V1_AgencyService.Method.RequestSupplement.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RefuseDossier" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Refuses a dossier the agency holds — filed on paper, or accepted and then found not to
+        /// > qualify (NĐ 61/2018 art. 19.8): AGENCY_REJECTED with the reasons, which the citizen reads.
+        /// > The originals and the refusal notice then go back to the applicant on the return leg (QĐ
+        /// > 45/2016 art. 8.3). A refusal at intake is AcknowledgeHandoff with `rejected`.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RefuseDossierRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RefuseDossierRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_AgencyShipment` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func refuseDossier<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RefuseDossierRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RefuseDossierRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_AgencyShipment>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_AgencyService.Method.RefuseDossier.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1565,6 +1740,38 @@ extension Postalgateway_V1_AgencyService.ClientProtocol {
         )
     }
 
+    /// Call the "RefuseDossier" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Refuses a dossier the agency holds — filed on paper, or accepted and then found not to
+    /// > qualify (NĐ 61/2018 art. 19.8): AGENCY_REJECTED with the reasons, which the citizen reads.
+    /// > The originals and the refusal notice then go back to the applicant on the return leg (QĐ
+    /// > 45/2016 art. 8.3). A refusal at intake is AcknowledgeHandoff with `rejected`.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RefuseDossierRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func refuseDossier<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RefuseDossierRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.refuseDossier(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RefuseDossierRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_AgencyShipment>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "ReportResultReady" method.
     ///
     /// > Source IDL Documentation:
@@ -1817,6 +2024,42 @@ extension Postalgateway_V1_AgencyService.ClientProtocol {
             metadata: metadata
         )
         return try await self.requestSupplement(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RefuseDossier" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Refuses a dossier the agency holds — filed on paper, or accepted and then found not to
+    /// > qualify (NĐ 61/2018 art. 19.8): AGENCY_REJECTED with the reasons, which the citizen reads.
+    /// > The originals and the refusal notice then go back to the applicant on the return leg (QĐ
+    /// > 45/2016 art. 8.3). A refusal at intake is AcknowledgeHandoff with `rejected`.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func refuseDossier<Result>(
+        _ message: Postalgateway_V1_RefuseDossierRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_AgencyShipment>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RefuseDossierRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.refuseDossier(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -87,7 +87,10 @@ package nonisolated enum Postalgateway_V1_ServiceType: SwiftProtobuf.Enum, Swift
 ///   -> APPOINTMENT_RECEIVED -> APPOINTMENT_NOTIFIED;
 /// the result leg (AWAITING_RESULT for a RESULT_ONLY shipment, or APPOINTMENT_NOTIFIED)
 ///   -> (RESULT_READY ->) RESULT_COLLECTED -> OUT_FOR_DELIVERY -> DELIVERED
-///   | ATTEMPT_FAILED -> (OUT_FOR_DELIVERY | DELIVERED | RETURNED_TO_AGENCY).
+///   | ATTEMPT_FAILED -> (OUT_FOR_DELIVERY | DELIVERED | RETURNED_TO_AGENCY);
+/// a refused dossier's return leg REJECTED_BY_AGENCY -> RETURN_COLLECTED
+///   -> RETURN_OUT_FOR_DELIVERY -> RETURNED_TO_APPLICANT
+///   | RETURN_ATTEMPT_FAILED -> (RETURN_OUT_FOR_DELIVERY | RETURNED_TO_APPLICANT | RETURNED_TO_AGENCY).
 /// LOST can follow any state in which the envelope is in postal hands.
 package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
@@ -147,8 +150,22 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
   /// The agency asked for missing items; its processing clock is paused until they arrive.
   case supplementRequested // = 18
 
-  /// The agency refused the dossier at intake (the reason is in the event).
+  /// The agency refused the dossier (the reason is in the event); its originals and the refusal
+  /// notice go back to the applicant (QĐ 45/2016 art. 8.3; NĐ 61/2018 art. 19.8).
   case rejectedByAgency // = 19
+
+  /// Return leg: the originals and the refusal notice were taken (at the agency, co-signed; or at
+  /// the post office when the papers never left it).
+  case returnCollected // = 20
+
+  /// Return leg: on the way to the applicant.
+  case returnOutForDelivery // = 21
+
+  /// Return leg: a delivery failed; the applicant was invited to collect the papers.
+  case returnAttemptFailed // = 22
+
+  /// Return leg: handed to the applicant with proof.
+  case returnedToApplicant // = 23
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -177,6 +194,10 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     case 17: self = .lost
     case 18: self = .supplementRequested
     case 19: self = .rejectedByAgency
+    case 20: self = .returnCollected
+    case 21: self = .returnOutForDelivery
+    case 22: self = .returnAttemptFailed
+    case 23: self = .returnedToApplicant
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -203,6 +224,10 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     case .lost: return 17
     case .supplementRequested: return 18
     case .rejectedByAgency: return 19
+    case .returnCollected: return 20
+    case .returnOutForDelivery: return 21
+    case .returnAttemptFailed: return 22
+    case .returnedToApplicant: return 23
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -229,6 +254,10 @@ package nonisolated enum Postalgateway_V1_ShipmentState: SwiftProtobuf.Enum, Swi
     .lost,
     .supplementRequested,
     .rejectedByAgency,
+    .returnCollected,
+    .returnOutForDelivery,
+    .returnAttemptFailed,
+    .returnedToApplicant,
   ]
 
 }
@@ -350,17 +379,20 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
   /// APPOINTMENT_NOTIFIED | AWAITING_RESULT | RESULT_READY -> RESULT_COLLECTED (RecordResultCollected).
   case resultCollected // = 13
 
-  /// RESULT_COLLECTED | ATTEMPT_FAILED -> OUT_FOR_DELIVERY.
+  /// RESULT_COLLECTED | ATTEMPT_FAILED -> OUT_FOR_DELIVERY; on the return leg
+  /// RETURN_COLLECTED | RETURN_ATTEMPT_FAILED -> RETURN_OUT_FOR_DELIVERY.
   case outForDelivery // = 14
 
-  /// OUT_FOR_DELIVERY | ATTEMPT_FAILED -> DELIVERED (RecordDeliveryAttempt).
+  /// OUT_FOR_DELIVERY | ATTEMPT_FAILED -> DELIVERED (RecordDeliveryAttempt); on the return leg
+  /// -> RETURNED_TO_APPLICANT.
   case delivered // = 15
 
-  /// OUT_FOR_DELIVERY | ATTEMPT_FAILED -> ATTEMPT_FAILED (RecordDeliveryAttempt).
+  /// OUT_FOR_DELIVERY | ATTEMPT_FAILED -> ATTEMPT_FAILED (RecordDeliveryAttempt); on the return
+  /// leg -> RETURN_ATTEMPT_FAILED.
   case deliveryFailed // = 16
 
-  /// ATTEMPT_FAILED -> RETURNED_TO_AGENCY, only after two failed invitations at least two working
-  /// days apart.
+  /// ATTEMPT_FAILED | RETURN_ATTEMPT_FAILED -> RETURNED_TO_AGENCY, only after two failed
+  /// invitations at least two working days apart, once the last one's waiting period is over.
   case returnedToAgency // = 17
 
   /// Envelope damaged, inventoried and re-wrapped; the state does not change (RecordDamage).
@@ -375,7 +407,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
   /// The agency system accepted the electronic handoff: the legal filing time (QĐ 45 art. 7.4).
   case agencyAccepted // = 21
 
-  /// The agency system refused the electronic handoff.
+  /// The agency refused the dossier: DIGITIZED | IN_TRANSIT | HANDED_TO_AGENCY -> REJECTED_BY_AGENCY.
   case agencyRejected // = 22
 
   /// The agency asked for a supplement (AgencyService.RequestSupplement).
@@ -386,6 +418,18 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
 
   /// The agency moved its processing due date, once (NĐ 61/2018 art. 19.9). No change of state.
   case processingExtended // = 25
+
+  /// REJECTED_BY_AGENCY -> RETURN_COLLECTED: the originals and the refusal notice were taken for
+  /// return to the applicant (RecordResultCollected).
+  case returnCollected // = 26
+
+  /// Access (every state, no change; not in the citizen's timeline): staff gave the citizen a new
+  /// verification code and the old one stopped working (CounterService.ReissueVerificationCode).
+  /// The event carries no code.
+  case verificationCodeReissued // = 27
+
+  /// Access: staff lifted the number's tracking lockout (CounterService.UnlockTracking).
+  case trackingUnlocked // = 28
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -420,6 +464,9 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case 23: self = .supplementRequested
     case 24: self = .supplementDelivered
     case 25: self = .processingExtended
+    case 26: self = .returnCollected
+    case 27: self = .verificationCodeReissued
+    case 28: self = .trackingUnlocked
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -452,6 +499,9 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case .supplementRequested: return 23
     case .supplementDelivered: return 24
     case .processingExtended: return 25
+    case .returnCollected: return 26
+    case .verificationCodeReissued: return 27
+    case .trackingUnlocked: return 28
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -484,6 +534,9 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     .supplementRequested,
     .supplementDelivered,
     .processingExtended,
+    .returnCollected,
+    .verificationCodeReissued,
+    .trackingUnlocked,
   ]
 
 }
@@ -748,6 +801,10 @@ package nonisolated enum Postalgateway_V1_SlaHop: SwiftProtobuf.Enum, Swift.Case
 
   /// Postal: from the receipt of the result at the agency (J) to the first delivery attempt.
   case resultLeg // = 3
+
+  /// Postal: a refused dossier's originals and refusal notice, from their collection (J) to the
+  /// first delivery attempt, like a result (QĐ 45/2016 art. 8.3).
+  case returnLeg // = 4
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -760,6 +817,7 @@ package nonisolated enum Postalgateway_V1_SlaHop: SwiftProtobuf.Enum, Swift.Case
     case 1: self = .dossierLeg
     case 2: self = .agencyProcessing
     case 3: self = .resultLeg
+    case 4: self = .returnLeg
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -770,6 +828,7 @@ package nonisolated enum Postalgateway_V1_SlaHop: SwiftProtobuf.Enum, Swift.Case
     case .dossierLeg: return 1
     case .agencyProcessing: return 2
     case .resultLeg: return 3
+    case .returnLeg: return 4
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -780,6 +839,7 @@ package nonisolated enum Postalgateway_V1_SlaHop: SwiftProtobuf.Enum, Swift.Case
     .dossierLeg,
     .agencyProcessing,
     .resultLeg,
+    .returnLeg,
   ]
 
 }
@@ -1988,7 +2048,7 @@ nonisolated extension Postalgateway_V1_ServiceType: SwiftProtobuf._ProtoNameProv
 }
 
 nonisolated extension Postalgateway_V1_ShipmentState: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SHIPMENT_STATE_UNSPECIFIED\0\u{1}SHIPMENT_STATE_REQUESTED\0\u{1}SHIPMENT_STATE_INCOMPLETE_GUIDED\0\u{1}SHIPMENT_STATE_COLLECTED\0\u{1}SHIPMENT_STATE_IN_TRANSIT\0\u{1}SHIPMENT_STATE_HANDED_TO_AGENCY\0\u{1}SHIPMENT_STATE_APPOINTMENT_RECEIVED\0\u{1}SHIPMENT_STATE_APPOINTMENT_NOTIFIED\0\u{1}SHIPMENT_STATE_AWAITING_RESULT\0\u{1}SHIPMENT_STATE_CANCELLED\0\u{1}SHIPMENT_STATE_DIGITIZED\0\u{1}SHIPMENT_STATE_RESULT_READY\0\u{1}SHIPMENT_STATE_RESULT_COLLECTED\0\u{1}SHIPMENT_STATE_OUT_FOR_DELIVERY\0\u{1}SHIPMENT_STATE_ATTEMPT_FAILED\0\u{1}SHIPMENT_STATE_DELIVERED\0\u{1}SHIPMENT_STATE_RETURNED_TO_AGENCY\0\u{1}SHIPMENT_STATE_LOST\0\u{1}SHIPMENT_STATE_SUPPLEMENT_REQUESTED\0\u{1}SHIPMENT_STATE_REJECTED_BY_AGENCY\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SHIPMENT_STATE_UNSPECIFIED\0\u{1}SHIPMENT_STATE_REQUESTED\0\u{1}SHIPMENT_STATE_INCOMPLETE_GUIDED\0\u{1}SHIPMENT_STATE_COLLECTED\0\u{1}SHIPMENT_STATE_IN_TRANSIT\0\u{1}SHIPMENT_STATE_HANDED_TO_AGENCY\0\u{1}SHIPMENT_STATE_APPOINTMENT_RECEIVED\0\u{1}SHIPMENT_STATE_APPOINTMENT_NOTIFIED\0\u{1}SHIPMENT_STATE_AWAITING_RESULT\0\u{1}SHIPMENT_STATE_CANCELLED\0\u{1}SHIPMENT_STATE_DIGITIZED\0\u{1}SHIPMENT_STATE_RESULT_READY\0\u{1}SHIPMENT_STATE_RESULT_COLLECTED\0\u{1}SHIPMENT_STATE_OUT_FOR_DELIVERY\0\u{1}SHIPMENT_STATE_ATTEMPT_FAILED\0\u{1}SHIPMENT_STATE_DELIVERED\0\u{1}SHIPMENT_STATE_RETURNED_TO_AGENCY\0\u{1}SHIPMENT_STATE_LOST\0\u{1}SHIPMENT_STATE_SUPPLEMENT_REQUESTED\0\u{1}SHIPMENT_STATE_REJECTED_BY_AGENCY\0\u{1}SHIPMENT_STATE_RETURN_COLLECTED\0\u{1}SHIPMENT_STATE_RETURN_OUT_FOR_DELIVERY\0\u{1}SHIPMENT_STATE_RETURN_ATTEMPT_FAILED\0\u{1}SHIPMENT_STATE_RETURNED_TO_APPLICANT\0")
 }
 
 nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNameProviding {
@@ -1996,7 +2056,7 @@ nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNam
 }
 
 nonisolated extension Postalgateway_V1_EventType: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0\u{1}EVENT_TYPE_PROCESSING_EXTENDED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0\u{1}EVENT_TYPE_PROCESSING_EXTENDED\0\u{1}EVENT_TYPE_RETURN_COLLECTED\0\u{1}EVENT_TYPE_VERIFICATION_CODE_REISSUED\0\u{1}EVENT_TYPE_TRACKING_UNLOCKED\0")
 }
 
 nonisolated extension Postalgateway_V1_DocumentForm: SwiftProtobuf._ProtoNameProviding {
@@ -2020,7 +2080,7 @@ nonisolated extension Postalgateway_V1_HandoffMode: SwiftProtobuf._ProtoNameProv
 }
 
 nonisolated extension Postalgateway_V1_SlaHop: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_HOP_UNSPECIFIED\0\u{1}SLA_HOP_DOSSIER_LEG\0\u{1}SLA_HOP_AGENCY_PROCESSING\0\u{1}SLA_HOP_RESULT_LEG\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_HOP_UNSPECIFIED\0\u{1}SLA_HOP_DOSSIER_LEG\0\u{1}SLA_HOP_AGENCY_PROCESSING\0\u{1}SLA_HOP_RESULT_LEG\0\u{1}SLA_HOP_RETURN_LEG\0")
 }
 
 nonisolated extension Postalgateway_V1_HopVerdict: SwiftProtobuf._ProtoNameProviding {

@@ -140,6 +140,32 @@ package enum Postalgateway_V1_CounterService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ReissueVerificationCode" metadata.
+        package enum ReissueVerificationCode: Sendable {
+            /// Request type for "ReissueVerificationCode".
+            package typealias Input = Postalgateway_V1_ReissueVerificationCodeRequest
+            /// Response type for "ReissueVerificationCode".
+            package typealias Output = Postalgateway_V1_ReissueVerificationCodeResponse
+            /// Descriptor for "ReissueVerificationCode".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "ReissueVerificationCode",
+                type: .unary
+            )
+        }
+        /// Namespace for "UnlockTracking" metadata.
+        package enum UnlockTracking: Sendable {
+            /// Request type for "UnlockTracking".
+            package typealias Input = Postalgateway_V1_UnlockTrackingRequest
+            /// Response type for "UnlockTracking".
+            package typealias Output = Postalgateway_V1_RecordEventResponse
+            /// Descriptor for "UnlockTracking".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "UnlockTracking",
+                type: .unary
+            )
+        }
         /// Namespace for "RecordDeliveryAttempt" metadata.
         package enum RecordDeliveryAttempt: Sendable {
             /// Request type for "RecordDeliveryAttempt".
@@ -203,6 +229,8 @@ package enum Postalgateway_V1_CounterService: Sendable {
             UploadScan.descriptor,
             DownloadScan.descriptor,
             RecordResultCollected.descriptor,
+            ReissueVerificationCode.descriptor,
+            UnlockTracking.descriptor,
             RecordDeliveryAttempt.descriptor,
             RecordDamage.descriptor,
             CorrectEvent.descriptor,
@@ -418,7 +446,10 @@ extension Postalgateway_V1_CounterService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > The courier took the result at the agency: RESULT_COLLECTED, co-signed. For a refused
+        /// > dossier (REJECTED_BY_AGENCY) the same call starts the return leg: RETURN_COLLECTED, with the
+        /// > originals and the refusal notice as `result`; co-signed when the agency holds the papers,
+        /// > without `handover` when they never left the post.
         /// > 
         /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
         ///
@@ -431,6 +462,49 @@ extension Postalgateway_V1_CounterService {
         /// - Returns: A streaming response of `Postalgateway_V1_RecordEventResponse` messages.
         func recordResultCollected(
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "ReissueVerificationCode" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen's identity: a new verification code, shown once; the old one
+        /// > stops working and the number's tracking lockout is lifted. Custody-logged as
+        /// > VERIFICATION_CODE_REISSUED, without the code.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ReissueVerificationCodeRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_ReissueVerificationCodeResponse` messages.
+        func reissueVerificationCode(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ReissueVerificationCodeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ReissueVerificationCodeResponse>
+
+        /// Handle the "UnlockTracking" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen: lift the number's tracking lockout and slowdown. Custody-logged
+        /// > as TRACKING_UNLOCKED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_UnlockTrackingRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecordEventResponse` messages.
+        func unlockTracking(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_UnlockTrackingRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse>
 
@@ -712,7 +786,10 @@ extension Postalgateway_V1_CounterService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > The courier took the result at the agency: RESULT_COLLECTED, co-signed. For a refused
+        /// > dossier (REJECTED_BY_AGENCY) the same call starts the return leg: RETURN_COLLECTED, with the
+        /// > originals and the refusal notice as `result`; co-signed when the agency holds the papers,
+        /// > without `handover` when they never left the post.
         /// > 
         /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
         ///
@@ -725,6 +802,49 @@ extension Postalgateway_V1_CounterService {
         /// - Returns: A response containing a single `Postalgateway_V1_RecordEventResponse` message.
         func recordResultCollected(
             request: GRPCCore.ServerRequest<Postalgateway_V1_RecordResultCollectedRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>
+
+        /// Handle the "ReissueVerificationCode" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen's identity: a new verification code, shown once; the old one
+        /// > stops working and the number's tracking lockout is lifted. Custody-logged as
+        /// > VERIFICATION_CODE_REISSUED, without the code.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ReissueVerificationCodeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_ReissueVerificationCodeResponse` message.
+        func reissueVerificationCode(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ReissueVerificationCodeRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ReissueVerificationCodeResponse>
+
+        /// Handle the "UnlockTracking" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen: lift the number's tracking lockout and slowdown. Custody-logged
+        /// > as TRACKING_UNLOCKED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_UnlockTrackingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecordEventResponse` message.
+        func unlockTracking(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_UnlockTrackingRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>
 
@@ -1005,7 +1125,10 @@ extension Postalgateway_V1_CounterService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > The courier took the result at the agency: RESULT_COLLECTED, co-signed. For a refused
+        /// > dossier (REJECTED_BY_AGENCY) the same call starts the return leg: RETURN_COLLECTED, with the
+        /// > originals and the refusal notice as `result`; co-signed when the agency holds the papers,
+        /// > without `handover` when they never left the post.
         /// > 
         /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
         ///
@@ -1018,6 +1141,49 @@ extension Postalgateway_V1_CounterService {
         /// - Returns: A `Postalgateway_V1_RecordEventResponse` to respond with.
         func recordResultCollected(
             request: Postalgateway_V1_RecordResultCollectedRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecordEventResponse
+
+        /// Handle the "ReissueVerificationCode" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen's identity: a new verification code, shown once; the old one
+        /// > stops working and the number's tracking lockout is lifted. Custody-logged as
+        /// > VERIFICATION_CODE_REISSUED, without the code.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ReissueVerificationCodeRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_ReissueVerificationCodeResponse` to respond with.
+        func reissueVerificationCode(
+            request: Postalgateway_V1_ReissueVerificationCodeRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_ReissueVerificationCodeResponse
+
+        /// Handle the "UnlockTracking" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen: lift the number's tracking lockout and slowdown. Custody-logged
+        /// > as TRACKING_UNLOCKED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_UnlockTrackingRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecordEventResponse` to respond with.
+        func unlockTracking(
+            request: Postalgateway_V1_UnlockTrackingRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_RecordEventResponse
 
@@ -1212,6 +1378,28 @@ extension Postalgateway_V1_CounterService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.ReissueVerificationCode.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ReissueVerificationCodeRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ReissueVerificationCodeResponse>(),
+            handler: { request, context in
+                try await self.reissueVerificationCode(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.UnlockTracking.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_UnlockTrackingRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordEventResponse>(),
+            handler: { request, context in
+                try await self.unlockTracking(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Postalgateway_V1_CounterService.Method.RecordDeliveryAttempt.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordDeliveryAttemptRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordEventResponse>(),
@@ -1354,6 +1542,28 @@ extension Postalgateway_V1_CounterService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse> {
         let response = try await self.recordResultCollected(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func reissueVerificationCode(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ReissueVerificationCodeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ReissueVerificationCodeResponse> {
+        let response = try await self.reissueVerificationCode(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func unlockTracking(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_UnlockTrackingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse> {
+        let response = try await self.unlockTracking(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1511,6 +1721,32 @@ extension Postalgateway_V1_CounterService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>(
             message: try await self.recordResultCollected(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func reissueVerificationCode(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ReissueVerificationCodeRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ReissueVerificationCodeResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_ReissueVerificationCodeResponse>(
+            message: try await self.reissueVerificationCode(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func unlockTracking(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_UnlockTrackingRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecordEventResponse>(
+            message: try await self.unlockTracking(
                 request: request.message,
                 context: context
             ),
@@ -1809,7 +2045,10 @@ extension Postalgateway_V1_CounterService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > The courier took the result at the agency: RESULT_COLLECTED, co-signed. For a refused
+        /// > dossier (REJECTED_BY_AGENCY) the same call starts the return leg: RETURN_COLLECTED, with the
+        /// > originals and the refusal notice as `result`; co-signed when the agency holds the papers,
+        /// > without `handover` when they never left the post.
         /// > 
         /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
         ///
@@ -1825,6 +2064,59 @@ extension Postalgateway_V1_CounterService {
         func recordResultCollected<Result>(
             request: GRPCCore.ClientRequest<Postalgateway_V1_RecordResultCollectedRequest>,
             serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordResultCollectedRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReissueVerificationCode" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen's identity: a new verification code, shown once; the old one
+        /// > stops working and the number's tracking lockout is lifted. Custody-logged as
+        /// > VERIFICATION_CODE_REISSUED, without the code.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ReissueVerificationCodeRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ReissueVerificationCodeRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ReissueVerificationCodeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reissueVerificationCode<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ReissueVerificationCodeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ReissueVerificationCodeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ReissueVerificationCodeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReissueVerificationCodeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UnlockTracking" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen: lift the number's tracking lockout and slowdown. Custody-logged
+        /// > as TRACKING_UNLOCKED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_UnlockTrackingRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_UnlockTrackingRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func unlockTracking<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_UnlockTrackingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_UnlockTrackingRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result
@@ -2262,7 +2554,10 @@ extension Postalgateway_V1_CounterService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > The courier took the result at the agency: RESULT_COLLECTED.
+        /// > The courier took the result at the agency: RESULT_COLLECTED, co-signed. For a refused
+        /// > dossier (REJECTED_BY_AGENCY) the same call starts the return leg: RETURN_COLLECTED, with the
+        /// > originals and the refusal notice as `result`; co-signed when the agency holds the papers,
+        /// > without `handover` when they never left the post.
         /// > 
         /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
         ///
@@ -2287,6 +2582,81 @@ extension Postalgateway_V1_CounterService {
             try await self.client.unary(
                 request: request,
                 descriptor: Postalgateway_V1_CounterService.Method.RecordResultCollected.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ReissueVerificationCode" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen's identity: a new verification code, shown once; the old one
+        /// > stops working and the number's tracking lockout is lifted. Custody-logged as
+        /// > VERIFICATION_CODE_REISSUED, without the code.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ReissueVerificationCodeRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ReissueVerificationCodeRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ReissueVerificationCodeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func reissueVerificationCode<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ReissueVerificationCodeRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ReissueVerificationCodeRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ReissueVerificationCodeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReissueVerificationCodeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.ReissueVerificationCode.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UnlockTracking" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > After checking the citizen: lift the number's tracking lockout and slowdown. Custody-logged
+        /// > as TRACKING_UNLOCKED.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_UnlockTrackingRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_UnlockTrackingRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordEventResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func unlockTracking<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_UnlockTrackingRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_UnlockTrackingRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordEventResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.UnlockTracking.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2709,7 +3079,10 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The courier took the result at the agency: RESULT_COLLECTED.
+    /// > The courier took the result at the agency: RESULT_COLLECTED, co-signed. For a refused
+    /// > dossier (REJECTED_BY_AGENCY) the same call starts the return leg: RETURN_COLLECTED, with the
+    /// > originals and the refusal notice as `result`; co-signed when the agency holds the papers,
+    /// > without `handover` when they never left the post.
     /// > 
     /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
     ///
@@ -2730,6 +3103,71 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
         try await self.recordResultCollected(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordResultCollectedRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordEventResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReissueVerificationCode" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > After checking the citizen's identity: a new verification code, shown once; the old one
+    /// > stops working and the number's tracking lockout is lifted. Custody-logged as
+    /// > VERIFICATION_CODE_REISSUED, without the code.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ReissueVerificationCodeRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func reissueVerificationCode<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ReissueVerificationCodeRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReissueVerificationCodeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reissueVerificationCode(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ReissueVerificationCodeRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ReissueVerificationCodeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UnlockTracking" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > After checking the citizen: lift the number's tracking lockout and slowdown. Custody-logged
+    /// > as TRACKING_UNLOCKED.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_UnlockTrackingRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func unlockTracking<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_UnlockTrackingRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.unlockTracking(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_UnlockTrackingRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordEventResponse>(),
             options: options,
             onResponse: handleResponse
@@ -3163,7 +3601,10 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > The courier took the result at the agency: RESULT_COLLECTED.
+    /// > The courier took the result at the agency: RESULT_COLLECTED, co-signed. For a refused
+    /// > dossier (REJECTED_BY_AGENCY) the same call starts the return leg: RETURN_COLLECTED, with the
+    /// > originals and the refusal notice as `result`; co-signed when the agency holds the papers,
+    /// > without `handover` when they never left the post.
     /// > 
     /// > Errors: INVALID_ARGUMENT; FAILED_PRECONDITION; NOT_FOUND; ALREADY_EXISTS.
     ///
@@ -3188,6 +3629,79 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             metadata: metadata
         )
         return try await self.recordResultCollected(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReissueVerificationCode" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > After checking the citizen's identity: a new verification code, shown once; the old one
+    /// > stops working and the number's tracking lockout is lifted. Custody-logged as
+    /// > VERIFICATION_CODE_REISSUED, without the code.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func reissueVerificationCode<Result>(
+        _ message: Postalgateway_V1_ReissueVerificationCodeRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReissueVerificationCodeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ReissueVerificationCodeRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reissueVerificationCode(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UnlockTracking" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > After checking the citizen: lift the number's tracking lockout and slowdown. Custody-logged
+    /// > as TRACKING_UNLOCKED.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT; NOT_FOUND; ALREADY_EXISTS.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func unlockTracking<Result>(
+        _ message: Postalgateway_V1_UnlockTrackingRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordEventResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_UnlockTrackingRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.unlockTracking(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -32,6 +32,9 @@ package nonisolated struct Postalgateway_V1_TrackShipmentRequest: Sendable {
   /// Case and dashes do not matter.
   package var verificationCode: String = String()
 
+  /// The language of the texts: "vi" (the default when empty) or "en". Wire enums stay English.
+  package var language: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -167,6 +170,37 @@ package nonisolated struct Postalgateway_V1_TrackedShipment: @unchecked Sendable
     set {_uniqueStorage()._supplementItems = newValue}
   }
 
+  /// The language of the texts below ("vi" or "en").
+  package var language: String {
+    get {_storage._language}
+    set {_uniqueStorage()._language = newValue}
+  }
+
+  /// The state, for people: e.g. "Đã nộp hồ sơ tại cơ quan giải quyết".
+  package var statusText: String {
+    get {_storage._statusText}
+    set {_uniqueStorage()._statusText = newValue}
+  }
+
+  /// When the agency refused the dossier: its reasons, as it wrote them. The originals and the
+  /// refusal notice come back on the return leg.
+  package var refusalReason: String {
+    get {_storage._refusalReason}
+    set {_uniqueStorage()._refusalReason = newValue}
+  }
+
+  /// Lines for people: the legal due date and the appointment, a refusal.
+  package var notes: [String] {
+    get {_storage._notes}
+    set {_uniqueStorage()._notes = newValue}
+  }
+
+  /// Each leg for people: "Cơ quan giải quyết hồ sơ: hạn 03/03/2026, đúng hạn".
+  package var hopLines: [String] {
+    get {_storage._hopLines}
+    set {_uniqueStorage()._hopLines = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -233,6 +267,9 @@ package nonisolated struct Postalgateway_V1_TrackingEvent: Sendable {
   /// The UPU EMSEVT code where one applies.
   package var upuEventCode: String = String()
 
+  /// What happened, for people, in the request's language.
+  package var text: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -246,7 +283,7 @@ fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
 nonisolated extension Postalgateway_V1_TrackShipmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackShipmentRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}verification_code\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}verification_code\0\u{1}language\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -256,6 +293,7 @@ nonisolated extension Postalgateway_V1_TrackShipmentRequest: SwiftProtobuf.Messa
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.verificationCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.language) }()
       default: break
       }
     }
@@ -268,12 +306,16 @@ nonisolated extension Postalgateway_V1_TrackShipmentRequest: SwiftProtobuf.Messa
     if !self.verificationCode.isEmpty {
       try visitor.visitSingularStringField(value: self.verificationCode, fieldNumber: 2)
     }
+    if !self.language.isEmpty {
+      try visitor.visitSingularStringField(value: self.language, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_TrackShipmentRequest, rhs: Postalgateway_V1_TrackShipmentRequest) -> Bool {
     if lhs.trackingNumber != rhs.trackingNumber {return false}
     if lhs.verificationCode != rhs.verificationCode {return false}
+    if lhs.language != rhs.language {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -315,7 +357,7 @@ nonisolated extension Postalgateway_V1_TrackShipmentResponse: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackedShipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0\u{1}hops\0\u{3}appointment_date\0\u{3}supplement_items\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0\u{1}hops\0\u{3}appointment_date\0\u{3}supplement_items\0\u{1}language\0\u{3}status_text\0\u{3}refusal_reason\0\u{1}notes\0\u{3}hop_lines\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -334,6 +376,11 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     var _hops: [Postalgateway_V1_HopTimeliness] = []
     var _appointmentDate: String = String()
     var _supplementItems: [Postalgateway_V1_SupplementItem] = []
+    var _language: String = String()
+    var _statusText: String = String()
+    var _refusalReason: String = String()
+    var _notes: [String] = []
+    var _hopLines: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -360,6 +407,11 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       _hops = source._hops
       _appointmentDate = source._appointmentDate
       _supplementItems = source._supplementItems
+      _language = source._language
+      _statusText = source._statusText
+      _refusalReason = source._refusalReason
+      _notes = source._notes
+      _hopLines = source._hopLines
     }
   }
 
@@ -394,6 +446,11 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._hops) }()
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._appointmentDate) }()
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._supplementItems) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._language) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._statusText) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._refusalReason) }()
+        case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._notes) }()
+        case 21: try { try decoder.decodeRepeatedStringField(value: &_storage._hopLines) }()
         default: break
         }
       }
@@ -454,6 +511,21 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       if !_storage._supplementItems.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._supplementItems, fieldNumber: 16)
       }
+      if !_storage._language.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._language, fieldNumber: 17)
+      }
+      if !_storage._statusText.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._statusText, fieldNumber: 18)
+      }
+      if !_storage._refusalReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._refusalReason, fieldNumber: 19)
+      }
+      if !_storage._notes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._notes, fieldNumber: 20)
+      }
+      if !_storage._hopLines.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._hopLines, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -479,6 +551,11 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         if _storage._hops != rhs_storage._hops {return false}
         if _storage._appointmentDate != rhs_storage._appointmentDate {return false}
         if _storage._supplementItems != rhs_storage._supplementItems {return false}
+        if _storage._language != rhs_storage._language {return false}
+        if _storage._statusText != rhs_storage._statusText {return false}
+        if _storage._refusalReason != rhs_storage._refusalReason {return false}
+        if _storage._notes != rhs_storage._notes {return false}
+        if _storage._hopLines != rhs_storage._hopLines {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -545,7 +622,7 @@ nonisolated extension Postalgateway_V1_AgencyDeadline: SwiftProtobuf.Message, Sw
 
 nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackingEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}state\0\u{3}occurred_at\0\u{1}location\0\u{3}normalized_status\0\u{3}upu_event_code\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}state\0\u{3}occurred_at\0\u{1}location\0\u{3}normalized_status\0\u{3}upu_event_code\0\u{1}text\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -559,6 +636,7 @@ nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, Swi
       case 4: try { try decoder.decodeSingularStringField(value: &self.location) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.normalizedStatus) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.upuEventCode) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.text) }()
       default: break
       }
     }
@@ -587,6 +665,9 @@ nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, Swi
     if !self.upuEventCode.isEmpty {
       try visitor.visitSingularStringField(value: self.upuEventCode, fieldNumber: 6)
     }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -597,6 +678,7 @@ nonisolated extension Postalgateway_V1_TrackingEvent: SwiftProtobuf.Message, Swi
     if lhs.location != rhs.location {return false}
     if lhs.normalizedStatus != rhs.normalizedStatus {return false}
     if lhs.upuEventCode != rhs.upuEventCode {return false}
+    if lhs.text != rhs.text {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

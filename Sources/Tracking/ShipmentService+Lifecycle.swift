@@ -258,9 +258,12 @@ extension ShipmentService {
 
   /// The courier took the result at the agency (QĐ 45 art. 9): a handover from the agency,
   /// co-signed by the agency (giver) and the courier (receiver) over the handover statement.
-  /// - Throws: ``TrackingError`` `.invalidArgument` (no handover, no `occurred_at`),
-  ///   `.permissionDenied` (unknown key, bad signature), `.illegalTransition`, `.notFound`,
-  ///   `.requestIDReused`, `.storageFailure`.
+  /// For a refused dossier (`REJECTED_BY_AGENCY`) the same call starts the return leg
+  /// (`RETURN_COLLECTED`): the originals and the refusal notice, co-signed in the same way when
+  /// the agency holds the papers, without a handover when they never left the post.
+  /// - Throws: ``TrackingError`` `.invalidArgument` (no handover where one is needed, no
+  ///   `occurred_at`), `.permissionDenied` (unknown key, bad signature), `.illegalTransition`,
+  ///   `.notFound`, `.requestIDReused`, `.storageFailure`.
   public func recordResultCollected(
     _ number: TrackingNumber,
     result: ResultCollection,
@@ -270,13 +273,19 @@ extension ShipmentService {
     idempotencyKey: IdempotencyKey,
     now: Timestamp
   ) async throws -> RecordedEvent {
-    let check = try await self.prepareHandover(
-      .resultCollected,
-      handover,
-      context: context,
-      actor: actor,
-      now: now
-    )
+    // The kind decides the statement both parties sign; the write checks the state again.
+    let before = try await self.shipment(number)
+    let kind: EventKind = before.state == .rejectedByAgency ? .returnCollected : .resultCollected
+    let needsHandover = kind == .resultCollected || before.papersAreAtAgency
+    let check =
+      needsHandover || handover != nil
+      ? try await self.prepareHandover(
+        kind,
+        handover,
+        context: context,
+        actor: actor,
+        now: now
+      ) : nil
     return try await self.append(
       to: number,
       context: context,
@@ -286,9 +295,9 @@ extension ShipmentService {
     ) { stored in
       [
         PlannedEvent(
-          .resultCollected,
+          kind,
           .resultCollection(result),
-          handover: try check(stored.shipment, result.sealID)
+          handover: try check?(stored.shipment, result.sealID)
         )
       ]
     }

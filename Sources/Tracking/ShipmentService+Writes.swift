@@ -41,14 +41,27 @@ extension ShipmentService {
     by actor: Actor,
     idempotencyKey: IdempotencyKey,
     now: Timestamp,
+    newCommitment: CodeCommitment? = nil,
     decide: @escaping @Sendable (RegisteredShipment) throws -> [PlannedEvent]
   ) async throws -> RecordedEvent {
     let occurredAt = try Self.occurredAt(context, now: now)
     let location = try Self.location(context, actor: actor)
     let note = context.note.flatMap { $0.rawValue.isEmpty ? nil : $0.rawValue }
-    return try await self.commitEvents(to: number, idempotencyKey: idempotencyKey, now: now) {
-      stored in
+    return try await self.commitEvents(
+      to: number,
+      idempotencyKey: idempotencyKey,
+      now: now,
+      newCommitment: newCommitment
+    ) { stored in
       let shipment = stored.shipment
+      // A time the caller gives (a device's clock, a handover) cannot precede the registration;
+      // the server's own clock is taken as it is.
+      guard context.occurredAt == nil || occurredAt >= shipment.createdAt else {
+        throw TrackingError.invalidField(
+          "occurred_at",
+          "is before the shipment was registered (\(shipment.createdAt))"
+        )
+      }
       var machine = ShipmentLifecycle(state: shipment.state, serviceType: shipment.serviceType)
       var events: [ShipmentEvent] = []
       for planned in try decide(stored) {
@@ -89,6 +102,7 @@ extension ShipmentService {
     to number: TrackingNumber,
     idempotencyKey: IdempotencyKey,
     now: Timestamp,
+    newCommitment: CodeCommitment? = nil,
     decide: @Sendable (RegisteredShipment) throws -> [ShipmentEvent]
   ) async throws -> RecordedEvent {
     for _ in 1 ... Self.maximumCommitAttempts {
@@ -100,12 +114,13 @@ extension ShipmentService {
       guard !events.isEmpty else {
         return RecordedEvent(shipment: stored.shipment, events: [], isReplay: false)
       }
-      let write = self.writer.write(
+      var write = self.writer.write(
         appending: events,
         to: stored,
         idempotencyKey: idempotencyKey,
         now: now
       )
+      write.newCommitment = newCommitment
       do {
         let outcome = try await self.store.commit(write)
         return RecordedEvent(
@@ -181,18 +196,24 @@ extension ShipmentService {
     return location
   }
 
-  /// TT 17/2017 art. 5.2h: the result goes back to the agency only after the citizen was invited
-  /// at least twice, two working days apart.
+  /// The working days the last invitation gives the citizen to collect the papers at the post
+  /// office: the spacing TT 17/2017 art. 5.2h sets between invitations.
+  static let invitationWaitingWorkingDays = 2
+
+  /// TT 17/2017 art. 5.2h: the result (or a refused dossier's papers) goes back to the agency
+  /// only after the citizen was invited at least twice, two working days apart, and the last
+  /// invitation's waiting period is over.
   static func checkInvitationsAllowReturn(
     _ shipment: Shipment,
-    calendar: any WorkingCalendar
+    calendar: any WorkingCalendar,
+    now: Timestamp
   ) throws {
     let failed = shipment.failedDeliveries
     guard failed.count >= 2, let first = failed.first, let last = failed.last else {
       throw TrackingError(
         code: .failedPrecondition,
         message:
-          "a result goes back to the agency only after two failed invitations (\(failed.count) so far)"
+          "the papers go back to the agency only after two failed invitations (\(failed.count) so far)"
       )
     }
     let spacing = calendar.workingDays(
@@ -204,6 +225,23 @@ extension ShipmentService {
         code: .failedPrecondition,
         message:
           "the invitations must be at least two working days apart (the first and the last are \(spacing))"
+      )
+    }
+    let invited = last.occurredAt.dateInVietnam
+    guard
+      calendar.workingDays(after: invited, through: now.dateInVietnam)
+        > Self.invitationWaitingWorkingDays
+    else {
+      var lastDay = invited
+      var counted = 0
+      while counted < Self.invitationWaitingWorkingDays {
+        lastDay = lastDay.adding(days: 1)
+        if calendar.isWorkingDay(lastDay) { counted += 1 }
+      }
+      throw TrackingError(
+        code: .failedPrecondition,
+        message:
+          "the last invitation (\(invited)) gives the citizen until the end of \(lastDay) to collect the papers"
       )
     }
   }

@@ -356,7 +356,7 @@ public struct ShipmentService: Sendable {
     ) { stored in
       let shipment = stored.shipment
       if kind == .returnedToAgency {
-        try Self.checkInvitationsAllowReturn(shipment, calendar: calendar)
+        try Self.checkInvitationsAllowReturn(shipment, calendar: calendar, now: now)
       }
       let details = recording.appointmentDate.map { EventDetails.appointment($0) }
       return [PlannedEvent(kind, details, handover: try handover?(shipment, nil))]
@@ -379,6 +379,8 @@ public struct ShipmentService: Sendable {
     .agencyRejected: "AgencyService.AcknowledgeHandoff (agencies only)",
     .supplementRequested: "AgencyService.RequestSupplement (agencies only)",
     .processingExtended: "AgencyService.ExtendProcessing (agencies only)",
+    .verificationCodeReissued: "ReissueVerificationCode",
+    .trackingUnlocked: "UnlockTracking",
   ]
 
   /// A shipment with its history.

@@ -19,7 +19,8 @@ struct CustodyEndToEndTests {
   /// Registers, collects, scans, dispatches and hands a shipment over to the agency.
   static func shipmentAtAgency(
     _ gateway: RunningGateway,
-    keys: HandoverKeys
+    keys: HandoverKeys,
+    at handedOver: Google_Protobuf_Timestamp? = nil
   ) async throws -> Postalgateway_V1_RegisterPickupResponse {
     try await gateway.withPartnerClient(TestPKI.shared.staff) { counter in
       let registered = try await counter.registerPickup(samplePickup())
@@ -39,7 +40,8 @@ struct CustodyEndToEndTests {
       )
       let dispatched = try await counter.recordEvent(eventRequest(number, .dispatched))
       var handover = eventRequest(number, .handedToAgency)
-      handover.occurredAt = nowTimestamp()
+      // Now, after the registration above, unless the caller's clock says otherwise.
+      handover.occurredAt = handedOver ?? nowTimestamp()
       handover.handover = try keys.handover(
         dispatched.shipment,
         kind: .handedToAgency,

@@ -12,9 +12,12 @@ import Tracking
 
 /// The dossier and result lifecycle through the real API over mutual TLS.
 extension LifecycleEndToEndTests {
-  @Test("a result returns to the agency only after two failed invitations two working days apart")
+  @Test(
+    "a result returns to the agency only after two failed invitations two working days apart, once the last one's waiting period is over"
+  )
   func returnToAgencyNeedsSpacedInvitations() async throws {
-    try await withTestGateway { gateway in
+    let clock = TestClock("2026-11-12T09:00:00+07:00")
+    try await withTestGateway(clock: clock) { gateway in
       let keys = HandoverKeys()
       try await keys.register(on: gateway)
       try await gateway.withPartnerClient(self.pki.staff) { counter in
@@ -23,7 +26,7 @@ extension LifecycleEndToEndTests {
         let registered = try await counter.registerPickup(request)
         let number = registered.shipment.trackingNumber
         #expect(registered.shipment.state == .awaitingResult)
-        let collectedAt = nowTimestamp()
+        let collectedAt = clock.now().proto
         let resultHandover = try keys.handover(
           registered.shipment,
           kind: .resultCollected,
@@ -44,6 +47,7 @@ extension LifecycleEndToEndTests {
         )
         _ = try await counter.recordEvent(eventRequest(number, .outForDelivery))
         func attempt(_ iso: String) async throws {
+          clock.set(iso)
           _ = try await counter.recordDeliveryAttempt(
             .with {
               $0.requestID = UUID().uuidString
@@ -65,6 +69,12 @@ extension LifecycleEndToEndTests {
         #expect(tooSoon?.code == .failedPrecondition)
         #expect(tooSoon?.message.contains("two working days") == true)
         try await attempt("2026-11-17T15:00:00+07:00")  // Tuesday: two working days after Friday
+        // The last invitation gives the citizen Wednesday and Thursday.
+        clock.set("2026-11-19T16:00:00+07:00")
+        let waiting = await returnToAgency()
+        #expect(waiting?.code == .failedPrecondition)
+        #expect(waiting?.message.contains("until the end of 2026-11-19") == true)
+        clock.set("2026-11-20T08:00:00+07:00")
         #expect(await returnToAgency() == nil)
         let shipment = try await counter.getShipment(.with { $0.trackingNumber = number })
         #expect(shipment.state == .returnedToAgency)
@@ -185,10 +195,13 @@ extension LifecycleEndToEndTests {
     "offline sync applies in order, once: duplicates, out-of-order delivery, a gap and a reconnect"
   )
   func offlineSync() async throws {
-    try await withTestGateway { gateway in
+    // Registered before the device's events, which the device stamps with its own clock.
+    let clock = TestClock("2026-11-20T07:30:00+07:00")
+    try await withTestGateway(clock: clock) { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
         _ = try await counter.recordCollection(collectionRequest(number))
+        clock.set("2026-11-20T08:10:00+07:00")
         func message(
           _ sequence: Int64,
           _ type: Postalgateway_V1_EventType,

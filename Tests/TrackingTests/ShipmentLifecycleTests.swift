@@ -4,7 +4,16 @@ import Tracking
 @Suite("Shipment state machine")
 struct ShipmentLifecycleTests {
   /// The expected table, written out independently of the one under test.
-  static let expected: [ShipmentState: [EventKind: ShipmentState]] = [
+  static let expected: [ShipmentState: [EventKind: ShipmentState]] = Self.movements.reduce(
+    into: [:]
+  ) { table, row in
+    // Access events are legal everywhere and move nothing.
+    table[row.key] = row.value.merging(
+      [.verificationCodeReissued: row.key, .trackingUnlocked: row.key]
+    ) { moved, _ in moved }
+  }
+
+  static let movements: [ShipmentState: [EventKind: ShipmentState]] = [
     .requested: [
       .guidedIncomplete: .incompleteGuided, .collected: .collected, .cancelled: .cancelled,
     ],
@@ -26,7 +35,7 @@ struct ShipmentLifecycleTests {
     .handedToAgency: [
       .appointmentReceived: .appointmentReceived, .handedToAgency: .handedToAgency,
       .supplementRequested: .supplementRequested, .resultReady: .resultReady,
-      .processingExtended: .handedToAgency,
+      .processingExtended: .handedToAgency, .agencyRejected: .rejectedByAgency,
     ],
     .appointmentReceived: [
       .appointmentNotified: .appointmentNotified, .handedToAgency: .appointmentReceived,
@@ -41,7 +50,20 @@ struct ShipmentLifecycleTests {
     .supplementRequested: [
       .supplementDelivered: .handedToAgency, .handedToAgency: .supplementRequested,
     ],
-    .rejectedByAgency: [:],
+    .rejectedByAgency: [.returnCollected: .returnCollected],
+    .returnCollected: [
+      .outForDelivery: .returnOutForDelivery, .damaged: .returnCollected, .lost: .lost,
+    ],
+    .returnOutForDelivery: [
+      .delivered: .returnedToApplicant, .deliveryFailed: .returnAttemptFailed,
+      .damaged: .returnOutForDelivery, .lost: .lost,
+    ],
+    .returnAttemptFailed: [
+      .outForDelivery: .returnOutForDelivery, .delivered: .returnedToApplicant,
+      .deliveryFailed: .returnAttemptFailed, .returnedToAgency: .returnedToAgency,
+      .damaged: .returnAttemptFailed, .lost: .lost,
+    ],
+    .returnedToApplicant: [:],
     .awaitingResult: [
       .resultReady: .resultReady, .resultCollected: .resultCollected, .cancelled: .cancelled,
     ],
@@ -84,6 +106,18 @@ struct ShipmentLifecycleTests {
       var machine = ShipmentLifecycle(state: .appointmentNotified, serviceType: .dossierOnly)
       #expect(machine.apply(event) == .refused(in: .appointmentNotified))
     }
+  }
+
+  @Test("a refused dossier comes back on a dossier-only service too")
+  func dossierOnlyReturnsARefusedDossier() {
+    var machine = ShipmentLifecycle(state: .rejectedByAgency, serviceType: .dossierOnly)
+    for event in [EventKind.returnCollected, .outForDelivery, .deliveryFailed, .delivered] {
+      guard case .moved = machine.apply(event) else {
+        Issue.record("\(event) refused in \(machine.state)")
+        return
+      }
+    }
+    #expect(machine.state == .returnedToApplicant)
   }
 
   @Test("normalized statuses and UPU codes")

@@ -32,9 +32,13 @@ public final class SQLiteHandoffStore: HandoffStore {
           ]
         )
       case .close(let handoffID, let status):
+        // A pushed handoff closes after the delivery that succeeded: it counts as an attempt.
         try db.execute(
-          sql:
-            "UPDATE handoff SET status = ?, closed_at = ?, last_error = NULL WHERE handoff_id = ?",
+          sql: """
+            UPDATE handoff SET status = ?, closed_at = ?, last_error = NULL,
+              attempts = attempts + (mode = 'PUSH' AND status = 'PENDING')
+            WHERE handoff_id = ?
+            """,
           arguments: [status.rawValue, time.microseconds, handoffID]
         )
       }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Tracking
 
@@ -277,6 +278,38 @@ enum SQLiteSchema {
             ALTER TABLE \(table) ADD COLUMN appointment_date TEXT;
             ALTER TABLE \(table) ADD COLUMN late_supplement_requests INTEGER NOT NULL DEFAULT 0;
             """
+        )
+      }
+    }
+    migrator.registerMigration("v6: an agency dossier code belongs to one shipment") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE dossier_code (
+            code TEXT PRIMARY KEY,
+            shipment_id INTEGER NOT NULL REFERENCES shipment(id)
+          ) WITHOUT ROWID;
+          """
+      )
+      // Codes given before the rule: the first shipment keeps a code given twice.
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT shipment_id, payload FROM shipment_event
+          WHERE kind = 'AGENCY_ACCEPTED' AND payload IS NOT NULL
+          ORDER BY recorded_at, shipment_id, sequence
+          """
+      )
+      for row in rows {
+        let payload: String = row["payload"]
+        guard
+          case .decision(let decision) = try JSONDecoder().decode(
+            EventPayload.self,
+            from: Data(payload.utf8)
+          ), let code = decision.dossierCode
+        else { continue }
+        try db.execute(
+          sql: "INSERT OR IGNORE INTO dossier_code (code, shipment_id) VALUES (?, ?)",
+          arguments: [code, row["shipment_id"] as Int64]
         )
       }
     }

@@ -73,6 +73,31 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
   }
 
+  /// Gives the shipment its agency dossier codes, refusing one another shipment has.
+  static func claim(_ codes: [DossierCode], shipmentID: Int64, in db: Database) throws {
+    for code in codes {
+      let owner = try Int64.fetchOne(
+        db,
+        sql: "SELECT shipment_id FROM dossier_code WHERE code = ?",
+        arguments: [code.rawValue]
+      )
+      switch owner {
+      case nil:
+        try db.execute(
+          sql: "INSERT INTO dossier_code (code, shipment_id) VALUES (?, ?)",
+          arguments: [code.rawValue, shipmentID]
+        )
+      case shipmentID:
+        continue
+      default:
+        throw TrackingError(
+          code: .duplicate,
+          message: "accepted.dossier_code: the agency already gave this code to another shipment"
+        )
+      }
+    }
+  }
+
   /// Applies one write inside the caller's transaction.
   static func apply(_ write: ShipmentWrite, in db: Database) throws -> StoreOutcome<AppendedEvents>
   {
@@ -91,6 +116,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
     else { throw TrackingError.shipmentNotFound() }
     let id: Int64 = row["id"]
     guard row["version"] == write.expectedVersion else { throw TrackingError.conflict() }
+    try Self.claim(write.dossierCodes, shipmentID: id, in: db)
     let indexes = try SQLiteCustodyStore.append(write.custodyLeaves, shipmentID: id, in: db)
     var events = write.events
     for position in events.indices {
@@ -106,6 +132,14 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
     if let hops = write.hops {
       try SQLiteSlaStore.replaceHops(hops, shipmentID: id, in: db)
+    }
+    if let commitment = write.newCommitment {
+      try db.execute(
+        sql: "UPDATE shipment SET code_nonce = ?, code_salt = ?, code_hash = ? WHERE id = ?",
+        arguments: [
+          Data(commitment.nonce), Data(commitment.salt), Data(commitment.hash), id,
+        ]
+      )
     }
     try SQLiteSlaStore.raise(write.alerts, shipmentID: id, at: write.committedAt, in: db)
     if let key = write.idempotencyKey, let first = events.first, let last = events.last {

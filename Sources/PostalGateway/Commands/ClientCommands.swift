@@ -102,7 +102,7 @@ struct EventCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "event",
     abstract: "Record shipment events (staff).",
-    subcommands: [Record.self]
+    subcommands: [Record.self, Correct.self]
   )
 
   struct Record: AsyncParsableCommand {
@@ -119,11 +119,13 @@ struct EventCommand: AsyncParsableCommand {
       case resultReady = "result-ready"
       case outForDelivery = "out-for-delivery"
       case returnedToAgency = "returned-to-agency"
+      case supplementDelivered = "supplement-delivered"
       case lost
       case cancelled
 
       var proto: Postalgateway_V1_EventType {
         switch self {
+        case .supplementDelivered: .supplementDelivered
         case .resultReady: .resultReady
         case .outForDelivery: .outForDelivery
         case .returnedToAgency: .returnedToAgency
@@ -267,6 +269,7 @@ struct TrackCommand: AsyncParsableCommand {
   @Argument(help: "Tracking number.") var trackingNumber: String
   @Option(help: "Verification code given at registration.") var code: String
   @Flag(help: "The public listener serves plaintext.") var plaintext = false
+  @Option(help: "Language of the texts: vi (default) or en.") var language = "vi"
 
   func run() async throws {
     let response = try await self.client.withPublicClient(plaintext: self.plaintext) { client in
@@ -274,36 +277,29 @@ struct TrackCommand: AsyncParsableCommand {
         .with {
           $0.trackingNumber = self.trackingNumber
           $0.verificationCode = self.code
+          $0.language = self.language
         }
       )
     }
     let shipment = response.shipment
     try self.client.emit(response) {
       var lines = [
-        "\(shipment.trackingNumber)  \(wireName(shipment.state))",
+        "\(shipment.trackingNumber)  \(wireName(shipment.state))  \(shipment.statusText)",
         "applicant \(shipment.applicantNameMasked)  phone \(shipment.phoneMasked)",
         "procedure \(shipment.procedureCode) → agency \(shipment.destinationAgencyCode)",
       ]
       for entry in shipment.timeline {
         lines.append(
-          "  \(vietnamTime(timestamp(entry.occurredAt)))  \(wireName(entry.type))  at \(entry.location)"
+          "  \(vietnamTime(timestamp(entry.occurredAt)))  \(entry.text)  (\(wireName(entry.type)), \(entry.location))"
         )
       }
-      if shipment.hasAgencyDeadline {
-        let d = shipment.agencyDeadline
-        lines.append(
-          "due by law \(d.dueDate)" + (d.extendedTo.isEmpty ? "" : ", extended to \(d.extendedTo)")
-        )
-      }
-      if !shipment.appointmentDate.isEmpty {
-        lines.append("ngày hẹn trả kết quả (appointment) \(shipment.appointmentDate)")
-      }
+      lines += shipment.notes
       for item in shipment.supplementItems {
         lines.append(
           "  missing: \(item.document)" + (item.reason.isEmpty ? "" : " (\(item.reason))")
         )
       }
-      lines += shipment.hops.map(hopLine)
+      lines += shipment.hopLines.map { "  \($0)" }
       return lines.joined(separator: "\n")
     }
   }

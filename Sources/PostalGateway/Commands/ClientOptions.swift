@@ -17,10 +17,13 @@ struct ClientOptions: ParsableArguments {
   @Option(help: "Data directory whose pki/ holds the default certificates. Default ./postal-data.")
   var dataDir = "./postal-data"
 
-  @Option(help: "Client certificate (PEM). Default <data-dir>/pki/staff.pem.")
+  @Option(
+    help:
+      "Client certificate (PEM). Default <data-dir>/pki/<role>.pem for the command's role: staff.pem, or agency.pem (agency …), operator.pem (handoffs …, sla recompute), oversight.pem (sla explain|alerts|report)."
+  )
   var cert: String?
 
-  @Option(help: "Client private key (PEM). Default <data-dir>/pki/staff-key.pem.")
+  @Option(help: "Client private key (PEM). Default <data-dir>/pki/<role>-key.pem, as --cert.")
   var key: String?
 
   @Option(help: "CA that signed the server's certificate (PEM). Default <data-dir>/pki/ca.pem.")
@@ -109,6 +112,8 @@ struct ClientOptions: ParsableArguments {
     } else {
       print(text())
     }
+    // Streaming commands print as messages arrive: a pipe must see each line at once.
+    fflush(nil)
   }
 }
 

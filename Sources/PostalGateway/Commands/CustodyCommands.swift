@@ -116,7 +116,7 @@ struct HandoverSigning: ParsableArguments {
       kind == .handedToAgency ? (caller, counterparty) : (counterparty, caller)
     let number = try TrackingNumber(validating: shipment.trackingNumber)
     let seal =
-      kind == .resultCollected
+      kind.isCollectionAtAgency
       ? resultSeal : (shipment.currentSealID.isEmpty ? nil : shipment.currentSealID)
     let scans =
       kind == .handedToAgency

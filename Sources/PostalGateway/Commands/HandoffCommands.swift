@@ -13,7 +13,8 @@ struct AgencyCommand: AsyncParsableCommand {
     abstract:
       "Act as an agency system: watch handoffs, acknowledge, ask for supplements, report results.",
     subcommands: [
-      Watch.self, Acknowledge.self, Supplement.self, Extend.self, ResultReady.self, Dossier.self,
+      Watch.self, Acknowledge.self, Supplement.self, Refuse.self, Extend.self, ResultReady.self,
+      Dossier.self,
     ]
   )
 
@@ -119,6 +120,30 @@ struct AgencyCommand: AsyncParsableCommand {
       }
       let response = try await self.client.withPartnerClient(as: "agency") { client in
         try await Postalgateway_V1_AgencyService.Client(wrapping: client).requestSupplement(request)
+      }
+      try self.client.emit(response) { "\(response.trackingNumber): \(wireName(response.state))" }
+    }
+  }
+
+  struct Refuse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Refuse a dossier the agency holds (NĐ 61/2018 art. 19.8); its papers go back to the applicant."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "The reasons, as on the refusal notice.") var reason: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let response = try await self.client.withPartnerClient(as: "agency") { client in
+        try await Postalgateway_V1_AgencyService.Client(wrapping: client).refuseDossier(
+          .with {
+            $0.requestID = self.requestID ?? UUID().uuidString
+            $0.trackingNumber = self.trackingNumber
+            $0.reason = self.reason
+          }
+        )
       }
       try self.client.emit(response) { "\(response.trackingNumber): \(wireName(response.state))" }
     }

@@ -204,7 +204,8 @@ struct ResultCommand: AsyncParsableCommand {
 
   struct Collect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Record the result taken at the agency."
+      abstract:
+        "Record the result taken at the agency, or a refused dossier's originals and refusal notice (the return leg)."
     )
     @OptionGroup var client: ClientOptions
     @Argument(help: "Tracking number.") var trackingNumber: String
@@ -244,13 +245,18 @@ struct ResultCommand: AsyncParsableCommand {
         let shipment = try await counter.getShipment(
           .with { $0.trackingNumber = self.trackingNumber }
         )
-        request.handover = try self.handover.handover(
-          for: shipment,
-          kind: .resultCollected,
-          caller: caller,
-          occurredAt: occurred,
-          resultSeal: self.seal
-        )
+        // A refused dossier starts its return leg; its papers may never have left the post.
+        let kind: EventKind =
+          shipment.state == .rejectedByAgency ? .returnCollected : .resultCollected
+        if kind == .resultCollected || self.handover.isRequested {
+          request.handover = try self.handover.handover(
+            for: shipment,
+            kind: kind,
+            caller: caller,
+            occurredAt: occurred,
+            resultSeal: self.seal
+          )
+        }
         return try await counter.recordResultCollected(request)
       }
       try self.client.emit(response) {
@@ -412,6 +418,62 @@ extension EventCommand {
       }
       try self.client.emit(response) {
         "\(response.shipment.trackingNumber): event \(self.sequence) voided; now \(wireName(response.shipment.state))"
+      }
+    }
+  }
+}
+
+/// `postal-gateway access reissue-code|unlock NUMBER` (staff, after checking the citizen).
+struct AccessCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "access",
+    abstract: "A citizen's access to tracking (staff, after checking who they are).",
+    subcommands: [ReissueCode.self, Unlock.self]
+  )
+
+  struct ReissueCode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "reissue-code",
+      abstract: "Give the citizen a new verification code; the old one stops working."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).reissueVerificationCode(
+          .with {
+            $0.requestID = self.requestID ?? UUID().uuidString
+            $0.trackingNumber = self.trackingNumber
+          }
+        )
+      }
+      try self.client.emit(response) {
+        "\(response.shipment.trackingNumber): new verification code \(response.verificationCode)   (give it to the citizen; it is shown once)"
+      }
+    }
+  }
+
+  struct Unlock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Lift the number's tracking lockout and slowdown."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
+
+    func run() async throws {
+      let response = try await self.client.withPartnerClient { client in
+        try await Postalgateway_V1_CounterService.Client(wrapping: client).unlockTracking(
+          .with {
+            $0.requestID = self.requestID ?? UUID().uuidString
+            $0.trackingNumber = self.trackingNumber
+          }
+        )
+      }
+      try self.client.emit(response) {
+        "\(response.shipment.trackingNumber): tracking unlocked (event \(response.event.sequence))"
       }
     }
   }

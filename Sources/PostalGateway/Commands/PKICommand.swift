@@ -45,16 +45,16 @@ struct PKICommand: ParsableCommand {
     )
 
     enum Role: String, ExpressibleByArgument, CaseIterable {
-      case staff, agency, `operator`, server
+      case staff, agency, `operator`, oversight, server
     }
 
-    @Option(help: "staff, agency, operator or server.")
+    @Option(help: "staff, agency, operator, oversight or server.")
     var role: Role
 
     @Option(help: "Staff: the post office code (6 digits).")
     var postOffice: String?
 
-    @Option(help: "Staff and operators: the id (letters, digits, - _ .).")
+    @Option(help: "Staff, operators and oversight offices: the id (letters, digits, - _ .).")
     var staffID: String?
 
     @Option(help: "Agency: the QCVN 102 agency code, e.g. 000.00.00.H55.")
@@ -121,6 +121,15 @@ struct PKICommand: ParsableCommand {
           spiffeID: SPIFFEIdentity.operator(trustDomain: self.trustDomain, id: staffID)
         )
         defaultName = "operator-\(staffID)"
+        commonName = staffID
+      case .oversight:
+        guard let staffID, SPIFFEIdentity.isValidStaffID(staffID) else {
+          throw ValidationError("--staff-id must be 1–64 of letters, digits, '-', '_', '.'")
+        }
+        profile = .client(
+          spiffeID: SPIFFEIdentity.oversight(trustDomain: self.trustDomain, id: staffID)
+        )
+        defaultName = "oversight-\(staffID)"
         commonName = staffID
       case .server:
         guard !self.hosts.isEmpty else { throw ValidationError("--host is required for a server") }

@@ -163,7 +163,9 @@ struct SLACommand: AsyncParsableCommand {
     )
     @OptionGroup var client: ClientOptions
     @Argument(help: "Tracking number.") var trackingNumber: String
-    @Option(help: "DOSSIER_LEG, AGENCY_PROCESSING or RESULT_LEG. Default: the running hop.")
+    @Option(
+      help: "DOSSIER_LEG, AGENCY_PROCESSING, RESULT_LEG or RETURN_LEG. Default: the running hop."
+    )
     var hop: String?
 
     func run() async throws {
@@ -313,7 +315,9 @@ struct SLACommand: AsyncParsableCommand {
   /// A hop name from the command line.
   static func hop(_ text: String) throws -> Postalgateway_V1_SlaHop {
     guard let hop = Tracking.SlaHop(rawValue: text.uppercased()) else {
-      throw ValidationError("--hop must be DOSSIER_LEG, AGENCY_PROCESSING or RESULT_LEG")
+      throw ValidationError(
+        "--hop must be one of \(Tracking.SlaHop.allCases.map(\.rawValue).joined(separator: ", "))"
+      )
     }
     return hop.proto
   }

@@ -120,6 +120,33 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     }
   }
 
+  func refuseDossier(
+    request: Postalgateway_V1_RefuseDossierRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_AgencyShipment {
+    try await self.recording(request, context) { request in
+      var v = RequestValidator()
+      let id = v.check("request_id") { try RequestID(validating: request.requestID) }
+      let number = v.check("tracking_number") {
+        try TrackingNumber(validating: request.trackingNumber)
+      }
+      let reason = v.text("reason", request.reason, required: true, maximumLength: 1000)
+      try v.finish()
+      guard let id, let number, let reason else {
+        throw TrackingError.invalidField("request", "is malformed")
+      }
+      return (id, (number, reason))
+    } record: { (parsed: (TrackingNumber, String), actor, key, now) in
+      try await self.desk.refuse(
+        parsed.0,
+        reason: parsed.1,
+        by: actor,
+        idempotencyKey: key,
+        now: now
+      )
+    }
+  }
+
   func extendProcessing(
     request: Postalgateway_V1_ExtendProcessingRequest,
     context: ServerContext
@@ -363,4 +390,5 @@ protocol IdempotentRequest: SwiftProtobuf.Message {
 
 extension Postalgateway_V1_RequestSupplementRequest: IdempotentRequest {}
 extension Postalgateway_V1_ExtendProcessingRequest: IdempotentRequest {}
+extension Postalgateway_V1_RefuseDossierRequest: IdempotentRequest {}
 extension Postalgateway_V1_ReportResultReadyRequest: IdempotentRequest {}

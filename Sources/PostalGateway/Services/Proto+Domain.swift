@@ -266,6 +266,10 @@ extension ShipmentState {
     case .lost: .lost
     case .supplementRequested: .supplementRequested
     case .rejectedByAgency: .rejectedByAgency
+    case .returnCollected: .returnCollected
+    case .returnOutForDelivery: .returnOutForDelivery
+    case .returnAttemptFailed: .returnAttemptFailed
+    case .returnedToApplicant: .returnedToApplicant
     }
   }
 }
@@ -305,6 +309,9 @@ extension EventKind {
     case .supplementRequested: .supplementRequested
     case .supplementDelivered: .supplementDelivered
     case .processingExtended: .processingExtended
+    case .returnCollected: .returnCollected
+    case .verificationCodeReissued: .verificationCodeReissued
+    case .trackingUnlocked: .trackingUnlocked
     }
   }
 }

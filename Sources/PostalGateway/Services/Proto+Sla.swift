@@ -10,6 +10,7 @@ extension SlaHop {
     case .dossierLeg: .dossierLeg
     case .agencyProcessing: .agencyProcessing
     case .resultLeg: .resultLeg
+    case .returnLeg: .returnLeg
     }
   }
 
@@ -20,6 +21,7 @@ extension SlaHop {
     case .dossierLeg: self = .dossierLeg
     case .agencyProcessing: self = .agencyProcessing
     case .resultLeg: self = .resultLeg
+    case .returnLeg: self = .returnLeg
     case .UNRECOGNIZED: throw InvalidValue("is not a known hop")
     }
   }

@@ -162,8 +162,20 @@ extension Postalgateway_V1_ShipmentEvent {
 extension Postalgateway_V1_TrackedShipment {
   /// The citizen's view: masked name and phone, no citizen id, address, notes or actors.
   /// `minutesPerDay` turns the legs' working time into working days.
-  init(_ tracked: TrackedShipment, minutesPerDay: Int) {
+  init(
+    _ tracked: TrackedShipment,
+    minutesPerDay: Int,
+    wording: CitizenWording = CitizenWording(.vietnamese)
+  ) {
     self.init()
+    self.language = wording.language.rawValue
+    self.statusText = wording.state(tracked.state)
+    self.refusalReason = tracked.refusalReason ?? ""
+    self.hopLines = tracked.hops.map(wording.hopLine)
+    if let agency = tracked.hops.last(where: { $0.hop == .agencyProcessing }) {
+      self.notes.append(wording.deadline(legal: agency.due, appointment: tracked.appointmentDate))
+    }
+    if let reason = tracked.refusalReason { self.notes.append(wording.refusal(reason)) }
     self.hops = tracked.hops.map {
       Postalgateway_V1_HopTimeliness($0, minutesPerDay: minutesPerDay)
     }
@@ -197,6 +209,7 @@ extension Postalgateway_V1_TrackedShipment {
         $0.location = entry.location.rawValue
         $0.normalizedStatus = entry.state.normalized.proto
         $0.upuEventCode = entry.kind.upuEventCode ?? ""
+        $0.text = wording.event(entry.kind)
       }
     }
   }

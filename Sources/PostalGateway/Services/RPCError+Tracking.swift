@@ -65,6 +65,8 @@ extension TrackingError {
       return GoogleRPCStatus(code: .resourceExhausted, message: self.message, details: [])
     case .unknownService:
       return GoogleRPCStatus(code: .notFound, message: self.message, details: [])
+    case .duplicate:
+      return GoogleRPCStatus(code: .alreadyExists, message: self.message, details: [])
     default:
       return GoogleRPCStatus(code: .internalError, message: "internal error", details: [])
     }

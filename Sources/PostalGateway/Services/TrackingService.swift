@@ -31,6 +31,7 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
       let code = v.check("verification_code") {
         try VerificationCode(parsing: request.verificationCode)
       }
+      let language = v.check("language") { try CitizenLanguage(code: request.language) }
       try v.finish()
       // finish() threw if either is nil.
       let tracked = try await self.shipments.track(
@@ -43,7 +44,9 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
       return .with {
         $0.shipment = Postalgateway_V1_TrackedShipment(
           tracked,
-          minutesPerDay: self.shipments.workingMinutesPerDay
+          minutesPerDay: self.shipments.workingMinutesPerDay,
+          // finish() threw if it is nil.
+          wording: CitizenWording(language!)
         )
         $0.shipment.custodyLeafIndexes = leaves
       }

@@ -42,6 +42,8 @@ public struct TrackedShipment: Hashable, Sendable {
   public var appointmentDate: CivilDate?
   /// While a supplement is awaited: what the agency asks for.
   public var supplementItems: [SupplementItem]
+  /// The agency's reasons, when it refused the dossier.
+  public var refusalReason: String?
 
   /// The citizen's view of a shipment.
   /// - Parameters:
@@ -59,6 +61,9 @@ public struct TrackedShipment: Hashable, Sendable {
         if case .supplement(let request) = $0.details { return request.items }
         return nil
       }.first ?? [] : []
+    if let refusal = shipment.refusal, case .rejected(let reason) = refusal.outcome {
+      self.refusalReason = reason
+    }
     self.trackingNumber = shipment.trackingNumber
     self.serviceType = shipment.serviceType
     self.state = shipment.state
@@ -74,7 +79,8 @@ public struct TrackedShipment: Hashable, Sendable {
       state: ShipmentLifecycle.initialState(for: shipment.serviceType),
       serviceType: shipment.serviceType
     )
-    self.timeline = shipment.effectiveEvents.map { event in
+    // Access events (a reissued code, an unlock) are staff records, not the dossier's path.
+    self.timeline = shipment.effectiveEvents.filter { !$0.kind.isAccessEvent }.map { event in
       // Effective events follow one another: a correction that broke the chain is refused.
       if event.kind != .registered { _ = machine.apply(event.kind) }
       return Entry(

@@ -88,7 +88,7 @@ public struct SigningKey: Hashable, Sendable {
 /// ```
 /// postalgateway.handover.v1
 /// tracking <S10 number>
-/// kind <HANDED_TO_AGENCY | RESULT_COLLECTED>
+/// kind <HANDED_TO_AGENCY | RESULT_COLLECTED | RETURN_COLLECTED>
 /// giver <SPIFFE ID>
 /// receiver <SPIFFE ID>
 /// occurred <RFC 3339 UTC, microseconds>
@@ -97,7 +97,7 @@ public struct SigningKey: Hashable, Sendable {
 /// ```
 public enum HandoverStatement {
   /// The event kinds that are handovers between the postal service and an agency.
-  public static let kinds: Set<EventKind> = [.handedToAgency, .resultCollected]
+  public static let kinds: Set<EventKind> = [.handedToAgency, .resultCollected, .returnCollected]
 
   /// The statement's bytes.
   public static func bytes(
@@ -138,7 +138,7 @@ public enum HandoverStatement {
       giver: giver,
       receiver: receiver,
       occurredAt: occurredAt,
-      sealID: kind == .resultCollected ? resultSeal : shipment.currentSealID,
+      sealID: kind.isCollectionAtAgency ? resultSeal : shipment.currentSealID,
       scans: kind == .handedToAgency ? shipment.scans.map(\.sha256) : []
     )
   }

@@ -20,6 +20,8 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
       case dataLoss
       case resourceLimit
       case unknownService
+      /// A value that must be unique is already another record's (an agency dossier code).
+      case duplicate
     }
 
     private let wrapped: Wrapped
@@ -54,6 +56,8 @@ public struct TrackingError: Error, Hashable, Sendable, CustomStringConvertible 
     public static let resourceLimit = Self(.resourceLimit)
     /// A health check named a service this listener does not serve.
     public static let unknownService = Self(.unknownService)
+    /// A value that must be unique is already another record's; the message names the field.
+    public static let duplicate = Self(.duplicate)
 
     public var description: String { String(describing: self.wrapped) }
   }

@@ -102,6 +102,30 @@ public struct AgencyDesk: Sendable {
     return (recorded.shipment, !recorded.events.isEmpty && !recorded.isReplay)
   }
 
+  /// The agency refuses a dossier it holds (filed on paper, or accepted and then found not to
+  /// qualify, NĐ 61/2018 art. 19.8): `AGENCY_REJECTED` with the reasons; the return leg follows.
+  /// - Throws: ``TrackingError`` `.notFound`, `.illegalTransition`, `.requestIDReused`,
+  ///   `.storageFailure`.
+  public func refuse(
+    _ number: TrackingNumber,
+    reason: String,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp
+  ) async throws -> RecordedEvent {
+    try await self.record(
+      .agencyRejected,
+      // No handoff: the decision comes by this call, about the dossier as filed.
+      .agencyDecision(
+        AgencyDecision(handoffID: "", channel: .pull, outcome: .rejected(reason: reason))
+      ),
+      on: number,
+      by: actor,
+      idempotencyKey,
+      now
+    )
+  }
+
   /// The agency asks for missing items: `SUPPLEMENT_REQUESTED`.
   /// - Throws: ``TrackingError`` `.notFound`, `.illegalTransition`, `.requestIDReused`,
   ///   `.storageFailure`.

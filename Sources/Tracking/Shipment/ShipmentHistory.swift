@@ -66,9 +66,27 @@ extension Shipment {
     }.first
   }
 
-  /// The effective failed delivery attempts, oldest first.
+  /// The effective failed delivery attempts of the current leg (the result's, or the return
+  /// of a refused dossier), oldest first.
   public var failedDeliveries: [ShipmentEvent] {
-    self.effectiveEvents.filter { $0.kind == .deliveryFailed }
+    let events = self.effectiveEvents
+    let legStart = events.lastIndex { $0.kind == .resultCollected || $0.kind == .returnCollected }
+    return events[(legStart ?? events.startIndex)...].filter { $0.kind == .deliveryFailed }
+  }
+
+  /// Whether the agency holds the dossier's papers: a physical handover to it was signed.
+  public var papersAreAtAgency: Bool {
+    self.effectiveEvents.contains { $0.kind == .handedToAgency && $0.handover != nil }
+  }
+
+  /// The agency's refusal, if it refused the dossier.
+  public var refusal: AgencyDecision? {
+    self.effectiveEvents.reversed().lazy.compactMap {
+      if $0.kind == .agencyRejected, case .agencyDecision(let decision) = $0.details {
+        return decision
+      }
+      return nil
+    }.first
   }
 
   /// The seal on the envelope now: from the last collection, result collection or re-wrapping.

@@ -38,7 +38,12 @@ public struct ShipmentLifecycle: Hashable, Sendable {
     ),
     // Electronic handoff (AgencyService / AgencyIntake): the agency's decision.
     Transition(from: [.digitized, .inTransit], event: .agencyAccepted, to: .handedToAgency),
-    Transition(from: [.digitized, .inTransit], event: .agencyRejected, to: .rejectedByAgency),
+    // A refusal at intake, or of a dossier the agency holds on paper (NĐ 61/2018 art. 19.8).
+    Transition(
+      from: [.digitized, .inTransit, .handedToAgency],
+      event: .agencyRejected,
+      to: .rejectedByAgency
+    ),
     Transition(from: [.handedToAgency], event: .appointmentReceived, to: .appointmentReceived),
     Transition(from: [.appointmentReceived], event: .appointmentNotified, to: .appointmentNotified),
     Transition(
@@ -76,26 +81,40 @@ public struct ShipmentLifecycle: Hashable, Sendable {
       to: .attemptFailed
     ),
     Transition(from: [.attemptFailed], event: .returnedToAgency, to: .returnedToAgency),
+    // Return leg of a refused dossier (QĐ 45/2016 art. 8.3; NĐ 61/2018 art. 19.8): delivered
+    // like a result, with the same identity check, invitations and return-to-agency rule.
+    Transition(from: [.rejectedByAgency], event: .returnCollected, to: .returnCollected),
+    Transition(
+      from: [.returnCollected, .returnAttemptFailed],
+      event: .outForDelivery,
+      to: .returnOutForDelivery
+    ),
+    Transition(
+      from: [.returnOutForDelivery, .returnAttemptFailed],
+      event: .delivered,
+      to: .returnedToApplicant
+    ),
+    Transition(
+      from: [.returnOutForDelivery, .returnAttemptFailed],
+      event: .deliveryFailed,
+      to: .returnAttemptFailed
+    ),
+    Transition(from: [.returnAttemptFailed], event: .returnedToAgency, to: .returnedToAgency),
     // Exceptions, wherever the envelope is in postal hands.
     Transition(
-      from: [
-        .collected, .digitized, .inTransit, .resultCollected, .outForDelivery, .attemptFailed,
-      ],
+      from: Set(ShipmentState.allCases.filter(\.isHeldByPost)),
       event: .damaged,
       to: nil
     ),
-    Transition(
-      from: [
-        .collected, .digitized, .inTransit, .resultCollected, .outForDelivery, .attemptFailed,
-      ],
-      event: .lost,
-      to: .lost
-    ),
+    Transition(from: Set(ShipmentState.allCases.filter(\.isHeldByPost)), event: .lost, to: .lost),
     Transition(
       from: [.requested, .incompleteGuided, .awaitingResult],
       event: .cancelled,
       to: .cancelled
     ),
+    // Access events, custody-logged in every state; they move nothing.
+    Transition(from: Set(ShipmentState.allCases), event: .verificationCodeReissued, to: nil),
+    Transition(from: Set(ShipmentState.allCases), event: .trackingUnlocked, to: nil),
   ]
 
   private static let index: [ShipmentState: [EventKind: ShipmentState]] = {
@@ -126,7 +145,8 @@ public struct ShipmentLifecycle: Hashable, Sendable {
     on event: EventKind,
     serviceType: ServiceType = .dossierAndResult
   ) -> ShipmentState? {
-    if event.isResultLeg, serviceType == .dossierOnly { return nil }
+    // A refused dossier comes back on any service: the return leg uses the delivery events.
+    if event.isResultLeg, serviceType == .dossierOnly, !state.isReturnLeg { return nil }
     return Self.index[state]?[event]
   }
 

@@ -49,22 +49,32 @@ public enum ShipmentState: String, Hashable, Sendable, CaseIterable {
   case cancelled = "CANCELLED"
   /// The agency asked for missing items; its processing clock is paused until they arrive.
   case supplementRequested = "SUPPLEMENT_REQUESTED"
-  /// The agency refused the dossier at intake.
+  /// The agency refused the dossier; its originals and the refusal notice go back to the
+  /// applicant (QĐ 45/2016 art. 8.3; NĐ 61/2018 art. 19.8).
   case rejectedByAgency = "REJECTED_BY_AGENCY"
+  /// Return leg: the courier took the originals and the refusal notice (at the agency, or at
+  /// the post office when the papers never left it).
+  case returnCollected = "RETURN_COLLECTED"
+  /// Return leg: on the way to the applicant.
+  case returnOutForDelivery = "RETURN_OUT_FOR_DELIVERY"
+  /// Return leg: a delivery failed; the applicant was invited to collect the papers.
+  case returnAttemptFailed = "RETURN_ATTEMPT_FAILED"
+  /// Return leg: the originals and the refusal notice were handed to the applicant with proof.
+  case returnedToApplicant = "RETURNED_TO_APPLICANT"
 
   /// The public status citizens and partners see, in the spirit of AfterShip's tags.
   public var normalized: NormalizedStatus {
     switch self {
     case .requested, .incompleteGuided: .infoReceived
-    case .collected, .digitized, .inTransit, .resultCollected: .inTransit
+    case .collected, .digitized, .inTransit, .resultCollected, .returnCollected: .inTransit
     case .handedToAgency, .appointmentReceived, .appointmentNotified, .awaitingResult,
       .supplementRequested:
       .atAgency
     case .resultReady: .resultReady
-    case .outForDelivery: .outForDelivery
-    case .attemptFailed: .attemptFailed
+    case .outForDelivery, .returnOutForDelivery: .outForDelivery
+    case .attemptFailed, .returnAttemptFailed: .attemptFailed
     case .delivered: .delivered
-    case .returnedToAgency: .returned
+    case .returnedToAgency, .returnedToApplicant: .returned
     case .lost, .rejectedByAgency: .exception
     case .cancelled: .cancelled
     }
@@ -73,7 +83,25 @@ public enum ShipmentState: String, Hashable, Sendable, CaseIterable {
   /// Whether the envelope is in postal hands (where it can be damaged or lost).
   public var isHeldByPost: Bool {
     switch self {
-    case .collected, .digitized, .inTransit, .resultCollected, .outForDelivery, .attemptFailed: true
+    case .collected, .digitized, .inTransit, .resultCollected, .outForDelivery, .attemptFailed,
+      .returnCollected, .returnOutForDelivery, .returnAttemptFailed:
+      true
+    default: false
+    }
+  }
+
+  /// Whether the shipment is on the return leg of a refused dossier.
+  public var isReturnLeg: Bool {
+    switch self {
+    case .returnCollected, .returnOutForDelivery, .returnAttemptFailed, .returnedToApplicant: true
+    default: false
+    }
+  }
+
+  /// Whether nothing more can happen to the shipment (but corrections).
+  public var isFinal: Bool {
+    switch self {
+    case .delivered, .returnedToAgency, .returnedToApplicant, .lost, .cancelled: true
     default: false
     }
   }
@@ -145,6 +173,19 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
   case supplementDelivered = "SUPPLEMENT_DELIVERED"
   /// The agency moved its processing due date, once, with an apology (NĐ 61 art. 19.9).
   case processingExtended = "PROCESSING_EXTENDED"
+  /// A refused dossier's originals and refusal notice were taken for return to the applicant.
+  case returnCollected = "RETURN_COLLECTED"
+  /// Access: staff gave the citizen a new verification code; the old one stopped working. The
+  /// event carries no code.
+  case verificationCodeReissued = "VERIFICATION_CODE_REISSUED"
+  /// Access: staff lifted the tracking lockout of the number after checking the citizen.
+  case trackingUnlocked = "TRACKING_UNLOCKED"
+
+  /// Whether the event is about access to the shipment, not its movement (no change of state;
+  /// legal in every state; not in the citizen's timeline).
+  public var isAccessEvent: Bool {
+    self == .verificationCodeReissued || self == .trackingUnlocked
+  }
 
   /// Whether only the agency records the event (staff cannot record or void it).
   public var isAgencyDecision: Bool {
@@ -153,6 +194,10 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
     default: false
     }
   }
+
+  /// Whether the courier takes a sealed envelope from the agency: a result, or a refused
+  /// dossier's originals and refusal notice (the handover's seal is the new envelope's).
+  public var isCollectionAtAgency: Bool { self == .resultCollected || self == .returnCollected }
 
   /// Whether the event belongs to the result leg (refused for a dossier-only service).
   public var isResultLeg: Bool {

@@ -8,6 +8,9 @@ public enum SlaHop: String, Hashable, Sendable, CaseIterable {
   case agencyProcessing = "AGENCY_PROCESSING"
   /// The postal result leg: from the receipt at the agency (J) to the first delivery attempt.
   case resultLeg = "RESULT_LEG"
+  /// The postal return leg of a refused dossier: from the collection of its originals and the
+  /// refusal notice (J) to the first delivery attempt, like a result (QĐ 45/2016 art. 8.3).
+  case returnLeg = "RETURN_LEG"
 }
 
 /// Whether a hop ended before, on or after its due day (Vietnam time).

@@ -74,6 +74,7 @@ public struct SlaInputs: Sendable {
     if shipment.serviceType != .dossierOnly, let hop = self.resultLeg(shipment, events) {
       hops.append(hop)
     }
+    if let hop = self.returnLeg(shipment, events) { hops.append(hop) }
     return hops
   }
 
@@ -82,8 +83,12 @@ public struct SlaInputs: Sendable {
   private func dossierLeg(_ shipment: Shipment, _ events: [ShipmentEvent]) -> HopTimeliness? {
     guard let start = events.first(where: { $0.kind == .collected }) else { return nil }
     let slip = events.contains { $0.kind == .appointmentReceived }
+    // With a slip the leg ends at the citizen's notice, or earlier when the agency finishes
+    // first (the result, or a refusal): nothing is left to carry back.
     let ends: Set<EventKind> =
-      slip ? [.appointmentNotified] : [.agencyAccepted, .agencyRejected, .handedToAgency]
+      slip
+      ? [.appointmentNotified, .resultReady, .resultCollected, .agencyRejected]
+      : [.agencyAccepted, .agencyRejected, .handedToAgency]
     let origin: Place? =
       switch shipment.pickup {
       case .home(let address, _, _): Place(province: address.province, commune: address.commune)
@@ -112,6 +117,26 @@ public struct SlaInputs: Sendable {
       start: start,
       slip: false,
       from: self.policy.places[shipment.destinationAgency.rawValue],
+      to: Place(province: address.province, commune: address.commune),
+      ends: [.delivered, .deliveryFailed]
+    )
+  }
+
+  /// A refused dossier's return: its collection (J) to the first delivery attempt, from the
+  /// agency's place (or the post office's, when the papers never left it) to the applicant.
+  private func returnLeg(_ shipment: Shipment, _ events: [ShipmentEvent]) -> HopTimeliness? {
+    guard let start = events.first(where: { $0.kind == .returnCollected }) else { return nil }
+    let address = shipment.applicant.address
+    let origin =
+      shipment.papersAreAtAgency
+      ? shipment.destinationAgency.rawValue : shipment.originPostOffice.rawValue
+    return self.postalLeg(
+      .returnLeg,
+      shipment,
+      events,
+      start: start,
+      slip: false,
+      from: self.policy.places[origin],
       to: Place(province: address.province, commune: address.commune),
       ends: [.delivered, .deliveryFailed]
     )
@@ -201,7 +226,9 @@ public struct SlaInputs: Sendable {
       &timeliness,
       events: events,
       after: clock.start,
-      endingWith: [.resultReady, .agencyRejected],
+      // The result exists once the agency says so, or once the courier collects it (the
+      // agency may hand it over without reporting it ready first).
+      endingWith: [.resultReady, .resultCollected, .agencyRejected],
       stoppingWith: [.cancelled, .lost]
     )
     if timeliness.lateWithApology {

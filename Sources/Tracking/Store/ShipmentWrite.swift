@@ -65,6 +65,12 @@ public struct ShipmentWrite: Hashable, Sendable {
   public var idempotencyKey: IdempotencyKey?
   /// When the write is made.
   public var committedAt: Timestamp
+  /// Agency dossier codes the write gives the shipment: each belongs to one shipment only,
+  /// and the store refuses the write (`.duplicate`) when another shipment has it.
+  public var dossierCodes: [DossierCode] = []
+  /// A new commitment to the citizen's verification code, replacing the stored one (a code
+  /// reissued by staff), or `nil` to keep it.
+  public var newCommitment: CodeCommitment? = nil
 
   /// Creates a write.
   public init(

@@ -53,7 +53,7 @@ public struct ShipmentWriter: Sendable {
       }
     }
     let hops = self.timekeeper?.hops(of: after)
-    return ShipmentWrite(
+    var write = ShipmentWrite(
       shipment: after,
       expectedVersion: before.version,
       events: events,
@@ -64,6 +64,16 @@ public struct ShipmentWriter: Sendable {
       idempotencyKey: key,
       committedAt: now
     )
+    // An agency's dossier code names one dossier: the store keeps it unique.
+    write.dossierCodes = events.compactMap {
+      if case .agencyDecision(let decision) = $0.details,
+        case .accepted(let acceptance) = decision.outcome
+      {
+        return acceptance.dossierCode
+      }
+      return nil
+    }
+    return write
   }
 
   /// The write that replaces a shipment's stored hops with ones computed with the inputs in

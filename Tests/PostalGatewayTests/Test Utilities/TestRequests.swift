@@ -191,7 +191,7 @@ struct HandoverKeys: Sendable {
       kind == .handedToAgency
       ? shipment.events.filter { !$0.voided && !$0.scan.sha256.isEmpty }.map(\.scan.sha256) : []
     let seal =
-      kind == .resultCollected
+      kind.isCollectionAtAgency
       ? resultSeal : (shipment.currentSealID.isEmpty ? nil : shipment.currentSealID)
     let statement = HandoverStatement.bytes(
       trackingNumber: try TrackingNumber(validating: shipment.trackingNumber),
