@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): the Swift tests (domain, the store contract suite,
 # handlers over the in-process transport, end to end over real TLS on loopback), the Python
-# grpcio interoperability check against the real binary, the RPC fuzzer and the idle-CPU check.
+# grpcio interoperability check against the real binary, every CLI command of the README against
+# a running server, the RPC fuzzer and the idle-CPU check.
 # Python tools (grpcio, and cryptography for the independent receipt verifier the Swift tests
 # run) go into a virtual environment under .build that comes first on PATH.
 set -euo pipefail
@@ -26,6 +27,11 @@ SECONDS=0
 binary="$(swift build --show-bin-path)/postal-gateway"
 python3 Tests/interop/interop_test.py "$binary"
 echo "test.sh: interop $SECONDS s"
+SECONDS=0
+
+# Every `gw` command the README lists, as written there, against a running server.
+python3 Tests/cli/readme_walkthrough.py "$binary"
+echo "test.sh: readme walkthrough $SECONDS s"
 SECONDS=0
 
 # Structure-aware fuzzing of every RPC: 10,000 cases with a fixed seed, then more with a random

@@ -130,6 +130,18 @@ package nonisolated struct Postalgateway_V1_DossierPackage: @unchecked Sendable 
   /// Clears the value of `queuedAt`. Subsequent reads from it will return its default value.
   package mutating func clearQueuedAt() {_uniqueStorage()._queuedAt = nil}
 
+  /// Copies of the result the applicant asked for.
+  package var copies: Int32 {
+    get {_storage._copies}
+    set {_uniqueStorage()._copies = newValue}
+  }
+
+  /// The fee receipt's lines (empty when the fee is paid to the agency directly).
+  package var feeLines: [Postalgateway_V1_FeeLine] {
+    get {_storage._feeLines}
+    set {_uniqueStorage()._feeLines = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -244,7 +256,7 @@ fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
 nonisolated extension Postalgateway_V1_DossierPackage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".DossierPackage"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}handoff_id\0\u{3}tracking_number\0\u{3}agency_code\0\u{3}procedure_code\0\u{3}service_type\0\u{1}applicant\0\u{1}documents\0\u{3}catalog_version\0\u{1}scans\0\u{3}fee_collected_vnd\0\u{3}seal_id\0\u{3}origin_post_office_code\0\u{3}collected_at\0\u{3}receipt_id\0\u{3}queued_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}handoff_id\0\u{3}tracking_number\0\u{3}agency_code\0\u{3}procedure_code\0\u{3}service_type\0\u{1}applicant\0\u{1}documents\0\u{3}catalog_version\0\u{1}scans\0\u{3}fee_collected_vnd\0\u{3}seal_id\0\u{3}origin_post_office_code\0\u{3}collected_at\0\u{3}receipt_id\0\u{3}queued_at\0\u{1}copies\0\u{3}fee_lines\0")
 
   fileprivate class _StorageClass {
     var _handoffID: String = String()
@@ -262,6 +274,8 @@ nonisolated extension Postalgateway_V1_DossierPackage: SwiftProtobuf.Message, Sw
     var _collectedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _receiptID: String = String()
     var _queuedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _copies: Int32 = 0
+    var _feeLines: [Postalgateway_V1_FeeLine] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -287,6 +301,8 @@ nonisolated extension Postalgateway_V1_DossierPackage: SwiftProtobuf.Message, Sw
       _collectedAt = source._collectedAt
       _receiptID = source._receiptID
       _queuedAt = source._queuedAt
+      _copies = source._copies
+      _feeLines = source._feeLines
     }
   }
 
@@ -320,6 +336,8 @@ nonisolated extension Postalgateway_V1_DossierPackage: SwiftProtobuf.Message, Sw
         case 13: try { try decoder.decodeSingularMessageField(value: &_storage._collectedAt) }()
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._receiptID) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._queuedAt) }()
+        case 16: try { try decoder.decodeSingularInt32Field(value: &_storage._copies) }()
+        case 17: try { try decoder.decodeRepeatedMessageField(value: &_storage._feeLines) }()
         default: break
         }
       }
@@ -377,6 +395,12 @@ nonisolated extension Postalgateway_V1_DossierPackage: SwiftProtobuf.Message, Sw
       try { if let v = _storage._queuedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
       } }()
+      if _storage._copies != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._copies, fieldNumber: 16)
+      }
+      if !_storage._feeLines.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._feeLines, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -401,6 +425,8 @@ nonisolated extension Postalgateway_V1_DossierPackage: SwiftProtobuf.Message, Sw
         if _storage._collectedAt != rhs_storage._collectedAt {return false}
         if _storage._receiptID != rhs_storage._receiptID {return false}
         if _storage._queuedAt != rhs_storage._queuedAt {return false}
+        if _storage._copies != rhs_storage._copies {return false}
+        if _storage._feeLines != rhs_storage._feeLines {return false}
         return true
       }
       if !storagesAreEqual {return false}

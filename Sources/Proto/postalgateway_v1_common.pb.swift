@@ -701,7 +701,11 @@ package nonisolated enum Postalgateway_V1_IdentityDocumentType: SwiftProtobuf.En
   case unspecified // = 0
   case citizenIDCard // = 1
   case passport // = 2
+
+  /// The 9-digit CMND: refused, it lost its validity on 1/1/2025 (Luật Căn cước 2023 art. 46.3).
   case identityCard // = 3
+
+  /// Refused: every recipient shows a citizen id card or a passport.
   case other // = 4
   case UNRECOGNIZED(Int)
 
@@ -913,6 +917,8 @@ package nonisolated struct Postalgateway_V1_HandedOverItem: Sendable {
 }
 
 /// A published item that was not handed over (in full).
+/// For a "one of these" group, document_id is the group's name and alternatives lists the
+/// document ids any one of which completes it.
 package nonisolated struct Postalgateway_V1_MissingItem: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -925,6 +931,27 @@ package nonisolated struct Postalgateway_V1_MissingItem: Sendable {
   package var form: Postalgateway_V1_DocumentForm = .unspecified
 
   package var quantity: Int32 = 0
+
+  package var alternatives: [String] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// One line of the fee receipt (biên lai).
+package nonisolated struct Postalgateway_V1_FeeLine: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var description_p: String = String()
+
+  package var quantity: Int32 = 0
+
+  package var unitVnd: Int64 = 0
+
+  package var amountVnd: Int64 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -952,9 +979,28 @@ package nonisolated struct Postalgateway_V1_CollectionDetails: Sendable {
   /// The fee receipt (biên lai) number.
   package var receiptID: String = String()
 
+  /// Copies of the result the applicant asked for.
+  package var copies: Int32 = 0
+
+  /// The receipt's lines (empty when the fee is paid to the agency directly).
+  package var feeLines: [Postalgateway_V1_FeeLine] = []
+
+  /// The receipt's postage line, priced by the catalog's postage tariff for the service and the
+  /// dossier leg's route class (absent when the catalog has no tariff).
+  package var postageLine: Postalgateway_V1_FeeLine {
+    get {_postageLine ?? Postalgateway_V1_FeeLine()}
+    set {_postageLine = newValue}
+  }
+  /// Returns true if `postageLine` has been explicitly set.
+  package var hasPostageLine: Bool {self._postageLine != nil}
+  /// Clears the value of `postageLine`. Subsequent reads from it will return its default value.
+  package mutating func clearPostageLine() {self._postageLine = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _postageLine: Postalgateway_V1_FeeLine? = nil
 }
 
 /// Guidance for an incomplete dossier: only items of the published list.
@@ -1220,17 +1266,41 @@ package nonisolated struct Postalgateway_V1_Address: Sendable {
   package init() {}
 }
 
-/// The citizen. Every field is personal data: it is never logged and never shown to a citizen
+/// Who applies. Every field is personal data: it is never logged and never shown to a citizen
 /// or another agency except masked.
+///
+/// An individual gives `citizen_id` (a Vietnamese citizen) or `passport` (a foreigner). An
+/// organisation gives `organisation`; the person fields are then its representative. Someone
+/// acting for the applicant under an authorisation (giấy ủy quyền) is `authorized_person`; the
+/// authorisation itself must then be in the dossier (catalog item `GIAY_UY_QUYEN`).
 package nonisolated struct Postalgateway_V1_Applicant: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The person's full name (for an organisation: its representative's).
   package var fullName: String = String()
 
-  /// 12-digit personal identification number (CCCD).
-  package var citizenID: String = String()
+  package var identity: Postalgateway_V1_Applicant.OneOf_Identity? = nil
+
+  /// 12-digit personal identification number (CCCD / căn cước). The 9-digit CMND is refused:
+  /// it lost its validity on 1/1/2025 (Luật Căn cước 2023 art. 46.3).
+  package var citizenID: String {
+    get {
+      if case .citizenID(let v)? = identity {return v}
+      return String()
+    }
+    set {identity = .citizenID(newValue)}
+  }
+
+  /// A foreigner's passport.
+  package var passport: Postalgateway_V1_Passport {
+    get {
+      if case .passport(let v)? = identity {return v}
+      return Postalgateway_V1_Passport()
+    }
+    set {identity = .passport(newValue)}
+  }
 
   /// Vietnamese mobile number; any of 09xxxxxxxx, 849xxxxxxxx, +849xxxxxxxx. Returned as +84….
   package var phone: String = String()
@@ -1244,11 +1314,115 @@ package nonisolated struct Postalgateway_V1_Applicant: Sendable {
   /// Clears the value of `address`. Subsequent reads from it will return its default value.
   package mutating func clearAddress() {self._address = nil}
 
+  /// Set when the applicant is an organisation.
+  package var organisation: Postalgateway_V1_Organisation {
+    get {_organisation ?? Postalgateway_V1_Organisation()}
+    set {_organisation = newValue}
+  }
+  /// Returns true if `organisation` has been explicitly set.
+  package var hasOrganisation: Bool {self._organisation != nil}
+  /// Clears the value of `organisation`. Subsequent reads from it will return its default value.
+  package mutating func clearOrganisation() {self._organisation = nil}
+
+  /// Set when someone else files for the applicant under an authorisation.
+  package var authorizedPerson: Postalgateway_V1_Person {
+    get {_authorizedPerson ?? Postalgateway_V1_Person()}
+    set {_authorizedPerson = newValue}
+  }
+  /// Returns true if `authorizedPerson` has been explicitly set.
+  package var hasAuthorizedPerson: Bool {self._authorizedPerson != nil}
+  /// Clears the value of `authorizedPerson`. Subsequent reads from it will return its default value.
+  package mutating func clearAuthorizedPerson() {self._authorizedPerson = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum OneOf_Identity: Equatable, Sendable {
+    /// 12-digit personal identification number (CCCD / căn cước). The 9-digit CMND is refused:
+    /// it lost its validity on 1/1/2025 (Luật Căn cước 2023 art. 46.3).
+    case citizenID(String)
+    /// A foreigner's passport.
+    case passport(Postalgateway_V1_Passport)
+
+  }
 
   package init() {}
 
   fileprivate var _address: Postalgateway_V1_Address? = nil
+  fileprivate var _organisation: Postalgateway_V1_Organisation? = nil
+  fileprivate var _authorizedPerson: Postalgateway_V1_Person? = nil
+}
+
+/// A foreigner's passport.
+package nonisolated struct Postalgateway_V1_Passport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 6–9 capital letters and digits (ICAO Doc 9303 document number).
+  package var number: String = String()
+
+  /// ISO 3166-1 alpha-2 code of the issuing state, e.g. "KR"; not "VN" (a Vietnamese citizen
+  /// gives the personal identification number).
+  package var nationality: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// An enterprise or other organisation that applies through its representative.
+package nonisolated struct Postalgateway_V1_Organisation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Enterprise / tax code: 10 digits with the check digit (N10), or 10-3 digits for a branch
+  /// ("0102595740-001").
+  package var enterpriseCode: String = String()
+
+  /// The registered name.
+  package var name: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+/// A natural person other than the applicant.
+package nonisolated struct Postalgateway_V1_Person: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fullName: String = String()
+
+  package var identity: Postalgateway_V1_Person.OneOf_Identity? = nil
+
+  package var citizenID: String {
+    get {
+      if case .citizenID(let v)? = identity {return v}
+      return String()
+    }
+    set {identity = .citizenID(newValue)}
+  }
+
+  package var passport: Postalgateway_V1_Passport {
+    get {
+      if case .passport(let v)? = identity {return v}
+      return Postalgateway_V1_Passport()
+    }
+    set {identity = .passport(newValue)}
+  }
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated enum OneOf_Identity: Equatable, Sendable {
+    case citizenID(String)
+    case passport(Postalgateway_V1_Passport)
+
+  }
+
+  package init() {}
 }
 
 /// A closed-open interval of time.
@@ -2129,7 +2303,7 @@ nonisolated extension Postalgateway_V1_HandedOverItem: SwiftProtobuf.Message, Sw
 
 nonisolated extension Postalgateway_V1_MissingItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".MissingItem"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{1}name\0\u{1}form\0\u{1}quantity\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{1}name\0\u{1}form\0\u{1}quantity\0\u{1}alternatives\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2141,6 +2315,7 @@ nonisolated extension Postalgateway_V1_MissingItem: SwiftProtobuf.Message, Swift
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.form) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.quantity) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.alternatives) }()
       default: break
       }
     }
@@ -2159,6 +2334,9 @@ nonisolated extension Postalgateway_V1_MissingItem: SwiftProtobuf.Message, Swift
     if self.quantity != 0 {
       try visitor.visitSingularInt32Field(value: self.quantity, fieldNumber: 4)
     }
+    if !self.alternatives.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.alternatives, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2167,6 +2345,52 @@ nonisolated extension Postalgateway_V1_MissingItem: SwiftProtobuf.Message, Swift
     if lhs.name != rhs.name {return false}
     if lhs.form != rhs.form {return false}
     if lhs.quantity != rhs.quantity {return false}
+    if lhs.alternatives != rhs.alternatives {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_FeeLine: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".FeeLine"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}description\0\u{1}quantity\0\u{3}unit_vnd\0\u{3}amount_vnd\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.quantity) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.unitVnd) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.amountVnd) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 1)
+    }
+    if self.quantity != 0 {
+      try visitor.visitSingularInt32Field(value: self.quantity, fieldNumber: 2)
+    }
+    if self.unitVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.unitVnd, fieldNumber: 3)
+    }
+    if self.amountVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.amountVnd, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_FeeLine, rhs: Postalgateway_V1_FeeLine) -> Bool {
+    if lhs.description_p != rhs.description_p {return false}
+    if lhs.quantity != rhs.quantity {return false}
+    if lhs.unitVnd != rhs.unitVnd {return false}
+    if lhs.amountVnd != rhs.amountVnd {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2174,7 +2398,7 @@ nonisolated extension Postalgateway_V1_MissingItem: SwiftProtobuf.Message, Swift
 
 nonisolated extension Postalgateway_V1_CollectionDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".CollectionDetails"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}catalog_version\0\u{1}items\0\u{3}seal_id\0\u{3}fee_collected_vnd\0\u{3}postage_vnd\0\u{3}receipt_id\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}catalog_version\0\u{1}items\0\u{3}seal_id\0\u{3}fee_collected_vnd\0\u{3}postage_vnd\0\u{3}receipt_id\0\u{1}copies\0\u{3}fee_lines\0\u{3}postage_line\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2188,12 +2412,19 @@ nonisolated extension Postalgateway_V1_CollectionDetails: SwiftProtobuf.Message,
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.feeCollectedVnd) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.postageVnd) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.receiptID) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.copies) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.feeLines) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._postageLine) }()
       default: break
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.catalogVersion.isEmpty {
       try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 1)
     }
@@ -2212,6 +2443,15 @@ nonisolated extension Postalgateway_V1_CollectionDetails: SwiftProtobuf.Message,
     if !self.receiptID.isEmpty {
       try visitor.visitSingularStringField(value: self.receiptID, fieldNumber: 6)
     }
+    if self.copies != 0 {
+      try visitor.visitSingularInt32Field(value: self.copies, fieldNumber: 7)
+    }
+    if !self.feeLines.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.feeLines, fieldNumber: 8)
+    }
+    try { if let v = self._postageLine {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2222,6 +2462,9 @@ nonisolated extension Postalgateway_V1_CollectionDetails: SwiftProtobuf.Message,
     if lhs.feeCollectedVnd != rhs.feeCollectedVnd {return false}
     if lhs.postageVnd != rhs.postageVnd {return false}
     if lhs.receiptID != rhs.receiptID {return false}
+    if lhs.copies != rhs.copies {return false}
+    if lhs.feeLines != rhs.feeLines {return false}
+    if lhs._postageLine != rhs._postageLine {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2745,7 +2988,7 @@ nonisolated extension Postalgateway_V1_Address: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Postalgateway_V1_Applicant: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Applicant"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}full_name\0\u{3}citizen_id\0\u{1}phone\0\u{1}address\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}full_name\0\u{3}citizen_id\0\u{1}phone\0\u{1}address\0\u{1}passport\0\u{1}organisation\0\u{3}authorized_person\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2754,9 +2997,31 @@ nonisolated extension Postalgateway_V1_Applicant: SwiftProtobuf.Message, SwiftPr
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.fullName) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.citizenID) }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.identity != nil {try decoder.handleConflictingOneOf()}
+          self.identity = .citizenID(v)
+        }
+      }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.phone) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._address) }()
+      case 5: try {
+        var v: Postalgateway_V1_Passport?
+        var hadOneofValue = false
+        if let current = self.identity {
+          hadOneofValue = true
+          if case .passport(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.identity = .passport(v)
+        }
+      }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._organisation) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._authorizedPerson) }()
       default: break
       }
     }
@@ -2770,23 +3035,171 @@ nonisolated extension Postalgateway_V1_Applicant: SwiftProtobuf.Message, SwiftPr
     if !self.fullName.isEmpty {
       try visitor.visitSingularStringField(value: self.fullName, fieldNumber: 1)
     }
-    if !self.citizenID.isEmpty {
-      try visitor.visitSingularStringField(value: self.citizenID, fieldNumber: 2)
-    }
+    try { if case .citizenID(let v)? = self.identity {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
     if !self.phone.isEmpty {
       try visitor.visitSingularStringField(value: self.phone, fieldNumber: 3)
     }
     try { if let v = self._address {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    try { if case .passport(let v)? = self.identity {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._organisation {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._authorizedPerson {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_Applicant, rhs: Postalgateway_V1_Applicant) -> Bool {
     if lhs.fullName != rhs.fullName {return false}
-    if lhs.citizenID != rhs.citizenID {return false}
+    if lhs.identity != rhs.identity {return false}
     if lhs.phone != rhs.phone {return false}
     if lhs._address != rhs._address {return false}
+    if lhs._organisation != rhs._organisation {return false}
+    if lhs._authorizedPerson != rhs._authorizedPerson {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Passport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Passport"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}nationality\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nationality) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.number.isEmpty {
+      try visitor.visitSingularStringField(value: self.number, fieldNumber: 1)
+    }
+    if !self.nationality.isEmpty {
+      try visitor.visitSingularStringField(value: self.nationality, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Passport, rhs: Postalgateway_V1_Passport) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.nationality != rhs.nationality {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Organisation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Organisation"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}enterprise_code\0\u{1}name\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.enterpriseCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.enterpriseCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.enterpriseCode, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Organisation, rhs: Postalgateway_V1_Organisation) -> Bool {
+    if lhs.enterpriseCode != rhs.enterpriseCode {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Person: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Person"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}full_name\0\u{3}citizen_id\0\u{1}passport\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fullName) }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.identity != nil {try decoder.handleConflictingOneOf()}
+          self.identity = .citizenID(v)
+        }
+      }()
+      case 3: try {
+        var v: Postalgateway_V1_Passport?
+        var hadOneofValue = false
+        if let current = self.identity {
+          hadOneofValue = true
+          if case .passport(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.identity = .passport(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.fullName.isEmpty {
+      try visitor.visitSingularStringField(value: self.fullName, fieldNumber: 1)
+    }
+    switch self.identity {
+    case .citizenID?: try {
+      guard case .citizenID(let v)? = self.identity else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    }()
+    case .passport?: try {
+      guard case .passport(let v)? = self.identity else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Person, rhs: Postalgateway_V1_Person) -> Bool {
+    if lhs.fullName != rhs.fullName {return false}
+    if lhs.identity != rhs.identity {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

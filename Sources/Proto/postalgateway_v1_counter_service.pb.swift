@@ -231,6 +231,9 @@ package nonisolated struct Postalgateway_V1_Procedure: Sendable {
 
   package var catalogVersion: String = String()
 
+  /// The flat fee_vnd is per dossier; these come on top.
+  package var feeRules: [Postalgateway_V1_Procedure.FeeRule] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated struct Document: Sendable {
@@ -245,6 +248,72 @@ package nonisolated struct Postalgateway_V1_Procedure: Sendable {
     package var form: Postalgateway_V1_DocumentForm = .unspecified
 
     package var quantity: Int32 = 0
+
+    /// An optional paper never makes the dossier incomplete.
+    package var optional: Bool = false
+
+    /// When set, any one paper of this group satisfies it.
+    package var oneOfGroup: String = String()
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  /// A fee per copy of the result or per page of a paper, on top of fee_vnd.
+  package nonisolated struct FeeRule: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var description_p: String = String()
+
+    package var legalSource: String = String()
+
+    package var basis: Postalgateway_V1_Procedure.FeeRule.OneOf_Basis? = nil
+
+    package var perCopyVnd: Int64 {
+      get {
+        if case .perCopyVnd(let v)? = basis {return v}
+        return 0
+      }
+      set {basis = .perCopyVnd(newValue)}
+    }
+
+    package var perPage: Postalgateway_V1_Procedure.PerPage {
+      get {
+        if case .perPage(let v)? = basis {return v}
+        return Postalgateway_V1_Procedure.PerPage()
+      }
+      set {basis = .perPage(newValue)}
+    }
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package nonisolated enum OneOf_Basis: Equatable, Sendable {
+      case perCopyVnd(Int64)
+      case perPage(Postalgateway_V1_Procedure.PerPage)
+
+    }
+
+    package init() {}
+  }
+
+  package nonisolated struct PerPage: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var documentID: String = String()
+
+    package var firstPages: Int32 = 0
+
+    package var firstPageVnd: Int64 = 0
+
+    package var laterPageVnd: Int64 = 0
+
+    /// 0: no cap.
+    package var capVnd: Int64 = 0
 
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -269,6 +338,8 @@ package nonisolated struct Postalgateway_V1_RecordCollectionRequest: Sendable {
   /// Required when the dossier is complete: 1–32 of A–Z, 0–9, '-'.
   package var sealID: String = String()
 
+  /// The procedure's fee for this dossier (fee_vnd plus its fee_rules, from the items' pages and
+  /// the copies), or 0 when the applicant pays the agency directly.
   package var feeCollectedVnd: Int64 = 0
 
   package var postageVnd: Int64 = 0
@@ -285,6 +356,9 @@ package nonisolated struct Postalgateway_V1_RecordCollectionRequest: Sendable {
   package var location: String = String()
 
   package var note: String = String()
+
+  /// Copies of the result asked for, 1–100; 0 means 1. Fees per copy count them.
+  package var copies: Int32 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1248,7 +1322,7 @@ nonisolated extension Postalgateway_V1_GetProcedureRequest: SwiftProtobuf.Messag
 
 nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Procedure"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{3}agency_codes\0\u{1}documents\0\u{3}processing_working_days\0\u{3}fee_vnd\0\u{3}postal_eligible\0\u{3}in_person_only\0\u{3}same_day\0\u{3}catalog_version\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{3}agency_codes\0\u{1}documents\0\u{3}processing_working_days\0\u{3}fee_vnd\0\u{3}postal_eligible\0\u{3}in_person_only\0\u{3}same_day\0\u{3}catalog_version\0\u{3}fee_rules\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1266,6 +1340,7 @@ nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftPr
       case 8: try { try decoder.decodeSingularBoolField(value: &self.inPersonOnly) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.sameDay) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
+      case 11: try { try decoder.decodeRepeatedMessageField(value: &self.feeRules) }()
       default: break
       }
     }
@@ -1302,6 +1377,9 @@ nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftPr
     if !self.catalogVersion.isEmpty {
       try visitor.visitSingularStringField(value: self.catalogVersion, fieldNumber: 10)
     }
+    if !self.feeRules.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.feeRules, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1316,6 +1394,7 @@ nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftPr
     if lhs.inPersonOnly != rhs.inPersonOnly {return false}
     if lhs.sameDay != rhs.sameDay {return false}
     if lhs.catalogVersion != rhs.catalogVersion {return false}
+    if lhs.feeRules != rhs.feeRules {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1323,7 +1402,7 @@ nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Postalgateway_V1_Procedure.Document: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = Postalgateway_V1_Procedure.protoMessageName + ".Document"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}form\0\u{1}quantity\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}form\0\u{1}quantity\0\u{1}optional\0\u{3}one_of_group\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1335,6 +1414,8 @@ nonisolated extension Postalgateway_V1_Procedure.Document: SwiftProtobuf.Message
       case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.form) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.quantity) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.optional) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.oneOfGroup) }()
       default: break
       }
     }
@@ -1353,6 +1434,12 @@ nonisolated extension Postalgateway_V1_Procedure.Document: SwiftProtobuf.Message
     if self.quantity != 0 {
       try visitor.visitSingularInt32Field(value: self.quantity, fieldNumber: 4)
     }
+    if self.optional != false {
+      try visitor.visitSingularBoolField(value: self.optional, fieldNumber: 5)
+    }
+    if !self.oneOfGroup.isEmpty {
+      try visitor.visitSingularStringField(value: self.oneOfGroup, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1361,6 +1448,130 @@ nonisolated extension Postalgateway_V1_Procedure.Document: SwiftProtobuf.Message
     if lhs.name != rhs.name {return false}
     if lhs.form != rhs.form {return false}
     if lhs.quantity != rhs.quantity {return false}
+    if lhs.optional != rhs.optional {return false}
+    if lhs.oneOfGroup != rhs.oneOfGroup {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Procedure.FeeRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Postalgateway_V1_Procedure.protoMessageName + ".FeeRule"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}description\0\u{3}legal_source\0\u{3}per_copy_vnd\0\u{3}per_page\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.legalSource) }()
+      case 3: try {
+        var v: Int64?
+        try decoder.decodeSingularInt64Field(value: &v)
+        if let v = v {
+          if self.basis != nil {try decoder.handleConflictingOneOf()}
+          self.basis = .perCopyVnd(v)
+        }
+      }()
+      case 4: try {
+        var v: Postalgateway_V1_Procedure.PerPage?
+        var hadOneofValue = false
+        if let current = self.basis {
+          hadOneofValue = true
+          if case .perPage(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.basis = .perPage(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 1)
+    }
+    if !self.legalSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.legalSource, fieldNumber: 2)
+    }
+    switch self.basis {
+    case .perCopyVnd?: try {
+      guard case .perCopyVnd(let v)? = self.basis else { preconditionFailure() }
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 3)
+    }()
+    case .perPage?: try {
+      guard case .perPage(let v)? = self.basis else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Procedure.FeeRule, rhs: Postalgateway_V1_Procedure.FeeRule) -> Bool {
+    if lhs.description_p != rhs.description_p {return false}
+    if lhs.legalSource != rhs.legalSource {return false}
+    if lhs.basis != rhs.basis {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Procedure.PerPage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Postalgateway_V1_Procedure.protoMessageName + ".PerPage"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{3}first_pages\0\u{3}first_page_vnd\0\u{3}later_page_vnd\0\u{3}cap_vnd\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.firstPages) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.firstPageVnd) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.laterPageVnd) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.capVnd) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 1)
+    }
+    if self.firstPages != 0 {
+      try visitor.visitSingularInt32Field(value: self.firstPages, fieldNumber: 2)
+    }
+    if self.firstPageVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.firstPageVnd, fieldNumber: 3)
+    }
+    if self.laterPageVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.laterPageVnd, fieldNumber: 4)
+    }
+    if self.capVnd != 0 {
+      try visitor.visitSingularInt64Field(value: self.capVnd, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Procedure.PerPage, rhs: Postalgateway_V1_Procedure.PerPage) -> Bool {
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.firstPages != rhs.firstPages {return false}
+    if lhs.firstPageVnd != rhs.firstPageVnd {return false}
+    if lhs.laterPageVnd != rhs.laterPageVnd {return false}
+    if lhs.capVnd != rhs.capVnd {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1368,7 +1579,7 @@ nonisolated extension Postalgateway_V1_Procedure.Document: SwiftProtobuf.Message
 
 nonisolated extension Postalgateway_V1_RecordCollectionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RecordCollectionRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}items\0\u{3}seal_id\0\u{3}fee_collected_vnd\0\u{3}postage_vnd\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}items\0\u{3}seal_id\0\u{3}fee_collected_vnd\0\u{3}postage_vnd\0\u{3}occurred_at\0\u{1}location\0\u{1}note\0\u{1}copies\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1385,6 +1596,7 @@ nonisolated extension Postalgateway_V1_RecordCollectionRequest: SwiftProtobuf.Me
       case 7: try { try decoder.decodeSingularMessageField(value: &self._occurredAt) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.location) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 10: try { try decoder.decodeSingularInt32Field(value: &self.copies) }()
       default: break
       }
     }
@@ -1422,6 +1634,9 @@ nonisolated extension Postalgateway_V1_RecordCollectionRequest: SwiftProtobuf.Me
     if !self.note.isEmpty {
       try visitor.visitSingularStringField(value: self.note, fieldNumber: 9)
     }
+    if self.copies != 0 {
+      try visitor.visitSingularInt32Field(value: self.copies, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1435,6 +1650,7 @@ nonisolated extension Postalgateway_V1_RecordCollectionRequest: SwiftProtobuf.Me
     if lhs._occurredAt != rhs._occurredAt {return false}
     if lhs.location != rhs.location {return false}
     if lhs.note != rhs.note {return false}
+    if lhs.copies != rhs.copies {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

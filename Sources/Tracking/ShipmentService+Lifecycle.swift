@@ -1,108 +1,3 @@
-/// A collection as the clerk submits it: what was handed over, and (for a complete dossier) the
-/// seal, the fee and the postage.
-public struct CollectionRecording: Hashable, Sendable {
-  /// The shipment.
-  public var trackingNumber: TrackingNumber
-  /// The papers handed over; every document id is from the procedure's list.
-  public var items: [HandedOverItem]
-  /// The seal; required when the dossier is complete.
-  public var sealID: SealID?
-  /// The procedure fee collected for the agency, VND: the catalog's fee, or 0 when paid to the
-  /// agency directly.
-  public var feeCollectedVND: Int64
-  /// The postage, VND.
-  public var postageVND: Int64
-  /// When, where, why.
-  public var context: EventContext
-
-  /// Creates a recording.
-  public init(
-    trackingNumber: TrackingNumber,
-    items: [HandedOverItem],
-    sealID: SealID?,
-    feeCollectedVND: Int64,
-    postageVND: Int64,
-    context: EventContext = EventContext()
-  ) {
-    self.trackingNumber = trackingNumber
-    self.items = items
-    self.sealID = sealID
-    self.feeCollectedVND = feeCollectedVND
-    self.postageVND = postageVND
-    self.context = context
-  }
-}
-
-/// A digitized item whose file is already stored.
-public struct ScanRecording: Hashable, Sendable {
-  /// The shipment.
-  public var trackingNumber: TrackingNumber
-  /// The dossier item.
-  public var documentID: String
-  /// SHA-256 of the stored file, hex.
-  public var sha256: String
-  /// Its size.
-  public var size: Int64
-  /// Its type.
-  public var contentType: ScanContentType
-
-  /// Creates a recording.
-  public init(
-    trackingNumber: TrackingNumber,
-    documentID: String,
-    sha256: String,
-    size: Int64,
-    contentType: ScanContentType
-  ) {
-    self.trackingNumber = trackingNumber
-    self.documentID = documentID
-    self.sha256 = sha256
-    self.size = size
-    self.contentType = contentType
-  }
-}
-
-/// What the courier reports at delivery, before identity numbers are hashed.
-public enum DeliveryReport: Hashable, Sendable {
-  /// Handed over.
-  case delivered(DeliveryProofReport)
-  /// Not handed over.
-  case failed(DeliveryFailureReason)
-}
-
-/// Proof of delivery as reported (the identity number in clear, for hashing and masking only).
-public struct DeliveryProofReport: Hashable, Sendable {
-  public var recipientName: PersonName
-  public var identityType: IdentityDocumentType
-  public var identityNumber: IdentityNumber
-  public var authorizationReference: String?
-  public var signatureSHA256: String
-  public var photoSHA256: String?
-  public var papersRecalled: [String]
-  public var feesCollectedVND: Int64
-
-  /// Creates a report.
-  public init(
-    recipientName: PersonName,
-    identityType: IdentityDocumentType,
-    identityNumber: IdentityNumber,
-    authorizationReference: String?,
-    signatureSHA256: String,
-    photoSHA256: String?,
-    papersRecalled: [String],
-    feesCollectedVND: Int64
-  ) {
-    self.recipientName = recipientName
-    self.identityType = identityType
-    self.identityNumber = identityNumber
-    self.authorizationReference = authorizationReference
-    self.signatureSHA256 = signatureSHA256
-    self.photoSHA256 = photoSHA256
-    self.papersRecalled = papersRecalled
-    self.feesCollectedVND = feesCollectedVND
-  }
-}
-
 extension ShipmentService {
   /// Count and check at collection (QĐ 45 art. 6): a complete dossier becomes `COLLECTED` with
   /// its documents, seal, fee and postage and gets a receipt id; an incomplete one becomes
@@ -117,6 +12,7 @@ extension ShipmentService {
     now: Timestamp
   ) async throws -> (RecordedEvent, [MissingItem]) {
     let catalog = self.catalog.current
+    let inputs = self.timekeeper?.inputs
     let recorded = try await self.append(
       to: recording.trackingNumber,
       context: recording.context,
@@ -131,9 +27,12 @@ extension ShipmentService {
           message: "procedure \(shipment.procedure) is not in catalog version \(catalog.version)"
         )
       }
+      let byProxy = shipment.applicant.authorizedPerson != nil
+      let checklist = Set(
+        DossierCheck.checklist(for: procedure, authorizedPerson: byProxy).map(\.id)
+      )
       var violations: [TrackingError.FieldViolation] = []
-      for (index, item) in recording.items.enumerated()
-      where procedure.document(item.documentID) == nil {
+      for (index, item) in recording.items.enumerated() where !checklist.contains(item.documentID) {
         violations.append(
           .init(
             field: "items[\(index)].document_id",
@@ -142,7 +41,11 @@ extension ShipmentService {
         )
       }
       if !violations.isEmpty { throw TrackingError.invalidArgument(violations) }
-      let missing = DossierCheck.missingItems(recording.items, for: procedure)
+      let missing = DossierCheck.missingItems(
+        recording.items,
+        for: procedure,
+        authorizedPerson: byProxy
+      )
       guard missing.isEmpty else {
         return [
           PlannedEvent(
@@ -156,19 +59,29 @@ extension ShipmentService {
       guard let seal = recording.sealID else {
         throw TrackingError.invalidField("seal_id", "is required for a complete dossier")
       }
-      guard recording.feeCollectedVND == procedure.feeVND || recording.feeCollectedVND == 0 else {
+      let quote = procedure.feeQuote(items: recording.items, copies: recording.copies)
+      guard recording.feeCollectedVND == quote.totalVND || recording.feeCollectedVND == 0 else {
         throw TrackingError.invalidField(
           "fee_collected_vnd",
-          "must be the procedure's fee (\(procedure.feeVND) VND), or 0 when paid to the agency directly"
+          "must be the procedure's fee for this dossier (\(quote.totalVND) VND), or 0 when paid to the agency directly"
         )
       }
+      let postageLine = try Self.postageLine(
+        recording.postageVND,
+        for: shipment,
+        tariff: catalog.postage,
+        inputs: inputs
+      )
       let collection = DossierCollection(
         catalogVersion: catalog.version,
         items: recording.items,
         sealID: seal.rawValue,
         feeCollectedVND: recording.feeCollectedVND,
         postageVND: recording.postageVND,
-        receiptID: "\(shipment.trackingNumber.rawValue)-BL\(shipment.version + 1)"
+        receiptID: "\(shipment.trackingNumber.rawValue)-BL\(shipment.version + 1)",
+        copies: recording.copies,
+        feeLines: recording.feeCollectedVND == 0 ? [] : quote.lines,
+        postageLine: postageLine
       )
       return [PlannedEvent(.collected, .collection(collection))]
     }
@@ -179,6 +92,32 @@ extension ShipmentService {
       missing = []
     }
     return (recorded, missing)
+  }
+
+  /// With a postage tariff in the catalog, the postage must be the tariff's for the shipment's
+  /// service on its dossier leg's route class; the receipt then shows it as a line.
+  static func postageLine(
+    _ postage: Int64,
+    for shipment: Shipment,
+    tariff: PostageTariff?,
+    inputs: SlaInputs?
+  ) throws -> FeeLine? {
+    guard let tariff, let inputs else { return nil }
+    let (route, _) = inputs.dossierRoute(of: shipment)
+    guard let line = tariff.line(for: shipment.serviceType, on: route) else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message:
+          "postage tariff \(tariff.version) has no price for \(shipment.serviceType.rawValue) on route \(route.rawValue)"
+      )
+    }
+    guard postage == line.amountVND else {
+      throw TrackingError.invalidField(
+        "postage_vnd",
+        "must be the posted postage for \(shipment.serviceType.rawValue) on route \(route.rawValue): \(line.amountVND) VND (tariff \(tariff.version))"
+      )
+    }
+    return line
   }
 
   /// Whether a scan of this item may be recorded now: the item was handed over and the dossier is

@@ -34,11 +34,12 @@ struct AuthorizationMatrixTests {
   /// for a call that answers, whatever it answers).
   static func call(
     _ method: MethodDescriptor,
-    on client: GRPCClient<InProcessTransport.Client>
+    on client: GRPCClient<InProcessTransport.Client>,
+    timeout: Duration = .milliseconds(300)
   ) async -> RPCError.Code? {
     var options = CallOptions.defaults
     // Streams that stay open (watches) end at the deadline; a refusal comes at once.
-    options.timeout = .milliseconds(300)
+    options.timeout = timeout
     do {
       try await client.bidirectionalStreaming(
         request: StreamingClientRequest(of: [UInt8].self) { writer in
@@ -72,6 +73,10 @@ struct AuthorizationMatrixTests {
                 "\(role.rawValue) may call \(method.fullyQualifiedMethod), got \(String(describing: code))"
               )
             } else {
+              // On a loaded machine a refusal may miss the short deadline: ask again, slower.
+              let code =
+                code == .deadlineExceeded
+                ? await Self.call(method, on: client, timeout: .seconds(10)) : code
               #expect(
                 code == .permissionDenied,
                 "\(role.rawValue) must not call \(method.fullyQualifiedMethod), got \(String(describing: code))"
@@ -88,10 +93,11 @@ struct AuthorizationMatrixTests {
     try await withTestGateway { gateway in
       try await gateway.inProcess(as: nil) { client in
         for method in Self.partnerMethods {
-          #expect(
-            await Self.call(method, on: client) == .unauthenticated,
-            "\(method.fullyQualifiedMethod)"
-          )
+          var code = await Self.call(method, on: client)
+          if code == .deadlineExceeded {
+            code = await Self.call(method, on: client, timeout: .seconds(10))
+          }
+          #expect(code == .unauthenticated, "\(method.fullyQualifiedMethod)")
         }
       }
     }

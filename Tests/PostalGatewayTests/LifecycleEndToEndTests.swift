@@ -44,7 +44,8 @@ struct LifecycleEndToEndTests {
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         let procedure = try await counter.getProcedure(.with { $0.procedureCode = "2.000635" })
         #expect(procedure.documents.map(\.id) == ["TO_KHAI", "GIAY_TO_TUY_THAN"])
-        #expect(procedure.feeVnd == 8000)
+        #expect(procedure.feeVnd == 0)
+        #expect(procedure.feeRules.map(\.perCopyVnd) == [8000])
 
         var pickup = samplePickup()
         pickup.destinationAgencyCode = ""  // taken from the catalog
@@ -204,7 +205,7 @@ struct LifecycleEndToEndTests {
     try await withTestGateway { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         var inPerson = samplePickup()
-        inPerson.procedureCode = "2.000815"
+        inPerson.procedureCode = "2.000884"
         let refused = await rpcError { _ = try await counter.registerPickup(inPerson) }
         #expect(refused?.code == .failedPrecondition)
         var unknown = samplePickup()

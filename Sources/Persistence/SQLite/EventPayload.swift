@@ -14,6 +14,8 @@ enum EventPayload: Codable, Equatable {
     var name: String
     var form: String
     var quantity: Int
+    /// Added in v7 (one-of groups); absent before.
+    var alternatives: [String]?
   }
 
   struct Collection: Codable, Equatable {
@@ -23,6 +25,10 @@ enum EventPayload: Codable, Equatable {
     var fee: Int64
     var postage: Int64
     var receipt: String
+    /// Added in v7 (fees per copy or page); absent before, meaning 1 and no lines.
+    var copies: Int?
+    var feeLines: [FeeLine]?
+    var postageLine: FeeLine?
   }
 
   struct Guidance: Codable, Equatable {
@@ -135,7 +141,10 @@ enum EventPayload: Codable, Equatable {
           seal: c.sealID,
           fee: c.feeCollectedVND,
           postage: c.postageVND,
-          receipt: c.receiptID
+          receipt: c.receiptID,
+          copies: c.copies == 1 ? nil : c.copies,
+          feeLines: c.feeLines.isEmpty ? nil : c.feeLines,
+          postageLine: c.postageLine
         )
       )
     case .guidance(let g):
@@ -148,7 +157,8 @@ enum EventPayload: Codable, Equatable {
               document: $0.documentID,
               name: $0.name,
               form: $0.form.rawValue,
-              quantity: $0.quantity
+              quantity: $0.quantity,
+              alternatives: $0.alternatives.isEmpty ? nil : $0.alternatives
             )
           }
         )
@@ -254,7 +264,10 @@ enum EventPayload: Codable, Equatable {
           sealID: c.seal,
           feeCollectedVND: c.fee,
           postageVND: c.postage,
-          receiptID: c.receipt
+          receiptID: c.receipt,
+          copies: c.copies ?? 1,
+          feeLines: c.feeLines ?? [],
+          postageLine: c.postageLine
         )
       )
     case .guidance(let g):
@@ -267,7 +280,8 @@ enum EventPayload: Codable, Equatable {
               documentID: $0.document,
               name: $0.name,
               form: try Self.decode($0.form),
-              quantity: $0.quantity
+              quantity: $0.quantity,
+              alternatives: $0.alternatives ?? []
             )
           }
         )

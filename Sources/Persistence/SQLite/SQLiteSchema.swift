@@ -313,6 +313,9 @@ enum SQLiteSchema {
         )
       }
     }
+    migrator.registerMigration("v7: organisations, foreigners and authorised persons apply") { db in
+      try db.execute(sql: "ALTER TABLE shipment ADD COLUMN applicant_party TEXT")
+    }
     return migrator
   }
 }

@@ -16,7 +16,7 @@ enum ShipmentRows {
       shipment.trackingNumber.rawValue, shipment.serviceType.rawValue, shipment.state.rawValue,
       shipment.procedure.rawValue, shipment.destinationAgency.rawValue,
       shipment.originPostOffice.rawValue,
-      applicant.name.rawValue, applicant.citizenID.rawValue, applicant.phone.e164,
+      applicant.name.rawValue, Self.citizenColumn(applicant.identity), applicant.phone.e164,
       applicant.address.province.rawValue, applicant.address.commune.rawValue,
       applicant.address.detail.rawValue,
     ]
@@ -33,6 +33,9 @@ enum ShipmentRows {
       Data(commitment.nonce), Data(commitment.salt), Data(commitment.hash),
       shipment.createdAt.microseconds, shipment.updatedAt.microseconds, shipment.version,
       Data(custodySalt),
+      try ApplicantPayload(applicant).map {
+        String(decoding: try Self.encoder.encode($0), as: UTF8.self)
+      },
     ]
     try db.execute(
       sql: """
@@ -42,12 +45,20 @@ enum ShipmentRows {
           applicant_province, applicant_commune, applicant_address,
           pickup_kind, pickup_province, pickup_commune, pickup_address,
           pickup_window_start, pickup_window_end,
-          code_nonce, code_salt, code_hash, created_at, updated_at, version, custody_salt
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          code_nonce, code_salt, code_hash, created_at, updated_at, version, custody_salt,
+          applicant_party
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: arguments
     )
     return db.lastInsertedRowID
+  }
+
+  /// The citizen id column: the number of a citizen, empty for a foreigner (whose passport is in
+  /// `applicant_party`).
+  private static func citizenColumn(_ identity: PersonalIdentity) -> String {
+    if case .citizen(let id) = identity { return id.rawValue }
+    return ""
   }
 
   static func insert(_ event: ShipmentEvent, shipmentID: Int64, in db: Database) throws {
@@ -129,12 +140,20 @@ enum ShipmentRows {
         required: false
       )
     )
-    let applicant = try Applicant(
-      name: PersonName(validating: row["applicant_name"]),
-      citizenID: CitizenID(validating: row["applicant_citizen_id"], currentYear: .max),
-      phone: MobileNumber(validating: row["applicant_phone"], prefixes: Self.anyPrefix),
-      address: applicantAddress
-    )
+    let name = try PersonName(validating: row["applicant_name"])
+    let phone = try MobileNumber(validating: row["applicant_phone"], prefixes: Self.anyPrefix)
+    let applicant: Applicant
+    if let party = row["applicant_party"] as String? {
+      applicant = try JSONDecoder().decode(ApplicantPayload.self, from: Data(party.utf8))
+        .applicant(name: name, phone: phone, address: applicantAddress)
+    } else {
+      applicant = Applicant(
+        name: name,
+        citizenID: try CitizenID(validating: row["applicant_citizen_id"], currentYear: .max),
+        phone: phone,
+        address: applicantAddress
+      )
+    }
     let office = try PostOfficeCode(validating: row["origin_post_office"])
     let pickup: Pickup
     switch row["pickup_kind"] as String {

@@ -11,7 +11,10 @@ import X509
 /// Connection options shared by the client commands. Defaults use the development PKI in the
 /// data directory.
 struct ClientOptions: ParsableArguments {
-  @Option(help: "Server host:port. Default 127.0.0.1:7443 (partner) or 127.0.0.1:8443 (track).")
+  @Option(
+    help:
+      "Server host:port. Default $POSTAL_GATEWAY_PARTNER or 127.0.0.1:7443 (partner), $POSTAL_GATEWAY_PUBLIC or 127.0.0.1:8443 (track, custody)."
+  )
   var server: String?
 
   @Option(help: "Data directory whose pki/ holds the default certificates. Default ./postal-data.")
@@ -49,7 +52,11 @@ struct ClientOptions: ParsableArguments {
     ) {
       $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
     }
-    return try await self.withClient(defaultAddress: "127.0.0.1:7443", security: security, body)
+    return try await self.withClient(
+      defaultAddress: Self.environment("POSTAL_GATEWAY_PARTNER") ?? "127.0.0.1:7443",
+      security: security,
+      body
+    )
   }
 
   /// Runs `body` with a client of the public listener, over TLS (or plaintext).
@@ -63,7 +70,16 @@ struct ClientOptions: ParsableArguments {
       : .tls {
         $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
       }
-    return try await self.withClient(defaultAddress: "127.0.0.1:8443", security: security, body)
+    return try await self.withClient(
+      defaultAddress: Self.environment("POSTAL_GATEWAY_PUBLIC") ?? "127.0.0.1:8443",
+      security: security,
+      body
+    )
+  }
+
+  private static func environment(_ name: String) -> String? {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+    return value
   }
 
   private func withClient<T: Sendable>(

@@ -5,44 +5,6 @@ import Proto
 import SwiftProtobuf
 import Tracking
 
-/// `postal-gateway procedure show CODE`
-struct ProcedureCommand: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "procedure",
-    abstract: "Look procedures up in the catalog (staff).",
-    subcommands: [Show.self]
-  )
-
-  struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-      abstract: "Show a procedure and its document list."
-    )
-    @OptionGroup var client: ClientOptions
-    @Argument(help: "Procedure code D.DDDDDD.") var code: String
-
-    func run() async throws {
-      let procedure = try await self.client.withPartnerClient { client in
-        try await Postalgateway_V1_CounterService.Client(wrapping: client).getProcedure(
-          .with { $0.procedureCode = self.code }
-        )
-      }
-      try self.client.emit(procedure) {
-        var lines = [
-          "\(procedure.code)  \(procedure.name)",
-          "agencies \(procedure.agencyCodes.joined(separator: ", ")); \(procedure.processingWorkingDays) working day(s); fee \(procedure.feeVnd) VND"
-            + (procedure.inPersonOnly ? "; in person only" : "")
-            + (procedure.postalEligible ? "" : "; not by post"),
-        ]
-        for document in procedure.documents {
-          lines.append("  \(document.id)  \(document.form) ×\(document.quantity)  \(document.name)")
-        }
-        lines.append("catalog \(procedure.catalogVersion)")
-        return lines.joined(separator: "\n")
-      }
-    }
-  }
-}
-
 /// `postal-gateway collection record NUMBER --item ID:original:PAGES …`
 struct CollectionCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -61,7 +23,8 @@ struct CollectionCommand: AsyncParsableCommand {
     @Option(name: .customLong("item"), help: "DOCUMENT_ID:original|copy:PAGES (repeatable).")
     var items: [String] = []
     @Option(help: "Seal id (required for a complete dossier).") var seal: String?
-    @Option(help: "Procedure fee collected, VND (the catalog's fee, or 0).") var fee: Int64 = 0
+    @Option(help: "Procedure fee collected, VND (the dossier's fee, or 0).") var fee: Int64 = 0
+    @Option(help: "Copies of the result asked for.") var copies: Int32 = 1
     @Option(help: "Postage, VND.") var postage: Int64 = 0
     @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
 
@@ -84,18 +47,29 @@ struct CollectionCommand: AsyncParsableCommand {
       }
       request.sealID = self.seal ?? ""
       request.feeCollectedVnd = self.fee
+      request.copies = self.copies
       request.postageVnd = self.postage
       let response = try await self.client.withPartnerClient { client in
         try await Postalgateway_V1_CounterService.Client(wrapping: client).recordCollection(request)
       }
       try self.client.emit(response) {
         if response.complete {
+          let collection = response.event.collection
           return
-            "\(response.shipment.trackingNumber): COLLECTED, receipt \(response.event.collection.receiptID)"
+            (["\(response.shipment.trackingNumber): COLLECTED, receipt \(collection.receiptID)"]
+            + (collection.feeLines + (collection.hasPostageLine ? [collection.postageLine] : []))
+            .map {
+              "  \($0.description_p)  \($0.quantity) × \($0.unitVnd) = \($0.amountVnd) VND"
+            })
+            .joined(separator: "\n")
         }
         return
           (["\(response.shipment.trackingNumber): INCOMPLETE_GUIDED; still needed:"]
-          + response.missing.map { "  \($0.documentID) (\($0.form), ×\($0.quantity))  \($0.name)" })
+          + response.missing.map {
+            "  \($0.documentID) (\($0.form), ×\($0.quantity))  \($0.name)"
+              + ($0.alternatives.isEmpty
+                ? "" : "  [any of \($0.alternatives.joined(separator: ", "))]")
+          })
           .joined(separator: "\n")
       }
     }
@@ -290,15 +264,11 @@ struct DeliveryCommand: AsyncParsableCommand {
     }
     enum IDType: String, ExpressibleByArgument, CaseIterable {
       case cccd, passport
-      case idCard = "id-card"
-      case other
 
       var proto: Postalgateway_V1_IdentityDocumentType {
         switch self {
         case .cccd: .citizenIDCard
         case .passport: .passport
-        case .idCard: .identityCard
-        case .other: .other
         }
       }
     }
@@ -308,8 +278,9 @@ struct DeliveryCommand: AsyncParsableCommand {
     @Option(help: "The attempt failed for this reason.") var failed: Reason?
     @Flag(help: "The result was handed over (give the proof options).") var delivered = false
     @Option(help: "Recipient's name.") var recipientName: String?
-    @Option(help: "Identity paper shown: cccd, passport, id-card, other.") var idType: IDType =
-      .cccd
+    @Option(help: "Identity paper shown: cccd or passport (a CMND is no longer valid).") var idType:
+      IDType =
+        .cccd
     @Option(help: "Its number (kept only hashed and masked).") var idNumber: String?
     @Option(help: "For a proxy: the authorization letter's reference.") var authorization: String?
     @Option(help: "SHA-256 (hex) of the signature image.") var signatureSha256: String?

@@ -11,6 +11,26 @@ enum CatalogFile {
       var name: String
       var form: String
       var quantity: Int
+      /// `true`: its absence never makes the dossier incomplete.
+      var optional: Bool?
+      /// Any one document of the same group satisfies it.
+      var oneOf: String?
+    }
+    /// `{ "perCopyVND": 8000, … }` or `{ "perPage": { "document": …, "firstPages": 2,
+    /// "firstVND": 2000, "laterVND": 1000, "capVND": 200000 }, … }`, with `description` and
+    /// `source`.
+    struct Fee: Decodable {
+      struct PerPage: Decodable {
+        var document: String
+        var firstPages: Int
+        var firstVND: Int64
+        var laterVND: Int64
+        var capVND: Int64?
+      }
+      var description: String
+      var source: String
+      var perCopyVND: Int64?
+      var perPage: PerPage?
     }
     struct Procedure: Decodable {
       var code: String
@@ -19,6 +39,7 @@ enum CatalogFile {
       var documents: [Document]
       var processingWorkingDays: Int
       var feeVND: Int64
+      var feeRules: [Fee]?
       var postalEligible: Bool
       var inPersonOnly: Bool
       var sameDay: Bool
@@ -35,8 +56,16 @@ enum CatalogFile {
       var workingDays: Int
       var source: String
     }
+    /// `{ "version": …, "source": …, "rates": { "DOSSIER_AND_RESULT": { "WITHIN_COMMUNE":
+    /// 25000, … }, … } }`.
+    struct Postage: Decodable {
+      var version: String
+      var source: String
+      var rates: [String: [String: Int64]]
+    }
     var version: String
     var procedures: [Procedure]
+    var postage: Postage?
   }
 
   /// Reads and checks a catalog file.
@@ -93,11 +122,13 @@ enum CatalogFile {
             id: document.id,
             name: document.name,
             form: form,
-            quantity: document.quantity
+            quantity: document.quantity,
+            requirement: try Self.requirement(of: document)
           )
         },
         processingWorkingDays: procedure.processingWorkingDays,
         feeVND: procedure.feeVND,
+        feeRules: try (procedure.feeRules ?? []).map { try Self.rule($0, of: procedure.code) },
         postalEligible: procedure.postalEligible,
         inPersonOnly: procedure.inPersonOnly,
         sameDay: procedure.sameDay,
@@ -106,7 +137,68 @@ enum CatalogFile {
       )
     }
     let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-    return try ProcedureCatalog(version: file.version, contentHash: hash, procedures: procedures)
+    let postage = try file.postage.map { tariff in
+      PostageTariff(
+        version: tariff.version,
+        source: tariff.source,
+        rates: try Dictionary(
+          uniqueKeysWithValues: tariff.rates.map { service, routes in
+            guard let type = ServiceType(rawValue: service) else {
+              throw InvalidValue("postage: unknown service type \(service)")
+            }
+            return (
+              type,
+              Dictionary(
+                uniqueKeysWithValues: routes.map { (RouteClass(rawValue: $0.key), $0.value) }
+              )
+            )
+          }
+        )
+      )
+    }
+    return try ProcedureCatalog(
+      version: file.version,
+      contentHash: hash,
+      procedures: procedures,
+      postage: postage
+    )
+  }
+
+  private static func requirement(of document: File.Document) throws -> DocumentRequirement {
+    switch (document.optional ?? false, document.oneOf) {
+    case (false, nil): return .required
+    case (true, nil): return .optional
+    case (false, let group?): return .oneOf(group)
+    case (true, _?):
+      throw InvalidValue("document \(document.id) cannot be both optional and one of a group")
+    }
+  }
+
+  private static func rule(_ fee: File.Fee, of code: String) throws -> FeeRule {
+    switch (fee.perCopyVND, fee.perPage) {
+    case (let unit?, nil):
+      return FeeRule(
+        basis: .perCopy(unitVND: unit),
+        description: fee.description,
+        source: fee.source
+      )
+    case (nil, let page?):
+      return FeeRule(
+        basis: .perPage(
+          documentID: page.document,
+          firstPages: page.firstPages,
+          firstVND: page.firstVND,
+          laterVND: page.laterVND,
+          capVND: page.capVND
+        ),
+        description: fee.description,
+        source: fee.source
+      )
+    default:
+      throw InvalidValue(
+        "procedure \(code): a fee rule needs exactly one of perCopyVND and perPage"
+      )
+    }
   }
 
   /// The sample catalog shipped with the service.

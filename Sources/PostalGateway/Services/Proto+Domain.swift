@@ -56,9 +56,12 @@ extension Postalgateway_V1_Applicant {
     validator v: inout RequestValidator
   ) -> Applicant? {
     let name = v.check("\(path).full_name") { try PersonName(validating: self.fullName) }
-    let citizenID = v.check("\(path).citizen_id") {
-      try CitizenID(validating: self.citizenID, currentYear: currentYear)
-    }
+    let identity = PersonalIdentity.domain(
+      self.identity.map { .init($0) },
+      at: path,
+      currentYear: currentYear,
+      validator: &v
+    )
     let phone = v.check("\(path).phone") { try MobileNumber(validating: self.phone) }
     let address =
       self.hasAddress
@@ -67,8 +70,88 @@ extension Postalgateway_V1_Applicant {
         v.fail("\(path).address", "is required")
         return nil
       }()
-    guard let name, let citizenID, let phone, let address else { return nil }
-    return Applicant(name: name, citizenID: citizenID, phone: phone, address: address)
+    var organisation: Organisation?
+    if self.hasOrganisation {
+      let code = v.check("\(path).organisation.enterprise_code") {
+        try EnterpriseCode(validating: self.organisation.enterpriseCode)
+      }
+      let name = v.check("\(path).organisation.name") {
+        try BoundedText(validating: self.organisation.name, maximumLength: 200, required: true)
+      }
+      guard let code, let name else { return nil }
+      organisation = Organisation(code: code, name: name)
+    }
+    var authorized: Person?
+    if self.hasAuthorizedPerson {
+      let person = self.authorizedPerson
+      let at = "\(path).authorized_person"
+      let name = v.check("\(at).full_name") { try PersonName(validating: person.fullName) }
+      let identity = PersonalIdentity.domain(
+        person.identity.map { .init($0) },
+        at: at,
+        currentYear: currentYear,
+        validator: &v
+      )
+      guard let name, let identity else { return nil }
+      authorized = Person(name: name, identity: identity)
+    }
+    guard let name, let identity, let phone, let address else { return nil }
+    return Applicant(
+      name: name,
+      identity: identity,
+      phone: phone,
+      address: address,
+      organisation: organisation,
+      authorizedPerson: authorized
+    )
+  }
+}
+
+/// A person's identity as either wire message carries it.
+private enum WireIdentity {
+  case citizenID(String)
+  case passport(Postalgateway_V1_Passport)
+
+  init(_ identity: Postalgateway_V1_Applicant.OneOf_Identity) {
+    switch identity {
+    case .citizenID(let id): self = .citizenID(id)
+    case .passport(let passport): self = .passport(passport)
+    }
+  }
+
+  init(_ identity: Postalgateway_V1_Person.OneOf_Identity) {
+    switch identity {
+    case .citizenID(let id): self = .citizenID(id)
+    case .passport(let passport): self = .passport(passport)
+    }
+  }
+}
+
+extension PersonalIdentity {
+  fileprivate static func domain(
+    _ identity: WireIdentity?,
+    at path: String,
+    currentYear: Int,
+    validator v: inout RequestValidator
+  ) -> PersonalIdentity? {
+    switch identity {
+    case nil:
+      v.fail("\(path).citizen_id", "is required (a foreigner gives passport instead)")
+      return nil
+    case .citizenID(let id):
+      return v.check("\(path).citizen_id") {
+        .citizen(try CitizenID(validating: id, currentYear: currentYear))
+      }
+    case .passport(let passport):
+      let number = v.check("\(path).passport.number") {
+        try PassportNumber(validating: passport.number)
+      }
+      let nationality = v.check("\(path).passport.nationality") {
+        try Nationality(validating: passport.nationality)
+      }
+      guard let number, let nationality else { return nil }
+      return .foreigner(passport: number, nationality: nationality)
+    }
   }
 }
 

@@ -62,18 +62,15 @@ extension Postalgateway_V1_DossierPackage {
     self.agencyCode = shipment.destinationAgency.rawValue
     self.procedureCode = shipment.procedure.rawValue
     self.serviceType = shipment.serviceType.proto
-    self.applicant = .with {
-      $0.fullName = shipment.applicant.name.rawValue
-      $0.citizenID = shipment.applicant.citizenID.rawValue
-      $0.phone = shipment.applicant.phone.e164
-      $0.address = Postalgateway_V1_Address(shipment.applicant.address)
-    }
+    self.applicant = Postalgateway_V1_Applicant(shipment.applicant)
     if let collection = shipment.collection {
       self.documents = collection.items.map(Postalgateway_V1_HandedOverItem.init)
       self.catalogVersion = collection.catalogVersion
       self.feeCollectedVnd = collection.feeCollectedVND
       self.sealID = collection.sealID
       self.receiptID = collection.receiptID
+      self.copies = Int32(clamping: collection.copies)
+      self.feeLines = collection.feeLines.map(Postalgateway_V1_FeeLine.init)
     }
     if let collected = shipment.effectiveEvents.last(where: { $0.kind == .collected }) {
       self.collectedAt = collected.occurredAt.proto

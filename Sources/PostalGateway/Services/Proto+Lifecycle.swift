@@ -26,6 +26,8 @@ extension EventContext {
 extension Postalgateway_V1_RecordCollectionRequest {
   /// The most papers one collection may list.
   static let maximumItems = 100
+  /// The most copies of the result one dossier may ask for.
+  static let maximumCopies: Int32 = 100
 
   func domain() throws -> (RequestID, CollectionRecording) {
     var v = RequestValidator()
@@ -42,6 +44,9 @@ extension Postalgateway_V1_RecordCollectionRequest {
       self.sealID.isEmpty ? nil : v.check("seal_id") { try SealID(validating: self.sealID) }
     if self.feeCollectedVnd < 0 { v.fail("fee_collected_vnd", "must not be negative") }
     if self.postageVnd < 0 { v.fail("postage_vnd", "must not be negative") }
+    if !(0 ... Self.maximumCopies).contains(self.copies) {
+      v.fail("copies", "must be 1–\(Self.maximumCopies) (0 means 1)")
+    }
     let context = EventContext(
       occurredAt: self.hasOccurredAt ? self.occurredAt : nil,
       location: self.location,
@@ -58,6 +63,7 @@ extension Postalgateway_V1_RecordCollectionRequest {
         sealID: seal,
         feeCollectedVND: self.feeCollectedVnd,
         postageVND: self.postageVnd,
+        copies: max(1, Int(self.copies)),
         context: context
       )
     )
@@ -97,6 +103,7 @@ extension Postalgateway_V1_MissingItem {
     self.name = item.name
     self.form = item.form.proto
     self.quantity = Int32(clamping: item.quantity)
+    self.alternatives = item.alternatives
   }
 }
 
@@ -304,7 +311,11 @@ extension Postalgateway_V1_RecordDeliveryAttemptRequest {
       let name = v.check("delivered.recipient_name") {
         try PersonName(validating: proof.recipientName)
       }
-      let type = v.check("delivered.identity_type") { try IdentityDocumentType(proof.identityType) }
+      let type = v.check("delivered.identity_type") {
+        let type = try IdentityDocumentType(proof.identityType)
+        try type.checkAccepted()
+        return type
+      }
       let identity = type.flatMap { type in
         v.check("delivered.identity_number") {
           try IdentityNumber(
@@ -413,10 +424,32 @@ extension Postalgateway_V1_Procedure {
         $0.name = document.name
         $0.form = document.form.proto
         $0.quantity = Int32(clamping: document.quantity)
+        switch document.requirement {
+        case .required: break
+        case .optional: $0.optional = true
+        case .oneOf(let group): $0.oneOfGroup = group
+        }
       }
     }
     self.processingWorkingDays = Int32(clamping: procedure.processingWorkingDays)
     self.feeVnd = procedure.feeVND
+    self.feeRules = procedure.feeRules.map { rule in
+      .with {
+        $0.description_p = rule.description
+        $0.legalSource = rule.source
+        switch rule.basis {
+        case .perCopy(let unit): $0.perCopyVnd = unit
+        case .perPage(let document, let firstPages, let first, let later, let cap):
+          $0.perPage = .with {
+            $0.documentID = document
+            $0.firstPages = Int32(clamping: firstPages)
+            $0.firstPageVnd = first
+            $0.laterPageVnd = later
+            $0.capVnd = cap ?? 0
+          }
+        }
+      }
+    }
     self.postalEligible = procedure.postalEligible
     self.inPersonOnly = procedure.inPersonOnly
     self.sameDay = procedure.sameDay

@@ -14,12 +14,7 @@ extension Postalgateway_V1_Shipment {
     self.trackingNumber = shipment.trackingNumber.rawValue
     self.serviceType = shipment.serviceType.proto
     self.state = shipment.state.proto
-    self.applicant = .with {
-      $0.fullName = shipment.applicant.name.rawValue
-      $0.citizenID = shipment.applicant.citizenID.rawValue
-      $0.phone = shipment.applicant.phone.e164
-      $0.address = Postalgateway_V1_Address(shipment.applicant.address)
-    }
+    self.applicant = Postalgateway_V1_Applicant(shipment.applicant)
     self.procedureCode = shipment.procedure.rawValue
     self.destinationAgencyCode = shipment.destinationAgency.rawValue
     self.pickup = .with {
@@ -62,6 +57,45 @@ extension Postalgateway_V1_Address {
   }
 }
 
+extension Postalgateway_V1_Applicant {
+  /// The applicant in clear, for postal staff and the competent agency only.
+  init(_ applicant: Applicant) {
+    self.init()
+    self.fullName = applicant.name.rawValue
+    switch applicant.identity {
+    case .citizen(let id): self.citizenID = id.rawValue
+    case .foreigner(let passport, let nationality):
+      self.passport = .init(passport, nationality)
+    }
+    self.phone = applicant.phone.e164
+    self.address = Postalgateway_V1_Address(applicant.address)
+    if let organisation = applicant.organisation {
+      self.organisation = .with {
+        $0.enterpriseCode = organisation.code.rawValue
+        $0.name = organisation.name.rawValue
+      }
+    }
+    if let person = applicant.authorizedPerson {
+      self.authorizedPerson = .with {
+        $0.fullName = person.name.rawValue
+        switch person.identity {
+        case .citizen(let id): $0.citizenID = id.rawValue
+        case .foreigner(let passport, let nationality):
+          $0.passport = .init(passport, nationality)
+        }
+      }
+    }
+  }
+}
+
+extension Postalgateway_V1_Passport {
+  init(_ number: PassportNumber, _ nationality: Nationality) {
+    self.init()
+    self.number = number.rawValue
+    self.nationality = nationality.rawValue
+  }
+}
+
 extension Postalgateway_V1_ShipmentEvent {
   init(_ event: ShipmentEvent) {
     self.init()
@@ -88,6 +122,9 @@ extension Postalgateway_V1_ShipmentEvent {
         $0.feeCollectedVnd = collection.feeCollectedVND
         $0.postageVnd = collection.postageVND
         $0.receiptID = collection.receiptID
+        $0.copies = Int32(clamping: collection.copies)
+        $0.feeLines = collection.feeLines.map(Postalgateway_V1_FeeLine.init)
+        if let line = collection.postageLine { $0.postageLine = .init(line) }
       }
     case .guidance(let guidance):
       self.guidance = .with {
@@ -221,5 +258,15 @@ extension Postalgateway_V1_SupplementItem {
       $0.document = item.document
       $0.reason = item.reason
     }
+  }
+}
+
+extension Postalgateway_V1_FeeLine {
+  init(_ line: FeeLine) {
+    self.init()
+    self.description_p = line.description
+    self.quantity = Int32(clamping: line.quantity)
+    self.unitVnd = line.unitVND
+    self.amountVnd = line.amountVND
   }
 }

@@ -70,13 +70,22 @@ public struct Procedure: Hashable, Sendable {
     public var form: DocumentForm
     /// How many.
     public var quantity: Int
+    /// Whether it must be handed over, may be, or is one of a set of alternatives.
+    public var requirement: DocumentRequirement
 
     /// Creates an item.
-    public init(id: String, name: String, form: DocumentForm, quantity: Int) {
+    public init(
+      id: String,
+      name: String,
+      form: DocumentForm,
+      quantity: Int,
+      requirement: DocumentRequirement = .required
+    ) {
       self.id = id
       self.name = name
       self.form = form
       self.quantity = quantity
+      self.requirement = requirement
     }
   }
 
@@ -90,8 +99,10 @@ public struct Procedure: Hashable, Sendable {
   public var documents: [Document]
   /// The legal processing time, in working days.
   public var processingWorkingDays: Int
-  /// The fee (phí, lệ phí) in VND.
+  /// The flat fee (phí, lệ phí) per dossier, in VND.
   public var feeVND: Int64
+  /// Fees charged per copy of the result or per page, on top of ``feeVND``.
+  public var feeRules: [FeeRule]
   /// Whether the agency accepts it by post (QĐ 45 art. 13).
   public var postalEligible: Bool
   /// Whether the citizen must appear in person (excluded from postal handling, QĐ 45 art. 1).
@@ -111,6 +122,7 @@ public struct Procedure: Hashable, Sendable {
     documents: [Document],
     processingWorkingDays: Int,
     feeVND: Int64,
+    feeRules: [FeeRule] = [],
     postalEligible: Bool,
     inPersonOnly: Bool,
     sameDay: Bool,
@@ -123,6 +135,7 @@ public struct Procedure: Hashable, Sendable {
     self.documents = documents
     self.processingWorkingDays = processingWorkingDays
     self.feeVND = feeVND
+    self.feeRules = feeRules
     self.postalEligible = postalEligible
     self.inPersonOnly = inPersonOnly
     self.sameDay = sameDay
@@ -134,6 +147,14 @@ public struct Procedure: Hashable, Sendable {
   public func document(_ id: String) -> Document? {
     self.documents.first { $0.id == id }
   }
+
+  /// What the post charges for this dossier on the agency's behalf.
+  /// - Parameters:
+  ///   - items: The papers handed over.
+  ///   - copies: Copies of the result requested (at least 1).
+  public func feeQuote(items: [HandedOverItem], copies: Int) -> FeeQuote {
+    FeeQuote(flatVND: self.feeVND, rules: self.feeRules, items: items, copies: copies)
+  }
 }
 
 /// One version of the procedure catalog: data, loaded from a file, never code.
@@ -142,6 +163,8 @@ public struct ProcedureCatalog: Hashable, Sendable {
   public let version: String
   /// SHA-256 of the file's bytes, hex.
   public let contentHash: String
+  /// The postage tariff, when the catalog carries one (postage is then checked against it).
+  public let postage: PostageTariff?
   private let procedures: [ProcedureCode: Procedure]
 
   /// Checks and indexes a catalog.
@@ -151,7 +174,12 @@ public struct ProcedureCatalog: Hashable, Sendable {
   ///   - procedures: Every procedure.
   /// - Throws: ``InvalidValue`` naming the first inconsistency (duplicate code or document id,
   ///   no agency, quantity below 1, negative fee or time, in-person-only yet postal-eligible).
-  public init(version: String, contentHash: String, procedures: [Procedure]) throws {
+  public init(
+    version: String,
+    contentHash: String,
+    procedures: [Procedure],
+    postage: PostageTariff? = nil
+  ) throws {
     guard !version.isEmpty else { throw InvalidValue("the catalog has no version") }
     var index: [ProcedureCode: Procedure] = [:]
     for procedure in procedures {
@@ -176,12 +204,43 @@ public struct ProcedureCatalog: Hashable, Sendable {
         guard document.quantity >= 1 else {
           throw InvalidValue("procedure \(code) document \(document.id) has quantity below 1")
         }
+        guard document.id != Applicant.authorizationDocumentID else {
+          throw InvalidValue(
+            "procedure \(code) lists \(Applicant.authorizationDocumentID), which is asked for whenever an authorised person applies"
+          )
+        }
       }
+      try Self.checkGroups(of: procedure, documentIDs: ids)
+      try FeeRule.check(procedure.feeRules, of: procedure, documentIDs: ids)
       index[procedure.code] = procedure
+    }
+    if let postage {
+      guard !postage.version.isEmpty, !postage.source.isEmpty,
+        postage.rates.values.allSatisfy({ $0.values.allSatisfy { $0 >= 0 } })
+      else {
+        throw InvalidValue(
+          "the postage tariff needs a version, its source and amounts of 0 or more"
+        )
+      }
     }
     self.version = version
     self.contentHash = contentHash
+    self.postage = postage
     self.procedures = index
+  }
+
+  private static func checkGroups(of procedure: Procedure, documentIDs: Set<String>) throws {
+    var groups: [String: Int] = [:]
+    for document in procedure.documents {
+      if case .oneOf(let group) = document.requirement { groups[group, default: 0] += 1 }
+    }
+    for (group, members) in groups {
+      guard !group.isEmpty, !documentIDs.contains(group), members >= 2 else {
+        throw InvalidValue(
+          "procedure \(procedure.code.rawValue): one-of group '\(group)' needs a name of its own and at least two documents"
+        )
+      }
+    }
   }
 
   /// The procedure with this code, if the catalog has it.

@@ -51,14 +51,7 @@ public enum CustodyEntry {
       lines.append(("service", shipment.serviceType.rawValue))
       lines.append(("procedure", shipment.procedure.rawValue))
       lines.append(("agency", shipment.destinationAgency.rawValue))
-      commit(
-        "applicant",
-        [
-          applicant.name.rawValue, applicant.citizenID.rawValue, applicant.phone.e164,
-          applicant.address.province.rawValue, applicant.address.commune.rawValue,
-          applicant.address.detail.rawValue,
-        ].joined(separator: "\u{0}")
-      )
+      commit("applicant", applicant.committedValue)
     }
     switch event.details {
     case nil:
@@ -70,7 +63,16 @@ public enum CustodyEntry {
       }
       lines.append(("seal", collection.sealID))
       lines.append(("fee", String(collection.feeCollectedVND)))
+      if collection.copies != 1 { lines.append(("copies", String(collection.copies))) }
+      for line in collection.feeLines {
+        lines.append(
+          ("fee-line", "\(line.quantity) \(line.unitVND) \(line.amountVND) \(line.description)")
+        )
+      }
       lines.append(("postage", String(collection.postageVND)))
+      if let line = collection.postageLine {
+        lines.append(("postage-line", "\(line.amountVND) \(line.description)"))
+      }
       commit("receipt", collection.receiptID)
     case .guidance(let guidance):
       lines.append(("catalog", guidance.catalogVersion))
@@ -79,6 +81,9 @@ public enum CustodyEntry {
       }
       for missing in guidance.missing {
         lines.append(("missing", "\(missing.documentID) \(missing.quantity)"))
+        if !missing.alternatives.isEmpty {
+          lines.append(("alternatives", missing.alternatives.joined(separator: " ")))
+        }
       }
     case .scan(let scan):
       // The document code embeds the tracking number: committed, like everything that names it.

@@ -14,6 +14,11 @@ public struct CitizenID: Hashable, Sendable {
   /// - Throws: ``InvalidValue`` naming what is wrong (never echoing the number).
   public init(validating string: String, currentYear: Int) throws {
     let bytes = Array(string.utf8)
+    if bytes.count == 9, bytes.allSatisfy({ (48 ... 57).contains($0) }) {
+      throw InvalidValue(
+        "is a 9-digit CMND, which lost its validity on 1/1/2025 (Luật Căn cước 2023 art. 46.3); give the 12-digit personal identification number"
+      )
+    }
     guard bytes.count == 12, bytes.allSatisfy({ (48 ... 57).contains($0) }) else {
       throw InvalidValue("must be exactly 12 digits")
     }
@@ -28,6 +33,11 @@ public struct CitizenID: Hashable, Sendable {
       throw InvalidValue("the century/sex digit and birth year give a birth year in the future")
     }
     self.rawValue = string
+  }
+
+  /// The first three and last three digits, the rest hidden: `019******123`.
+  public var masked: String {
+    self.rawValue.prefix(3) + "******" + self.rawValue.suffix(3)
   }
 
   /// The province-of-birth-registration code, e.g. 19 for Thái Nguyên.

@@ -15,23 +15,116 @@ public struct Address: Hashable, Sendable {
   }
 }
 
-/// The citizen who hands over the dossier or receives the result. Every field is personal data.
-public struct Applicant: Hashable, Sendable {
+/// How a natural person is identified.
+public enum PersonalIdentity: Hashable, Sendable {
+  /// A Vietnamese citizen, by the personal identification number.
+  case citizen(CitizenID)
+  /// A foreigner, by passport.
+  case foreigner(passport: PassportNumber, nationality: Nationality)
+
+  /// The number with most of it hidden, for anything a citizen or another agency sees.
+  public var masked: String {
+    switch self {
+    case .citizen(let id): id.masked
+    case .foreigner(let passport, let nationality): "\(nationality.rawValue) \(passport.masked)"
+    }
+  }
+
+  /// The fields in clear, for the custody commitment and the store.
+  var clearFields: [String] {
+    switch self {
+    case .citizen(let id): [id.rawValue]
+    case .foreigner(let passport, let nationality):
+      ["passport", passport.rawValue, nationality.rawValue]
+    }
+  }
+}
+
+/// A natural person: a name and an identity. Personal data.
+public struct Person: Hashable, Sendable {
   /// Full name.
   public var name: PersonName
-  /// Personal identification number.
-  public var citizenID: CitizenID
+  /// How they are identified.
+  public var identity: PersonalIdentity
+
+  /// Creates a person.
+  public init(name: PersonName, identity: PersonalIdentity) {
+    self.name = name
+    self.identity = identity
+  }
+}
+
+/// An enterprise or other organisation applying through its representative.
+public struct Organisation: Hashable, Sendable {
+  /// Enterprise / tax code.
+  public var code: EnterpriseCode
+  /// The registered name.
+  public var name: BoundedText
+
+  /// Creates an organisation.
+  public init(code: EnterpriseCode, name: BoundedText) {
+    self.code = code
+    self.name = name
+  }
+}
+
+/// Who hands over the dossier or receives the result: a citizen, a foreigner, or an
+/// organisation's representative, possibly through someone authorised to act for them. Every
+/// field is personal data.
+public struct Applicant: Hashable, Sendable {
+  /// Full name (for an organisation: its representative's).
+  public var name: PersonName
+  /// How the person named is identified.
+  public var identity: PersonalIdentity
   /// Mobile number.
   public var phone: MobileNumber
-  /// Home address.
+  /// Home (or registered) address.
   public var address: Address
+  /// The organisation, when one applies.
+  public var organisation: Organisation?
+  /// Someone filing for the applicant under an authorisation (giấy ủy quyền).
+  public var authorizedPerson: Person?
+
+  /// The catalog item every dossier filed under an authorisation must carry (the authorisation
+  /// itself, BLDS 2015 art. 138, 562; QĐ 45 art. 10.2).
+  public static let authorizationDocumentID = "GIAY_UY_QUYEN"
 
   /// Creates an applicant.
-  public init(name: PersonName, citizenID: CitizenID, phone: MobileNumber, address: Address) {
+  public init(
+    name: PersonName,
+    identity: PersonalIdentity,
+    phone: MobileNumber,
+    address: Address,
+    organisation: Organisation? = nil,
+    authorizedPerson: Person? = nil
+  ) {
     self.name = name
-    self.citizenID = citizenID
+    self.identity = identity
     self.phone = phone
     self.address = address
+    self.organisation = organisation
+    self.authorizedPerson = authorizedPerson
+  }
+
+  /// Creates a citizen applying for themselves.
+  public init(name: PersonName, citizenID: CitizenID, phone: MobileNumber, address: Address) {
+    self.init(name: name, identity: .citizen(citizenID), phone: phone, address: address)
+  }
+
+  /// The fields in clear, joined for the custody log's salted commitment. A citizen applying for
+  /// themselves gives the same value as before organisations and foreigners were admitted.
+  public var committedValue: String {
+    var fields = [self.name.rawValue] + self.identity.clearFields + [self.phone.e164]
+    fields += [
+      self.address.province.rawValue, self.address.commune.rawValue, self.address.detail.rawValue,
+    ]
+    if let organisation {
+      fields += ["organisation", organisation.code.rawValue, organisation.name.rawValue]
+    }
+    if let person = self.authorizedPerson {
+      fields += ["authorized", person.name.rawValue] + person.identity.clearFields
+    }
+    return fields.joined(separator: "\u{0}")
   }
 }
 

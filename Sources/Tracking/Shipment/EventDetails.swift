@@ -42,6 +42,12 @@ public struct DossierCollection: Hashable, Sendable {
   public var postageVND: Int64
   /// The fee receipt (biên lai) number.
   public var receiptID: String
+  /// Copies of the result the applicant asked for.
+  public var copies: Int
+  /// The receipt's lines when the fee was collected here; empty when it is paid to the agency.
+  public var feeLines: [FeeLine]
+  /// The receipt's postage line, when the catalog carries a postage tariff.
+  public var postageLine: FeeLine?
 
   /// Creates a collection.
   public init(
@@ -50,7 +56,10 @@ public struct DossierCollection: Hashable, Sendable {
     sealID: String,
     feeCollectedVND: Int64,
     postageVND: Int64,
-    receiptID: String
+    receiptID: String,
+    copies: Int = 1,
+    feeLines: [FeeLine] = [],
+    postageLine: FeeLine? = nil
   ) {
     self.catalogVersion = catalogVersion
     self.items = items
@@ -58,6 +67,9 @@ public struct DossierCollection: Hashable, Sendable {
     self.feeCollectedVND = feeCollectedVND
     self.postageVND = postageVND
     self.receiptID = receiptID
+    self.copies = copies
+    self.feeLines = feeLines
+    self.postageLine = postageLine
   }
 }
 
@@ -172,10 +184,30 @@ public enum DeliveryFailureReason: String, Hashable, Sendable, CaseIterable {
 
 /// The identity papers a recipient may show.
 public enum IdentityDocumentType: String, Hashable, Sendable, CaseIterable {
+  /// The citizen id card (CCCD, căn cước) with the 12-digit personal identification number.
   case citizenIDCard = "CITIZEN_ID_CARD"
+  /// A passport.
   case passport = "PASSPORT"
+  /// The 9-digit CMND: kept only to read old records back; no longer accepted.
   case identityCard = "IDENTITY_CARD"
+  /// Kept only to read old records back; no longer accepted.
   case other = "OTHER"
+
+  /// Refuses the papers that may no longer be shown.
+  /// - Throws: ``InvalidValue`` for a CMND (valid until 31/12/2024, Luật Căn cước 2023 art.
+  ///   46.3) and for an unnamed paper.
+  public func checkAccepted() throws {
+    switch self {
+    case .citizenIDCard, .passport:
+      return
+    case .identityCard:
+      throw InvalidValue(
+        "is a CMND, which lost its validity on 1/1/2025 (Luật Căn cước 2023 art. 46.3); the recipient shows a citizen id card or a passport"
+      )
+    case .other:
+      throw InvalidValue("is not accepted: the recipient shows a citizen id card or a passport")
+    }
+  }
 }
 
 /// Proof of delivery (QĐ 45 art. 10; TT 17 art. 5.2).

@@ -89,20 +89,32 @@ public struct SlaInputs: Sendable {
       slip
       ? [.appointmentNotified, .resultReady, .resultCollected, .agencyRejected]
       : [.agencyAccepted, .agencyRejected, .handedToAgency]
-    let origin: Place? =
-      switch shipment.pickup {
-      case .home(let address, _, _): Place(province: address.province, commune: address.commune)
-      case .counter(let office): self.policy.places[office.rawValue]
-      }
     return self.postalLeg(
       .dossierLeg,
       shipment,
       events,
       start: start,
       slip: slip,
-      from: origin,
+      from: self.dossierOrigin(of: shipment),
       to: self.policy.places[shipment.destinationAgency.rawValue],
       ends: ends
+    )
+  }
+
+  private func dossierOrigin(of shipment: Shipment) -> Place? {
+    switch shipment.pickup {
+    case .home(let address, _, _): Place(province: address.province, commune: address.commune)
+    case .counter(let office): self.policy.places[office.rawValue]
+    }
+  }
+
+  /// The route class of the dossier's postal leg (the pickup to the agency), which prices its
+  /// postage, and why.
+  public func dossierRoute(of shipment: Shipment) -> (RouteClass, String) {
+    self.policy.routeClass(
+      from: self.dossierOrigin(of: shipment),
+      to: self.policy.places[shipment.destinationAgency.rawValue],
+      map: self.map
     )
   }
 
