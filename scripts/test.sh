@@ -34,6 +34,14 @@ python3 Tests/cli/readme_walkthrough.py "$binary"
 echo "test.sh: readme walkthrough $SECONDS s"
 SECONDS=0
 
+# Production mode: a non-loopback address needs real certificates and a catalog.
+python3 Tests/cli/production_mode_test.py "$binary"
+
+# The install: deploy/install.sh into a temporary root, and the installed binary run from there.
+python3 Tests/cli/install_test.py "$binary"
+echo "test.sh: production mode and install $SECONDS s"
+SECONDS=0
+
 # Structure-aware fuzzing of every RPC: 10,000 cases with a fixed seed, then more with a random
 # seed that is printed (FUZZ_CASES / FUZZ_RANDOM_CASES change the counts).
 python3 Tests/fuzz/fuzz_rpc.py "$binary" --cases "${FUZZ_CASES:-10000}" \

@@ -24,11 +24,17 @@ struct AuthorizationMatrixTests {
     + Postalgateway_V1_OperatorService.Method.descriptors
     + Postalgateway_V1_OversightService.Method.descriptors
     + Grpc_Health_V1_Health.Method.descriptors
+    + Self.reflection
 
   static let publicMethods: [MethodDescriptor] =
     Postalgateway_V1_TrackingService.Method.descriptors
     + Postalgateway_V1_CustodyService.Method.descriptors
     + Grpc_Health_V1_Health.Method.descriptors
+    + Self.reflection
+
+  static let reflection: [MethodDescriptor] =
+    Grpc_Reflection_V1_ServerReflection.Method.descriptors
+    + Grpc_Reflection_V1alpha_ServerReflection.Method.descriptors
 
   /// Calls `method` with one empty message and returns the status code it ends with (`.ok`
   /// for a call that answers, whatever it answers).

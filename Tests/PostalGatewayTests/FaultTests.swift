@@ -118,10 +118,13 @@ struct FaultTests {
         holder.standardOutput = output
         holder.standardError = output
         try holder.run()
-        input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8))
+        // `.timeout`: if the gateway is writing at that moment, wait for it rather than fail.
+        input.fileHandleForWriting.write(
+          Data(".timeout 10000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8)
+        )
         // Wait until the lock is held (the shell answers after taking it).
         var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("locked") {
+        while !String(decoding: seen, as: UTF8.self).contains("locked\n") {
           seen += output.fileHandleForReading.availableData
         }
         let failed = await rpcError {

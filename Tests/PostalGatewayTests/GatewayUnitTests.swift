@@ -145,7 +145,7 @@ struct ConfigurationTests {
   }
 
   @Test(
-    "the example configuration file sets the SLA policy, the data folders and the idempotency retention"
+    "the example configuration file is a production one: certificates, the catalog, the idempotency retention"
   )
   func exampleFile() throws {
     var configuration = GatewayConfiguration()
@@ -153,9 +153,14 @@ struct ConfigurationTests {
       .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("deploy/config.example.json").path
     try configuration.apply(file: example)
-    #expect(configuration.sla.policyFile == "/etc/postal-gateway/sla-policy.json")
-    #expect(configuration.adminUnitsDirectory == "/etc/postal-gateway/admin-units")
+    #expect(configuration.tls?.certificateChain == "/etc/postal-gateway/server.pem")
+    #expect(configuration.catalogPath == "/etc/postal-gateway/catalog.json")
+    // The shipped calendars, map and policy come from the installed data folder.
+    #expect(configuration.sla.policyFile == nil)
+    #expect(configuration.adminUnitsDirectory == nil)
     #expect(configuration.idempotencyRetentionDays == 30)
+    #expect(configuration.missingForProduction.isEmpty)
+    try configuration.validate()
   }
 
   @Test("addresses parse as host:port and [v6]:port")

@@ -57,4 +57,23 @@ struct HealthWatchTests {
     #expect(partner.status(of: "") == .notServing)
     #expect(citizens.status(of: Self.tracking) == .notServing)
   }
+
+  @Test("both listeners coming up at once, with a store probe, leave the gateway SERVING")
+  func concurrentChanges() {
+    // Found as test gateways that never started: two updates publishing out of order left a
+    // stale NOT_SERVING behind for good. Threads, not tasks, so that the updates really race.
+    var stale = 0
+    for _ in 0 ..< 4000 {
+      let health = GatewayListeners.health()
+      DispatchQueue.concurrentPerform(iterations: 6) { index in
+        switch index {
+        case 0: health.listenerStarted("partner")
+        case 1: health.listenerStarted("public")
+        default: health.storeChanged(writable: true)
+        }
+      }
+      if !health.isServing || health.publicListener.status(of: "") != .serving { stale += 1 }
+    }
+    #expect(stale == 0)
+  }
 }

@@ -168,7 +168,9 @@ struct HostileInputTests {
   func lockoutsArePerAddress() async throws {
     try await withTestGateway {
       // Dual stack: 127.0.0.1 (seen as ::ffff:127.0.0.1) is the attacker, ::1 the citizen.
+      // "::" is every address, not loopback: the development certificates need --development.
       $0.publicListener = .init(host: "::", port: 0)
+      $0.development = true
     } _: { gateway in
       let registered = try await gateway.withPartnerClient(self.pki.staff) {
         try await $0.registerPickup(samplePickup())

@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 README = os.path.join(ROOT, "README.md")
 SIGNATURE = "ab" * 32
 RAN = []
+TEXT = open(README, encoding="utf-8").read()
 
 
 def say(text):
@@ -60,6 +61,25 @@ def refused_with(output, code):
 def strip_comment(line):
     """A command without its trailing comment (two spaces, then #)."""
     return re.split(r"\s{2,}#", line, maxsplit=1)[0].strip()
+
+
+def blocks_with(text, prefix):
+    """The README's sh blocks with a line starting with `prefix`."""
+    return [b for b in sh_blocks(text) if any(l.startswith(prefix) for l in b)]
+
+
+def sample_output(lines, index):
+    """The comment lines right under the command at `index`: its sample output."""
+    sample = []
+    for line in lines[index + 1:]:
+        if not line.startswith("#") or line.startswith("#   gw"):
+            break
+        sample.append(line[1:].strip())
+    return sample
+
+
+def expected_lines(lines, index):
+    return [line for line in sample_output(lines, index) if line]
 
 
 def expected_tokens(lines, index):
@@ -98,8 +118,9 @@ class Walkthrough:
             raise SystemExit(f"FAILED: {command} did not print {missing}")
         return output
 
-    def run_block(self, lines, substitute, after=lambda command, output: None):
-        """Runs every command of a README block in order, checking its sample output."""
+    def run_block(self, lines, substitute, after=lambda command, output: None, exact=False):
+        """Runs every command of a README block in order, checking its sample output: its
+        upper-case words, or with `exact` every sample line as printed."""
         for index, line in enumerate(lines):
             if not line or line.startswith("#") or line.startswith("gw()"):
                 continue
@@ -110,7 +131,15 @@ class Walkthrough:
             if assignment:
                 self.variables[assignment.group(1)] = assignment.group(2)
                 continue
-            after(command, self.bash(command, expect=expected_tokens(lines, index)))
+            expect = expected_lines(lines, index) if exact else expected_tokens(lines, index)
+            after(command, self.bash(command, expect=expect))
+
+    def check_roles_table(self, text):
+        """The README's role table is what `gw roles` prints (the policy in force)."""
+        printed = self.bash("gw roles").strip()
+        shown = re.search(r"^\| RPC \|.*?(?=\n\n)", text, re.S | re.M).group(0).strip()
+        if printed != shown:
+            raise SystemExit("the README's role table differs from `gw roles`: update it")
 
 
 def readme_command(blocks, prefix):
@@ -149,8 +178,8 @@ def start_server(binary, workdir):
 
 def main():
     binary = os.path.abspath(sys.argv[1])
-    text = open(README, encoding="utf-8").read()
-    blocks = [b for b in sh_blocks(text) if any(l.startswith("gw ") for l in b)]
+    text = TEXT
+    blocks = blocks_with(text, "gw ")
     workdir = tempfile.mkdtemp(prefix="readme-walkthrough-")
     with open(os.path.join(workdir, "to-khai.pdf"), "wb") as f:
         f.write(b"%PDF-1.7\n" + bytes(range(256)) * 8)
@@ -171,6 +200,7 @@ def main():
     walk = Walkthrough(binary, workdir, env)
     try:
         scenes(walk, blocks)
+        walk.check_roles_table(text)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -206,6 +236,14 @@ def scenes(walk, blocks):
             walk.variables["N"], walk.variables["CODE"] = registered(output)
 
     walk.run_block(shell, first, after)
+
+    # 1b. The grpcurl block (server reflection), on the same shipment and the real ports.
+    first_number, first_code = walk.variables["N"], walk.variables["CODE"]
+    partner, public = (walk.env["POSTAL_GATEWAY_PARTNER"], walk.env["POSTAL_GATEWAY_PUBLIC"])
+    for lines in blocks_with(TEXT, "grpcurl "):
+        walk.run_block(lines, lambda c: c.replace("127.0.0.1:7443", partner)
+                       .replace("127.0.0.1:8443", public).replace("EA000000005VN", first_number)
+                       .replace("TC8Z4-RZ7BQ", first_code), exact=True)
 
     def fresh():
         return registered(walk.bash(strip_comment(register)))

@@ -32,6 +32,11 @@ struct AuthorizationPolicy: Sendable {
         [.staff, .agency, .operator, .oversight, .citizen],
         Grpc_Health_V1_Health.Method.descriptors
       )
+      allow(
+        [.staff, .agency, .operator, .oversight, .citizen],
+        Grpc_Reflection_V1_ServerReflection.Method.descriptors
+          + Grpc_Reflection_V1alpha_ServerReflection.Method.descriptors
+      )
       return table
     }()
   )

@@ -33,6 +33,18 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: String?
 
+  @Option(help: "Log format: text, or json (one JSON object per line).")
+  var logFormat: String?
+
+  @Option(help: "Agency routing file (JSON). SIGHUP reloads it.")
+  var routes: String?
+
+  @Flag(
+    help:
+      "Allow the development CA and the sample catalog on a non-loopback address (never in production)."
+  )
+  var development = false
+
   @Option(
     help:
       "Procedure catalog (JSON). Default <data-dir>/catalog.json (the bundled sample). SIGHUP reloads it."
@@ -50,17 +62,30 @@ struct Serve: AsyncParsableCommand {
     if let serviceIndicator { configuration.serviceIndicator = serviceIndicator }
     if let logLevel { configuration.logLevel = logLevel }
     if let catalog { configuration.catalogPath = catalog }
+    if let logFormat { configuration.logFormat = logFormat }
+    if let routes { configuration.handoffs.routesFile = routes }
+    if self.development { configuration.development = true }
     try configuration.validate()
     guard let level = Logger.Level(rawValue: configuration.logLevel) else {
       throw ConfigurationError("unknown log level \(configuration.logLevel)")
     }
 
+    let json = configuration.logFormat == "json"
     LoggingSystem.bootstrap { label in
+      if json { return JSONLogHandler(label: label, logLevel: level) }
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = level
       return handler
     }
     let logger = Logger(label: "postal-gateway")
+    if configuration.usesDevelopmentMaterial {
+      let parts =
+        (configuration.tls == nil ? ["the development CA in \(configuration.pkiDirectory)"] : [])
+        + (configuration.catalogPath == nil ? ["the bundled sample catalog"] : [])
+      logger.warning(
+        "DEVELOPMENT MODE: serving with \(parts.joined(separator: " and ")), never for production; configure tls and catalog"
+      )
+    }
 
     let (tls, created) = try TLSMaterial.load(for: configuration)
     if !created.isEmpty {

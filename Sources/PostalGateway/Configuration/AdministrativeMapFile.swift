@@ -8,8 +8,8 @@ enum AdministrativeMapFile {
   static let formerFile = "former-provinces-2025-07-01.json"
 
   /// The bundled folder.
-  static var bundledDirectory: String? {
-    Bundle.module.resourcePath.map { ($0 as NSString).appendingPathComponent("admin-units") }
+  static var bundledDirectory: String {
+    get throws { try BundledData.path("admin-units") }
   }
 
   private struct Former: Decodable {

@@ -20,8 +20,8 @@ enum CalendarFiles {
   }
 
   /// The bundled calendars (2025–2027).
-  static var bundledDirectory: String? {
-    Bundle.module.resourcePath.map { ($0 as NSString).appendingPathComponent("calendars") }
+  static var bundledDirectory: String {
+    get throws { try BundledData.path("calendars") }
   }
 
   /// Reads every `*.json` file of a folder.

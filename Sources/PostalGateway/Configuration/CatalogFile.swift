@@ -204,12 +204,11 @@ enum CatalogFile {
   /// The sample catalog shipped with the service.
   static var bundledSample: Data {
     get throws {
-      guard
-        let url = Bundle.module.url(forResource: "thai-nguyen-h55.catalog", withExtension: "json")
-      else {
-        throw ConfigurationError("the bundled sample catalog is missing from the build")
+      let path = try BundledData.path("thai-nguyen-h55.catalog.json")
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw ConfigurationError("the sample catalog \(path) is missing")
       }
-      return try Data(contentsOf: url)
+      return data
     }
   }
 

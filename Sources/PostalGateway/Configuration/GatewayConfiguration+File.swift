@@ -27,7 +27,8 @@ extension GatewayConfiguration {
   ///   "limits": { "maximumConcurrentCallsPerCaller": 64, "maximumRequestBytes": 4194304,
   ///               "maximumConnectionsPerListener": 1000, "maximumConcurrentStreamsPerConnection": 100,
   ///               "firstCallTimeoutSeconds": 30, "maximumIdleSeconds": 300 },
-  ///   "logLevel": "info"
+  ///   "logLevel": "info", "logFormat": "text" or "json",
+  ///   "development": false
   /// }
   /// ```
   private struct File: Decodable {
@@ -98,6 +99,8 @@ extension GatewayConfiguration {
     var scans: Scans?
     var custody: Custody?
     var logLevel: String?
+    var logFormat: String?
+    var development: Bool?
   }
 
   /// Applies a JSON configuration file over the current values.
@@ -164,6 +167,8 @@ extension GatewayConfiguration {
     if let value = file.custody?.origin { self.custodyOriginOverride = value }
     if let value = file.custody?.keyFile { self.custodyKeyPath = value }
     if let value = file.logLevel { self.logLevel = value }
+    if let value = file.logFormat { self.logFormat = value }
+    if let value = file.development { self.development = value }
     if let sla = file.sla {
       if let value = sla.policy { self.sla.policyFile = value }
     }

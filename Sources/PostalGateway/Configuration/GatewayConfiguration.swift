@@ -128,6 +128,27 @@ struct GatewayConfiguration: Sendable, Equatable {
   }
   /// swift-log level: trace, debug, info, notice, warning, error, critical.
   var logLevel = "info"
+  /// `text` (one human line per record) or `json` (one JSON object per line).
+  var logFormat = "text"
+  /// Allows the development CA and the sample catalog on a non-loopback address.
+  var development = false
+
+  /// What a production listener (not on loopback) still lacks: production certificates and a
+  /// catalog of the province's own, unless ``development`` allows the development ones.
+  var missingForProduction: [String] {
+    guard !self.development,
+      !(Self.isLoopback(self.partner.host) && Self.isLoopback(self.publicListener.host))
+    else { return [] }
+    var missing: [String] = []
+    if self.tls == nil {
+      missing.append("tls (certificateChain, privateKey, clientCA: the production certificates)")
+    }
+    if self.catalogPath == nil { missing.append("catalog (the province's procedure catalog file)") }
+    return missing
+  }
+
+  /// Whether the gateway runs on the development CA or the sample catalog.
+  var usesDevelopmentMaterial: Bool { self.tls == nil || self.catalogPath == nil }
 
   /// The SQLite file.
   var databasePath: String {
@@ -200,6 +221,17 @@ struct GatewayConfiguration: Sendable, Equatable {
     }
     guard self.maximumScanBytes > 0 else {
       throw ConfigurationError("scans.maximumBytes must be positive")
+    }
+    guard ["text", "json"].contains(self.logFormat) else {
+      throw ConfigurationError("logFormat must be text or json")
+    }
+    let missing = self.missingForProduction
+    guard missing.isEmpty else {
+      throw ConfigurationError(
+        "listening on \(self.partner.host) / \(self.publicListener.host), which is not loopback, needs "
+          + missing.joined(separator: " and ")
+          + " in the configuration file; the development CA and the sample catalog are for loopback or --development only"
+      )
     }
   }
 

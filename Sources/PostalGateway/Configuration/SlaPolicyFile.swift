@@ -39,10 +39,8 @@ enum SlaPolicyFile {
   }
 
   /// The bundled policy.
-  static var bundledPath: String? {
-    Bundle.module.resourcePath.map {
-      ($0 as NSString).appendingPathComponent("policies/sla-policy.json")
-    }
+  static var bundledPath: String {
+    get throws { try BundledData.path("policies/sla-policy.json") }
   }
 
   /// Reads and checks a policy file.

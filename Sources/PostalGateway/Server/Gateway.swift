@@ -75,14 +75,17 @@ struct Gateway: Sendable {
       clock: clock,
       logger: logger
     )
-    let group = ServiceGroup(
-      configuration: ServiceGroupConfiguration(
-        services: services,
-        gracefulShutdownSignals: gracefulShutdownSignals,
-        cancellationSignals: [],
-        logger: logger.with("component", "service-group")
-      )
+    var groupConfiguration = ServiceGroupConfiguration(
+      services: services,
+      gracefulShutdownSignals: gracefulShutdownSignals,
+      cancellationSignals: [],
+      logger: logger.with("component", "service-group")
     )
+    // A service that does not finish draining within 25 s is cancelled (systemd's stop timeout
+    // is 30 s): a stuck stream or worker must not keep the process from exiting.
+    groupConfiguration.maximumGracefulShutdownDuration = .seconds(25)
+    groupConfiguration.maximumCancellationDuration = .seconds(4)
+    let group = ServiceGroup(configuration: groupConfiguration)
     return Gateway(
       configuration: configuration,
       domain: domain,

@@ -138,24 +138,9 @@ struct GatewayDomain: Sendable {
     return catalog.version
   }
 
-  static func bundledCalendars() throws -> String {
-    guard let directory = CalendarFiles.bundledDirectory else {
-      throw ConfigurationError("the bundled calendars are missing; set `calendars`")
-    }
-    return directory
-  }
+  static func bundledCalendars() throws -> String { try CalendarFiles.bundledDirectory }
 
-  static func bundledAdminUnits() throws -> String {
-    guard let directory = AdministrativeMapFile.bundledDirectory else {
-      throw ConfigurationError("the bundled administrative units are missing; set `adminUnits`")
-    }
-    return directory
-  }
+  static func bundledAdminUnits() throws -> String { try AdministrativeMapFile.bundledDirectory }
 
-  static func bundledSlaPolicy() throws -> String {
-    guard let path = SlaPolicyFile.bundledPath else {
-      throw ConfigurationError("the bundled SLA policy is missing; set `sla.policy`")
-    }
-    return path
-  }
+  static func bundledSlaPolicy() throws -> String { try SlaPolicyFile.bundledPath }
 }

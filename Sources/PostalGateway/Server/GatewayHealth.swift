@@ -60,28 +60,35 @@ final class GatewayHealth: Sendable {
     }
   }
 
+  /// Changes the facts and publishes the statuses they give, under one lock: two changes at
+  /// once (both listeners coming up, say) must not publish out of order and leave a stale
+  /// `NOT_SERVING` behind.
   private func update(_ body: (inout State) -> Void) {
-    let state = self.state.withLock { state -> State in
+    self.state.withLock { state in
       body(&state)
-      return state
-    }
-    for listener in [self.partner, self.publicListener] {
-      var statuses: [String: HealthStatus.Status] = [:]
-      for service in listener.services where !service.isEmpty {
-        let serving: Bool
-        switch state.phase {
-        case .starting, .draining:
-          serving = false
-        case .serving:
-          serving = state.storeWritable || !self.writers.contains(service)
-        }
-        statuses[service] = serving ? .serving : .notServing
+      for listener in [self.partner, self.publicListener] {
+        listener.set(self.statuses(of: listener, in: state))
       }
-      // The listener as a whole serves when all of its services do.
-      statuses[""] =
-        state.phase == .serving && statuses.values.allSatisfy { $0 == .serving }
-        ? .serving : .notServing
-      listener.set(statuses)
     }
+  }
+
+  private func statuses(of listener: HealthStatus, in state: State) -> [String: HealthStatus.Status]
+  {
+    var statuses: [String: HealthStatus.Status] = [:]
+    for service in listener.services where !service.isEmpty {
+      let serving: Bool
+      switch state.phase {
+      case .starting, .draining:
+        serving = false
+      case .serving:
+        serving = state.storeWritable || !self.writers.contains(service)
+      }
+      statuses[service] = serving ? .serving : .notServing
+    }
+    // The listener as a whole serves when all of its services do.
+    statuses[""] =
+      state.phase == .serving && statuses.values.allSatisfy { $0 == .serving }
+      ? .serving : .notServing
+    return statuses
   }
 }

@@ -71,6 +71,14 @@ struct GatewayListeners: Sendable {
       ),
       HealthService(status: health),
     ]
+      + ReflectionServiceV1Alpha.pair(serving: [
+        Postalgateway_V1_CounterService.descriptor,
+        Postalgateway_V1_SigningKeyService.descriptor,
+        Postalgateway_V1_AgencyService.descriptor,
+        Postalgateway_V1_OversightService.descriptor,
+        Postalgateway_V1_OperatorService.descriptor,
+        Grpc_Health_V1_Health.descriptor,
+      ])
   }
 
   /// The interceptors of the partner listener.
@@ -119,6 +127,11 @@ struct GatewayListeners: Sendable {
       ),
       HealthService(status: health),
     ]
+      + ReflectionServiceV1Alpha.pair(serving: [
+        Postalgateway_V1_TrackingService.descriptor,
+        Postalgateway_V1_CustodyService.descriptor,
+        Grpc_Health_V1_Health.descriptor,
+      ])
   }
 
   /// The interceptors of the public listener.

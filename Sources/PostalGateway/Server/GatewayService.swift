@@ -21,7 +21,17 @@ struct ListenerService: Service, CustomStringConvertible {
   func run() async throws {
     try await withGracefulShutdownHandler {
       try await withThrowingDiscardingTaskGroup { group in
-        group.addTask { try await self.server.serve() }
+        group.addTask {
+          do {
+            try await self.server.serve()
+          } catch {
+            self.logger.error(
+              "listener failed",
+              metadata: ["listener": "\(self.name)", "error": "\(error)"]
+            )
+            throw error
+          }
+        }
         group.addTask {
           let address = try await self.transport.listeningAddress
           self.logger.info(

@@ -114,10 +114,31 @@ func withTestGateway<T: Sendable>(
     logger: logger,
     clock: clock ?? SystemWallClock()
   )
-  return try await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask { try await gateway.run() }
+  return try await withThrowingTaskGroup(of: Bool.self) { group in
+    group.addTask {
+      try await gateway.run()
+      return false
+    }
+    group.addTask {
+      // Serving within a minute, or the test fails saying so (a start that never completes
+      // must not hang the suite).
+      try await withThrowingTaskGroup(of: Bool.self) { startup in
+        startup.addTask {
+          await gateway.health.waitUntilServing()
+          return true
+        }
+        startup.addTask {
+          try await Task.sleep(for: .seconds(60))
+          return false
+        }
+        let serving = try await startup.next() ?? false
+        startup.cancelAll()
+        return serving
+      }
+    }
     do {
-      await gateway.health.waitUntilServing()
+      // Serving, or the gateway ending first: then the test fails with its error, not a hang.
+      guard try await group.next() == true else { throw TestGatewayError.stoppedBeforeServing }
       let partner = try await gateway.partnerTransport.listeningAddress
       let citizen = try await gateway.publicTransport.listeningAddress
       let running = RunningGateway(
@@ -132,10 +153,17 @@ func withTestGateway<T: Sendable>(
       return result
     } catch {
       await gateway.beginGracefulShutdown()
+      group.cancelAll()
       try? await group.waitForAll()
       throw error
     }
   }
+}
+
+/// Why a test gateway could not be used.
+enum TestGatewayError: Error {
+  /// Its service group ended, or a minute passed, before both listeners were serving.
+  case stoppedBeforeServing
 }
 
 /// A new empty folder under the system's temporary directory.
