@@ -182,7 +182,7 @@ struct FaultTests {
   @Test("a client that connects and sends nothing is disconnected, on both listeners")
   func slowClientsAreDisconnected() async throws {
     try await withTestGateway {
-      $0.limits.firstCallTimeoutSeconds = 1
+      $0.limits.firstCallTimeoutSeconds = 3
     } _: { gateway in
       for port in [gateway.partnerPort, gateway.publicPort] {
         let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -204,10 +204,20 @@ struct FaultTests {
         }
         #expect(closed, "port \(port) kept a silent connection open")
       }
-      // A real client is still served.
-      _ = try await gateway.withPartnerClient(self.pki.staff) {
-        try await $0.registerPickup(samplePickup())
+      // A real client is still served. On a machine busy with the rest of the suite its own
+      // handshake may outlast the short timeout: a new connection is then a fair second try.
+      var served = false
+      for _ in 0 ..< 3 where !served {
+        do {
+          _ = try await gateway.withPartnerClient(self.pki.staff) {
+            try await $0.registerPickup(samplePickup())
+          }
+          served = true
+        } catch let error as RPCError where error.code == .unavailable {
+          continue
+        }
       }
+      #expect(served)
     }
   }
 

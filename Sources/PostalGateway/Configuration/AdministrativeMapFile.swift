@@ -60,7 +60,9 @@ enum AdministrativeMapFile {
           former[try ProvinceCode(validating: old)] = try ProvinceCode(validating: new)
         }
       } catch {
-        throw ConfigurationError("\(formerPath) is not a former-provinces file: \(error)")
+        throw ConfigurationError(
+          "former-provinces file \(formerPath): \(FileProblem.describe(error))"
+        )
       }
     }
     do {

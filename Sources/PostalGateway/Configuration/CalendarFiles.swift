@@ -54,7 +54,7 @@ enum CalendarFiles {
     do {
       file = try JSONDecoder().decode(File.self, from: data)
     } catch {
-      throw ConfigurationError("\(name): \(error)")
+      throw ConfigurationError("\(name): \(FileProblem.describe(error))")
     }
     func entries(_ list: [File.Entry], _ key: String) throws -> [CalendarYear.Entry] {
       try list.enumerated().map { index, entry in

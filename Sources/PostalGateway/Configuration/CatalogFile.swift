@@ -80,7 +80,7 @@ enum CatalogFile {
       throw ConfigurationError("procedure catalog \(path): \(error.reason)")
     } catch {
       throw ConfigurationError(
-        "procedure catalog \(path) is not valid JSON for a catalog: \(error)"
+        "procedure catalog \(path): \(FileProblem.describe(error))"
       )
     }
   }

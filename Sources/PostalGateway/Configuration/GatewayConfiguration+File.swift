@@ -112,7 +112,7 @@ extension GatewayConfiguration {
       let data = try Data(contentsOf: URL(fileURLWithPath: path))
       file = try JSONDecoder().decode(File.self, from: data)
     } catch {
-      throw ConfigurationError("cannot read configuration file \(path): \(error)")
+      throw ConfigurationError("configuration file \(path): \(FileProblem.describe(error))")
     }
     if let value = file.dataDirectory { self.dataDirectory = value }
     if let value = file.idempotency?.retentionDays { self.idempotencyRetentionDays = value }

@@ -62,7 +62,7 @@ enum SlaPolicyFile {
     } catch let error as ConfigurationError {
       throw ConfigurationError("SLA policy \(path): \(error)")
     } catch {
-      throw ConfigurationError("SLA policy \(path) is not valid JSON for a policy: \(error)")
+      throw ConfigurationError("SLA policy \(path): \(FileProblem.describe(error))")
     }
   }
 

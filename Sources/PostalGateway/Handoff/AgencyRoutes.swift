@@ -57,7 +57,7 @@ enum AgencyRoutesFile {
     do {
       file = try JSONDecoder().decode(File.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     } catch {
-      throw ConfigurationError("cannot read routing file \(path): \(error)")
+      throw ConfigurationError("routing file \(path): \(FileProblem.describe(error))")
     }
     let base = (path as NSString).deletingLastPathComponent
     func read(_ file: String?, _ key: String, _ index: Int) throws -> String {
