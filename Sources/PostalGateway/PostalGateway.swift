@@ -19,7 +19,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       ShipmentCommand.self, TrackCommand.self, KeysCommand.self, CustodyCommand.self,
       VerifyCommand.self,
       LogCommand.self, RolesCommand.self, AgencyCommand.self, HandoffsCommand.self,
-      SLACommand.self, AccessCommand.self,
+      SLACommand.self, AccessCommand.self, BackupCommand.self, RestoreCommand.self,
     ]
   )
 }
