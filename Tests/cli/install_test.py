@@ -66,9 +66,30 @@ def main():
             [installed, "serve", "--data-dir", data, "--partner-address", "127.0.0.1:0",
              "--public-address", "127.0.0.1:0"], cwd=workdir, env=env, stdout=log, stderr=log)
     check(wait_for(log_path, r"\blistening\b", 2, server), "the installed binary serves")
+    port = re.search(r"listener=partner listener\.address=\S*:(\d+)", open(log_path).read()).group(1)
+    client = dict(env, POSTAL_GATEWAY_PARTNER=f"127.0.0.1:{port}")
+
+    def gw(*args):
+        return subprocess.run([installed, *args, "--data-dir", data], cwd=workdir, env=client,
+                              capture_output=True, text=True, timeout=60)
+    check(gw("shipment", "list").returncode == 0, "the staff certificate works")
+    issued = gw("pki", "issue", "--role", "staff", "--post-office", "251000", "--staff-id", "c-07")
+    check(issued.returncode == 0, f"another staff certificate: {issued.stdout}{issued.stderr}")
+    revoked = gw("pki", "revoke", "--cert", os.path.join(data, "pki/staff.pem"),
+                 "--reason", "handheld lost")
+    check(revoked.returncode == 0 and "sequence 1" in revoked.stdout,
+          f"pki revoke signs a list: {revoked.stdout}{revoked.stderr}")
     server.send_signal(signal.SIGHUP)
+    check(wait_for(log_path, r"revocation list loaded", 1, server),
+          "SIGHUP loads the revocation list")
     check(wait_for(log_path, r"service levels recomputed after reload", 1, server),
           "it reloads its data on SIGHUP")
+    refused = gw("shipment", "list")
+    check(refused.returncode != 0 and "unauthenticated" in (refused.stdout + refused.stderr).lower(),
+          f"the revoked certificate is refused: {(refused.stdout + refused.stderr).strip()[:200]}")
+    other = gw("shipment", "list", "--cert", os.path.join(data, "pki/staff-251000-c-07.pem"),
+               "--key", os.path.join(data, "pki/staff-251000-c-07-key.pem"))
+    check(other.returncode == 0, f"the other staff certificate works: {other.stderr[:200]}")
     server.send_signal(signal.SIGTERM)
     check(server.wait(timeout=30) == 0, "it stops cleanly on SIGTERM")
 

@@ -156,11 +156,13 @@ struct ClientError: Error, CustomStringConvertible {
   }
 }
 
-/// Parses an ISO 8601 time such as `2026-11-29T09:30:00+07:00`.
+/// Parses an ISO 8601 time such as `2026-11-29T09:30:00+07:00` (fractional seconds allowed).
 func parseISOTime(_ text: String, option: String) throws -> Timestamp {
   let formatter = ISO8601DateFormatter()
   formatter.formatOptions = [.withInternetDateTime]
-  guard let date = formatter.date(from: text) else {
+  let fractional = ISO8601DateFormatter()
+  fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+  guard let date = formatter.date(from: text) ?? fractional.date(from: text) else {
     throw ValidationError("\(option) must be an ISO 8601 time such as 2026-11-29T09:30:00+07:00")
   }
   return Timestamp(microseconds: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))

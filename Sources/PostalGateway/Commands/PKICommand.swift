@@ -6,8 +6,8 @@ import Tracking
 struct PKICommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "pki",
-    abstract: "Create the development CA and issue certificates from it.",
-    subcommands: [Init.self, Issue.self]
+    abstract: "Create the development CA, issue certificates from it, and revoke them.",
+    subcommands: [Init.self, Issue.self, RevokeCommand.self]
   )
 
   struct Init: ParsableCommand {

@@ -15,6 +15,7 @@ extension GatewayConfiguration {
   ///   "tracking": { "maximumFailures": 5, "maximumFailuresPerNumber": 30, "windowSeconds": 900,
   ///                 "slowIntervalSeconds": 10 },
   ///   "catalog": "/etc/postal-gateway/catalog.json",
+  ///   "revocations": "/etc/postal-gateway/revocations.json",
   ///   "calendars": "/etc/postal-gateway/calendars",
   ///   "scans": { "maximumBytes": 52428800 },
   ///   "custody": { "origin": "vnpost.vn/custody", "keyFile": "/etc/postal-gateway/custody.key" },
@@ -96,6 +97,7 @@ extension GatewayConfiguration {
     var tls: TLS?
     var tracking: Tracking?
     var catalog: String?
+    var revocations: String?
     var scans: Scans?
     var custody: Custody?
     var logLevel: String?
@@ -161,6 +163,7 @@ extension GatewayConfiguration {
       if let value = tracking.slowIntervalSeconds { self.throttle.slowIntervalSeconds = value }
     }
     if let value = file.catalog { self.catalogPath = value }
+    if let value = file.revocations { self.revocationsPath = value }
     if let value = file.calendars { self.calendarDirectory = value }
     if let value = file.adminUnits { self.adminUnitsDirectory = value }
     if let value = file.scans?.maximumBytes { self.maximumScanBytes = value }

@@ -160,6 +160,14 @@ struct GatewayConfiguration: Sendable, Equatable {
   var catalogFile: String {
     self.catalogPath ?? (self.dataDirectory as NSString).appendingPathComponent("catalog.json")
   }
+  /// The revocation list file; `nil` means `<data>/revocations.json`. Absent means nothing
+  /// is revoked. Reloaded on SIGHUP.
+  var revocationsPath: String?
+  /// The revocation list in use.
+  var revocationsFile: String {
+    self.revocationsPath
+      ?? (self.dataDirectory as NSString).appendingPathComponent("revocations.json")
+  }
   /// The scans folder.
   var blobDirectory: String { (self.dataDirectory as NSString).appendingPathComponent("scans") }
   /// The secrets folder.

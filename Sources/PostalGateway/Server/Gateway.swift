@@ -53,7 +53,8 @@ struct Gateway: Sendable {
     let domain = try await GatewayDomain.build(
       configuration: configuration,
       directory: directory,
-      stores: stores
+      stores: stores,
+      clientCAPEM: tls.clientCAPEM
     )
     let health = GatewayListeners.health()
     let identities =
@@ -184,6 +185,12 @@ struct Gateway: Sendable {
   @discardableResult
   func reloadCatalog() throws -> String {
     try self.domain.reload(logger: self.logger)
+  }
+
+  /// Reloads the revocation list (what SIGHUP does first).
+  @discardableResult
+  func reloadRevocations() throws -> Int64 {
+    try self.domain.reloadRevocations(logger: self.logger)
   }
 
   /// The procedure catalog in force.

@@ -15,6 +15,10 @@ struct GatewayDomain: Sendable {
   let map: AdministrativeMapHolder
   let mapDirectory: String
   let routes: [AgencyRoute]
+  /// The revocation list in force, its file, and the CA certificates that must have signed it.
+  let revocations: RevocationHolder
+  let revocationsFile: String
+  let clientCAPEM: String
   let shipments: ShipmentService
   let agencies: AgencyDesk
   let sla: SlaDesk
@@ -29,7 +33,8 @@ struct GatewayDomain: Sendable {
   static func build(
     configuration: GatewayConfiguration,
     directory: DataDirectory,
-    stores: Stores
+    stores: Stores,
+    clientCAPEM: String
   ) async throws -> GatewayDomain {
     if configuration.catalogPath == nil {
       try CatalogFile.installSample(at: configuration.catalogFile)
@@ -51,7 +56,10 @@ struct GatewayDomain: Sendable {
     )
     let routes = try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? []
     let secret = try directory.verificationSecret()
-    let handovers = HandoverVerifier(keys: stores.signingKeys)
+    let revocations = RevocationHolder(
+      try RevocationListFile.load(path: configuration.revocationsFile, caPEM: clientCAPEM)
+    )
+    let handovers = HandoverVerifier(keys: stores.signingKeys, revocations: revocations)
     let shipments = ShipmentService(
       store: stores.shipments,
       codes: VerificationCodeIssuer(secret: secret),
@@ -90,6 +98,9 @@ struct GatewayDomain: Sendable {
       map: map,
       mapDirectory: mapDirectory,
       routes: routes,
+      revocations: revocations,
+      revocationsFile: configuration.revocationsFile,
+      clientCAPEM: clientCAPEM,
       shipments: shipments,
       agencies: AgencyDesk(shipments: shipments, handoffs: stores.handoffs),
       sla: SlaDesk(shipments: shipments, store: stores.sla, timekeeper: timekeeper),
@@ -136,6 +147,32 @@ struct GatewayDomain: Sendable {
       ]
     )
     return catalog.version
+  }
+
+  /// Reads the revocation list again and puts it in force (callers it now refuses are cut off
+  /// at their next call, and their open streams end). A list that does not verify, or is older
+  /// than the one in force, changes nothing.
+  /// - Returns: The list's sequence number.
+  @discardableResult
+  func reloadRevocations(logger: Logger) throws -> Int64 {
+    let list = try RevocationListFile.load(path: self.revocationsFile, caPEM: self.clientCAPEM)
+    let current = self.revocations.current
+    guard list.sequence >= current.sequence else {
+      throw ConfigurationError(
+        "revocation list \(self.revocationsFile): sequence \(list.sequence) is older than \(current.sequence) in force"
+      )
+    }
+    self.revocations.replace(with: list)
+    logger.notice(
+      "revocation list loaded",
+      metadata: [
+        "revocations.sequence": "\(list.sequence)",
+        "revocations.certificates": "\(list.certificates.count)",
+        "revocations.identities": "\(list.identities.count)",
+        "revocations.device_keys": "\(list.deviceKeys.count)",
+      ]
+    )
+    return list.sequence
   }
 
   static func bundledCalendars() throws -> String { try CalendarFiles.bundledDirectory }

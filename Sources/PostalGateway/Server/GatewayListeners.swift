@@ -84,6 +84,7 @@ struct GatewayListeners: Sendable {
   /// The interceptors of the partner listener.
   static func partnerInterceptors(
     identities: any IdentityResolver,
+    revocations: RevocationHolder,
     limits: GatewayConfiguration.Limits,
     counter: CallCounter,
     logger: Logger
@@ -92,6 +93,7 @@ struct GatewayListeners: Sendable {
     return [
       RequestLoggingInterceptor(logger: logger),
       AuthorizationInterceptor(resolver: identities, policy: .standard, logger: logger),
+      RevocationInterceptor(resolver: identities, revocations: revocations, logger: logger),
       RequestLimitsInterceptor(
         identities: identities,
         maximumConcurrentCalls: limits.maximumConcurrentCallsPerCaller,
@@ -234,6 +236,7 @@ struct GatewayListeners: Sendable {
         ),
         interceptors: Self.partnerInterceptors(
           identities: identities,
+          revocations: domain.revocations,
           limits: limits,
           counter: counter,
           logger: logger

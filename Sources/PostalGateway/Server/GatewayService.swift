@@ -52,7 +52,7 @@ struct ListenerService: Service, CustomStringConvertible {
   }
 }
 
-/// Reloads the catalog, calendars and SLA policy on SIGHUP, then recomputes the stored hops
+/// Reloads the revocation list, then the catalog, calendars and SLA policy on SIGHUP, then recomputes the stored hops
 /// through the write path so that stored due dates stay the one truth.
 struct Reloader: Service, CustomStringConvertible {
   var description: String { "Reloader" }
@@ -62,6 +62,12 @@ struct Reloader: Service, CustomStringConvertible {
 
   func run() async throws {
     for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+      // The revocation list first and on its own: a bad catalog must not delay a revocation.
+      do {
+        try self.domain.reloadRevocations(logger: self.logger)
+      } catch {
+        self.logger.error("revocation list not reloaded", metadata: ["error": "\(error)"])
+      }
       do {
         try await self.reload()
       } catch {

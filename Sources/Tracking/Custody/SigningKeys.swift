@@ -33,10 +33,17 @@ public struct HandoverInput: Hashable, Sendable {
 /// Registers keys and checks co-signed handovers.
 public struct HandoverVerifier: Sendable {
   private let keys: any SigningKeyStore
+  private let revocations: RevocationHolder
 
   /// Creates the verifier.
-  public init(keys: any SigningKeyStore) {
+  /// - Parameters:
+  ///   - keys: The registered keys.
+  ///   - revocations: The revocation list in force: a revoked key's signatures made at or after
+  ///     its revocation time are refused (older ones, synced late from an offline handheld,
+  ///     still count).
+  public init(keys: any SigningKeyStore, revocations: RevocationHolder = RevocationHolder()) {
     self.keys = keys
+    self.revocations = revocations
   }
 
   /// Registers the caller's public key.
@@ -92,6 +99,15 @@ public struct HandoverVerifier: Sendable {
       owner: receiver.id,
       role: "receiver"
     )
+    let revocations = self.revocations.current
+    for (key, role) in [(giverKey, "giver"), (receiverKey, "receiver")]
+    where revocations.refusesSignature(keyID: key.keyID, signedAt: occurredAt) {
+      throw TrackingError(
+        code: .permissionDenied,
+        message:
+          "the \(role)'s key \(key.keyID) was revoked at \(revocations.deviceKeys[key.keyID]?.revokedAt.description ?? "?"); a signature from then on is refused"
+      )
+    }
     return { shipment, resultSeal in
       guard agency == shipment.destinationAgency else {
         throw TrackingError.invalidField(

@@ -54,6 +54,7 @@ extension RunningGateway {
         ),
         interceptors: GatewayListeners.partnerInterceptors(
           identities: identities,
+          revocations: gateway.domain.revocations,
           limits: gateway.configuration.limits,
           counter: CallCounter(),
           logger: logger
