@@ -152,7 +152,7 @@ extension ShipmentService {
     idempotencyKey: IdempotencyKey,
     now: Timestamp
   ) async throws -> (RecordedEvent?, Scan) {
-    let routes = self.routes
+    let routes = self.routes.current
     let outcome = try await self.appendEvents(
       to: recording.trackingNumber,
       context: EventContext(),

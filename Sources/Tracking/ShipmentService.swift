@@ -126,7 +126,7 @@ public struct ShipmentService: Sendable {
   let calendar: any WorkingCalendar
   let personalData: PersonalDataHasher
   let handovers: HandoverVerifier
-  let routes: HandoffRoutes
+  let routes: HandoffRoutesHolder
   let timekeeper: SlaTimekeeper?
   let map: AdministrativeMapHolder?
 
@@ -153,7 +153,7 @@ public struct ShipmentService: Sendable {
     calendar: any WorkingCalendar = MondayToFridayCalendar(),
     personalData: PersonalDataHasher,
     handovers: HandoverVerifier,
-    routes: HandoffRoutes = HandoffRoutes(),
+    routes: HandoffRoutesHolder = HandoffRoutesHolder(),
     timekeeper: SlaTimekeeper? = nil,
     map: AdministrativeMapHolder? = nil
   ) {

@@ -40,10 +40,12 @@ struct BackupTests {
         _ = try await upload(counter, number: number, documentID: "TO_KHAI", bytes: pdfBytes(9000))
         acknowledged.record(number)
       }
-      let signed = try await gateway.gateway.domain.checkpointer.signIfDue(
+      // Signed now, or already by the signer worker at this size.
+      _ = try await gateway.gateway.domain.checkpointer.signIfDue(
         now: SystemWallClock().now(),
         force: true
       )
+      let signed = try await gateway.gateway.domain.checkpointer.latestCheckpoint()
       return try await withThrowingTaskGroup(of: Void.self) { writers in
         for _ in 0 ..< 3 {
           writers.addTask {
@@ -70,10 +72,11 @@ struct BackupTests {
         }
         acknowledged.stopped.withLock { $0 = true }
         try await writers.waitForAll()
-        let later = try await gateway.gateway.domain.checkpointer.signIfDue(
+        _ = try await gateway.gateway.domain.checkpointer.signIfDue(
           now: SystemWallClock().now(),
           force: true
         )
+        let later = try await gateway.gateway.domain.checkpointer.latestCheckpoint()
         return (before, signed?.note, later?.note)
       }
     }

@@ -247,3 +247,39 @@ extension HandoffEndToEndTests {
     }
   }
 }
+
+extension HandoffEndToEndTests {
+  @Test(
+    "a reloaded routing file moves an agency from pull to push: later dossiers are pushed, earlier ones stay on pull"
+  )
+  func reloadedRoutesStartPushing() async throws {
+    let intake = TestAgencyIntake()
+    try await withAgencyEndpoint(intake) { port in
+      let directory = temporaryDirectory()
+      try await self.withRoutedGateway(mode: .pull, dataDirectory: directory) { gateway in
+        let (first, _) = try await self.digitizedDossier(on: gateway)
+        let queuedFirst = try await self.shipment(first, on: gateway).events.first {
+          $0.type == .digitized
+        }
+        #expect(queuedFirst?.handoffQueued.mode == .pull)
+
+        // What SIGHUP does: the same file, now routing agency A by push to its endpoint.
+        _ = try self.pki.routesFile(mode: .push, port: port, in: directory)
+        try gateway.gateway.reloadCatalog()
+
+        let (second, _) = try await self.digitizedDossier(on: gateway)
+        let queuedSecond = try await self.shipment(second, on: gateway).events.first {
+          $0.type == .digitized
+        }
+        #expect(queuedSecond?.handoffQueued.mode == .push)
+        let delivered = try await eventually(on: gateway) {
+          try await self.shipment(second, on: gateway).state == .appointmentReceived
+        }
+        #expect(delivered)
+        #expect(intake.calls["\(second)-H1"] == 1)
+        #expect(intake.calls["\(first)-H1"] == nil, "a pull handoff is not pushed")
+        #expect(try await self.channel(on: gateway).mode == .push)
+      }
+    }
+  }
+}

@@ -14,7 +14,8 @@ struct GatewayDomain: Sendable {
   let slaPolicyFile: String
   let map: AdministrativeMapHolder
   let mapDirectory: String
-  let routes: [AgencyRoute]
+  let routes: RouteTable
+  let routesFile: String?
   /// The revocation list in force, its file, and the CA certificates that must have signed it.
   let revocations: RevocationHolder
   let revocationsFile: String
@@ -54,7 +55,7 @@ struct GatewayDomain: Sendable {
       catalog: catalog,
       map: map
     )
-    let routes = try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? []
+    let routes = RouteTable(try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? [])
     let secret = try directory.verificationSecret()
     let revocations = RevocationHolder(
       try RevocationListFile.load(path: configuration.revocationsFile, caPEM: clientCAPEM)
@@ -75,7 +76,7 @@ struct GatewayDomain: Sendable {
       calendar: calendar,
       personalData: PersonalDataHasher(secret: secret),
       handovers: handovers,
-      routes: HandoffRoutes(Dictionary(routes.map { ($0.agency, $0.mode) }) { $1 }),
+      routes: routes.modes,
       timekeeper: timekeeper,
       map: map
     )
@@ -98,6 +99,7 @@ struct GatewayDomain: Sendable {
       map: map,
       mapDirectory: mapDirectory,
       routes: routes,
+      routesFile: configuration.handoffs.routesFile,
       revocations: revocations,
       revocationsFile: configuration.revocationsFile,
       clientCAPEM: clientCAPEM,
@@ -113,12 +115,10 @@ struct GatewayDomain: Sendable {
   }
 
   /// The routes by agency.
-  var routeTable: [AgencyCode: AgencyRoute] {
-    Dictionary(self.routes.map { ($0.agency, $0) }) { $1 }
-  }
+  var routeTable: [AgencyCode: AgencyRoute] { self.routes.byAgency }
 
-  /// Reads the catalog, calendars and SLA policy again and puts them in force; on error the
-  /// current ones stay. Stored hops are then recomputed by the caller (``Reloader``).
+  /// Reads the catalog, calendars, SLA policy and routing file again and puts them in force; on
+  /// error the current ones all stay. Stored hops are then recomputed by the caller (``Reloader``).
   /// - Returns: The versions now in force.
   @discardableResult
   func reload(logger: Logger) throws -> String {
@@ -126,6 +126,17 @@ struct GatewayDomain: Sendable {
     let calendar = try CalendarFiles.load(directory: self.calendarDirectory)
     let map = try AdministrativeMapFile.load(directory: self.mapDirectory)
     let (policy, policyHash) = try SlaPolicyFile.load(path: self.slaPolicyFile, map: map)
+    let routes = try self.routesFile.map(AgencyRoutesFile.load)
+    if let routes {
+      self.routes.replace(with: routes)
+      logger.info(
+        "routing file loaded",
+        metadata: [
+          "routes.push": "\(routes.filter { $0.mode == .push }.count)",
+          "routes.pull": "\(routes.filter { $0.mode == .pull }.count)",
+        ]
+      )
+    }
     self.map.replace(with: map)
     self.catalog.replace(with: catalog)
     self.calendar.replace(with: calendar)

@@ -25,7 +25,7 @@ struct GatewayListeners: Sendable {
     logger: Logger
   ) -> [any RegistrableRPCService] {
     let logger = logger.with("listener", "partner")
-    let routes = domain.routeTable
+    let routes = domain.routes
     return [
       CounterService(
         shipments: domain.shipments,

@@ -11,7 +11,7 @@ struct AgencyService {
   let desk: AgencyDesk
   let handoffs: any HandoffStore
   let blobs: any BlobStore
-  let routes: [AgencyCode: AgencyRoute]
+  let routes: RouteTable
   let identities: any IdentityResolver
   let clock: any WallClock
   /// What commits publish: watches wake on new outbox rows and end when the gateway stops.
@@ -260,7 +260,7 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
       let (_, agency) = try self.actor(context)
       let summaries = try await self.handoffs.channelSummaries()
       return Postalgateway_V1_ChannelStatus(
-        route: self.routes[agency],
+        route: self.routes.byAgency[agency],
         agency: agency,
         summary: summaries.first { $0.agency == agency }
       )
@@ -272,7 +272,7 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
 /// recomputing service levels.
 struct OperatorService {
   let handoffs: any HandoffStore
-  let routes: [AgencyCode: AgencyRoute]
+  let routes: RouteTable
   let sla: SlaDesk
   let clock: any WallClock
   let logger: Logger
@@ -290,12 +290,12 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
         ? nil : v.check("agency_code") { try AgencyCode(validating: request.agencyCode) }
       try v.finish()
       let summaries = try await self.handoffs.channelSummaries()
-      var agencies = Set(self.routes.keys).union(summaries.map(\.agency))
+      var agencies = Set(self.routes.byAgency.keys).union(summaries.map(\.agency))
       if let only { agencies = agencies.filter { $0 == only } }
       return .with {
         $0.channels = agencies.sorted { $0.rawValue < $1.rawValue }.map { agency in
           Postalgateway_V1_ChannelStatus(
-            route: self.routes[agency],
+            route: self.routes.byAgency[agency],
             agency: agency,
             summary: summaries.first { $0.agency == agency }
           )

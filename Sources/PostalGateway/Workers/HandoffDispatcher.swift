@@ -56,7 +56,7 @@ struct HandoffDispatcher: Service, CustomStringConvertible {
     }
   }
 
-  let routes: [AgencyRoute]
+  let routes: RouteTable
   let store: any HandoffStore
   let desk: AgencyDesk
   let trustDomain: String
@@ -66,17 +66,27 @@ struct HandoffDispatcher: Service, CustomStringConvertible {
   let logger: Logger
 
   /// Runs every push route's worker until graceful shutdown; deliveries in flight then finish
-  /// and their outcomes are stored before it returns.
+  /// and their outcomes are stored before it returns. When the routing file is reloaded, the
+  /// workers of the old routes stop and those of the new ones start (queued handoffs stay in
+  /// the store and are delivered on the new route).
   func run() async {
     await withDiscardingTaskGroup { group in
-      for route in self.routes where route.mode == .push {
-        guard let endpoint = route.endpoint else { continue }
-        group.addTask { await self.serve(route.agency, endpoint) }
+      var started: Int?
+      while !Task.isCancelled, !Task.isShuttingDownGracefully {
+        let (routes, version) = self.routes.snapshot
+        if version != started {
+          started = version
+          for route in routes where route.mode == .push {
+            guard let endpoint = route.endpoint else { continue }
+            group.addTask { await self.serve(route.agency, endpoint, version: version) }
+          }
+        }
+        await cancelWhenGracefulShutdown { await self.routes.waitForChange(from: version) }
       }
     }
   }
 
-  private func serve(_ agency: AgencyCode, _ endpoint: AgencyRoute.Endpoint) async {
+  private func serve(_ agency: AgencyCode, _ endpoint: AgencyRoute.Endpoint, version: Int) async {
     let logger = self.logger.with("agency", agency.rawValue).with("endpoint", endpoint.description)
     let transport: HTTP2ClientTransport.Posix
     do {
@@ -112,6 +122,11 @@ struct HandoffDispatcher: Service, CustomStringConvertible {
         } catch {
           return
         }
+      }
+      group.addTask {
+        // Reloaded routes: this worker's route may be gone or changed.
+        await self.routes.waitForChange(from: version)
+        if !Task.isCancelled { logger.info("agency channel restarted for the reloaded routes") }
       }
       await group.next()
       group.cancelAll()

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How a dossier reaches its agency's system.
 public enum HandoffMode: String, Hashable, Sendable, CaseIterable {
   /// The gateway calls the agency's `AgencyIntake` endpoint.
@@ -362,4 +364,18 @@ public struct HandoffRoutes: Hashable, Sendable {
       mode: mode
     )
   }
+}
+
+/// The routes in force, replaced when the routing file is reloaded.
+public final class HandoffRoutesHolder: Sendable {
+  private let routes: Mutex<HandoffRoutes>
+
+  /// Creates a holder.
+  public init(_ routes: HandoffRoutes = HandoffRoutes()) { self.routes = Mutex(routes) }
+
+  /// The routes in force.
+  public var current: HandoffRoutes { self.routes.withLock { $0 } }
+
+  /// Puts new routes in force (for dossiers digitized from now on).
+  public func replace(with routes: HandoffRoutes) { self.routes.withLock { $0 = routes } }
 }
