@@ -17,7 +17,19 @@ struct BackupTests {
   /// What the writers had acknowledged: tracking number → events the server confirmed.
   final class Acknowledged: Sendable {
     let events = Mutex<[String: Int]>([:])
-    func record(_ number: String) { self.events.withLock { $0[number, default: 0] += 1 } }
+    let changes = ChangeSignal()
+    func record(_ number: String) {
+      self.events.withLock { $0[number, default: 0] += 1 }
+      self.changes.bump()
+    }
+    /// Returns once the writers have acknowledged events for `count` shipments.
+    func wait(forShipments count: Int) async {
+      while !Task.isCancelled {
+        let version = self.changes.version
+        if self.snapshot.count >= count { return }
+        await self.changes.wait(from: version)
+      }
+    }
     var snapshot: [String: Int] { self.events.withLock { $0 } }
     let stopped = Mutex(false)
   }
@@ -61,15 +73,13 @@ struct BackupTests {
           }
         }
         // Writes are flowing before and while the backup is taken.
-        while acknowledged.snapshot.count < 10 { try await Task.sleep(for: .milliseconds(20)) }
+        await acknowledged.wait(forShipments: 10)
         let before = acknowledged.snapshot
         let manifest = try await BackupTaker(configuration: gateway.gateway.configuration)
           .take(into: folder, now: SystemWallClock().now())
         #expect(manifest.files.contains { $0.path.hasPrefix("data/scans/sha256/") })
         #expect(manifest.latestCheckpoint != nil)
-        while acknowledged.snapshot.count < before.count + 10 {
-          try await Task.sleep(for: .milliseconds(20))
-        }
+        await acknowledged.wait(forShipments: before.count + 10)
         acknowledged.stopped.withLock { $0 = true }
         try await writers.waitForAll()
         _ = try await gateway.gateway.domain.checkpointer.signIfDue(

@@ -110,64 +110,37 @@ enum AgencyRoutesFile {
 /// The routing file in force: replaced on SIGHUP, with a version that the dispatcher waits on
 /// so that it restarts its push workers for the new routes.
 final class RouteTable: Sendable {
-  private struct State {
-    var routes: [AgencyRoute]
-    var version = 0
-    var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    var nextWaiter = 0
-  }
-  private let state: Mutex<State>
+  private let routes: Mutex<[AgencyRoute]>
+  private let changes = ChangeSignal()
   /// What the domain decides with (which agencies get an electronic handoff).
   let modes: HandoffRoutesHolder
 
   init(_ routes: [AgencyRoute]) {
-    self.state = Mutex(State(routes: routes))
+    self.routes = Mutex(routes)
     self.modes = HandoffRoutesHolder(Self.modes(routes))
   }
 
-  /// The routes in force and their version.
+  /// The routes in force and their version. (The version is read first: routes replaced in
+  /// between come with the older version, so a wait on it returns at once.)
   var snapshot: (routes: [AgencyRoute], version: Int) {
-    self.state.withLock { ($0.routes, $0.version) }
+    let version = self.changes.version
+    return (self.routes.withLock { $0 }, version)
   }
 
   /// The routes by agency.
   var byAgency: [AgencyCode: AgencyRoute] {
-    Dictionary(self.snapshot.routes.map { ($0.agency, $0) }) { $1 }
+    Dictionary(self.routes.withLock { $0 }.map { ($0.agency, $0) }) { $1 }
   }
 
   /// Puts new routes in force and wakes whoever waits for a change.
   func replace(with routes: [AgencyRoute]) {
     self.modes.replace(with: Self.modes(routes))
-    let woken = self.state.withLock { state in
-      state.routes = routes
-      state.version += 1
-      defer { state.waiters = [:] }
-      return Array(state.waiters.values)
-    }
-    for waiter in woken { waiter.resume() }
+    self.routes.withLock { $0 = routes }
+    self.changes.bump()
   }
 
-  /// Returns once the version is no longer `version`, or when the task is cancelled.
-  func waitForChange(from version: Int) async {
-    let id = self.state.withLock { state -> Int? in
-      guard state.version == version else { return nil }
-      state.nextWaiter += 1
-      return state.nextWaiter
-    }
-    guard let id else { return }
-    await withTaskCancellationHandler {
-      await withCheckedContinuation { continuation in
-        let resumeNow = self.state.withLock { state -> Bool in
-          if Task.isCancelled || state.version != version { return true }
-          state.waiters[id] = continuation
-          return false
-        }
-        if resumeNow { continuation.resume() }
-      }
-    } onCancel: {
-      self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-    }
-  }
+  /// Returns once routes newer than `version` are in force, or when the task is cancelled.
+  func waitForChange(from version: Int) async { await self.changes.wait(from: version) }
 
   private static func modes(_ routes: [AgencyRoute]) -> HandoffRoutes {
     HandoffRoutes(Dictionary(routes.map { ($0.agency, $0.mode) }) { $1 })

@@ -207,7 +207,7 @@ enum BackupFiles {
     return BackupManifest.File(
       path: relative,
       bytes: bytes,
-      sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined()
+      sha256: hexString(hasher.finalize())
     )
   }
 }

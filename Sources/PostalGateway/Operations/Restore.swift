@@ -134,7 +134,8 @@ struct BackupRestorer {
         "the restored log (\(size) leaves) differs from the manifest (\(manifest.treeSize))"
       )
     }
-    for note in [manifest.latestCheckpoint, try self.laterCheckpointNote()].compactMap({ $0 }) {
+    let later = try self.laterCheckpointNote()
+    for note in [manifest.latestCheckpoint, later].compactMap({ $0 }) {
       try await self.check(note, against: log, size: size, verifier: verifier)
     }
     let contents = try SQLiteBackup.contents(of: staged.databasePath)
@@ -147,9 +148,7 @@ struct BackupRestorer {
       files: manifest.files.count,
       audit: audit,
       scans: contents.scanDigests.count,
-      checkedAgainst: try self.laterCheckpointNote().flatMap {
-        try? Checkpoint(text: verifier.open($0)).size
-      }
+      checkedAgainst: later.flatMap { try? Checkpoint(text: verifier.open($0)).size }
     )
   }
 

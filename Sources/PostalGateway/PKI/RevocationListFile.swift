@@ -104,34 +104,42 @@ enum RevocationListFile {
         throw problem("\(field) must be an RFC 3339 time, not \(text)")
       }
     }
-    var revocations = Revocations(sequence: signed.list.sequence)
-    for (index, entry) in signed.list.certificates.enumerated() {
-      guard let serial = entry.serial?.lowercased(), !serial.isEmpty else {
-        throw problem("certificates[\(index)].serial is missing")
+    func entries(
+      _ list: [Entry],
+      _ name: String,
+      key: KeyPath<Entry, String?>,
+      field: String,
+      normalize: (String) -> String = { $0 }
+    ) throws -> [String: Revocations.Entry] {
+      var entries: [String: Revocations.Entry] = [:]
+      for (index, entry) in list.enumerated() {
+        guard let id = entry[keyPath: key].map(normalize), !id.isEmpty else {
+          throw problem("\(name)[\(index)].\(field) is missing")
+        }
+        entries[id] = .init(
+          revokedAt: try time(entry.revokedAt, "\(name)[\(index)].revokedAt"),
+          reason: entry.reason
+        )
       }
-      revocations.certificates[serial] = .init(
-        revokedAt: try time(entry.revokedAt, "certificates[\(index)].revokedAt"),
-        reason: entry.reason
-      )
+      return entries
     }
-    for (index, entry) in signed.list.identities.enumerated() {
-      guard let id = entry.spiffeId, !id.isEmpty else {
-        throw problem("identities[\(index)].spiffeId is missing")
-      }
-      revocations.identities[id] = .init(
-        revokedAt: try time(entry.revokedAt, "identities[\(index)].revokedAt"),
-        reason: entry.reason
-      )
-    }
-    for (index, entry) in signed.list.deviceKeys.enumerated() {
-      guard let id = entry.keyId, !id.isEmpty else {
-        throw problem("deviceKeys[\(index)].keyId is missing")
-      }
-      revocations.deviceKeys[id] = .init(
-        revokedAt: try time(entry.revokedAt, "deviceKeys[\(index)].revokedAt"),
-        reason: entry.reason
-      )
-    }
+    let revocations = Revocations(
+      sequence: signed.list.sequence,
+      certificates: try entries(
+        signed.list.certificates,
+        "certificates",
+        key: \.serial,
+        field: "serial",
+        normalize: { $0.lowercased() }
+      ),
+      identities: try entries(
+        signed.list.identities,
+        "identities",
+        key: \.spiffeId,
+        field: "spiffeId"
+      ),
+      deviceKeys: try entries(signed.list.deviceKeys, "deviceKeys", key: \.keyId, field: "keyId")
+    )
     return revocations
   }
 
@@ -142,6 +150,6 @@ enum RevocationListFile {
 
   /// A certificate's serial as the list names it.
   static func serial(of certificate: Certificate) -> String {
-    Array(certificate.serialNumber.bytes).map { String(format: "%02x", $0) }.joined()
+    hexString(certificate.serialNumber.bytes)
   }
 }

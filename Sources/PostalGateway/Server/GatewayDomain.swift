@@ -114,9 +114,6 @@ struct GatewayDomain: Sendable {
     )
   }
 
-  /// The routes by agency.
-  var routeTable: [AgencyCode: AgencyRoute] { self.routes.byAgency }
-
   /// Reads the catalog, calendars, SLA policy and routing file again and puts them in force; on
   /// error the current ones all stay. Stored hops are then recomputed by the caller (``Reloader``).
   /// - Returns: The versions now in force.

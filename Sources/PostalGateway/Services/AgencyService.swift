@@ -290,12 +290,13 @@ extension OperatorService: Postalgateway_V1_OperatorService.SimpleServiceProtoco
         ? nil : v.check("agency_code") { try AgencyCode(validating: request.agencyCode) }
       try v.finish()
       let summaries = try await self.handoffs.channelSummaries()
-      var agencies = Set(self.routes.byAgency.keys).union(summaries.map(\.agency))
+      let routes = self.routes.byAgency
+      var agencies = Set(routes.keys).union(summaries.map(\.agency))
       if let only { agencies = agencies.filter { $0 == only } }
       return .with {
         $0.channels = agencies.sorted { $0.rawValue < $1.rawValue }.map { agency in
           Postalgateway_V1_ChannelStatus(
-            route: self.routes.byAgency[agency],
+            route: routes[agency],
             agency: agency,
             summary: summaries.first { $0.agency == agency }
           )

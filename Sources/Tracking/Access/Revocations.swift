@@ -60,55 +60,31 @@ public struct Revocations: Hashable, Sendable {
 /// The revocation list in force, replaced on reload; callers can wait until a caller of theirs
 /// is revoked (to close its open streams).
 public final class RevocationHolder: Sendable {
-  private struct State {
-    var current: Revocations
-    var nextWaiter = 0
-    var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-  }
-  private let state: Mutex<State>
+  private let list: Mutex<Revocations>
+  private let changes = ChangeSignal()
 
   /// Creates a holder.
   public init(_ revocations: Revocations = .none) {
-    self.state = Mutex(State(current: revocations))
+    self.list = Mutex(revocations)
   }
 
   /// The list in force.
-  public var current: Revocations { self.state.withLock { $0.current } }
+  public var current: Revocations { self.list.withLock { $0 } }
 
   /// Puts a list in force and wakes every waiter to look at it.
   public func replace(with revocations: Revocations) {
-    let woken = self.state.withLock { state in
-      state.current = revocations
-      let waiters = state.waiters.values
-      state.waiters = [:]
-      return Array(waiters)
-    }
-    for waiter in woken { waiter.resume() }
+    self.list.withLock { $0 = revocations }
+    self.changes.bump()
   }
 
   /// Returns once a list in force refuses this caller (at once if the current one does), or
   /// when the task is cancelled.
   public func waitUntilRefused(serial: String?, identity: String?) async {
     while !Task.isCancelled {
-      let id = self.state.withLock { state -> Int? in
-        if state.current.refuses(serial: serial, identity: identity) { return nil }
-        state.nextWaiter += 1
-        return state.nextWaiter
-      }
-      guard let id else { return }
-      await withTaskCancellationHandler {
-        await withCheckedContinuation { continuation in
-          let resumeNow = self.state.withLock { state -> Bool in
-            if Task.isCancelled { return true }
-            state.waiters[id] = continuation
-            return false
-          }
-          if resumeNow { continuation.resume() }
-        }
-      } onCancel: {
-        let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
-        waiter?.resume()
-      }
+      // The version first: a list put in force after it makes the wait return at once.
+      let version = self.changes.version
+      if self.current.refuses(serial: serial, identity: identity) { return }
+      await self.changes.wait(from: version)
     }
   }
 }
