@@ -9,20 +9,23 @@ public enum SQLiteStorage {
   ///   - blobDirectory: The scans folder.
   ///   - feed: Where commits are published (a new one by default).
   ///   - busyTimeout: How long a write waits for a lock held by another process.
+  ///   - observer: Told the duration of every write transaction (metrics), if given.
   /// - Throws: ``TrackingError`` naming the file when it cannot be opened or was migrated by a
   ///   newer version.
   public static func open(
     path: String,
     blobDirectory: String,
     feed: ChangeFeed = ChangeFeed(),
-    busyTimeout: Duration = .seconds(10)
+    busyTimeout: Duration = .seconds(10),
+    observer: (any CommitObserver)? = nil
   ) throws -> Stores {
     let health = StoreHealth()
     let database = try SQLiteDatabase(
       path: path,
       feed: feed,
       health: health,
-      busyTimeout: busyTimeout
+      busyTimeout: busyTimeout,
+      observer: observer
     )
     let blobs: FileBlobStore
     do {

@@ -50,3 +50,8 @@ extension ShipmentService {
     return recorded
   }
 }
+
+extension ShipmentService {
+  /// The tracking attempts the throttle has refused since start (for the operator's metrics).
+  public var trackingRefusals: TrackingThrottle.Refusals { self.throttle.refusals }
+}

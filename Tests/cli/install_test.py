@@ -64,7 +64,7 @@ def main():
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [installed, "serve", "--data-dir", data, "--partner-address", "127.0.0.1:0",
-             "--public-address", "127.0.0.1:0"], cwd=workdir, env=env, stdout=log, stderr=log)
+             "--public-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"], cwd=workdir, env=env, stdout=log, stderr=log)
     check(wait_for(log_path, r"\blistening\b", 2, server), "the installed binary serves")
     port = re.search(r"listener=partner listener\.address=\S*:(\d+)", open(log_path).read()).group(1)
     client = dict(env, POSTAL_GATEWAY_PARTNER=f"127.0.0.1:{port}")
@@ -73,6 +73,14 @@ def main():
         return subprocess.run([installed, *args, "--data-dir", data], cwd=workdir, env=client,
                               capture_output=True, text=True, timeout=60)
     check(gw("shipment", "list").returncode == 0, "the staff certificate works")
+    metrics_port = re.search(r"listener=metrics listener\.address=\S*:(\d+)",
+                             open(log_path).read()).group(1)
+    import urllib.request
+    scraped = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+    text = scraped.read().decode()
+    check('grpc_method="ListShipments",grpc_code="OK"' in text and
+          "postal_gateway_custody_log_entries" in text,
+          "the installed binary serves /metrics with the call just made")
     issued = gw("pki", "issue", "--role", "staff", "--post-office", "251000", "--staff-id", "c-07")
     check(issued.returncode == 0, f"another staff certificate: {issued.stdout}{issued.stderr}")
     revoked = gw("pki", "revoke", "--cert", os.path.join(data, "pki/staff.pem"),

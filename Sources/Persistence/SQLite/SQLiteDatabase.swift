@@ -9,6 +9,7 @@ final class SQLiteDatabase: Sendable {
   let pool: DatabasePool
   let feed: ChangeFeed
   let health: StoreHealth
+  let observer: (any CommitObserver)?
 
   /// Opens (creating if needed) the file and migrates its schema.
   /// - Throws: ``TrackingError`` `.storageFailure` naming the file when it cannot be opened, or
@@ -17,10 +18,12 @@ final class SQLiteDatabase: Sendable {
     path: String,
     feed: ChangeFeed,
     health: StoreHealth,
-    busyTimeout: Duration = .seconds(10)
+    busyTimeout: Duration = .seconds(10),
+    observer: (any CommitObserver)? = nil
   ) throws {
     self.feed = feed
     self.health = health
+    self.observer = observer
     do {
       var configuration = Configuration()
       configuration.prepareDatabase { db in
@@ -50,6 +53,7 @@ final class SQLiteDatabase: Sendable {
   }
 
   /// Runs a write transaction; when it commits, publishes `topics` and reports a healthy store.
+  /// The observer is told how long it took either way.
   /// Errors of the request (``TrackingError``) pass through unchanged; the database's own
   /// failures become `.storageFailure` and mark the store unhealthy when they mean it cannot
   /// write (disk full, I/O error, locked, read-only).
@@ -57,14 +61,18 @@ final class SQLiteDatabase: Sendable {
     publishing topics: Set<StoreTopic> = [],
     _ body: @escaping @Sendable (Database) throws -> T
   ) async throws -> T {
+    let start = ContinuousClock.now
     do {
       let value = try await self.pool.write(body)
+      self.observer?.transactionEnded(duration: start.duration(to: .now), committed: true)
       self.health.recordSuccess()
       self.feed.publish(topics)
       return value
     } catch let error as TrackingError {
+      self.observer?.transactionEnded(duration: start.duration(to: .now), committed: false)
       throw error
     } catch {
+      self.observer?.transactionEnded(duration: start.duration(to: .now), committed: false)
       if Self.meansUnwritable(error) { self.health.recordFailure(String(describing: error)) }
       throw TrackingError.storageFailure(error)
     }

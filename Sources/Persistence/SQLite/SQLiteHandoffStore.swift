@@ -203,7 +203,8 @@ public final class SQLiteHandoffStore: HandoffStore {
             SUM(status = 'PENDING' AND attempts > 0),
             SUM(status = 'DEAD'),
             MAX(last_attempt_at),
-            MAX(CASE WHEN status IN ('ACCEPTED', 'REJECTED') THEN closed_at END)
+            MAX(CASE WHEN status IN ('ACCEPTED', 'REJECTED') THEN closed_at END),
+            MIN(CASE WHEN status = 'PENDING' THEN queued_at END)
           FROM handoff GROUP BY agency_code ORDER BY agency_code
           """
       )
@@ -225,7 +226,8 @@ public final class SQLiteHandoffStore: HandoffStore {
           deadLetters: row[3],
           lastError: lastError,
           lastAttemptAt: (row[4] as Int64?).map(Timestamp.init(microseconds:)),
-          lastSuccessAt: (row[5] as Int64?).map(Timestamp.init(microseconds:))
+          lastSuccessAt: (row[5] as Int64?).map(Timestamp.init(microseconds:)),
+          oldestPendingQueuedAt: (row[6] as Int64?).map(Timestamp.init(microseconds:))
         )
       }
     }

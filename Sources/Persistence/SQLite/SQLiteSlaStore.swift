@@ -360,4 +360,29 @@ public final class SQLiteSlaStore: SlaStore {
       ) ?? 0
     }
   }
+
+  public func runningHopCounts(now: Timestamp) async throws -> SlaRunningCounts {
+    try await self.database.read { db in
+      let atRiskOrOverdue =
+        try Int.fetchOne(
+          db,
+          sql: """
+            SELECT count(*) FROM sla_hop INDEXED BY sla_hop_running
+            WHERE end_sequence IS NULL AND at_risk_at <= ?
+            """,
+          arguments: [now.microseconds]
+        ) ?? 0
+      let overdue =
+        try Int.fetchOne(
+          db,
+          sql: """
+            SELECT count(*) FROM sla_hop INDEXED BY sla_hop_overdue
+            WHERE end_sequence IS NULL AND due_at <= ?
+            """,
+          arguments: [now.microseconds]
+        ) ?? 0
+      // at_risk_at <= due_at for every hop, so the overdue are among the first count.
+      return SlaRunningCounts(atRisk: max(0, atRiskOrOverdue - overdue), overdue: overdue)
+    }
+  }
 }

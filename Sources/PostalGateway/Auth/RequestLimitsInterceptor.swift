@@ -14,6 +14,7 @@ struct RequestLimitsInterceptor: ServerInterceptor {
   let maximumConcurrentCalls: Int
   let maximumRequestBytes: Int
   let counter: CallCounter
+  let metrics: GatewayMetrics
   let logger: Logger
 
   func intercept<Input: Sendable, Output: Sendable>(
@@ -29,6 +30,7 @@ struct RequestLimitsInterceptor: ServerInterceptor {
     case .citizen, nil: caller = context.clientAddress
     }
     guard self.counter.enter(caller, limit: self.maximumConcurrentCalls) else {
+      self.metrics.refused(.callsInFlight)
       self.logger.notice(
         "refused: too many calls in flight",
         metadata: [
@@ -43,12 +45,14 @@ struct RequestLimitsInterceptor: ServerInterceptor {
       ).status
     }
     let limit = self.maximumRequestBytes
+    let metrics = self.metrics
     var bounded = request
     bounded.messages = RPCAsyncSequence(
       wrapping: request.messages.map { message in
         if let message = message as? any SwiftProtobuf.Message,
           let size = try? message.serializedBytes() as [UInt8], size.count > limit
         {
+          metrics.refused(.requestSize)
           throw TrackingError(
             code: .resourceLimit,
             message: "a request message is \(size.count) bytes; the limit is \(limit)"

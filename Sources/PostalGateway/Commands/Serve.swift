@@ -21,6 +21,9 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Public listener host:port. Default 127.0.0.1:8443.")
   var publicAddress: String?
 
+  @Option(help: "Operator metrics host:port (plain HTTP, GET /metrics). Default: none.")
+  var metricsAddress: String?
+
   @Flag(help: "Serve the public listener without TLS (loopback addresses only).")
   var publicPlaintext = false
 
@@ -57,6 +60,7 @@ struct Serve: AsyncParsableCommand {
     if let dataDir { configuration.dataDirectory = dataDir }
     if let partnerAddress { configuration.partner = try .init(address: partnerAddress) }
     if let publicAddress { configuration.publicListener = try .init(address: publicAddress) }
+    if let metricsAddress { configuration.metrics = try .init(address: metricsAddress) }
     if self.publicPlaintext { configuration.publicListener.plaintext = true }
     if let trustDomain { configuration.trustDomain = trustDomain }
     if let serviceIndicator { configuration.serviceIndicator = serviceIndicator }

@@ -10,6 +10,7 @@ extension GatewayConfiguration {
   ///   "serviceIndicator": "EA",
   ///   "partner": { "host": "0.0.0.0", "port": 7443 },
   ///   "public": { "host": "0.0.0.0", "port": 8443 },
+  ///   "metrics": { "host": "127.0.0.1", "port": 9464 },
   ///   "tls": { "certificateChain": "server.pem", "privateKey": "server-key.pem",
   ///            "clientCA": "partners-ca.pem" },
   ///   "tracking": { "maximumFailures": 5, "maximumFailuresPerNumber": 30, "windowSeconds": 900,
@@ -94,6 +95,7 @@ extension GatewayConfiguration {
     var serviceIndicator: String?
     var partner: Listener?
     var `public`: Listener?
+    var metrics: Listener?
     var tls: TLS?
     var tracking: Tracking?
     var catalog: String?
@@ -146,6 +148,12 @@ extension GatewayConfiguration {
       if let host = listener.host { self.publicListener.host = host }
       if let port = listener.port { self.publicListener.port = port }
       if let plaintext = listener.plaintext { self.publicListener.plaintext = plaintext }
+    }
+    if let listener = file.metrics {
+      guard let host = listener.host, let port = listener.port else {
+        throw ConfigurationError("configuration file \(path): metrics needs host and port")
+      }
+      self.metrics = Listener(host: host, port: port, plaintext: listener.plaintext ?? false)
     }
     if let tls = file.tls {
       self.tls = TLSFiles(

@@ -100,6 +100,8 @@ struct GatewayConfiguration: Sendable, Equatable {
   var partner = Listener(host: "127.0.0.1", port: 7443)
   /// Citizens: server-authenticated TLS.
   var publicListener = Listener(host: "127.0.0.1", port: 8443)
+  /// The operator's metrics address (plain HTTP, `GET /metrics`); `nil` serves no metrics.
+  var metrics: Listener?
   /// The listeners' certificates; `nil` means the development PKI.
   var tls: TLSFiles?
   /// Citizen tracking throttle.
@@ -186,7 +188,10 @@ struct GatewayConfiguration: Sendable, Equatable {
     } catch {
       throw ConfigurationError("serviceIndicator must be two upper-case letters")
     }
-    for (name, listener) in [("partner", self.partner), ("public", self.publicListener)] {
+    let listeners =
+      [("partner", self.partner), ("public", self.publicListener)]
+      + (self.metrics.map { [("metrics", $0)] } ?? [])
+    for (name, listener) in listeners {
       guard !listener.host.isEmpty else { throw ConfigurationError("\(name).host is empty") }
       guard (0 ... 65535).contains(listener.port) else {
         throw ConfigurationError("\(name).port must be 0–65535")
@@ -196,6 +201,9 @@ struct GatewayConfiguration: Sendable, Equatable {
       throw ConfigurationError(
         "the partner listener always uses mutual TLS; remove partner.plaintext"
       )
+    }
+    if self.metrics?.plaintext == true {
+      throw ConfigurationError("the metrics address is always plain HTTP; remove metrics.plaintext")
     }
     if self.publicListener.plaintext, !Self.isLoopback(self.publicListener.host) {
       throw ConfigurationError("public.plaintext is allowed only on a loopback address")

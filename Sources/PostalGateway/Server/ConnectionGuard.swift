@@ -16,13 +16,21 @@ final class ConnectionGuard: Sendable {
   let listener: String
   let maximumConnections: Int
   let firstCallTimeout: Duration
+  let metrics: GatewayMetrics
   let logger: Logger
   private let state = Mutex(State())
 
-  init(listener: String, maximumConnections: Int, firstCallTimeout: Duration, logger: Logger) {
+  init(
+    listener: String,
+    maximumConnections: Int,
+    firstCallTimeout: Duration,
+    metrics: GatewayMetrics,
+    logger: Logger
+  ) {
     self.listener = listener
     self.maximumConnections = maximumConnections
     self.firstCallTimeout = firstCallTimeout
+    self.metrics = metrics
     self.logger = logger
   }
 
@@ -46,6 +54,7 @@ final class ConnectionGuard: Sendable {
       return true
     }
     guard admitted else {
+      self.metrics.refused(.connections)
       self.logger.warning(
         "connection refused: too many open",
         metadata: ["listener": "\(self.listener)", "limit": "\(self.maximumConnections)"]
@@ -64,6 +73,7 @@ final class ConnectionGuard: Sendable {
     channel.eventLoop.scheduleTask(in: timeout) {
       let idle = self.state.withLock { !$0.withCalls.contains(id) }
       if idle, channel.isActive {
+        self.metrics.refused(.firstCallTimeout)
         self.logger.info(
           "connection closed: no call within the timeout",
           metadata: ["listener": "\(self.listener)"]

@@ -23,6 +23,10 @@ struct Gateway: Sendable {
   let clock: any WallClock
   let logger: Logger
   let group: ServiceGroup
+  /// The gateway's metrics (kept whether or not an address serves them).
+  let metrics: GatewayMetrics
+  /// The operator's metrics address, when configured.
+  let metricsEndpoint: MetricsEndpoint?
 
   /// Wires the gateway.
   /// - Parameters:
@@ -43,10 +47,12 @@ struct Gateway: Sendable {
     try configuration.validate()
     let directory = DataDirectory(configuration: configuration)
     try directory.prepare()
+    let metrics = GatewayMetrics()
     let stores = try SQLiteStorage.open(
       path: configuration.databasePath,
       blobDirectory: configuration.blobDirectory,
-      busyTimeout: .milliseconds(configuration.storage.busyTimeoutMilliseconds)
+      busyTimeout: .milliseconds(configuration.storage.busyTimeoutMilliseconds),
+      observer: metrics
     )
     // Refuse to start on a store that cannot write, rather than half-serving.
     try await stores.shipments.probeWrite(now: clock.now())
@@ -66,8 +72,17 @@ struct Gateway: Sendable {
       identities: identities,
       clock: clock,
       health: health,
+      metrics: metrics,
       logger: logger
     )
+    let metricsEndpoint = configuration.metrics.map {
+      MetricsEndpoint(
+        listener: $0,
+        metrics: metrics,
+        sampler: MetricsSampler(metrics: metrics, domain: domain, clock: clock, tls: tls),
+        logger: logger.with("component", "metrics")
+      )
+    }
     let services = Self.services(
       domain,
       listeners: listeners,
@@ -76,8 +91,12 @@ struct Gateway: Sendable {
       clock: clock,
       logger: logger
     )
+    let endpoint = metricsEndpoint.map {
+      [ServiceGroupConfiguration.ServiceConfiguration(service: $0)]
+    }
     var groupConfiguration = ServiceGroupConfiguration(
-      services: services,
+      // The metrics address first: it is up before the listeners and stays until they drained.
+      services: (endpoint ?? []) + services,
       gracefulShutdownSignals: gracefulShutdownSignals,
       cancellationSignals: [],
       logger: logger.with("component", "service-group")
@@ -94,7 +113,9 @@ struct Gateway: Sendable {
       health: health,
       clock: clock,
       logger: logger,
-      group: group
+      group: group,
+      metrics: metrics,
+      metricsEndpoint: metricsEndpoint
     )
   }
 
@@ -191,6 +212,12 @@ struct Gateway: Sendable {
   @discardableResult
   func reloadRevocations() throws -> Int64 {
     try self.domain.reloadRevocations(logger: self.logger)
+  }
+
+  /// The metrics address's port once bound, or `nil` when no metrics address is configured.
+  func metricsPort() async -> Int? {
+    guard let endpoint = self.metricsEndpoint else { return nil }
+    return await endpoint.listeningPort()
   }
 
   /// The procedure catalog in force.

@@ -87,10 +87,12 @@ struct GatewayListeners: Sendable {
     revocations: RevocationHolder,
     limits: GatewayConfiguration.Limits,
     counter: CallCounter,
+    metrics: GatewayMetrics,
     logger: Logger
   ) -> [any ServerInterceptor] {
     let logger = logger.with("listener", "partner")
     return [
+      MetricsInterceptor(listener: "partner", metrics: metrics),
       RequestLoggingInterceptor(logger: logger),
       AuthorizationInterceptor(resolver: identities, policy: .standard, logger: logger),
       RevocationInterceptor(resolver: identities, revocations: revocations, logger: logger),
@@ -99,6 +101,7 @@ struct GatewayListeners: Sendable {
         maximumConcurrentCalls: limits.maximumConcurrentCallsPerCaller,
         maximumRequestBytes: limits.maximumRequestBytes,
         counter: counter,
+        metrics: metrics,
         logger: logger
       ),
     ]
@@ -140,10 +143,12 @@ struct GatewayListeners: Sendable {
   static func publicInterceptors(
     limits: GatewayConfiguration.Limits,
     counter: CallCounter,
+    metrics: GatewayMetrics,
     logger: Logger
   ) -> [any ServerInterceptor] {
     let logger = logger.with("listener", "public")
     return [
+      MetricsInterceptor(listener: "public", metrics: metrics),
       RequestLoggingInterceptor(logger: logger),
       AuthorizationInterceptor(
         resolver: CitizenIdentityResolver(),
@@ -155,6 +160,7 @@ struct GatewayListeners: Sendable {
         maximumConcurrentCalls: limits.maximumConcurrentCallsPerCaller,
         maximumRequestBytes: limits.maximumRequestBytes,
         counter: counter,
+        metrics: metrics,
         logger: logger
       ),
     ]
@@ -183,6 +189,7 @@ struct GatewayListeners: Sendable {
     identities: any IdentityResolver,
     clock: any WallClock,
     health: GatewayHealth,
+    metrics: GatewayMetrics,
     logger: Logger
   ) throws -> GatewayListeners {
     let chain = TLSMaterial.pemBlocks(tls.certificateChainPEM).map {
@@ -203,6 +210,7 @@ struct GatewayListeners: Sendable {
         listener: listener,
         maximumConnections: limits.maximumConnectionsPerListener,
         firstCallTimeout: .seconds(limits.firstCallTimeoutSeconds),
+        metrics: metrics,
         logger: logger.with("listener", listener)
       )
     }
@@ -239,6 +247,7 @@ struct GatewayListeners: Sendable {
           revocations: domain.revocations,
           limits: limits,
           counter: counter,
+          metrics: metrics,
           logger: logger
         )
       ),
@@ -250,7 +259,12 @@ struct GatewayListeners: Sendable {
           health: health.publicListener,
           logger: logger
         ),
-        interceptors: Self.publicInterceptors(limits: limits, counter: counter, logger: logger)
+        interceptors: Self.publicInterceptors(
+          limits: limits,
+          counter: counter,
+          metrics: metrics,
+          logger: logger
+        )
       )
     )
   }

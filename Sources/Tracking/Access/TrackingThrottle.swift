@@ -27,6 +27,18 @@ public final class TrackingThrottle: Sendable {
   private struct State {
     var clients: [String: Window] = [:]
     var numbers: [String: NumberWindow] = [:]
+    var refusals = Refusals()
+  }
+
+  /// How many attempts the throttle has refused since it was created, by cause.
+  public struct Refusals: Hashable, Sendable {
+    /// Refused because the client had too many failures for the number.
+    public var lockedOut = 0
+    /// Refused because the number was slowed.
+    public var slowed = 0
+
+    /// None yet.
+    public init() {}
   }
 
   /// Failures allowed per number and client within a window.
@@ -73,6 +85,7 @@ public final class TrackingThrottle: Sendable {
         if end <= now {
           state.clients[key] = nil
         } else if entry.failures >= self.maximumFailures {
+          state.refusals.lockedOut += 1
           // A clock stepped back never makes the wait longer than a window.
           return min(self.window, now.duration(to: end))
         }
@@ -84,6 +97,7 @@ public final class TrackingThrottle: Sendable {
       }
       guard entry.window.failures >= self.maximumFailuresPerNumber else { return nil }
       if let last = entry.lastAdmitted, now < last.advanced(by: self.slowInterval) {
+        state.refusals.slowed += 1
         return now.duration(to: last.advanced(by: self.slowInterval))
       }
       entry.lastAdmitted = now
@@ -91,6 +105,9 @@ public final class TrackingThrottle: Sendable {
       return nil
     }
   }
+
+  /// The attempts refused so far (for the operator's metrics).
+  public var refusals: Refusals { self.state.withLock { $0.refusals } }
 
   /// Counts a failed attempt.
   public func recordFailure(_ number: String, from client: String, now: Timestamp) {

@@ -290,6 +290,8 @@ public struct ChannelSummary: Hashable, Sendable {
   public var lastAttemptAt: Timestamp?
   /// The newest acceptance or rejection.
   public var lastSuccessAt: Timestamp?
+  /// When the oldest pending handoff was queued.
+  public var oldestPendingQueuedAt: Timestamp?
 
   /// Creates a summary.
   public init(
@@ -299,7 +301,8 @@ public struct ChannelSummary: Hashable, Sendable {
     deadLetters: Int = 0,
     lastError: String? = nil,
     lastAttemptAt: Timestamp? = nil,
-    lastSuccessAt: Timestamp? = nil
+    lastSuccessAt: Timestamp? = nil,
+    oldestPendingQueuedAt: Timestamp? = nil
   ) {
     self.agency = agency
     self.queueDepth = queueDepth
@@ -308,6 +311,7 @@ public struct ChannelSummary: Hashable, Sendable {
     self.lastError = lastError
     self.lastAttemptAt = lastAttemptAt
     self.lastSuccessAt = lastSuccessAt
+    self.oldestPendingQueuedAt = oldestPendingQueuedAt
   }
 }
 

@@ -61,6 +61,23 @@ public protocol SlaStore: Sendable {
 
   /// How many running hops are at risk or overdue at `now` (for the benchmark and operators).
   func atRiskCount(now: Timestamp) async throws -> Int
+
+  /// Running hops at `now`: those at risk but not yet due, and those past their due time.
+  func runningHopCounts(now: Timestamp) async throws -> SlaRunningCounts
+}
+
+/// How many running hops are at risk and how many are overdue at one moment.
+public struct SlaRunningCounts: Hashable, Sendable {
+  /// At risk: past the at-risk time, not yet due.
+  public var atRisk: Int
+  /// Past the due time and still running (breached).
+  public var overdue: Int
+
+  /// Creates counts.
+  public init(atRisk: Int, overdue: Int) {
+    self.atRisk = atRisk
+    self.overdue = overdue
+  }
 }
 
 /// One group of a report as the store aggregates it.

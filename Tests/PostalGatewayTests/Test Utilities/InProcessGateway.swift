@@ -37,6 +37,7 @@ extension RunningGateway {
         interceptors: GatewayListeners.publicInterceptors(
           limits: gateway.configuration.limits,
           counter: CallCounter(),
+          metrics: gateway.metrics,
           logger: logger
         )
       )
@@ -57,6 +58,7 @@ extension RunningGateway {
           revocations: gateway.domain.revocations,
           limits: gateway.configuration.limits,
           counter: CallCounter(),
+          metrics: gateway.metrics,
           logger: logger
         )
       )

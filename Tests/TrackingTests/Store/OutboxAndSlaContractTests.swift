@@ -91,6 +91,7 @@ struct OutboxAndSlaContractTests {
     #expect(
       try await stores.handoffs.dueHandoffs(agency: agency, now: Self.t0, limit: 5).count == 1
     )
+    #expect(try await stores.handoffs.channelSummaries().map(\.oldestPendingQueuedAt) == [Self.t0])
 
     let later = Self.t0.advanced(by: .seconds(60))
     try await stores.handoffs.recordFailedAttempt(
@@ -129,6 +130,7 @@ struct OutboxAndSlaContractTests {
     #expect(try await stores.handoffs.handoff(id: ticket.handoffID)?.status == .accepted)
     let summary = try await stores.handoffs.channelSummaries()
     #expect(summary.map(\.queueDepth) == [0])
+    #expect(summary.map(\.oldestPendingQueuedAt) == [nil], "nothing pending")
   }
 
   @Test(
@@ -146,6 +148,9 @@ struct OutboxAndSlaContractTests {
     #expect(try await stores.sla.storedHops(of: number) == [hop])
     #expect(try await stores.shipments.shipmentWithCommitment(number)?.hops == [hop])
     #expect(try await stores.sla.nextAlertTime() == atRisk)
+    #expect(try await stores.sla.runningHopCounts(now: Self.t0) == .init(atRisk: 0, overdue: 0))
+    #expect(try await stores.sla.runningHopCounts(now: atRisk) == .init(atRisk: 1, overdue: 0))
+    #expect(try await stores.sla.runningHopCounts(now: due) == .init(atRisk: 0, overdue: 1))
 
     #expect(try await stores.sla.raiseDueAlerts(now: Self.t0, limit: 10).isEmpty)
     let first = try await stores.sla.raiseDueAlerts(now: atRisk, limit: 10)
