@@ -136,18 +136,17 @@ struct MetricsTests {
       #expect(metrics.help["grpc_server_handling_seconds"] != nil)
       #expect(metrics.types["grpc_server_handling_seconds"] == "histogram")
 
-      // Every metric the shipped alerting rules use is one the gateway serves.
-      let rules = try String(
-        contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-          .deletingLastPathComponent().deletingLastPathComponent()
-          .appendingPathComponent("deploy/prometheus-alerts.yml").path,
-        encoding: .utf8
-      )
+      // Every metric the shipped alerting rules and dashboard use is one the gateway serves.
+      let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy")
+      let rules = try ["prometheus-alerts.yml", "grafana-dashboard.json"].map {
+        try String(contentsOfFile: deploy.appendingPathComponent($0).path, encoding: .utf8)
+      }.joined(separator: "\n")
       let served = Set(metrics.samples.map(\.name))
       let used = Set(
         rules.matches(of: /(postal_gateway|grpc_server)_[a-z_]+/).map { String($0.output.0) }
       )
-      #expect(used.count >= 8)
+      #expect(used.count >= 15)
       #expect(used.subtracting(served).isEmpty, "rules use \(used.subtracting(served).sorted())")
 
       // A later scrape sees the outbox change: the agency accepts one dossier.
