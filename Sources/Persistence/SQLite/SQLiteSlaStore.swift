@@ -349,40 +349,39 @@ public final class SQLiteSlaStore: SlaStore {
   }
 
   public func atRiskCount(now: Timestamp) async throws -> Int {
-    try await self.database.read { db in
-      try Int.fetchOne(
-        db,
-        sql: """
-          SELECT count(*) FROM sla_hop INDEXED BY sla_hop_running
-          WHERE end_sequence IS NULL AND at_risk_at <= ?
-          """,
-        arguments: [now.microseconds]
-      ) ?? 0
-    }
+    try await self.database.read { db in try Self.runningHops(past: .atRisk, now: now, in: db) }
   }
 
   public func runningHopCounts(now: Timestamp) async throws -> SlaRunningCounts {
     try await self.database.read { db in
-      let atRiskOrOverdue =
-        try Int.fetchOne(
-          db,
-          sql: """
-            SELECT count(*) FROM sla_hop INDEXED BY sla_hop_running
-            WHERE end_sequence IS NULL AND at_risk_at <= ?
-            """,
-          arguments: [now.microseconds]
-        ) ?? 0
-      let overdue =
-        try Int.fetchOne(
-          db,
-          sql: """
-            SELECT count(*) FROM sla_hop INDEXED BY sla_hop_overdue
-            WHERE end_sequence IS NULL AND due_at <= ?
-            """,
-          arguments: [now.microseconds]
-        ) ?? 0
+      let atRiskOrOverdue = try Self.runningHops(past: .atRisk, now: now, in: db)
+      let overdue = try Self.runningHops(past: .due, now: now, in: db)
       // at_risk_at <= due_at for every hop, so the overdue are among the first count.
       return SlaRunningCounts(atRisk: max(0, atRiskOrOverdue - overdue), overdue: overdue)
     }
+  }
+
+  /// A time of a running hop, with the partial index that finds the hops past it.
+  private enum RunningHopTime: String {
+    case atRisk = "at_risk_at"
+    case due = "due_at"
+
+    var index: String { self == .atRisk ? "sla_hop_running" : "sla_hop_overdue" }
+  }
+
+  /// How many running hops are past `time` at `now`, counted on its partial index.
+  private static func runningHops(
+    past time: RunningHopTime,
+    now: Timestamp,
+    in db: Database
+  ) throws -> Int {
+    try Int.fetchOne(
+      db,
+      sql: """
+        SELECT count(*) FROM sla_hop INDEXED BY \(time.index)
+        WHERE end_sequence IS NULL AND \(time.rawValue) <= ?
+        """,
+      arguments: [now.microseconds]
+    ) ?? 0
   }
 }
