@@ -42,6 +42,12 @@ python3 Tests/cli/install_test.py "$binary"
 echo "test.sh: production mode and install $SECONDS s"
 SECONDS=0
 
+# Group commit survives SIGKILL under load; the load tool drives every workload for a few seconds.
+python3 Tests/cli/crash_test.py "$binary"
+python3 Tests/cli/load_smoke_test.py "$binary"
+echo "test.sh: crash test and load smoke $SECONDS s"
+SECONDS=0
+
 # Structure-aware fuzzing of every RPC: 10,000 cases with a fixed seed, then more with a random
 # seed that is printed (FUZZ_CASES / FUZZ_RANDOM_CASES change the counts).
 python3 Tests/fuzz/fuzz_rpc.py "$binary" --cases "${FUZZ_CASES:-10000}" \

@@ -8,12 +8,18 @@ import Tracking
 /// for the service's method (one planned query per proof) beside two baselines (one query per
 /// node; rebuilding the root from every leaf).
 ///
+/// Then concurrent durable appends: `--writers` tasks registering at once, with one transaction
+/// per write (the baseline), and with group commit without and with a wait.
+///
 /// Usage: swift run -c release custody-benchmark [--entries N] [--proofs K] [--directory DIR]
+///        [--writers W] [--concurrent-writes C]
 @main
 enum CustodyBenchmark {
   static func main() async throws {
     var entries = 1_000_000
     var proofs = 2000
+    var writers = 64
+    var concurrentWrites = 20_000
     var directory = (NSTemporaryDirectory() as NSString).appendingPathComponent(
       "custody-benchmark-\(UUID().uuidString)"
     )
@@ -23,6 +29,8 @@ enum CustodyBenchmark {
       case "--entries": entries = Int(arguments.next() ?? "") ?? entries
       case "--proofs": proofs = Int(arguments.next() ?? "") ?? proofs
       case "--directory": directory = arguments.next() ?? directory
+      case "--writers": writers = Int(arguments.next() ?? "") ?? writers
+      case "--concurrent-writes": concurrentWrites = Int(arguments.next() ?? "") ?? concurrentWrites
       default: print("unknown argument \(argument)")
       }
     }
@@ -53,6 +61,28 @@ enum CustodyBenchmark {
         Double(durable) / durableSeconds
       )
     )
+
+    // 1b. Concurrent durable appends: what group commit is for.
+    for (label, settings) in [
+      ("one transaction per write", GroupCommitSettings.off),
+      ("group commit, no wait", GroupCommitSettings(maximumWait: .zero)),
+      ("group commit, 1 ms wait", GroupCommitSettings(maximumWait: .milliseconds(1))),
+    ] {
+      let rate = try await Self.concurrentAppends(
+        writers: writers,
+        total: concurrentWrites,
+        settings: settings,
+        directory: (directory as NSString).appendingPathComponent(UUID().uuidString)
+      )
+      print(
+        String(
+          format: "durable appends, %d writers, %@: %8.0f /s",
+          writers,
+          label.padding(toLength: 25, withPad: " ", startingAt: 0),
+          rate
+        )
+      )
+    }
 
     // 2. Bulk: the rest of the leaves in transactions of 10,000.
     let number = anyNumber!  // durable > 0
@@ -130,6 +160,38 @@ enum CustodyBenchmark {
       )
     )
     try? FileManager.default.removeItem(atPath: directory)
+  }
+
+  /// Registrations (one event and one custody leaf each, synchronous = FULL) from `writers`
+  /// concurrent tasks on a fresh file; returns registrations per second.
+  static func concurrentAppends(
+    writers: Int,
+    total: Int,
+    settings: GroupCommitSettings,
+    directory: String
+  ) async throws -> Double {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let stores = try SQLiteStorage.open(
+      path: (directory as NSString).appendingPathComponent("bench.sqlite"),
+      blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+      groupCommit: settings
+    )
+    let perWriter = max(1, total / writers)
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for writer in 0 ..< writers {
+        group.addTask {
+          for index in 0 ..< perWriter {
+            _ = try await Benchmark.register(writer * perWriter + index, in: stores)
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+    let seconds = Benchmark.seconds(start.duration(to: .now))
+    let size = try await stores.custody.treeSize()
+    precondition(size == Int64(writers * perWriter), "every registration has its leaf")
+    return Double(writers * perWriter) / seconds
   }
 
   static func rebuildRoot(log: CustodyLog, size: Int64) async throws -> [UInt8] {

@@ -9,6 +9,7 @@ public enum SQLiteStorage {
   ///   - blobDirectory: The scans folder.
   ///   - feed: Where commits are published (a new one by default).
   ///   - busyTimeout: How long a write waits for a lock held by another process.
+  ///   - groupCommit: How concurrent writes share a transaction.
   ///   - observer: Told the duration of every write transaction (metrics), if given.
   /// - Throws: ``TrackingError`` naming the file when it cannot be opened or was migrated by a
   ///   newer version.
@@ -17,6 +18,7 @@ public enum SQLiteStorage {
     blobDirectory: String,
     feed: ChangeFeed = ChangeFeed(),
     busyTimeout: Duration = .seconds(10),
+    groupCommit: GroupCommitSettings = GroupCommitSettings(),
     observer: (any CommitObserver)? = nil
   ) throws -> Stores {
     let health = StoreHealth()
@@ -25,6 +27,7 @@ public enum SQLiteStorage {
       feed: feed,
       health: health,
       busyTimeout: busyTimeout,
+      groupCommit: groupCommit,
       observer: observer
     )
     let blobs: FileBlobStore

@@ -162,6 +162,8 @@ struct FaultTests {
       $0.handoffs.attemptTimeoutMilliseconds = 300
       $0.handoffs.initialBackoffMilliseconds = 50
       $0.handoffs.maximumBackoffMilliseconds = 200
+      // Retrying, never dead-lettered while the test runs, however slow the machine.
+      $0.handoffs.maximumAttempts = 10_000
     } _: { gateway in
       let (number, _) = try await handoffs.digitizedDossier(on: gateway)
       let retried = try await eventually(on: gateway) {

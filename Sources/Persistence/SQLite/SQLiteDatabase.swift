@@ -3,10 +3,12 @@ import GRDB
 import Tracking
 
 /// The one SQLite file every SQLite store shares: a `DatabasePool` in WAL mode with
-/// `synchronous = FULL` (an acknowledged write survives a power loss), the schema, the change
-/// feed commits publish on, and the health writes report to.
+/// `synchronous = FULL` (an acknowledged write survives a power loss), the schema, the group
+/// commit that shares one fsync among concurrent writes, the change feed commits publish on, and
+/// the health writes report to.
 final class SQLiteDatabase: Sendable {
   let pool: DatabasePool
+  private let groupCommit: GroupCommit
   let feed: ChangeFeed
   let health: StoreHealth
   let observer: (any CommitObserver)?
@@ -19,6 +21,7 @@ final class SQLiteDatabase: Sendable {
     feed: ChangeFeed,
     health: StoreHealth,
     busyTimeout: Duration = .seconds(10),
+    groupCommit: GroupCommitSettings = GroupCommitSettings(),
     observer: (any CommitObserver)? = nil
   ) throws {
     self.feed = feed
@@ -41,6 +44,7 @@ final class SQLiteDatabase: Sendable {
       }
       try SQLiteSchema.migrate(pool)
       self.pool = pool
+      self.groupCommit = GroupCommit(writer: pool, settings: groupCommit)
     } catch let error as TrackingError {
       throw error
     } catch {
@@ -52,8 +56,9 @@ final class SQLiteDatabase: Sendable {
     }
   }
 
-  /// Runs a write transaction; when it commits, publishes `topics` and reports a healthy store.
-  /// The observer is told how long it took either way.
+  /// Runs a write in a transaction (shared with concurrent writes, in its own savepoint); when
+  /// that commits, publishes `topics` and reports a healthy store. The observer is told how long
+  /// the caller waited either way.
   /// Errors of the request (``TrackingError``) pass through unchanged; the database's own
   /// failures become `.storageFailure` and mark the store unhealthy when they mean it cannot
   /// write (disk full, I/O error, locked, read-only).
@@ -63,7 +68,7 @@ final class SQLiteDatabase: Sendable {
   ) async throws -> T {
     let start = ContinuousClock.now
     do {
-      let value = try await self.pool.write(body)
+      let value = try await self.groupCommit.write(body)
       self.observer?.transactionEnded(duration: start.duration(to: .now), committed: true)
       self.health.recordSuccess()
       self.feed.publish(topics)

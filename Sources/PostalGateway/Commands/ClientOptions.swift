@@ -41,20 +41,41 @@ struct ClientOptions: ParsableArguments {
     )
   }
 
-  /// Runs `body` with a client of the partner listener, over mutual TLS.
-  func withPartnerClient<T: Sendable>(
-    as identity: String = "staff",
-    _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
-  ) async throws -> T {
-    let security = HTTP2ClientTransport.Posix.TransportSecurity.mTLS(
+  /// Mutual TLS with the role's certificate (or `--cert`/`--key`), trusting the CA.
+  func mutualTLS(as identity: String = "staff") -> HTTP2ClientTransport.Posix.TransportSecurity {
+    .mTLS(
       certificateChain: [.file(path: self.cert ?? self.pki("\(identity).pem"), format: .pem)],
       privateKey: .file(path: self.key ?? self.pki("\(identity)-key.pem"), format: .pem)
     ) {
       $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
     }
-    return try await self.withClient(
+  }
+
+  /// TLS trusting the CA, without a client certificate.
+  func serverTLS() -> HTTP2ClientTransport.Posix.TransportSecurity {
+    .tls {
+      $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
+    }
+  }
+
+  /// The partner listener's address: `--server`, `$POSTAL_GATEWAY_PARTNER` or 127.0.0.1:7443.
+  var partnerAddress: String {
+    self.server ?? Self.environment("POSTAL_GATEWAY_PARTNER") ?? "127.0.0.1:7443"
+  }
+
+  /// The public listener's address: `--server`, `$POSTAL_GATEWAY_PUBLIC` or 127.0.0.1:8443.
+  var publicAddress: String {
+    self.server ?? Self.environment("POSTAL_GATEWAY_PUBLIC") ?? "127.0.0.1:8443"
+  }
+
+  /// Runs `body` with a client of the partner listener, over mutual TLS.
+  func withPartnerClient<T: Sendable>(
+    as identity: String = "staff",
+    _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
+  ) async throws -> T {
+    try await self.withClient(
       defaultAddress: Self.environment("POSTAL_GATEWAY_PARTNER") ?? "127.0.0.1:7443",
-      security: security,
+      security: self.mutualTLS(as: identity),
       body
     )
   }
@@ -65,11 +86,7 @@ struct ClientOptions: ParsableArguments {
     _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
     let security: HTTP2ClientTransport.Posix.TransportSecurity =
-      plaintext
-      ? .plaintext
-      : .tls {
-        $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
-      }
+      plaintext ? .plaintext : self.serverTLS()
     return try await self.withClient(
       defaultAddress: Self.environment("POSTAL_GATEWAY_PUBLIC") ?? "127.0.0.1:8443",
       security: security,
@@ -87,19 +104,25 @@ struct ClientOptions: ParsableArguments {
     security: HTTP2ClientTransport.Posix.TransportSecurity,
     _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
-    let listener = try GatewayConfiguration.Listener(address: self.server ?? defaultAddress)
-    let target: any ResolvableTarget =
-      listener.host.contains(":")
-      ? .ipv6(address: listener.host, port: listener.port)
-      : listener.host.allSatisfy({ $0.isNumber || $0 == "." })
-        ? .ipv4(address: listener.host, port: listener.port)
-        : .dns(host: listener.host, port: listener.port)
-    let transport = try HTTP2ClientTransport.Posix(target: target, transportSecurity: security)
+    let transport = try HTTP2ClientTransport.Posix(
+      target: try Self.target(self.server ?? defaultAddress),
+      transportSecurity: security
+    )
     do {
       return try await withGRPCClient(transport: transport) { client in try await body(client) }
     } catch let error as RPCError {
       throw ClientError(error)
     }
+  }
+
+  /// Where `host:port` resolves to: an IPv4 or IPv6 address, or a DNS name.
+  static func target(_ address: String) throws -> any ResolvableTarget {
+    let listener = try GatewayConfiguration.Listener(address: address)
+    return listener.host.contains(":")
+      ? .ipv6(address: listener.host, port: listener.port)
+      : listener.host.allSatisfy({ $0.isNumber || $0 == "." })
+        ? .ipv4(address: listener.host, port: listener.port)
+        : .dns(host: listener.host, port: listener.port)
   }
 
   /// The SPIFFE ID in the client certificate (the caller's identity).

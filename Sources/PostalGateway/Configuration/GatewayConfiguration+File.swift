@@ -82,6 +82,8 @@ extension GatewayConfiguration {
     }
     struct Storage: Decodable {
       var busyTimeoutMilliseconds: Int?
+      var groupCommitWaitMicroseconds: Int?
+      var groupCommitMaximumBatch: Int?
     }
     var idempotency: Idempotency?
     var limits: Limits?
@@ -122,6 +124,12 @@ extension GatewayConfiguration {
     if let value = file.idempotency?.retentionDays { self.idempotencyRetentionDays = value }
     if let value = file.storage?.busyTimeoutMilliseconds {
       self.storage.busyTimeoutMilliseconds = value
+    }
+    if let value = file.storage?.groupCommitWaitMicroseconds {
+      self.storage.groupCommitWaitMicroseconds = value
+    }
+    if let value = file.storage?.groupCommitMaximumBatch {
+      self.storage.groupCommitMaximumBatch = value
     }
     if let limits = file.limits {
       if let value = limits.maximumConcurrentCallsPerCaller {

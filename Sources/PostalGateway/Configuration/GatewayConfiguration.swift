@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 import Tracking
 
 /// Everything `serve` needs, with defaults that work on a fresh machine.
@@ -83,6 +84,19 @@ struct GatewayConfiguration: Sendable, Equatable {
   struct Storage: Sendable, Equatable {
     /// How long a write waits for a lock another process holds, before UNAVAILABLE.
     var busyTimeoutMilliseconds = 10_000
+    /// How long the first write after a quiet spell waits for others to share its transaction
+    /// and fsync (group commit); 0 never waits, writes arriving during a commit still share.
+    var groupCommitWaitMicroseconds = 1_000
+    /// The most writes one transaction carries; 1 turns group commit off.
+    var groupCommitMaximumBatch = 256
+
+    /// The store's group commit settings.
+    var groupCommit: GroupCommitSettings {
+      GroupCommitSettings(
+        maximumWait: .microseconds(self.groupCommitWaitMicroseconds),
+        maximumBatch: self.groupCommitMaximumBatch
+      )
+    }
   }
 
   var limits = Limits()
@@ -231,6 +245,12 @@ struct GatewayConfiguration: Sendable, Equatable {
     }
     guard self.storage.busyTimeoutMilliseconds >= 0 else {
       throw ConfigurationError("storage.busyTimeoutMilliseconds must not be negative")
+    }
+    guard (0 ... 1_000_000).contains(self.storage.groupCommitWaitMicroseconds) else {
+      throw ConfigurationError("storage.groupCommitWaitMicroseconds must be between 0 and 1000000")
+    }
+    guard (1 ... 10_000).contains(self.storage.groupCommitMaximumBatch) else {
+      throw ConfigurationError("storage.groupCommitMaximumBatch must be between 1 and 10000")
     }
     guard self.idempotencyRetentionDays > 0 else {
       throw ConfigurationError("idempotency.retentionDays must be positive")

@@ -52,6 +52,7 @@ struct Gateway: Sendable {
       path: configuration.databasePath,
       blobDirectory: configuration.blobDirectory,
       busyTimeout: .milliseconds(configuration.storage.busyTimeoutMilliseconds),
+      groupCommit: configuration.storage.groupCommit,
       observer: metrics
     )
     // Refuse to start on a store that cannot write, rather than half-serving.

@@ -192,18 +192,6 @@ struct GatewayListeners: Sendable {
     metrics: GatewayMetrics,
     logger: Logger
   ) throws -> GatewayListeners {
-    let chain = TLSMaterial.pemBlocks(tls.certificateChainPEM).map {
-      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
-    }
-    let key = TLSConfig.PrivateKeySource.bytes(Array(tls.privateKeyPEM.utf8), format: .pem)
-    let clientCAs = TLSMaterial.pemBlocks(tls.clientCAPEM).map {
-      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
-    }
-    guard !chain.isEmpty, !clientCAs.isEmpty else {
-      throw ConfigurationError(
-        "the certificate chain and the client CA file must hold PEM certificates"
-      )
-    }
     let limits = configuration.limits
     func connectionGuard(_ listener: String) -> ConnectionGuard {
       ConnectionGuard(
@@ -216,16 +204,12 @@ struct GatewayListeners: Sendable {
     }
     let partnerTransport = HTTP2ServerTransport.Posix(
       address: try Self.socketAddress(configuration.partner),
-      transportSecurity: .mTLS(certificateChain: chain, privateKey: key) {
-        $0.trustRoots = .certificates(clientCAs)
-        $0.clientCertificateVerification = .noHostnameVerification
-      },
+      transportSecurity: try Self.mutualTLS(tls),
       config: Self.transportConfig(limits, guard: connectionGuard("partner"))
     )
     let publicTransport = HTTP2ServerTransport.Posix(
       address: try Self.socketAddress(configuration.publicListener),
-      transportSecurity: configuration.publicListener.plaintext
-        ? .plaintext : .tls(certificateChain: chain, privateKey: key),
+      transportSecurity: configuration.publicListener.plaintext ? .plaintext : try Self.tls(tls),
       config: Self.transportConfig(limits, guard: connectionGuard("public"))
     )
     let counter = CallCounter()
@@ -287,7 +271,43 @@ struct GatewayListeners: Sendable {
     )
   }
 
-  private static func socketAddress(
+  /// The partner listener's security: the chain and key, client certificates from the CAs
+  /// (the load tool's echo server uses the same).
+  /// - Throws: ``ConfigurationError`` when the files hold no certificates.
+  static func mutualTLS(_ tls: TLSMaterial) throws -> HTTP2ServerTransport.Posix.TransportSecurity {
+    let (chain, key) = try Self.identity(tls)
+    let clientCAs = TLSMaterial.pemBlocks(tls.clientCAPEM).map {
+      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
+    }
+    guard !clientCAs.isEmpty else {
+      throw ConfigurationError("the client CA file must hold PEM certificates")
+    }
+    return .mTLS(certificateChain: chain, privateKey: key) {
+      $0.trustRoots = .certificates(clientCAs)
+      $0.clientCertificateVerification = .noHostnameVerification
+    }
+  }
+
+  /// The public listener's security: the chain and key, no client certificates.
+  static func tls(_ tls: TLSMaterial) throws -> HTTP2ServerTransport.Posix.TransportSecurity {
+    let (chain, key) = try Self.identity(tls)
+    return .tls(certificateChain: chain, privateKey: key)
+  }
+
+  private static func identity(
+    _ tls: TLSMaterial
+  ) throws -> ([TLSConfig.CertificateSource], TLSConfig.PrivateKeySource) {
+    let chain = TLSMaterial.pemBlocks(tls.certificateChainPEM).map {
+      TLSConfig.CertificateSource.bytes(Array($0.utf8), format: .pem)
+    }
+    guard !chain.isEmpty else {
+      throw ConfigurationError("the certificate chain file must hold PEM certificates")
+    }
+    return (chain, .bytes(Array(tls.privateKeyPEM.utf8), format: .pem))
+  }
+
+  /// A configured host and port as a socket address.
+  static func socketAddress(
     _ listener: GatewayConfiguration.Listener
   ) throws -> SocketAddress {
     let host = listener.host == "localhost" ? "127.0.0.1" : listener.host
