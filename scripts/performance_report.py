@@ -38,7 +38,7 @@ class Gateway:
     def __init__(self, binary, work, name, storage=None):
         self.binary, self.data = binary, os.path.join(work, name)
         subprocess.run([binary, "pki", "init", "--data-dir", self.data], check=True, capture_output=True)
-        config = {"limits": {"maximumConcurrentCallsPerCaller": 1024}, "logLevel": "warning"}
+        config = {"limits": {"maximumConcurrentCallsPerCaller": 1024}}
         if storage:
             config["storage"] = storage
         self.config = os.path.join(work, f"{name}.json")

@@ -24,12 +24,15 @@ public final class SQLiteCustodyStore: CustodyLogStore {
   {
     guard !leaves.isEmpty else { return [] }
     var index =
-      try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM custody_leaf") ?? 0
+      try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM custody_leaf")
+      ) ?? 0
     var indexes: [Int64] = []
     for leaf in leaves {
-      try db.execute(
+      try db.cachedStatement(
         sql:
-          "INSERT INTO custody_leaf (leaf_index, data, shipment_id, event_sequence) VALUES (?, ?, ?, ?)",
+          "INSERT INTO custody_leaf (leaf_index, data, shipment_id, event_sequence) VALUES (?, ?, ?, ?)"
+      ).execute(
         arguments: [index, Data(leaf.data), shipmentID, leaf.eventSequence]
       )
       let added = try MerkleAppender.nodesAdded(
@@ -38,16 +41,18 @@ public final class SQLiteCustodyStore: CustodyLogStore {
       ) { id in
         guard
           let hash = try Data.fetchOne(
-            db,
-            sql: "SELECT hash FROM custody_node WHERE level = ? AND node_index = ?",
+            db.cachedStatement(
+              sql: "SELECT hash FROM custody_node WHERE level = ? AND node_index = ?"
+            ),
             arguments: [id.level, id.index]
           )
         else { throw Corruption("custody node \(id.level)/\(id.index) is missing") }
         return Array(hash)
       }
       for (id, hash) in added {
-        try db.execute(
-          sql: "INSERT INTO custody_node (level, node_index, hash) VALUES (?, ?, ?)",
+        try db.cachedStatement(
+          sql: "INSERT INTO custody_node (level, node_index, hash) VALUES (?, ?, ?)"
+        ).execute(
           arguments: [id.level, id.index, Data(hash)]
         )
       }
@@ -59,7 +64,9 @@ public final class SQLiteCustodyStore: CustodyLogStore {
 
   public func treeSize() async throws -> Int64 {
     try await self.database.read { db in
-      try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM custody_leaf") ?? 0
+      try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM custody_leaf")
+      ) ?? 0
     }
   }
 
@@ -93,8 +100,9 @@ public final class SQLiteCustodyStore: CustodyLogStore {
   public func entries(start: Int64, count: Int) async throws -> [[UInt8]] {
     try await self.database.read { db in
       try Data.fetchAll(
-        db,
-        sql: "SELECT data FROM custody_leaf WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?",
+        db.cachedStatement(
+          sql: "SELECT data FROM custody_leaf WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?"
+        ),
         arguments: [start, count]
       ).map { Array($0) }
     }
@@ -103,11 +111,12 @@ public final class SQLiteCustodyStore: CustodyLogStore {
   public func leafIndexes(of number: TrackingNumber) async throws -> [Int64] {
     try await self.database.read { db in
       try Int64.fetchAll(
-        db,
-        sql: """
-          SELECT l.leaf_index FROM custody_leaf l JOIN shipment s ON s.id = l.shipment_id
-          WHERE s.tracking_number = ? ORDER BY l.event_sequence
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT l.leaf_index FROM custody_leaf l JOIN shipment s ON s.id = l.shipment_id
+            WHERE s.tracking_number = ? ORDER BY l.event_sequence
+            """
+        ),
         arguments: [number.rawValue]
       )
     }
@@ -116,8 +125,7 @@ public final class SQLiteCustodyStore: CustodyLogStore {
   public func latestCheckpoint() async throws -> SignedCheckpoint? {
     try await self.database.read { db in
       try Row.fetchOne(
-        db,
-        sql: "SELECT * FROM custody_checkpoint ORDER BY tree_size DESC LIMIT 1"
+        db.cachedStatement(sql: "SELECT * FROM custody_checkpoint ORDER BY tree_size DESC LIMIT 1")
       ).map(Self.decodeCheckpoint)
     }
   }
@@ -125,8 +133,9 @@ public final class SQLiteCustodyStore: CustodyLogStore {
   public func checkpoints(after size: Int64, limit: Int) async throws -> [SignedCheckpoint] {
     try await self.database.read { db in
       try Row.fetchAll(
-        db,
-        sql: "SELECT * FROM custody_checkpoint WHERE tree_size > ? ORDER BY tree_size LIMIT ?",
+        db.cachedStatement(
+          sql: "SELECT * FROM custody_checkpoint WHERE tree_size > ? ORDER BY tree_size LIMIT ?"
+        ),
         arguments: [size, limit]
       ).map(Self.decodeCheckpoint)
     }
@@ -135,7 +144,8 @@ public final class SQLiteCustodyStore: CustodyLogStore {
   public func save(_ checkpoint: SignedCheckpoint) async throws {
     try await self.database.write { db in
       let largest =
-        try Int64.fetchOne(db, sql: "SELECT MAX(tree_size) FROM custody_checkpoint") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(tree_size) FROM custody_checkpoint"))
+        ?? 0
       guard checkpoint.checkpoint.size > largest else {
         throw TrackingError(
           code: .failedPrecondition,
@@ -143,9 +153,9 @@ public final class SQLiteCustodyStore: CustodyLogStore {
             "a checkpoint of size \(checkpoint.checkpoint.size) is not above the largest signed (\(largest))"
         )
       }
-      try db.execute(
-        sql:
-          "INSERT INTO custody_checkpoint (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)",
+      try db.cachedStatement(
+        sql: "INSERT INTO custody_checkpoint (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)"
+      ).execute(
         arguments: [
           checkpoint.checkpoint.size, Data(checkpoint.checkpoint.root), checkpoint.note,
           checkpoint.signedAt.microseconds,

@@ -20,12 +20,13 @@ public final class SQLiteHandoffStore: HandoffStore {
     for change in changes {
       switch change {
       case .queue(let ticket):
-        try db.execute(
+        try db.cachedStatement(
           sql: """
             INSERT INTO handoff (handoff_id, shipment_id, agency_code, mode, status, next_attempt_at,
               queued_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
+            """
+        ).execute(
           arguments: [
             ticket.handoffID, shipmentID, ticket.agency.rawValue, ticket.mode.rawValue,
             HandoffStatus.pending.rawValue, time.microseconds, time.microseconds,
@@ -33,12 +34,13 @@ public final class SQLiteHandoffStore: HandoffStore {
         )
       case .close(let handoffID, let status):
         // A pushed handoff closes after the delivery that succeeded: it counts as an attempt.
-        try db.execute(
+        try db.cachedStatement(
           sql: """
             UPDATE handoff SET status = ?, closed_at = ?, last_error = NULL,
               attempts = attempts + (mode = 'PUSH' AND status = 'PENDING')
             WHERE handoff_id = ?
-            """,
+            """
+        ).execute(
           arguments: [status.rawValue, time.microseconds, handoffID]
         )
       }
@@ -48,11 +50,12 @@ public final class SQLiteHandoffStore: HandoffStore {
   public func nextAttemptTime(agency: AgencyCode) async throws -> Timestamp? {
     try await self.database.read { db in
       try Int64.fetchOne(
-        db,
-        sql: """
-          SELECT MIN(next_attempt_at) FROM handoff
-          WHERE agency_code = ? AND status = ? AND mode = ?
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT MIN(next_attempt_at) FROM handoff
+            WHERE agency_code = ? AND status = ? AND mode = ?
+            """
+        ),
         arguments: [agency.rawValue, HandoffStatus.pending.rawValue, HandoffMode.push.rawValue]
       ).map(Timestamp.init(microseconds:))
     }
@@ -82,8 +85,11 @@ public final class SQLiteHandoffStore: HandoffStore {
 
   public func handoff(id: String) async throws -> Handoff? {
     try await self.database.read { db in
-      try Row.fetchOne(db, sql: "SELECT \(Self.columns) WHERE h.handoff_id = ?", arguments: [id])
-        .map(Self.decode)
+      try Row.fetchOne(
+        db.cachedStatement(sql: "SELECT \(Self.columns) WHERE h.handoff_id = ?"),
+        arguments: [id]
+      )
+      .map(Self.decode)
     }
   }
 
@@ -91,12 +97,13 @@ public final class SQLiteHandoffStore: HandoffStore {
   {
     try await self.database.read { db in
       try Row.fetchAll(
-        db,
-        sql: """
-          SELECT \(Self.columns)
-          WHERE h.status = ? AND h.mode = ? AND h.agency_code = ? AND h.next_attempt_at <= ?
-          ORDER BY h.next_attempt_at, h.cursor LIMIT ?
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT \(Self.columns)
+            WHERE h.status = ? AND h.mode = ? AND h.agency_code = ? AND h.next_attempt_at <= ?
+            ORDER BY h.next_attempt_at, h.cursor LIMIT ?
+            """
+        ),
         arguments: [
           HandoffStatus.pending.rawValue, HandoffMode.push.rawValue, agency.rawValue,
           now.microseconds, limit,
@@ -112,12 +119,13 @@ public final class SQLiteHandoffStore: HandoffStore {
   ) async throws -> [Handoff] {
     try await self.database.read { db in
       try Row.fetchAll(
-        db,
-        sql: """
-          SELECT \(Self.columns)
-          WHERE h.agency_code = ? AND h.status = ? AND h.cursor > ?
-          ORDER BY h.cursor LIMIT ?
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT \(Self.columns)
+            WHERE h.agency_code = ? AND h.status = ? AND h.cursor > ?
+            ORDER BY h.cursor LIMIT ?
+            """
+        ),
         arguments: [agency.rawValue, HandoffStatus.pending.rawValue, cursor, limit]
       ).map(Self.decode)
     }
@@ -130,12 +138,13 @@ public final class SQLiteHandoffStore: HandoffStore {
   ) async throws -> [Handoff] {
     try await self.database.read { db in
       try Row.fetchAll(
-        db,
-        sql: """
-          SELECT \(Self.columns)
-          WHERE (?1 IS NULL OR h.agency_code = ?1) AND (?2 IS NULL OR h.status = ?2)
-          ORDER BY h.cursor DESC LIMIT ?3
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT \(Self.columns)
+            WHERE (?1 IS NULL OR h.agency_code = ?1) AND (?2 IS NULL OR h.status = ?2)
+            ORDER BY h.cursor DESC LIMIT ?3
+            """
+        ),
         arguments: [agency?.rawValue, status?.rawValue, limit]
       ).map(Self.decode)
     }
@@ -150,12 +159,13 @@ public final class SQLiteHandoffStore: HandoffStore {
   ) async throws {
     try await self.database.write(publishing: [.outbox]) { db in
       // Only a pending handoff: an acknowledgement may have closed it meanwhile.
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           UPDATE handoff SET attempts = attempts + 1, last_error = ?, last_attempt_at = ?,
             next_attempt_at = ?, status = ?
           WHERE handoff_id = ? AND status = ?
-          """,
+          """
+      ).execute(
         arguments: [
           error, time.microseconds, nextAttemptAt.microseconds,
           (deadLetter ? HandoffStatus.dead : HandoffStatus.pending).rawValue, id,
@@ -169,8 +179,7 @@ public final class SQLiteHandoffStore: HandoffStore {
     try await self.database.write(publishing: [.outbox]) { db in
       guard
         let status = try String.fetchOne(
-          db,
-          sql: "SELECT status FROM handoff WHERE handoff_id = ?",
+          db.cachedStatement(sql: "SELECT status FROM handoff WHERE handoff_id = ?"),
           arguments: [id]
         )
       else { return nil }
@@ -180,14 +189,13 @@ public final class SQLiteHandoffStore: HandoffStore {
           message: "handoff \(id) is \(status), not dead-lettered"
         )
       }
-      try db.execute(
-        sql:
-          "UPDATE handoff SET status = ?, attempts = 0, next_attempt_at = ? WHERE handoff_id = ?",
+      try db.cachedStatement(
+        sql: "UPDATE handoff SET status = ?, attempts = 0, next_attempt_at = ? WHERE handoff_id = ?"
+      ).execute(
         arguments: [HandoffStatus.pending.rawValue, now.microseconds, id]
       )
       return try Row.fetchOne(
-        db,
-        sql: "SELECT \(Self.columns) WHERE h.handoff_id = ?",
+        db.cachedStatement(sql: "SELECT \(Self.columns) WHERE h.handoff_id = ?"),
         arguments: [id]
       ).map(Self.decode)
     }
@@ -196,27 +204,29 @@ public final class SQLiteHandoffStore: HandoffStore {
   public func channelSummaries() async throws -> [ChannelSummary] {
     try await self.database.read { db in
       let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT agency_code,
-            SUM(status = 'PENDING'),
-            SUM(status = 'PENDING' AND attempts > 0),
-            SUM(status = 'DEAD'),
-            MAX(last_attempt_at),
-            MAX(CASE WHEN status IN ('ACCEPTED', 'REJECTED') THEN closed_at END),
-            MIN(CASE WHEN status = 'PENDING' THEN queued_at END)
-          FROM handoff GROUP BY agency_code ORDER BY agency_code
-          """
+        db.cachedStatement(
+          sql: """
+            SELECT agency_code,
+              SUM(status = 'PENDING'),
+              SUM(status = 'PENDING' AND attempts > 0),
+              SUM(status = 'DEAD'),
+              MAX(last_attempt_at),
+              MAX(CASE WHEN status IN ('ACCEPTED', 'REJECTED') THEN closed_at END),
+              MIN(CASE WHEN status = 'PENDING' THEN queued_at END)
+            FROM handoff GROUP BY agency_code ORDER BY agency_code
+            """
+        )
       )
       return try rows.map { row in
         let agency: String = row[0]
         let lastError = try String.fetchOne(
-          db,
-          sql: """
-            SELECT last_error FROM handoff
-            WHERE agency_code = ? AND status IN ('PENDING', 'DEAD') AND last_error IS NOT NULL
-            ORDER BY last_attempt_at DESC LIMIT 1
-            """,
+          db.cachedStatement(
+            sql: """
+              SELECT last_error FROM handoff
+              WHERE agency_code = ? AND status IN ('PENDING', 'DEAD') AND last_error IS NOT NULL
+              ORDER BY last_attempt_at DESC LIMIT 1
+              """
+          ),
           arguments: [agency]
         )
         return ChannelSummary(

@@ -13,8 +13,9 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
   public func processedThrough(_ device: DeviceKey) async throws -> Int {
     try await self.database.read { db in
       try Int.fetchOne(
-        db,
-        sql: "SELECT processed_through FROM device_cursor WHERE caller = ? AND device_id = ?",
+        db.cachedStatement(
+          sql: "SELECT processed_through FROM device_cursor WHERE caller = ? AND device_id = ?"
+        ),
         arguments: [device.caller, device.deviceID]
       ) ?? 0
     }
@@ -24,8 +25,9 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
     try await self.database.read { db in
       guard
         let row = try Row.fetchOne(
-          db,
-          sql: "SELECT * FROM device_event WHERE caller = ? AND device_id = ? AND sequence = ?",
+          db.cachedStatement(
+            sql: "SELECT * FROM device_event WHERE caller = ? AND device_id = ? AND sequence = ?"
+          ),
           arguments: [device.caller, device.deviceID, sequence]
         )
       else { return nil }
@@ -55,11 +57,12 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
 
   public func hold(_ device: DeviceKey, entry: DeviceEntry) async throws {
     try await self.database.write { db in
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO device_event (caller, device_id, sequence, fingerprint, payload)
           VALUES (?, ?, ?, ?, ?)
-          """,
+          """
+      ).execute(
         arguments: [
           device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint),
           Data(entry.payload),
@@ -73,14 +76,15 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
     try await self.database.write { db in
       let processed =
         try Int.fetchOne(
-          db,
-          sql: "SELECT processed_through FROM device_cursor WHERE caller = ? AND device_id = ?",
+          db.cachedStatement(
+            sql: "SELECT processed_through FROM device_cursor WHERE caller = ? AND device_id = ?"
+          ),
           arguments: [device.caller, device.deviceID]
         ) ?? 0
       guard entry.sequence == processed + 1 else {
         throw Corruption("device \(device.deviceID) completes \(entry.sequence) after \(processed)")
       }
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO device_event
             (caller, device_id, sequence, fingerprint, payload, status, code, message, tracking_number,
@@ -90,7 +94,8 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
             status = excluded.status, code = excluded.code, message = excluded.message,
             tracking_number = excluded.tracking_number, event_sequence = excluded.event_sequence,
             received_at = excluded.received_at
-          """,
+          """
+      ).execute(
         arguments: [
           device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint),
           Data(entry.payload),
@@ -99,11 +104,12 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
           now.microseconds,
         ]
       )
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO device_cursor (caller, device_id, processed_through) VALUES (?, ?, ?)
           ON CONFLICT (caller, device_id) DO UPDATE SET processed_through = excluded.processed_through
-          """,
+          """
+      ).execute(
         arguments: [device.caller, device.deviceID, entry.sequence]
       )
     }
@@ -118,12 +124,13 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
   {
     try await self.database.read { db in
       try Int.fetchAll(
-        db,
-        sql: """
-          SELECT sequence FROM device_event
-          WHERE caller = ? AND device_id = ? AND status IS NULL AND sequence <= ?
-          ORDER BY sequence LIMIT ?
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT sequence FROM device_event
+            WHERE caller = ? AND device_id = ? AND status IS NULL AND sequence <= ?
+            ORDER BY sequence LIMIT ?
+            """
+        ),
         arguments: [device.caller, device.deviceID, last, limit]
       )
     }

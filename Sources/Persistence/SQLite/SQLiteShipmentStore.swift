@@ -77,16 +77,15 @@ public final class SQLiteShipmentStore: ShipmentStore {
   static func claim(_ codes: [DossierCode], shipmentID: Int64, in db: Database) throws {
     for code in codes {
       let owner = try Int64.fetchOne(
-        db,
-        sql: "SELECT shipment_id FROM dossier_code WHERE code = ?",
+        db.cachedStatement(sql: "SELECT shipment_id FROM dossier_code WHERE code = ?"),
         arguments: [code.rawValue]
       )
       switch owner {
       case nil:
-        try db.execute(
-          sql: "INSERT INTO dossier_code (code, shipment_id) VALUES (?, ?)",
-          arguments: [code.rawValue, shipmentID]
-        )
+        try db.cachedStatement(sql: "INSERT INTO dossier_code (code, shipment_id) VALUES (?, ?)")
+          .execute(
+            arguments: [code.rawValue, shipmentID]
+          )
       case shipmentID:
         continue
       default:
@@ -109,8 +108,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
     guard
       let row = try Row.fetchOne(
-        db,
-        sql: "SELECT id, version FROM shipment WHERE tracking_number = ?",
+        db.cachedStatement(sql: "SELECT id, version FROM shipment WHERE tracking_number = ?"),
         arguments: [write.trackingNumber.rawValue]
       )
     else { throw TrackingError.shipmentNotFound() }
@@ -125,8 +123,9 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
     try SQLiteHandoffStore.apply(write.outbox, shipmentID: id, at: write.committedAt, in: db)
     if let last = events.last {
-      try db.execute(
-        sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?",
+      try db.cachedStatement(
+        sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?"
+      ).execute(
         arguments: [last.toState.rawValue, last.sequence, last.recordedAt.microseconds, id]
       )
     }
@@ -134,8 +133,9 @@ public final class SQLiteShipmentStore: ShipmentStore {
       try SQLiteSlaStore.replaceHops(hops, shipmentID: id, in: db)
     }
     if let commitment = write.newCommitment {
-      try db.execute(
-        sql: "UPDATE shipment SET code_nonce = ?, code_salt = ?, code_hash = ? WHERE id = ?",
+      try db.cachedStatement(
+        sql: "UPDATE shipment SET code_nonce = ?, code_salt = ?, code_hash = ? WHERE id = ?"
+      ).execute(
         arguments: [
           Data(commitment.nonce), Data(commitment.salt), Data(commitment.hash), id,
         ]
@@ -169,12 +169,13 @@ public final class SQLiteShipmentStore: ShipmentStore {
     -> Int
   {
     try await self.database.write { db in
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           DELETE FROM idempotency_key WHERE (caller, request_id) IN (
             SELECT caller, request_id FROM idempotency_key WHERE created_at < ?
             ORDER BY created_at LIMIT ?)
-          """,
+          """
+      ).execute(
         arguments: [before.microseconds, limit]
       )
       return db.changesCount
@@ -183,8 +184,9 @@ public final class SQLiteShipmentStore: ShipmentStore {
 
   public func probeWrite(now: Timestamp) async throws {
     try await self.database.write { db in
-      try db.execute(
-        sql: "INSERT OR REPLACE INTO health_probe (id, probed_at) VALUES (1, ?)",
+      try db.cachedStatement(
+        sql: "INSERT OR REPLACE INTO health_probe (id, probed_at) VALUES (1, ?)"
+      ).execute(
         arguments: [now.microseconds]
       )
     }
@@ -207,11 +209,12 @@ public final class SQLiteShipmentStore: ShipmentStore {
     try await self.database.read { db in
       guard
         let row = try Row.fetchOne(
-          db,
-          sql: """
-            SELECT s.tracking_number, d.document_id, d.sha256, d.size, d.content_type
-            FROM scan_document d JOIN shipment s ON s.id = d.shipment_id WHERE d.document_code = ?
-            """,
+          db.cachedStatement(
+            sql: """
+              SELECT s.tracking_number, d.document_id, d.sha256, d.size, d.content_type
+              FROM scan_document d JOIN shipment s ON s.id = d.shipment_id WHERE d.document_code = ?
+              """
+          ),
           arguments: [documentCode]
         )
       else { return nil }
@@ -255,11 +258,12 @@ public final class SQLiteShipmentStore: ShipmentStore {
       }
       let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
       let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT * FROM shipment \(whereClause)
-          ORDER BY created_at DESC, tracking_number DESC LIMIT ?
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT * FROM shipment \(whereClause)
+            ORDER BY created_at DESC, tracking_number DESC LIMIT ?
+            """
+        ),
         arguments: arguments + [query.pageSize + 1]
       )
       let shipments = try rows.prefix(query.pageSize).map {
@@ -282,11 +286,12 @@ extension SQLiteShipmentStore {
   static func remembered(_ key: IdempotencyKey, in db: Database) throws -> RememberedWrite? {
     guard
       let row = try Row.fetchOne(
-        db,
-        sql: """
-          SELECT fingerprint, shipment_id, first_sequence, version FROM idempotency_key
-          WHERE caller IN (?, '') AND request_id = ? ORDER BY caller DESC LIMIT 1
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT fingerprint, shipment_id, first_sequence, version FROM idempotency_key
+            WHERE caller IN (?, '') AND request_id = ? ORDER BY caller DESC LIMIT 1
+            """
+        ),
         arguments: [key.caller, key.requestID.rawValue]
       )
     else { return nil }
@@ -321,12 +326,13 @@ extension SQLiteShipmentStore {
     at time: Timestamp,
     in db: Database
   ) throws {
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO idempotency_key
           (caller, request_id, fingerprint, shipment_id, first_sequence, version, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)
-        """,
+        """
+    ).execute(
       arguments: [
         key.caller, key.requestID.rawValue, Data(key.fingerprint), shipmentID, firstSequence,
         version, time.microseconds,
@@ -337,8 +343,9 @@ extension SQLiteShipmentStore {
   static func nextSerial(for indicator: ServiceIndicator, in db: Database) throws -> Int {
     let last =
       try Int.fetchOne(
-        db,
-        sql: "SELECT last_serial FROM serial_counter WHERE service_indicator = ?",
+        db.cachedStatement(
+          sql: "SELECT last_serial FROM serial_counter WHERE service_indicator = ?"
+        ),
         arguments: [indicator.rawValue]
       ) ?? -1
     let next = last + 1
@@ -349,11 +356,12 @@ extension SQLiteShipmentStore {
         message: "every serial of service indicator \(indicator) has been used"
       )
     }
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO serial_counter (service_indicator, last_serial) VALUES (?, ?)
         ON CONFLICT (service_indicator) DO UPDATE SET last_serial = excluded.last_serial
-        """,
+        """
+    ).execute(
       arguments: [indicator.rawValue, next]
     )
     return next

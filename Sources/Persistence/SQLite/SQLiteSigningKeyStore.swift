@@ -13,8 +13,7 @@ public final class SQLiteSigningKeyStore: SigningKeyStore {
   public func register(_ key: SigningKey, now: Timestamp) async throws {
     try await self.database.write { db in
       if let owner = try String.fetchOne(
-        db,
-        sql: "SELECT owner FROM signing_key WHERE key_id = ?",
+        db.cachedStatement(sql: "SELECT owner FROM signing_key WHERE key_id = ?"),
         arguments: [key.keyID]
       ) {
         guard owner == key.owner else {
@@ -25,9 +24,10 @@ public final class SQLiteSigningKeyStore: SigningKeyStore {
         }
         return
       }
-      try db.execute(
+      try db.cachedStatement(
         sql:
-          "INSERT INTO signing_key (key_id, owner, public_key, registered_at) VALUES (?, ?, ?, ?)",
+          "INSERT INTO signing_key (key_id, owner, public_key, registered_at) VALUES (?, ?, ?, ?)"
+      ).execute(
         arguments: [key.keyID, key.owner, Data(key.publicKey), now.microseconds]
       )
     }
@@ -37,8 +37,7 @@ public final class SQLiteSigningKeyStore: SigningKeyStore {
     try await self.database.read { db in
       guard
         let row = try Row.fetchOne(
-          db,
-          sql: "SELECT owner, public_key FROM signing_key WHERE key_id = ?",
+          db.cachedStatement(sql: "SELECT owner, public_key FROM signing_key WHERE key_id = ?"),
           arguments: [keyID]
         )
       else { return nil }
@@ -50,8 +49,9 @@ public final class SQLiteSigningKeyStore: SigningKeyStore {
   public func signingKeys(of owner: String) async throws -> [SigningKey] {
     try await self.database.read { db in
       try Row.fetchAll(
-        db,
-        sql: "SELECT public_key FROM signing_key WHERE owner = ? ORDER BY registered_at",
+        db.cachedStatement(
+          sql: "SELECT public_key FROM signing_key WHERE owner = ? ORDER BY registered_at"
+        ),
         arguments: [owner]
       ).map { row in
         let publicKey: Data = row["public_key"]

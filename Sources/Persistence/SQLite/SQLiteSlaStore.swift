@@ -92,7 +92,7 @@ public final class SQLiteSlaStore: SlaStore {
     let updates = Self.hopColumns.dropFirst().map { "\($0) = excluded.\($0)" }
       .joined(separator: ", ")
     for hop in hops {
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO sla_hop (shipment_id, \(columns)) VALUES (?, \(placeholders))
           ON CONFLICT (shipment_id, hop) DO UPDATE SET \(updates),
@@ -100,16 +100,18 @@ public final class SQLiteSlaStore: SlaStore {
               THEN sla_hop.at_risk_raised ELSE 0 END,
             breach_raised = CASE WHEN sla_hop.start_sequence = excluded.start_sequence
               THEN sla_hop.breach_raised ELSE 0 END
-          """,
+          """
+      ).execute(
         arguments: StatementArguments([shipmentID] + Self.values(hop))
       )
     }
     let kept = hops.map(\.hop.rawValue)
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         DELETE FROM sla_hop WHERE shipment_id = ?
         AND hop NOT IN (\(kept.map { _ in "?" }.joined(separator: ", ")))
-        """,
+        """
+    ).execute(
       arguments: StatementArguments([shipmentID] + kept)
     )
   }
@@ -136,11 +138,12 @@ public final class SQLiteSlaStore: SlaStore {
   /// The stored hops of a shipment, inside the caller's transaction.
   static func hops(ofShipment id: Int64, in db: Database) throws -> [HopTimeliness] {
     try Row.fetchAll(
-      db,
-      sql: """
-        SELECT \(Self.selectHop(from: "h")) FROM sla_hop h JOIN shipment s ON s.id = h.shipment_id
-        WHERE h.shipment_id = ? ORDER BY h.started_at
-        """,
+      db.cachedStatement(
+        sql: """
+          SELECT \(Self.selectHop(from: "h")) FROM sla_hop h JOIN shipment s ON s.id = h.shipment_id
+          WHERE h.shipment_id = ? ORDER BY h.started_at
+          """
+      ),
       arguments: [id]
     ).map { try Self.decodeHop($0) }
   }
@@ -158,28 +161,32 @@ public final class SQLiteSlaStore: SlaStore {
   ) throws -> Int {
     let flag = kind == .atRisk ? "at_risk_raised" : "breach_raised"
     let rowIDs = try Int64.fetchAll(
-      db,
-      sql:
-        "SELECT rowid FROM sla_hop \(index.map { "INDEXED BY \($0)" } ?? "") WHERE \(whereClause) LIMIT ?",
+      db.cachedStatement(
+        sql:
+          "SELECT rowid FROM sla_hop \(index.map { "INDEXED BY \($0)" } ?? "") WHERE \(whereClause) LIMIT ?"
+      ),
       arguments: arguments + [limit]
     )
     let columns = Self.hopColumns.joined(separator: ", ")
     for rowID in rowIDs {
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT OR IGNORE INTO sla_alert (kind, raised_at, shipment_id, \(columns))
           SELECT ?, ?, shipment_id, \(columns) FROM sla_hop WHERE rowid = ?
-          """,
+          """
+      ).execute(
         arguments: [kind.rawValue, now.microseconds, rowID]
       )
-      try db.execute(sql: "UPDATE sla_hop SET \(flag) = 1 WHERE rowid = ?", arguments: [rowID])
+      try db.cachedStatement(sql: "UPDATE sla_hop SET \(flag) = 1 WHERE rowid = ?").execute(
+        arguments: [rowID])
     }
     return rowIDs.count
   }
 
   public func raiseDueAlerts(now: Timestamp, limit: Int) async throws -> [SlaAlert] {
     let alerts = try await self.database.write { db in
-      let before = try Int64.fetchOne(db, sql: "SELECT max(cursor) FROM sla_alert") ?? 0
+      let before =
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(cursor) FROM sla_alert")) ?? 0
       // A hop that is already overdue is also at risk: its at-risk alert comes first.
       let raised = try Self.raise(
         .atRisk,
@@ -217,12 +224,13 @@ public final class SQLiteSlaStore: SlaStore {
     -> [SlaAlert]
   {
     try Row.fetchAll(
-      db,
-      sql: """
-        SELECT a.cursor, a.kind, a.raised_at, \(Self.selectHop(from: "a"))
-        FROM sla_alert a JOIN shipment s ON s.id = a.shipment_id
-        WHERE a.cursor > ? ORDER BY a.cursor LIMIT ?
-        """,
+      db.cachedStatement(
+        sql: """
+          SELECT a.cursor, a.kind, a.raised_at, \(Self.selectHop(from: "a"))
+          FROM sla_alert a JOIN shipment s ON s.id = a.shipment_id
+          WHERE a.cursor > ? ORDER BY a.cursor LIMIT ?
+          """
+      ),
       arguments: [cursor, limit]
     ).map { row in
       SlaAlert(
@@ -237,18 +245,20 @@ public final class SQLiteSlaStore: SlaStore {
   public func nextAlertTime() async throws -> Timestamp? {
     try await self.database.read { db in
       let atRisk = try Int64.fetchOne(
-        db,
-        sql: """
-          SELECT MIN(at_risk_at) FROM sla_hop INDEXED BY sla_hop_at_risk
-          WHERE end_sequence IS NULL AND at_risk_raised = 0
-          """
+        db.cachedStatement(
+          sql: """
+            SELECT MIN(at_risk_at) FROM sla_hop INDEXED BY sla_hop_at_risk
+            WHERE end_sequence IS NULL AND at_risk_raised = 0
+            """
+        )
       )
       let breach = try Int64.fetchOne(
-        db,
-        sql: """
-          SELECT MIN(due_at) FROM sla_hop INDEXED BY sla_hop_breach
-          WHERE end_sequence IS NULL AND breach_raised = 0
-          """
+        db.cachedStatement(
+          sql: """
+            SELECT MIN(due_at) FROM sla_hop INDEXED BY sla_hop_breach
+            WHERE end_sequence IS NULL AND breach_raised = 0
+            """
+        )
       )
       return [atRisk, breach].compactMap { $0 }.min().map(Timestamp.init(microseconds:))
     }
@@ -271,39 +281,40 @@ public final class SQLiteSlaStore: SlaStore {
       // The period's ended hops (through the ended_at index) and the running overdue ones
       // (through the overdue index), grouped; percentiles by rank within each group.
       let rows = try Row.fetchAll(
-        db,
-        sql: """
-          WITH period AS (
-            SELECT \(key) AS k, h.hop, h.verdict, h.working_minutes, 0 AS running,
-              -- Late with apology: ended by the extension's new appointment (Vietnam's date).
-              h.extended_to IS NOT NULL
-                AND date(h.ended_at / 1000000 + 25200, 'unixepoch') <= h.extended_to AS extended,
-              h.appointment_date IS NOT NULL AND h.appointment_date > h.due_date AS later,
-              h.late_supplement_requests AS supplements
-            FROM sla_hop h INDEXED BY sla_hop_ended
-            WHERE h.ended_at >= ?1 AND h.ended_at < ?2 AND h.verdict IS NOT NULL
-            UNION ALL
-            SELECT \(key), h.hop, NULL, NULL, 1, 0,
-              h.appointment_date IS NOT NULL AND h.appointment_date > h.due_date,
-              h.late_supplement_requests
-            FROM sla_hop h INDEXED BY sla_hop_overdue
-            WHERE h.end_sequence IS NULL AND h.due_at <= ?3
-          ),
-          ranked AS (
-            SELECT k, hop, working_minutes,
-              ROW_NUMBER() OVER (PARTITION BY k, hop ORDER BY working_minutes) AS rank,
-              COUNT(*) OVER (PARTITION BY k, hop) AS n
-            FROM period WHERE verdict IS NOT NULL AND working_minutes IS NOT NULL
-          )
-          SELECT p.k, p.hop,
-            SUM(p.verdict IS NOT NULL), COALESCE(SUM(p.verdict = 'LATE'), 0), SUM(p.running),
-            (SELECT r.working_minutes FROM ranked r
-              WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (r.n + 1) / 2),
-            (SELECT r.working_minutes FROM ranked r
-              WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (9 * r.n + 9) / 10),
-            COALESCE(SUM(p.verdict = 'LATE' AND p.extended), 0), SUM(p.later), SUM(p.supplements)
-          FROM period p GROUP BY p.k, p.hop ORDER BY p.k, p.hop
-          """,
+        db.cachedStatement(
+          sql: """
+            WITH period AS (
+              SELECT \(key) AS k, h.hop, h.verdict, h.working_minutes, 0 AS running,
+                -- Late with apology: ended by the extension's new appointment (Vietnam's date).
+                h.extended_to IS NOT NULL
+                  AND date(h.ended_at / 1000000 + 25200, 'unixepoch') <= h.extended_to AS extended,
+                h.appointment_date IS NOT NULL AND h.appointment_date > h.due_date AS later,
+                h.late_supplement_requests AS supplements
+              FROM sla_hop h INDEXED BY sla_hop_ended
+              WHERE h.ended_at >= ?1 AND h.ended_at < ?2 AND h.verdict IS NOT NULL
+              UNION ALL
+              SELECT \(key), h.hop, NULL, NULL, 1, 0,
+                h.appointment_date IS NOT NULL AND h.appointment_date > h.due_date,
+                h.late_supplement_requests
+              FROM sla_hop h INDEXED BY sla_hop_overdue
+              WHERE h.end_sequence IS NULL AND h.due_at <= ?3
+            ),
+            ranked AS (
+              SELECT k, hop, working_minutes,
+                ROW_NUMBER() OVER (PARTITION BY k, hop ORDER BY working_minutes) AS rank,
+                COUNT(*) OVER (PARTITION BY k, hop) AS n
+              FROM period WHERE verdict IS NOT NULL AND working_minutes IS NOT NULL
+            )
+            SELECT p.k, p.hop,
+              SUM(p.verdict IS NOT NULL), COALESCE(SUM(p.verdict = 'LATE'), 0), SUM(p.running),
+              (SELECT r.working_minutes FROM ranked r
+                WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (r.n + 1) / 2),
+              (SELECT r.working_minutes FROM ranked r
+                WHERE r.k = p.k AND r.hop = p.hop AND r.rank = (9 * r.n + 9) / 10),
+              COALESCE(SUM(p.verdict = 'LATE' AND p.extended), 0), SUM(p.later), SUM(p.supplements)
+            FROM period p GROUP BY p.k, p.hop ORDER BY p.k, p.hop
+            """
+        ),
         arguments: [from.microseconds, to.microseconds, overdueAt.microseconds]
       )
       return try rows.map { row in
@@ -331,11 +342,12 @@ public final class SQLiteSlaStore: SlaStore {
   {
     try await self.database.read { db in
       try String.fetchAll(
-        db,
-        sql: """
-          SELECT DISTINCT s.tracking_number FROM sla_hop h JOIN shipment s ON s.id = h.shipment_id
-          WHERE s.tracking_number > ? ORDER BY s.tracking_number LIMIT ?
-          """,
+        db.cachedStatement(
+          sql: """
+            SELECT DISTINCT s.tracking_number FROM sla_hop h JOIN shipment s ON s.id = h.shipment_id
+            WHERE s.tracking_number > ? ORDER BY s.tracking_number LIMIT ?
+            """
+        ),
         arguments: [number?.rawValue ?? "", limit]
       ).map { try TrackingNumber(validating: $0) }
     }
@@ -376,11 +388,12 @@ public final class SQLiteSlaStore: SlaStore {
     in db: Database
   ) throws -> Int {
     try Int.fetchOne(
-      db,
-      sql: """
-        SELECT count(*) FROM sla_hop INDEXED BY \(time.index)
-        WHERE end_sequence IS NULL AND \(time.rawValue) <= ?
-        """,
+      db.cachedStatement(
+        sql: """
+          SELECT count(*) FROM sla_hop INDEXED BY \(time.index)
+          WHERE end_sequence IS NULL AND \(time.rawValue) <= ?
+          """
+      ),
       arguments: [now.microseconds]
     ) ?? 0
   }

@@ -37,7 +37,7 @@ enum ShipmentRows {
         String(decoding: try Self.encoder.encode($0), as: UTF8.self)
       },
     ]
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO shipment (
           tracking_number, service_type, state, procedure_code, agency_code, origin_post_office,
@@ -48,7 +48,8 @@ enum ShipmentRows {
           code_nonce, code_salt, code_hash, created_at, updated_at, version, custody_salt,
           applicant_party
         ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
+        """
+    ).execute(
       arguments: arguments
     )
     return db.lastInsertedRowID
@@ -64,13 +65,14 @@ enum ShipmentRows {
   static func insert(_ event: ShipmentEvent, shipmentID: Int64, in db: Database) throws {
     let payload = try event.details.map { try Self.encoder.encode(EventPayload($0)) }
     let handover = try event.handover.map { try Self.encoder.encode(HandoverPayload($0)) }
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO shipment_event (
           shipment_id, sequence, kind, from_state, to_state, occurred_at, recorded_at,
           actor, location, note, payload, handover
         ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
+        """
+    ).execute(
       arguments: [
         shipmentID, event.sequence, event.kind.rawValue, event.fromState?.rawValue,
         event.toState.rawValue, event.occurredAt.microseconds, event.recordedAt.microseconds,
@@ -80,11 +82,12 @@ enum ShipmentRows {
       ]
     )
     if case .scan(let scan) = event.details {
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO scan_document (document_code, shipment_id, sequence, document_id, sha256, size, content_type)
           VALUES (?, ?, ?, ?, ?, ?, ?)
-          """,
+          """
+      ).execute(
         arguments: [
           scan.documentCode, shipmentID, event.sequence, scan.documentID, scan.sha256, scan.size,
           scan.contentType.rawValue,
@@ -101,15 +104,19 @@ enum ShipmentRows {
 
   static func loadRegistered(id: Int64, in db: Database) throws -> RegisteredShipment {
     guard
-      let row = try Row.fetchOne(db, sql: "SELECT * FROM shipment WHERE id = ?", arguments: [id])
+      let row = try Row.fetchOne(
+        db.cachedStatement(sql: "SELECT * FROM shipment WHERE id = ?"),
+        arguments: [id]
+      )
     else { throw TrackingError.shipmentNotFound() }
     let events = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT e.*, l.leaf_index FROM shipment_event e
-        LEFT JOIN custody_leaf l ON l.shipment_id = e.shipment_id AND l.event_sequence = e.sequence
-        WHERE e.shipment_id = ? ORDER BY e.sequence
-        """,
+      db.cachedStatement(
+        sql: """
+          SELECT e.*, l.leaf_index FROM shipment_event e
+          LEFT JOIN custody_leaf l ON l.shipment_id = e.shipment_id AND l.event_sequence = e.sequence
+          WHERE e.shipment_id = ? ORDER BY e.sequence
+          """
+      ),
       arguments: [id]
     ).map(Self.decodeEvent)
     let shipment = try Self.decodeShipment(row, events: events)
