@@ -50,6 +50,17 @@ class Gateway:
             [binary, "serve", "--config", self.config, "--data-dir", self.data,
              "--partner-address", self.partner, "--public-address", self.public],
             stdout=self.log, stderr=subprocess.STDOUT)
+        # Measure only once both listeners are up.
+        log_path = os.path.join(work, f"{name}.log")
+        for _ in range(600):
+            with open(log_path) as f:
+                if f.read().count("listening") >= 2:
+                    break
+            if self.process.poll() is not None:
+                raise SystemExit(f"the gateway {name} exited: see {log_path}")
+            time.sleep(0.1)
+        else:
+            raise SystemExit(f"the gateway {name} did not start: see {log_path}")
 
     def stop(self):
         self.process.terminate()
@@ -162,7 +173,7 @@ def main():
 
         print("latency against offered load", flush=True)
         sweep = {"echo": [], "register": [], "track": []}
-        for rate in (250, 500, 1000, 2000, 4000, 8000):
+        for rate in (250, 500, 1000, 1500, 2000, 3000):
             sweep["echo"].append(load(binary, gateway.data, "echo", echo_address, echo.pid, 5, ("--rate", str(rate))))
             sweep["register"].append(load(binary, gateway.data, "register", gateway.partner, gateway.process.pid, 5,
                                           ("--rate", str(rate))))

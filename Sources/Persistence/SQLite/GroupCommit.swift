@@ -12,7 +12,7 @@ public struct GroupCommitSettings: Hashable, Sendable {
   public var maximumBatch: Int
 
   /// Creates settings.
-  public init(maximumWait: Duration = .milliseconds(1), maximumBatch: Int = 256) {
+  public init(maximumWait: Duration = .zero, maximumBatch: Int = 256) {
     self.maximumWait = maximumWait
     self.maximumBatch = max(1, maximumBatch)
   }

@@ -83,11 +83,12 @@ public final class SQLiteCustodyStore: CustodyLogStore {
         let chunk = ids[start ..< min(start + 400, ids.count)]
         var arguments = StatementArguments()
         for id in chunk { arguments += [id.level, id.index] }
-        let rows = try Row.fetchAll(
-          db,
-          sql: Array(repeating: seek, count: chunk.count).joined(separator: " UNION ALL "),
-          arguments: arguments
-        )
+        let sql = Array(repeating: seek, count: chunk.count).joined(separator: " UNION ALL ")
+        // Proofs of any realistic log need at most 64 nodes: those statements (one per count) are
+        // prepared once per connection; longer lists (bulk tools) are prepared each time.
+        let statement =
+          chunk.count <= 64 ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        let rows = try Row.fetchAll(statement, arguments: arguments)
         for row in rows {
           let hash: Data = row["hash"]
           nodes[NodeID(level: row["level"], index: row["node_index"])] = Array(hash)

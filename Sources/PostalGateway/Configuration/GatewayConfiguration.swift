@@ -85,8 +85,9 @@ struct GatewayConfiguration: Sendable, Equatable {
     /// How long a write waits for a lock another process holds, before UNAVAILABLE.
     var busyTimeoutMilliseconds = 10_000
     /// How long the first write after a quiet spell waits for others to share its transaction
-    /// and fsync (group commit); 0 never waits, writes arriving during a commit still share.
-    var groupCommitWaitMicroseconds = 1_000
+    /// and fsync (group commit). 0 (the default) never waits: writes arriving during a commit
+    /// still share the next one; measured, a wait only slowed lonely writes (docs/performance.md).
+    var groupCommitWaitMicroseconds = 0
     /// The most writes one transaction carries; 1 turns group commit off.
     var groupCommitMaximumBatch = 256
 
