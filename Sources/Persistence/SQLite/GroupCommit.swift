@@ -1,6 +1,6 @@
 import GRDB
 import Synchronization
-public import Tracking
+import Tracking
 
 /// How writes that arrive together share a transaction.
 public struct GroupCommitSettings: Hashable, Sendable {

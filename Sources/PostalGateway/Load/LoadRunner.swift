@@ -124,7 +124,7 @@ struct LoadRunner: Sendable {
     var tally = StreamTally()
     var due = first
     while !Task.isCancelled {
-      if let interval {
+      if interval != nil {
         if due > .now { try await Task.sleep(until: due, clock: .continuous) }
       } else {
         due = .now
