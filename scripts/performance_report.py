@@ -12,6 +12,7 @@ Usage: python3 scripts/performance_report.py RELEASE_BIN_DIR [--duration S] [--r
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -97,7 +98,6 @@ def svg_plot(series, title, path):
     points = [p for s in series.values() for p in s]
     max_x = max(p["callsPerSecond"] for p in points) * 1.1
     lat = [v for p in points for v in (p["latencyMilliseconds"]["p50"], p["latencyMilliseconds"]["p99"])]
-    import math
     lo, hi = math.floor(math.log10(max(min(lat), 0.01))), math.ceil(math.log10(max(lat)))
     hi = max(hi, lo + 1)
 

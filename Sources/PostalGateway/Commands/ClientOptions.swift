@@ -59,13 +59,21 @@ struct ClientOptions: ParsableArguments {
   }
 
   /// The partner listener's address: `--server`, `$POSTAL_GATEWAY_PARTNER` or 127.0.0.1:7443.
-  var partnerAddress: String {
-    self.server ?? Self.environment("POSTAL_GATEWAY_PARTNER") ?? "127.0.0.1:7443"
-  }
+  var partnerAddress: String { self.server ?? Self.defaultPartnerAddress }
 
   /// The public listener's address: `--server`, `$POSTAL_GATEWAY_PUBLIC` or 127.0.0.1:8443.
-  var publicAddress: String {
-    self.server ?? Self.environment("POSTAL_GATEWAY_PUBLIC") ?? "127.0.0.1:8443"
+  var publicAddress: String { self.server ?? Self.defaultPublicAddress }
+
+  /// The partner listener's address without `--server`: `$POSTAL_GATEWAY_PARTNER` or
+  /// 127.0.0.1:7443.
+  static var defaultPartnerAddress: String {
+    Self.environment("POSTAL_GATEWAY_PARTNER") ?? "127.0.0.1:7443"
+  }
+
+  /// The public listener's address without `--server`: `$POSTAL_GATEWAY_PUBLIC` or
+  /// 127.0.0.1:8443.
+  static var defaultPublicAddress: String {
+    Self.environment("POSTAL_GATEWAY_PUBLIC") ?? "127.0.0.1:8443"
   }
 
   /// Runs `body` with a client of the partner listener, over mutual TLS.
@@ -74,7 +82,7 @@ struct ClientOptions: ParsableArguments {
     _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
     try await self.withClient(
-      defaultAddress: Self.environment("POSTAL_GATEWAY_PARTNER") ?? "127.0.0.1:7443",
+      address: self.partnerAddress,
       security: self.mutualTLS(as: identity),
       body
     )
@@ -88,7 +96,7 @@ struct ClientOptions: ParsableArguments {
     let security: HTTP2ClientTransport.Posix.TransportSecurity =
       plaintext ? .plaintext : self.serverTLS()
     return try await self.withClient(
-      defaultAddress: Self.environment("POSTAL_GATEWAY_PUBLIC") ?? "127.0.0.1:8443",
+      address: self.publicAddress,
       security: security,
       body
     )
@@ -100,12 +108,12 @@ struct ClientOptions: ParsableArguments {
   }
 
   private func withClient<T: Sendable>(
-    defaultAddress: String,
+    address: String,
     security: HTTP2ClientTransport.Posix.TransportSecurity,
     _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T
   ) async throws -> T {
     let transport = try HTTP2ClientTransport.Posix(
-      target: try Self.target(self.server ?? defaultAddress),
+      target: try Self.target(address),
       transportSecurity: security
     )
     do {

@@ -84,8 +84,7 @@ struct LoadCommand: AsyncParsableCommand {
       let setupAddress =
         self.workload.usesPartnerListener
         ? measured
-        : self.partner ?? ProcessInfo.processInfo.environment["POSTAL_GATEWAY_PARTNER"]
-          ?? "127.0.0.1:7443"
+        : self.partner ?? ClientOptions.defaultPartnerAddress
       let window = LoadWindowObserver(pid: self.serverPID)
       let (tally, seconds) = try await Self.withClients(
         count: 1,

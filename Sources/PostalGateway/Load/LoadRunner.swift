@@ -135,7 +135,7 @@ struct LoadRunner: Sendable {
       do {
         try await call()
       } catch let error as RPCError {
-        failure = Self.name(of: error.code)
+        failure = GatewayMetrics.name(of: Status.Code(error.code))
       } catch {
         failure = "CLIENT_ERROR"
       }
@@ -155,16 +155,6 @@ struct LoadRunner: Sendable {
       if let interval { due = due.advanced(by: interval) }
     }
     return tally
-  }
-
-  /// A status code as the gRPC specification spells it (`RESOURCE_EXHAUSTED`).
-  static func name(of code: RPCError.Code) -> String {
-    var name = ""
-    for character in String(describing: code) {
-      if character.isUppercase, !name.isEmpty { name.append("_") }
-      name.append(character.uppercased())
-    }
-    return name
   }
 }
 
