@@ -28,6 +28,47 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// A level of local government since the two-level reform of 1/7/2025.
+package nonisolated enum Postalgateway_V1_GovernmentLevel: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case province // = 1
+
+  /// Commune, ward or special zone.
+  case commune // = 2
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .province
+    case 2: self = .commune
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .province: return 1
+    case .commune: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_GovernmentLevel] = [
+    .unspecified,
+    .province,
+    .commune,
+  ]
+
+}
+
 package nonisolated struct Postalgateway_V1_RegisterPickupRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -234,6 +275,10 @@ package nonisolated struct Postalgateway_V1_Procedure: Sendable {
   /// The flat fee_vnd is per dossier; these come on top.
   package var feeRules: [Postalgateway_V1_Procedure.FeeRule] = []
 
+  /// Who decides it at each level of government, and which agencies receive it there, in the
+  /// catalog's order. agency_codes lists the same agencies, all levels together.
+  package var competence: [Postalgateway_V1_Competence] = []
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated struct Document: Sendable {
@@ -314,6 +359,43 @@ package nonisolated struct Postalgateway_V1_Procedure: Sendable {
 
     /// 0: no cap.
     package var capVnd: Int64 = 0
+
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    package init() {}
+  }
+
+  package init() {}
+}
+
+/// One level at which a procedure is decided.
+package nonisolated struct Postalgateway_V1_Competence: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var level: Postalgateway_V1_GovernmentLevel = .unspecified
+
+  /// As the law names it, e.g. "UBND cấp xã nơi cư trú của người cha hoặc người mẹ".
+  package var authority: String = String()
+
+  package var agencies: [Postalgateway_V1_Competence.Agency] = []
+
+  package var legalSource: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package nonisolated struct Agency: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    package var code: String = String()
+
+    package var name: String = String()
+
+    /// A commune-level agency: the commune whose residents it serves.
+    package var communeCode: String = String()
 
     package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1033,6 +1115,10 @@ package nonisolated struct Postalgateway_V1_UnlockTrackingRequest: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
+nonisolated extension Postalgateway_V1_GovernmentLevel: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GOVERNMENT_LEVEL_UNSPECIFIED\0\u{1}GOVERNMENT_LEVEL_PROVINCE\0\u{1}GOVERNMENT_LEVEL_COMMUNE\0")
+}
+
 nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RegisterPickupRequest"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}service_type\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0")
@@ -1322,7 +1408,7 @@ nonisolated extension Postalgateway_V1_GetProcedureRequest: SwiftProtobuf.Messag
 
 nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Procedure"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{3}agency_codes\0\u{1}documents\0\u{3}processing_working_days\0\u{3}fee_vnd\0\u{3}postal_eligible\0\u{3}in_person_only\0\u{3}same_day\0\u{3}catalog_version\0\u{3}fee_rules\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{3}agency_codes\0\u{1}documents\0\u{3}processing_working_days\0\u{3}fee_vnd\0\u{3}postal_eligible\0\u{3}in_person_only\0\u{3}same_day\0\u{3}catalog_version\0\u{3}fee_rules\0\u{1}competence\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1341,6 +1427,7 @@ nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftPr
       case 9: try { try decoder.decodeSingularBoolField(value: &self.sameDay) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.catalogVersion) }()
       case 11: try { try decoder.decodeRepeatedMessageField(value: &self.feeRules) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.competence) }()
       default: break
       }
     }
@@ -1380,6 +1467,9 @@ nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftPr
     if !self.feeRules.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.feeRules, fieldNumber: 11)
     }
+    if !self.competence.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.competence, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1395,6 +1485,7 @@ nonisolated extension Postalgateway_V1_Procedure: SwiftProtobuf.Message, SwiftPr
     if lhs.sameDay != rhs.sameDay {return false}
     if lhs.catalogVersion != rhs.catalogVersion {return false}
     if lhs.feeRules != rhs.feeRules {return false}
+    if lhs.competence != rhs.competence {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1572,6 +1663,91 @@ nonisolated extension Postalgateway_V1_Procedure.PerPage: SwiftProtobuf.Message,
     if lhs.firstPageVnd != rhs.firstPageVnd {return false}
     if lhs.laterPageVnd != rhs.laterPageVnd {return false}
     if lhs.capVnd != rhs.capVnd {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Competence: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Competence"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}authority\0\u{1}agencies\0\u{3}legal_source\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.authority) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.agencies) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.legalSource) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 1)
+    }
+    if !self.authority.isEmpty {
+      try visitor.visitSingularStringField(value: self.authority, fieldNumber: 2)
+    }
+    if !self.agencies.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.agencies, fieldNumber: 3)
+    }
+    if !self.legalSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.legalSource, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Competence, rhs: Postalgateway_V1_Competence) -> Bool {
+    if lhs.level != rhs.level {return false}
+    if lhs.authority != rhs.authority {return false}
+    if lhs.agencies != rhs.agencies {return false}
+    if lhs.legalSource != rhs.legalSource {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Competence.Agency: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = Postalgateway_V1_Competence.protoMessageName + ".Agency"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{3}commune_code\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.communeCode) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.communeCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.communeCode, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Competence.Agency, rhs: Postalgateway_V1_Competence.Agency) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.communeCode != rhs.communeCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

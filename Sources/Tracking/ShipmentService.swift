@@ -206,16 +206,11 @@ public struct ShipmentService: Sendable {
       )
     }
     var registration = registration
-    if let agency = registration.destinationAgency {
-      guard procedure.agencies.contains(agency) else {
-        throw TrackingError.invalidField(
-          "destination_agency_code",
-          "is not competent for procedure \(procedure.code)"
-        )
-      }
-    } else {
-      registration.destinationAgency = procedure.agencies[0]  // the catalog refuses an empty list
-    }
+    registration.destinationAgency = try procedure.destination(
+      named: registration.destinationAgency,
+      forApplicantIn: registration.applicant.address.commune,
+      directory: catalog.directory
+    )
     // Set just above.
     try self.checkPlaces(registration, agency: registration.destinationAgency!)
     switch try await self.store.remembered(idempotencyKey) {

@@ -173,6 +173,8 @@ struct ApplicantEndToEndTests {
 
         var pickup = samplePickup()
         pickup.procedureCode = "1.001193"
+        pickup.destinationAgencyCode = ""  // the commune's, by the applicant's residence
+        pickup.applicant.address.communeCode = "05443"  // the counter's commune
         let number = try await counter.registerPickup(pickup).shipment.trackingNumber
         func item(
           _ id: String,
@@ -236,6 +238,8 @@ struct ApplicantEndToEndTests {
         // A certified copy of 5 pages: 2 × 2 000 + 3 × 1 000 VND.
         var pickup = samplePickup()
         pickup.procedureCode = "2.000815"
+        pickup.destinationAgencyCode = ""  // commune level since 1/7/2025
+        pickup.applicant.address.communeCode = "05443"  // the counter's commune
         let certified = try await counter.registerPickup(pickup).shipment.trackingNumber
         var copy = collectionRequest(certified)
         copy.items = [

@@ -289,7 +289,14 @@ struct DeadlineGoldenTests {
     let procedure = Procedure(
       code: try ProcedureCode(validating: "1.000001"),
       name: "golden",
-      agencies: [try AgencyCode(validating: "000.00.00.H55")],
+      competence: [
+        Competence(
+          level: .province,
+          authority: "golden",
+          agencies: [try AgencyCode(validating: "000.00.00.H55")],
+          source: "golden"
+        )
+      ],
       documents: [],
       processingWorkingDays: c.workingDays,
       feeVND: 0,
@@ -301,7 +308,18 @@ struct DeadlineGoldenTests {
     let inputs = SlaInputs(
       calendar: Self.calendar,
       policy: Self.policy,
-      catalog: try ProcedureCatalog(version: "golden", contentHash: "", procedures: [procedure]),
+      catalog: try ProcedureCatalog(
+        version: "golden",
+        contentHash: "",
+        agencies: [
+          AgencyListing(
+            code: try AgencyCode(validating: "000.00.00.H55"),
+            name: "golden",
+            level: .province
+          )
+        ],
+        procedures: [procedure]
+      ),
       map: Self.map
     )
     let hop = try #require(

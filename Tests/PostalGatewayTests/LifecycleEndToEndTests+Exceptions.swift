@@ -276,6 +276,7 @@ extension LifecycleEndToEndTests {
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         var request = samplePickup()
         request.procedureCode = "2.000622"
+        request.destinationAgencyCode = ""  // a copy of 1.001193: the commune's
         #expect(
           await rpcError { _ = try await counter.registerPickup(request) }?.code == .invalidArgument
         )

@@ -60,7 +60,7 @@ struct ChecklistTests {
   static let birth = Procedure(
     code: try! ProcedureCode(validating: "1.001193"),
     name: "Đăng ký khai sinh",
-    agencies: [try! AgencyCode(validating: "000.00.00.H55")],
+    competence: [.testProvince],
     documents: [
       .init(id: "TO_KHAI", name: "Tờ khai", form: .original, quantity: 1),
       .init(
@@ -129,13 +129,23 @@ struct ChecklistTests {
     var lonely = Self.birth
     lonely.documents.removeAll { $0.id == "LAM_CHUNG" }
     #expect(throws: InvalidValue.self) {
-      try ProcedureCatalog(version: "t", contentHash: "", procedures: [lonely])
+      try ProcedureCatalog(
+        version: "t",
+        contentHash: "",
+        agencies: [.testProvince],
+        procedures: [lonely]
+      )
     }
     var clash = Self.birth
     clash.documents[1].requirement = .oneOf("TO_KHAI")
     clash.documents[2].requirement = .oneOf("TO_KHAI")
     #expect(throws: InvalidValue.self) {
-      try ProcedureCatalog(version: "t", contentHash: "", procedures: [clash])
+      try ProcedureCatalog(
+        version: "t",
+        contentHash: "",
+        agencies: [.testProvince],
+        procedures: [clash]
+      )
     }
   }
 }

@@ -9,7 +9,7 @@ struct DossierCheckTests {
   static let procedure = Procedure(
     code: try! ProcedureCode(validating: "1.011442"),
     name: "Sample",
-    agencies: [try! AgencyCode(validating: "000.00.00.H55")],
+    competence: [.testProvince],
     documents: [
       .init(id: "FORM", name: "Form", form: .original, quantity: 1),
       .init(id: "COPY", name: "Copy", form: .copy, quantity: 2),
@@ -47,26 +47,42 @@ struct DossierCheckTests {
 
   @Test("a catalog refuses inconsistent entries")
   func catalogValidation() throws {
-    _ = try ProcedureCatalog(version: "1", contentHash: "", procedures: [Self.procedure])
+    _ = try ProcedureCatalog(
+      version: "1",
+      contentHash: "",
+      agencies: [.testProvince],
+      procedures: [Self.procedure]
+    )
     var inPerson = Self.procedure
     inPerson.inPersonOnly = true
     #expect(throws: InvalidValue.self) {
-      try ProcedureCatalog(version: "1", contentHash: "", procedures: [inPerson])
+      try ProcedureCatalog(
+        version: "1",
+        contentHash: "",
+        agencies: [.testProvince],
+        procedures: [inPerson]
+      )
     }
     #expect(throws: InvalidValue.self) {
       try ProcedureCatalog(
         version: "1",
         contentHash: "",
+        agencies: [.testProvince],
         procedures: [Self.procedure, Self.procedure]
       )
     }
     var repeated = Self.procedure
     repeated.documents.append(.init(id: "FORM", name: "again", form: .copy, quantity: 1))
     #expect(throws: InvalidValue.self) {
-      try ProcedureCatalog(version: "1", contentHash: "", procedures: [repeated])
+      try ProcedureCatalog(
+        version: "1",
+        contentHash: "",
+        agencies: [.testProvince],
+        procedures: [repeated]
+      )
     }
     #expect(throws: InvalidValue.self) {
-      try ProcedureCatalog(version: "", contentHash: "", procedures: [])
+      try ProcedureCatalog(version: "", contentHash: "", agencies: [.testProvince], procedures: [])
     }
   }
 }

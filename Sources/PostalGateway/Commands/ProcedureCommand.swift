@@ -29,10 +29,18 @@ struct ProcedureCommand: AsyncParsableCommand {
       try self.client.emit(procedure) {
         var lines = [
           "\(procedure.code)  \(procedure.name)",
-          "agencies \(procedure.agencyCodes.joined(separator: ", ")); \(procedure.processingWorkingDays) working day(s); fee \(procedure.feeVnd) VND"
+          "\(procedure.processingWorkingDays) working day(s); fee \(procedure.feeVnd) VND"
             + (procedure.inPersonOnly ? "; in person only" : "")
             + (procedure.postalEligible ? "" : "; not by post"),
         ]
+        for competence in procedure.competence {
+          let level = competence.level == .commune ? "commune level" : "province level"
+          lines.append("\(level): \(competence.authority) (\(competence.legalSource))")
+          for agency in competence.agencies {
+            let serves = agency.communeCode.isEmpty ? "" : "  serves commune \(agency.communeCode)"
+            lines.append("  \(agency.code)  \(agency.name)\(serves)")
+          }
+        }
         for document in procedure.documents {
           let requirement =
             document.optional

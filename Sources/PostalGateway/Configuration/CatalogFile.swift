@@ -32,10 +32,28 @@ enum CatalogFile {
       var perCopyVND: Int64?
       var perPage: PerPage?
     }
+    /// `{ "code": "000.00.00.H55", "name": "…", "level": "PROVINCE" }`, and for a
+    /// commune-level agency the commune it serves: `"commune": "05443"`.
+    struct Agency: Decodable {
+      var code: String
+      var name: String
+      var level: String
+      var commune: String?
+    }
+    /// `{ "level": "COMMUNE", "authority": "Chủ tịch UBND cấp xã", "agencies": [ … ],
+    /// "source": "…" }`.
+    struct Level: Decodable {
+      var level: String
+      var authority: String
+      var agencies: [String]
+      var source: String
+    }
     struct Procedure: Decodable {
       var code: String
       var name: String
-      var agencies: [String]
+      /// The format before levels: refused with a message saying what replaced it.
+      var agencies: [String]?
+      var levels: [Level]?
       var documents: [Document]
       var processingWorkingDays: Int
       var feeVND: Int64
@@ -64,6 +82,7 @@ enum CatalogFile {
       var rates: [String: [String: Int64]]
     }
     var version: String
+    var agencies: [Agency]?
     var procedures: [Procedure]
     var postage: Postage?
   }
@@ -111,7 +130,7 @@ enum CatalogFile {
       return Procedure(
         code: try ProcedureCode(validating: procedure.code),
         name: procedure.name,
-        agencies: try procedure.agencies.map { try AgencyCode(validating: $0) },
+        competence: try Self.competence(of: procedure),
         documents: try procedure.documents.map { document in
           guard let form = DocumentForm(rawValue: document.form) else {
             throw InvalidValue(
@@ -159,9 +178,52 @@ enum CatalogFile {
     return try ProcedureCatalog(
       version: file.version,
       contentHash: hash,
+      agencies: try Self.directory(file.agencies),
       procedures: procedures,
       postage: postage
     )
+  }
+
+  private static func directory(_ agencies: [File.Agency]?) throws -> [AgencyListing] {
+    guard let agencies else {
+      throw InvalidValue(
+        "the catalog needs an \"agencies\" directory: each agency's code, name, level (PROVINCE or COMMUNE) and, at the commune level, the commune it serves"
+      )
+    }
+    return try agencies.map { agency in
+      guard let level = GovernmentLevel(rawValue: agency.level) else {
+        throw InvalidValue(
+          "agency \(agency.code) has level \(agency.level); use PROVINCE or COMMUNE"
+        )
+      }
+      return AgencyListing(
+        code: try AgencyCode(validating: agency.code),
+        name: agency.name,
+        level: level,
+        commune: try agency.commune.map { try CommuneCode(validating: $0) }
+      )
+    }
+  }
+
+  private static func competence(of procedure: File.Procedure) throws -> [Competence] {
+    guard procedure.agencies == nil, let levels = procedure.levels else {
+      throw InvalidValue(
+        "procedure \(procedure.code) needs \"levels\" (each with level, authority, agencies and source); a flat \"agencies\" list is no longer read because it cannot say at which level of government each agency decides"
+      )
+    }
+    return try levels.map { entry in
+      guard let level = GovernmentLevel(rawValue: entry.level) else {
+        throw InvalidValue(
+          "procedure \(procedure.code) has level \(entry.level); use PROVINCE or COMMUNE"
+        )
+      }
+      return Competence(
+        level: level,
+        authority: entry.authority,
+        agencies: try entry.agencies.map { try AgencyCode(validating: $0) },
+        source: entry.source
+      )
+    }
   }
 
   private static func requirement(of document: File.Document) throws -> DocumentRequirement {

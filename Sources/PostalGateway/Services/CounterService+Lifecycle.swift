@@ -24,7 +24,7 @@ extension CounterService {
           message: "no such procedure in catalog version \(catalog.version)"
         )
       }
-      return Postalgateway_V1_Procedure(procedure, catalogVersion: catalog.version)
+      return Postalgateway_V1_Procedure(procedure, in: catalog)
     }
   }
 

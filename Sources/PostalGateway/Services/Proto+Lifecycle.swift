@@ -413,7 +413,7 @@ extension Postalgateway_V1_CorrectEventRequest {
 }
 
 extension Postalgateway_V1_Procedure {
-  init(_ procedure: Procedure, catalogVersion: String) {
+  init(_ procedure: Procedure, in catalog: ProcedureCatalog) {
     self.init()
     self.code = procedure.code.rawValue
     self.name = procedure.name
@@ -453,6 +453,30 @@ extension Postalgateway_V1_Procedure {
     self.postalEligible = procedure.postalEligible
     self.inPersonOnly = procedure.inPersonOnly
     self.sameDay = procedure.sameDay
-    self.catalogVersion = catalogVersion
+    self.catalogVersion = catalog.version
+    self.competence = procedure.competence.map { competence in
+      .with {
+        $0.level = competence.level.proto
+        $0.authority = competence.authority
+        $0.legalSource = competence.source
+        $0.agencies = competence.agencies.map { code in
+          .with {
+            $0.code = code.rawValue
+            // The catalog checked that the directory lists every agency.
+            $0.name = catalog.directory[code]?.name ?? ""
+            $0.communeCode = catalog.directory[code]?.commune?.rawValue ?? ""
+          }
+        }
+      }
+    }
+  }
+}
+
+extension GovernmentLevel {
+  var proto: Postalgateway_V1_GovernmentLevel {
+    switch self {
+    case .province: .province
+    case .commune: .commune
+    }
   }
 }

@@ -93,8 +93,9 @@ public struct Procedure: Hashable, Sendable {
   public var code: ProcedureCode
   /// The published name.
   public var name: String
-  /// The agencies competent for it (the first is the default destination).
-  public var agencies: [AgencyCode]
+  /// Who decides it at each level and where the post hands it, in the catalog's order (see
+  /// ``defaultDestination(forApplicantIn:directory:)``).
+  public var competence: [Competence]
   /// The published document list.
   public var documents: [Document]
   /// The legal processing time, in working days.
@@ -118,7 +119,7 @@ public struct Procedure: Hashable, Sendable {
   public init(
     code: ProcedureCode,
     name: String,
-    agencies: [AgencyCode],
+    competence: [Competence],
     documents: [Document],
     processingWorkingDays: Int,
     feeVND: Int64,
@@ -131,7 +132,7 @@ public struct Procedure: Hashable, Sendable {
   ) {
     self.code = code
     self.name = name
-    self.agencies = agencies
+    self.competence = competence
     self.documents = documents
     self.processingWorkingDays = processingWorkingDays
     self.feeVND = feeVND
@@ -141,6 +142,11 @@ public struct Procedure: Hashable, Sendable {
     self.sameDay = sameDay
     self.sameDayCutoff = sameDayCutoff
     self.supplementWindow = supplementWindow
+  }
+
+  /// Every agency that may receive it, at any level.
+  public var agencies: [AgencyCode] {
+    self.competence.flatMap(\.agencies)
   }
 
   /// The published item with this id.
@@ -165,31 +171,35 @@ public struct ProcedureCatalog: Hashable, Sendable {
   public let contentHash: String
   /// The postage tariff, when the catalog carries one (postage is then checked against it).
   public let postage: PostageTariff?
+  /// The agencies dossiers go to, by code.
+  public let directory: [AgencyCode: AgencyListing]
   private let procedures: [ProcedureCode: Procedure]
 
   /// Checks and indexes a catalog.
   /// - Parameters:
   ///   - version: The declared version (non-empty).
   ///   - contentHash: The file's SHA-256.
+  ///   - agencies: The directory of agencies every procedure's competence names.
   ///   - procedures: Every procedure.
   /// - Throws: ``InvalidValue`` naming the first inconsistency (duplicate code or document id,
-  ///   no agency, quantity below 1, negative fee or time, in-person-only yet postal-eligible).
+  ///   no agency, an agency not in the directory or at another level, quantity below 1,
+  ///   negative fee or time, in-person-only yet postal-eligible).
   public init(
     version: String,
     contentHash: String,
+    agencies: [AgencyListing],
     procedures: [Procedure],
     postage: PostageTariff? = nil
   ) throws {
     guard !version.isEmpty else { throw InvalidValue("the catalog has no version") }
+    let directory = try Self.directory(of: agencies)
     var index: [ProcedureCode: Procedure] = [:]
     for procedure in procedures {
       let code = procedure.code.rawValue
       guard index[procedure.code] == nil else {
         throw InvalidValue("procedure \(code) is listed twice")
       }
-      guard !procedure.agencies.isEmpty else {
-        throw InvalidValue("procedure \(code) has no agency")
-      }
+      try Self.checkCompetence(of: procedure, in: directory)
       guard procedure.feeVND >= 0, procedure.processingWorkingDays >= 0 else {
         throw InvalidValue("procedure \(code) has a negative fee or processing time")
       }
@@ -226,7 +236,65 @@ public struct ProcedureCatalog: Hashable, Sendable {
     self.version = version
     self.contentHash = contentHash
     self.postage = postage
+    self.directory = directory
     self.procedures = index
+  }
+
+  private static func directory(of agencies: [AgencyListing]) throws -> [AgencyCode: AgencyListing]
+  {
+    var directory: [AgencyCode: AgencyListing] = [:]
+    for agency in agencies {
+      let code = agency.code.rawValue
+      guard directory[agency.code] == nil else {
+        throw InvalidValue("agency \(code) is listed twice")
+      }
+      guard !agency.name.isEmpty else { throw InvalidValue("agency \(code) has no name") }
+      guard (agency.level == .commune) == (agency.commune != nil) else {
+        throw InvalidValue(
+          "agency \(code): a commune-level agency names the commune it serves, and only it"
+        )
+      }
+      directory[agency.code] = agency
+    }
+    return directory
+  }
+
+  private static func checkCompetence(
+    of procedure: Procedure,
+    in directory: [AgencyCode: AgencyListing]
+  ) throws {
+    let code = procedure.code.rawValue
+    guard !procedure.competence.isEmpty, procedure.competence.allSatisfy({ !$0.agencies.isEmpty })
+    else {
+      throw InvalidValue("procedure \(code) needs at least one level with at least one agency")
+    }
+    var levels: Set<GovernmentLevel> = []
+    var seen: Set<AgencyCode> = []
+    for competence in procedure.competence {
+      guard levels.insert(competence.level).inserted else {
+        throw InvalidValue("procedure \(code) lists level \(competence.level.rawValue) twice")
+      }
+      guard !competence.authority.isEmpty, !competence.source.isEmpty else {
+        throw InvalidValue(
+          "procedure \(code) level \(competence.level.rawValue) needs its deciding authority and its legal source"
+        )
+      }
+      for agency in competence.agencies {
+        guard let listing = directory[agency] else {
+          throw InvalidValue(
+            "procedure \(code) names agency \(agency.rawValue), which the directory does not list"
+          )
+        }
+        guard listing.level == competence.level else {
+          throw InvalidValue(
+            "procedure \(code) names \(listing.level.rawValue)-level agency \(agency.rawValue) at level \(competence.level.rawValue)"
+          )
+        }
+        guard seen.insert(agency).inserted else {
+          throw InvalidValue("procedure \(code) names agency \(agency.rawValue) twice")
+        }
+      }
+    }
   }
 
   private static func checkGroups(of procedure: Procedure, documentIDs: Set<String>) throws {
