@@ -4,7 +4,7 @@
 # commit, and with one transaction per write), paced runs for the latency plot, and the custody
 # benchmark in process.
 #
-# Usage: scripts/performance-report.sh            3 runs of 10 s per workload (about 12 minutes
+# Usage: scripts/performance-report.sh            3 runs of 10 s per workload (about 16 minutes
 #                                                 with the 10,000,000-entry proof benchmark)
 #        DURATION=20 RUNS=3 PROOF_ENTRIES=10000000 scripts/performance-report.sh
 set -euo pipefail

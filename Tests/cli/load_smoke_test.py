@@ -24,8 +24,11 @@ def main():
     work = tempfile.mkdtemp(prefix="postal-gateway-load-")
     data = os.path.join(work, "data")
     config = os.path.join(work, "config.json")
+    routes = os.path.join(work, "routes.json")
+    with open(routes, "w") as f:  # the ack workload acknowledges as a pull-mode agency
+        json.dump({"agencies": [{"agency": "000.00.00.H55", "mode": "pull"}]}, f)
     with open(config, "w") as f:
-        json.dump({"limits": {"maximumConcurrentCallsPerCaller": 1024}}, f)
+        json.dump({"limits": {"maximumConcurrentCallsPerCaller": 1024}, "handoffs": {"routes": routes}}, f)
     subprocess.run([binary, "pki", "init", "--data-dir", data], check=True, capture_output=True)
     partner, public = free_port(), free_port()
     log = open(os.path.join(work, "server.log"), "w")
@@ -81,6 +84,9 @@ def main():
              "--tracked-shipments", "16", "--duration", "2", "--warmup", "0.5")
         load("--workload", "proof", "--server", f"127.0.0.1:{public}", "--partner", f"127.0.0.1:{partner}",
              "--tracked-shipments", "16", "--duration", "2", "--warmup", "0.5")
+        ack = load("--workload", "ack", "--server", f"127.0.0.1:{partner}", "--connections", "2", "--streams", "8",
+                   "--requests", "64")
+        expect(ack["calls"] == 64, "ack: 64 prepared dossiers accepted by the pull-mode agency, one call each")
         paced = load("--workload", "echo", "--server", echo_address, "--connections", "1", "--streams", "2",
                      "--rate", "200", "--requests", "200")
         # Paced: never faster than offered (a slow machine may take longer).

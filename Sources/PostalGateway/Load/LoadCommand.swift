@@ -26,7 +26,9 @@ struct LoadCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var client: ClientOptions
-    @Option(help: "register, event (transit scans), track, proof or echo.")
+    @Option(
+      help: "register, event (transit scans), track, proof, ack (handoff acceptances) or echo."
+    )
     var workload: LoadWorkload = .register
     @Option(help: "TCP connections.") var connections = 4
     @Option(help: "Calls in flight per connection.") var streams = 32
@@ -47,6 +49,14 @@ struct LoadCommand: AsyncParsableCommand {
     var baseline: String?
     @Option(help: "Shipments each event stream scans in turn.") var shipmentsPerStream = 8
     @Option(help: "Shipments the track workload looks up.") var trackedShipments = 256
+    @Option(
+      help:
+        "The ack workload's agency certificate (PEM). Default <data-dir>/pki/agency.pem; its agency needs the pull mode in the gateway's routing file."
+    )
+    var agencyCert: String?
+    @Option(help: "Its private key. Default <data-dir>/pki/agency-key.pem.") var agencyKey: String?
+    @Option(help: "The ack workload's agency code, as its certificate names it.")
+    var agencyCode = "000.00.00.H55"
 
     func validate() throws {
       guard self.connections > 0, self.streams > 0 else {
@@ -59,6 +69,11 @@ struct LoadCommand: AsyncParsableCommand {
       if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
       guard self.shipmentsPerStream > 0, self.trackedShipments > 0 else {
         throw ValidationError("--shipments-per-stream and --tracked-shipments must be positive")
+      }
+      if self.workload == .ack, self.requests == nil {
+        throw ValidationError(
+          "--workload ack needs --requests: each acknowledgement takes a dossier prepared beforehand"
+        )
       }
       if self.workload == .echo, self.client.server == nil {
         throw ValidationError(
@@ -80,7 +95,15 @@ struct LoadCommand: AsyncParsableCommand {
       let measured =
         self.workload.usesPartnerListener ? self.client.partnerAddress : self.client.publicAddress
       let security =
-        self.workload.usesPartnerListener ? self.client.mutualTLS() : self.client.serverTLS()
+        switch self.workload {
+        case .ack:
+          self.client.mutualTLS(
+            certificate: self.agencyCert ?? self.client.pki("agency.pem"),
+            key: self.agencyKey ?? self.client.pki("agency-key.pem")
+          )
+        case .register, .event, .echo: self.client.mutualTLS()
+        case .track, .proof: self.client.serverTLS()
+        }
       let setupAddress =
         self.workload.usesPartnerListener
         ? measured
@@ -99,7 +122,9 @@ struct LoadCommand: AsyncParsableCommand {
           let preparation = LoadPreparation(
             partner: setup[0],
             shipmentsPerStream: self.shipmentsPerStream,
-            trackedShipments: self.trackedShipments
+            trackedShipments: self.trackedShipments,
+            acknowledgedDossiers: self.requests ?? 0,
+            agency: self.agencyCode
           )
           let shared = try await preparation.shared(for: self.workload, public: clients[0])
           let workload = self.workload

@@ -16,6 +16,10 @@ enum LoadWorkload: String, ExpressibleByArgument, CaseIterable, Sendable {
   case track
   /// `GetInclusionProof` (public listener) of a random entry against the latest checkpoint.
   case proof
+  /// `AcknowledgeHandoff` (partner listener, as the agency) accepting a digitized dossier of a
+  /// pull-mode agency: the acceptance in the custody log and the outbox row closed. Each call
+  /// consumes a dossier prepared beforehand, so it needs `--requests`.
+  case ack
   /// `Echo` on `load echo-server`: the bare gRPC cost, the baseline of the others.
   case echo
 
@@ -23,7 +27,7 @@ enum LoadWorkload: String, ExpressibleByArgument, CaseIterable, Sendable {
   /// one (TLS).
   var usesPartnerListener: Bool {
     switch self {
-    case .register, .event, .echo: true
+    case .register, .event, .ack, .echo: true
     case .track, .proof: false
     }
   }
@@ -84,6 +88,46 @@ enum LoadRequests {
     }
   }
 
+  /// A PDF stand-in of `size` bytes: the scan of one paper.
+  static func scan(_ size: Int) -> Data {
+    var bytes = Data("%PDF-1.7\n".utf8)
+    bytes.append(Data(repeating: 0x20, count: max(0, size - bytes.count - 6)))
+    bytes.append(Data("%%EOF\n".utf8))
+    return bytes
+  }
+
+  /// The agency's acceptance of a handoff, with its dossier code `agency-YYMMDD-NNNN`: serial
+  /// `index % 9999 + 1` of the day `index / 9999` days after `firstDay` (days since 1/1/2000),
+  /// so that a run's codes never repeat (the store keeps them unique per agency).
+  static func acceptance(
+    handoffID: String,
+    agency: String,
+    index: Int,
+    firstDay: Int
+  ) -> Postalgateway_V1_AcknowledgeHandoffRequest {
+    let day = Date(timeIntervalSince1970: 946_684_800 + Double(firstDay + index / 9999) * 86_400)
+    let date = Calendar(identifier: .gregorian).dateComponents(
+      in: TimeZone(identifier: "UTC")!,
+      from: day
+    )
+    let code = String(
+      format: "%@-%02d%02d%02d-%04d",
+      agency,
+      date.year! % 100,
+      date.month!,
+      date.day!,
+      index % 9999 + 1
+    )
+    return .with {
+      $0.requestID = UUID().uuidString
+      $0.handoffID = handoffID
+      $0.accepted = .with {
+        $0.dossierCode = code
+        $0.receivedAt = Google_Protobuf_Timestamp(date: Date())
+      }
+    }
+  }
+
   /// An event with a new request id.
   static func event(
     _ number: String,
@@ -107,11 +151,20 @@ struct LoadPreparation: Sendable {
   var shipmentsPerStream: Int
   /// How many shipments the track workload looks up at random.
   var trackedShipments: Int
+  /// How many dossiers the ack workload prepares (one per measured call).
+  var acknowledgedDossiers: Int = 0
+  /// The agency the ack workload acknowledges as (the destination of its dossiers).
+  var agency = "000.00.00.H55"
 
   /// What every stream of the workload shares: the shipments to track, the log's size.
   struct Shared: Sendable {
     var tracked: [(number: String, code: String)] = []
     var treeSize: Int64 = 0
+    /// The ack workload's handoffs, taken in turn by every stream.
+    var handoffs: [String] = []
+    var handoffCursor = Sequence(start: 0)
+    /// The first day of the ack workload's dossier codes (days since 1/1/2000, at random).
+    var firstDay = Int.random(in: 0 ..< 36_000)
   }
 
   /// Registers the shipments citizens will track, or waits for a signed checkpoint.
@@ -145,10 +198,64 @@ struct LoadPreparation: Sendable {
       guard shared.treeSize > 0 else {
         throw ValidationError("no signed checkpoint covers the new entries within 60 s")
       }
+    case .ack:
+      shared.handoffs = try await self.digitizedDossiers(self.acknowledgedDossiers)
     case .register, .event, .echo:
       break
     }
     return shared
+  }
+
+  /// Registers, collects and scans `count` dossiers (8 at a time) so that each is DIGITIZED and
+  /// offered to the pull-mode agency; returns their handoff ids.
+  private func digitizedDossiers(_ count: Int) async throws -> [String] {
+    let counter = Postalgateway_V1_CounterService.Client(wrapping: self.partner)
+    let scan = LoadRequests.scan(60_000)
+    let offset = Int.random(in: 0 ..< 1_000_000)
+    let agency = self.agency
+    return try await withThrowingTaskGroup(of: [String].self) { group in
+      let lanes = 8
+      for lane in 0 ..< lanes {
+        group.addTask {
+          var ids: [String] = []
+          for index in stride(from: lane, to: count, by: lanes) {
+            let registered = try await counter.registerPickup(
+              LoadRequests.registerPickup(offset + index)
+            )
+            let number = registered.shipment.trackingNumber
+            _ = try await counter.recordCollection(LoadRequests.collection(number))
+            var state = registered.shipment.state
+            for document in ["TO_KHAI", "GIAY_TO_TUY_THAN"] {
+              state = try await counter.uploadScan(
+                requestProducer: { writer in
+                  try await writer.write(
+                    .with {
+                      $0.header = .with {
+                        $0.requestID = UUID().uuidString
+                        $0.trackingNumber = number
+                        $0.documentID = document
+                        $0.contentType = .pdf
+                      }
+                    }
+                  )
+                  try await writer.write(.with { $0.chunk = scan })
+                }
+              ).shipment.state
+            }
+            guard state == .digitized else {
+              throw ValidationError(
+                "dossier \(number) is \(state) after its scans, not DIGITIZED: does the routing file give agency \(agency) the pull mode?"
+              )
+            }
+            ids.append("\(number)-H1")
+          }
+          return ids
+        }
+      }
+      var all: [String] = []
+      for try await ids in group { all += ids }
+      return all
+    }
   }
 
   /// The call stream `index` repeats, over `client`.
@@ -202,6 +309,26 @@ struct LoadPreparation: Sendable {
           .with { $0.leafIndex = Int64.random(in: 0 ..< size) }
         )
       }
+    case .ack:
+      let agencyService = Postalgateway_V1_AgencyService.Client(wrapping: client)
+      let handoffs = shared.handoffs
+      let cursor = shared.handoffCursor
+      let agency = self.agency
+      let firstDay = shared.firstDay
+      return {
+        let index = cursor.next()
+        guard index < handoffs.count else {
+          throw ValidationError("the ack workload ran out of prepared dossiers")
+        }
+        _ = try await agencyService.acknowledgeHandoff(
+          LoadRequests.acceptance(
+            handoffID: handoffs[index],
+            agency: agency,
+            index: index,
+            firstDay: firstDay
+          )
+        )
+      }
     case .echo:
       let echo = Postalgateway_Bench_V1_EchoService.Client(wrapping: client)
       // About the size of a registration request.
@@ -211,7 +338,7 @@ struct LoadPreparation: Sendable {
   }
 
   /// A counter a stream's calls draw from.
-  private final class Sequence: Sendable {
+  final class Sequence: Sendable {
     private let value: Atomic<Int>
     init(start: Int) { self.value = Atomic(start) }
     func next() -> Int { self.value.wrappingAdd(1, ordering: .relaxed).oldValue }
