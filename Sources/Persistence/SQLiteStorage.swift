@@ -48,6 +48,7 @@ public enum SQLiteStorage {
       signingKeys: SQLiteSigningKeyStore(database: database),
       offline: SQLiteOfflineSyncStore(database: database),
       blobs: blobs,
+      accessAudit: SQLiteAccessAuditStore(database: database),
       feed: feed,
       health: health
     )

@@ -195,6 +195,10 @@ package nonisolated struct Postalgateway_V1_GetDossierRequest: Sendable {
 
   package var trackingNumber: String = String()
 
+  /// Why the caller reads this personal data (at most 200 characters), kept in the access
+  /// audit the oversight office reads (OversightService.ListAccessRecords).
+  package var purpose: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -685,7 +689,7 @@ nonisolated extension Postalgateway_V1_ReportResultReadyRequest: SwiftProtobuf.M
 
 nonisolated extension Postalgateway_V1_GetDossierRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".GetDossierRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}purpose\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -694,6 +698,7 @@ nonisolated extension Postalgateway_V1_GetDossierRequest: SwiftProtobuf.Message,
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
       default: break
       }
     }
@@ -703,11 +708,15 @@ nonisolated extension Postalgateway_V1_GetDossierRequest: SwiftProtobuf.Message,
     if !self.trackingNumber.isEmpty {
       try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
     }
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_GetDossierRequest, rhs: Postalgateway_V1_GetDossierRequest) -> Bool {
     if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.purpose != rhs.purpose {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

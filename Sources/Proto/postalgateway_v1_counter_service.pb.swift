@@ -587,6 +587,10 @@ package nonisolated struct Postalgateway_V1_DownloadScanRequest: Sendable {
 
   package var documentCode: String = String()
 
+  /// Why the caller reads this personal data (at most 200 characters), kept in the access
+  /// audit the oversight office reads (OversightService.ListAccessRecords).
+  package var purpose: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -982,6 +986,10 @@ package nonisolated struct Postalgateway_V1_GetShipmentRequest: Sendable {
 
   package var trackingNumber: String = String()
 
+  /// Why the caller reads this personal data (at most 200 characters), kept in the access
+  /// audit the oversight office reads (OversightService.ListAccessRecords).
+  package var purpose: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -1023,6 +1031,10 @@ package nonisolated struct Postalgateway_V1_ListShipmentsRequest: Sendable {
   package var hasCreatedBefore: Bool {self._createdBefore != nil}
   /// Clears the value of `createdBefore`. Subsequent reads from it will return its default value.
   package mutating func clearCreatedBefore() {self._createdBefore = nil}
+
+  /// Why the caller reads this personal data (at most 200 characters), kept in the access
+  /// audit for every shipment of the page.
+  package var purpose: String = String()
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2039,7 +2051,7 @@ nonisolated extension Postalgateway_V1_UploadScanResponse: SwiftProtobuf.Message
 
 nonisolated extension Postalgateway_V1_DownloadScanRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".DownloadScanRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_code\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_code\0\u{1}purpose\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2048,6 +2060,7 @@ nonisolated extension Postalgateway_V1_DownloadScanRequest: SwiftProtobuf.Messag
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.documentCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
       default: break
       }
     }
@@ -2057,11 +2070,15 @@ nonisolated extension Postalgateway_V1_DownloadScanRequest: SwiftProtobuf.Messag
     if !self.documentCode.isEmpty {
       try visitor.visitSingularStringField(value: self.documentCode, fieldNumber: 1)
     }
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_DownloadScanRequest, rhs: Postalgateway_V1_DownloadScanRequest) -> Bool {
     if lhs.documentCode != rhs.documentCode {return false}
+    if lhs.purpose != rhs.purpose {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2664,7 +2681,7 @@ nonisolated extension Postalgateway_V1_SyncEventsResponse.Status: SwiftProtobuf.
 
 nonisolated extension Postalgateway_V1_GetShipmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".GetShipmentRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}purpose\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2673,6 +2690,7 @@ nonisolated extension Postalgateway_V1_GetShipmentRequest: SwiftProtobuf.Message
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
       default: break
       }
     }
@@ -2682,11 +2700,15 @@ nonisolated extension Postalgateway_V1_GetShipmentRequest: SwiftProtobuf.Message
     if !self.trackingNumber.isEmpty {
       try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
     }
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_GetShipmentRequest, rhs: Postalgateway_V1_GetShipmentRequest) -> Bool {
     if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.purpose != rhs.purpose {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2694,7 +2716,7 @@ nonisolated extension Postalgateway_V1_GetShipmentRequest: SwiftProtobuf.Message
 
 nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListShipmentsRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}state\0\u{3}post_office_code\0\u{3}created_after\0\u{3}created_before\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}state\0\u{3}post_office_code\0\u{3}created_after\0\u{3}created_before\0\u{1}purpose\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2708,6 +2730,7 @@ nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Messa
       case 4: try { try decoder.decodeSingularStringField(value: &self.postOfficeCode) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._createdAfter) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._createdBefore) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
       default: break
       }
     }
@@ -2736,6 +2759,9 @@ nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Messa
     try { if let v = self._createdBefore {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2746,6 +2772,7 @@ nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Messa
     if lhs.postOfficeCode != rhs.postOfficeCode {return false}
     if lhs._createdAfter != rhs._createdAfter {return false}
     if lhs._createdBefore != rhs._createdBefore {return false}
+    if lhs.purpose != rhs.purpose {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -62,11 +62,25 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ListAccessRecords" metadata.
+        package enum ListAccessRecords: Sendable {
+            /// Request type for "ListAccessRecords".
+            package typealias Input = Postalgateway_V1_ListAccessRecordsRequest
+            /// Response type for "ListAccessRecords".
+            package typealias Output = Postalgateway_V1_ListAccessRecordsResponse
+            /// Descriptor for "ListAccessRecords".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "ListAccessRecords",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
             WatchAlerts.descriptor,
-            GetSlaReport.descriptor
+            GetSlaReport.descriptor,
+            ListAccessRecords.descriptor
         ]
     }
 }
@@ -158,6 +172,25 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetSlaReportRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaReport>
+
+        /// Handle the "ListAccessRecords" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reads of unmasked personal data (staff GetShipment and ListShipments, scan downloads, agency
+        /// > dossier packages), newest first: who, when, which shipment, what and why. Append-only.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ListAccessRecordsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_ListAccessRecordsResponse` messages.
+        func listAccessRecords(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListAccessRecordsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListAccessRecordsResponse>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -233,6 +266,25 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_GetSlaReportRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_SlaReport>
+
+        /// Handle the "ListAccessRecords" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reads of unmasked personal data (staff GetShipment and ListShipments, scan downloads, agency
+        /// > dossier packages), newest first: who, when, which shipment, what and why. Append-only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListAccessRecordsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_ListAccessRecordsResponse` message.
+        func listAccessRecords(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ListAccessRecordsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListAccessRecordsResponse>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -307,6 +359,25 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_GetSlaReportRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_SlaReport
+
+        /// Handle the "ListAccessRecords" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reads of unmasked personal data (staff GetShipment and ListShipments, scan downloads, agency
+        /// > dossier packages), newest first: who, when, which shipment, what and why. Append-only.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ListAccessRecordsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_ListAccessRecordsResponse` to respond with.
+        func listAccessRecords(
+            request: Postalgateway_V1_ListAccessRecordsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_ListAccessRecordsResponse
     }
 }
 
@@ -347,6 +418,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.ListAccessRecords.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListAccessRecordsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListAccessRecordsResponse>(),
+            handler: { request, context in
+                try await self.listAccessRecords(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -380,6 +462,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SlaReport> {
         let response = try await self.getSlaReport(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listAccessRecords(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListAccessRecordsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListAccessRecordsResponse> {
+        let response = try await self.listAccessRecords(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -426,6 +519,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_SlaReport> {
         return GRPCCore.ServerResponse<Postalgateway_V1_SlaReport>(
             message: try await self.getSlaReport(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listAccessRecords(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ListAccessRecordsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListAccessRecordsResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_ListAccessRecordsResponse>(
+            message: try await self.listAccessRecords(
                 request: request.message,
                 context: context
             ),
@@ -522,6 +628,30 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SlaReport>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_SlaReport>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAccessRecords" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reads of unmasked personal data (staff GetShipment and ListShipments, scan downloads, agency
+        /// > dossier packages), newest first: who, when, which shipment, what and why. Append-only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListAccessRecordsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ListAccessRecordsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ListAccessRecordsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAccessRecords<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ListAccessRecordsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ListAccessRecordsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListAccessRecordsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListAccessRecordsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -652,6 +782,41 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ListAccessRecords" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Reads of unmasked personal data (staff GetShipment and ListShipments, scan downloads, agency
+        /// > dossier packages), newest first: who, when, which shipment, what and why. Append-only.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListAccessRecordsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ListAccessRecordsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ListAccessRecordsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listAccessRecords<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ListAccessRecordsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ListAccessRecordsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListAccessRecordsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListAccessRecordsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.ListAccessRecords.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -750,6 +915,36 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetSlaReportRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_SlaReport>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAccessRecords" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Reads of unmasked personal data (staff GetShipment and ListShipments, scan downloads, agency
+    /// > dossier packages), newest first: who, when, which shipment, what and why. Append-only.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ListAccessRecordsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listAccessRecords<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ListAccessRecordsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListAccessRecordsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAccessRecords(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListAccessRecordsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListAccessRecordsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -862,6 +1057,40 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getSlaReport(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAccessRecords" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Reads of unmasked personal data (staff GetShipment and ListShipments, scan downloads, agency
+    /// > dossier packages), newest first: who, when, which shipment, what and why. Append-only.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listAccessRecords<Result>(
+        _ message: Postalgateway_V1_ListAccessRecordsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListAccessRecordsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ListAccessRecordsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAccessRecords(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -59,7 +59,7 @@ struct FaultTests {
   }
 
   @Test(
-    "a full disk: writes fail UNAVAILABLE and store nothing, health says NOT_SERVING, and service resumes when space returns",
+    "a full disk: writes and unmasked reads fail UNAVAILABLE and store nothing, citizens still track, health says NOT_SERVING, and service resumes when space returns",
     .enabled(if: FaultTests.canMount)
   )
   func diskFull() async throws {
@@ -69,7 +69,8 @@ struct FaultTests {
     let data = (mountPoint as NSString).appendingPathComponent("data")
     try await withTestGateway(dataDirectory: data) { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
-        let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
+        let registered = try await counter.registerPickup(samplePickup())
+        let number = registered.shipment.trackingNumber
         // Fill the disk.
         let filler = (mountPoint as NSString).appendingPathComponent("filler")
         Self.run(["dd", "if=/dev/zero", "of=\(filler)", "bs=64k"])
@@ -84,27 +85,54 @@ struct FaultTests {
         }
         #expect(collected?.code == .unavailable)
         await Self.health(gateway, becomes: .notServing)
-        // Reads go on, and nothing was half-written.
-        let shipment = try await counter.getShipment(.with { $0.trackingNumber = number })
-        #expect(shipment.version == 1)
+        try await Self.readsWhileUnwritable(gateway, counter, registered)
         #expect(gateway.gateway.health.publicListener.status(of: "") == .serving)
 
         try FileManager.default.removeItem(atPath: filler)
         // The probe (1 s, doubling) finds the store writable again.
         await Self.health(gateway, becomes: .serving)
+        // Nothing was half-written.
+        let shipment = try await counter.getShipment(.with { $0.trackingNumber = number })
+        #expect(shipment.version == 1)
         let recorded = try await counter.recordCollection(collectionRequest(number))
         #expect(recorded.shipment.version == 2)
       }
     }
   }
 
-  @Test("a database locked by another process: writes wait, then fail UNAVAILABLE; reads go on")
+  /// While the store cannot be written: a staff lookup fails closed (its access record cannot
+  /// be stored, so the unmasked data is not disclosed), and the citizen still tracks (masked).
+  static func readsWhileUnwritable(
+    _ gateway: RunningGateway,
+    _ counter: Postalgateway_V1_CounterService.Client<HTTP2ClientTransport.Posix>,
+    _ registered: Postalgateway_V1_RegisterPickupResponse
+  ) async throws {
+    let number = registered.shipment.trackingNumber
+    let unaudited = await rpcError {
+      _ = try await counter.getShipment(.with { $0.trackingNumber = number })
+    }
+    #expect(unaudited?.code == .unavailable)
+    let tracked = try await gateway.withCitizenClient {
+      try await $0.trackShipment(
+        .with {
+          $0.trackingNumber = number
+          $0.verificationCode = registered.verificationCode
+        }
+      )
+    }
+    #expect(tracked.shipment.trackingNumber == number)
+  }
+
+  @Test(
+    "a database locked by another process: writes wait, then fail UNAVAILABLE; citizens still track"
+  )
   func lockedDatabase() async throws {
     try await withTestGateway {
       $0.storage.busyTimeoutMilliseconds = 300
     } _: { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
-        let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
+        let registered = try await counter.registerPickup(samplePickup())
+        let number = registered.shipment.trackingNumber
         let database = (gateway.dataDirectory as NSString).appendingPathComponent(
           "postal-gateway.sqlite"
         )
@@ -131,8 +159,7 @@ struct FaultTests {
           _ = try await counter.recordCollection(collectionRequest(number))
         }
         #expect(failed?.code == .unavailable)
-        let read = try await counter.getShipment(.with { $0.trackingNumber = number })
-        #expect(read.version == 1)
+        try await Self.readsWhileUnwritable(gateway, counter, registered)
 
         input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
         holder.waitUntilExit()

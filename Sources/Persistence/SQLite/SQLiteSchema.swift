@@ -316,6 +316,27 @@ enum SQLiteSchema {
     migrator.registerMigration("v7: organisations, foreigners and authorised persons apply") { db in
       try db.execute(sql: "ALTER TABLE shipment ADD COLUMN applicant_party TEXT")
     }
+    migrator.registerMigration("v8: reads of unmasked personal data are audited") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE access_audit (
+            sequence INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            tracking_number TEXT NOT NULL,
+            read TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            document_code TEXT
+          );
+          CREATE INDEX access_audit_by_shipment ON access_audit (tracking_number, sequence);
+          CREATE INDEX access_audit_by_actor ON access_audit (actor, sequence);
+          CREATE TRIGGER access_audit_no_update BEFORE UPDATE ON access_audit
+            BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;
+          CREATE TRIGGER access_audit_no_delete BEFORE DELETE ON access_audit
+            BEGIN SELECT RAISE(ABORT, 'the access audit is append-only'); END;
+          """
+      )
+    }
     return migrator
   }
 }

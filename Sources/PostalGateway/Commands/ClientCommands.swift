@@ -200,7 +200,10 @@ struct EventCommand: AsyncParsableCommand {
         let counter = Postalgateway_V1_CounterService.Client(wrapping: client)
         if self.type == .handedToAgency {
           let shipment = try await counter.getShipment(
-            .with { $0.trackingNumber = self.trackingNumber }
+            .with {
+              $0.trackingNumber = self.trackingNumber
+              $0.purpose = "signing the handover to the agency"
+            }
           )
           request.handover = try self.handover.handover(
             for: shipment,
@@ -232,11 +235,16 @@ struct ShipmentCommand: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
     @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "Why you read this personal data (kept in the access audit).")
+    var purpose = ""
 
     func run() async throws {
       let shipment = try await self.client.withPartnerClient { client in
         try await Postalgateway_V1_CounterService.Client(wrapping: client).getShipment(
-          .with { $0.trackingNumber = self.trackingNumber }
+          .with {
+            $0.trackingNumber = self.trackingNumber
+            $0.purpose = self.purpose
+          }
         )
       }
       try self.client.emit(shipment) { render(shipment) }
@@ -253,10 +261,13 @@ struct ShipmentCommand: AsyncParsableCommand {
     @Option(help: "Created before, ISO 8601.") var createdBefore: String?
     @Option(help: "Page size (1–500).") var pageSize: Int32 = 50
     @Option(help: "Token from the previous page.") var pageToken: String?
+    @Option(help: "Why you read this personal data (kept in the access audit).")
+    var purpose = ""
 
     func run() async throws {
       var request = Postalgateway_V1_ListShipmentsRequest()
       request.pageSize = self.pageSize
+      request.purpose = self.purpose
       if let state {
         guard let value = ShipmentState(rawValue: state.uppercased()) else {
           throw ValidationError(

@@ -22,7 +22,7 @@ struct ClientOptions: ParsableArguments {
 
   @Option(
     help:
-      "Client certificate (PEM). Default <data-dir>/pki/<role>.pem for the command's role: staff.pem, or agency.pem (agency …), operator.pem (handoffs …, sla recompute), oversight.pem (sla explain|alerts|report)."
+      "Client certificate (PEM). Default <data-dir>/pki/<role>.pem for the command's role: staff.pem, or agency.pem (agency …), operator.pem (handoffs …, sla recompute), oversight.pem (sla explain|alerts|report, audit list)."
   )
   var cert: String?
 
@@ -35,7 +35,8 @@ struct ClientOptions: ParsableArguments {
   @Flag(help: "Print the response as JSON.")
   var json = false
 
-  private func pki(_ name: String) -> String {
+  /// A file of `<data-dir>/pki`.
+  func pki(_ name: String) -> String {
     ((self.dataDir as NSString).appendingPathComponent("pki") as NSString).appendingPathComponent(
       name
     )
@@ -43,9 +44,17 @@ struct ClientOptions: ParsableArguments {
 
   /// Mutual TLS with the role's certificate (or `--cert`/`--key`), trusting the CA.
   func mutualTLS(as identity: String = "staff") -> HTTP2ClientTransport.Posix.TransportSecurity {
+    self.mutualTLS(
+      certificate: self.cert ?? self.pki("\(identity).pem"),
+      key: self.key ?? self.pki("\(identity)-key.pem")
+    )
+  }
+
+  /// Mutual TLS with the given certificate and key, trusting the CA.
+  func mutualTLS(certificate: String, key: String) -> HTTP2ClientTransport.Posix.TransportSecurity {
     .mTLS(
-      certificateChain: [.file(path: self.cert ?? self.pki("\(identity).pem"), format: .pem)],
-      privateKey: .file(path: self.key ?? self.pki("\(identity)-key.pem"), format: .pem)
+      certificateChain: [.file(path: certificate, format: .pem)],
+      privateKey: .file(path: key, format: .pem)
     ) {
       $0.trustRoots = .certificates([.file(path: self.ca ?? self.pki("ca.pem"), format: .pem)])
     }

@@ -216,11 +216,16 @@ struct AgencyCommand: AsyncParsableCommand {
     )
     @OptionGroup var client: ClientOptions
     @Argument(help: "Tracking number.") var trackingNumber: String
+    @Option(help: "Why you read this personal data (kept in the access audit).")
+    var purpose = ""
 
     func run() async throws {
       let dossier = try await self.client.withPartnerClient(as: "agency") { client in
         try await Postalgateway_V1_AgencyService.Client(wrapping: client).getDossier(
-          .with { $0.trackingNumber = self.trackingNumber }
+          .with {
+            $0.trackingNumber = self.trackingNumber
+            $0.purpose = self.purpose
+          }
         )
       }
       try self.client.emit(dossier) {

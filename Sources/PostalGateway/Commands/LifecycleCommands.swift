@@ -137,11 +137,16 @@ struct ScanCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @Argument(help: "Document code.") var documentCode: String
     @Option(help: "Where to write the file.") var out: String
+    @Option(help: "Why you read this personal data (kept in the access audit).")
+    var purpose = ""
 
     func run() async throws {
       let (scan, data) = try await self.client.withPartnerClient { client in
         try await Postalgateway_V1_CounterService.Client(wrapping: client).downloadScan(
-          .with { $0.documentCode = self.documentCode }
+          .with {
+            $0.documentCode = self.documentCode
+            $0.purpose = self.purpose
+          }
         ) { response in
           var scan = Postalgateway_V1_ScanDetails()
           var data = Data()
@@ -217,7 +222,10 @@ struct ResultCommand: AsyncParsableCommand {
       let response = try await self.client.withPartnerClient { client in
         let counter = Postalgateway_V1_CounterService.Client(wrapping: client)
         let shipment = try await counter.getShipment(
-          .with { $0.trackingNumber = self.trackingNumber }
+          .with {
+            $0.trackingNumber = self.trackingNumber
+            $0.purpose = "signing the handover of the result"
+          }
         )
         // A refused dossier starts its return leg; its papers may never have left the post.
         let kind: EventKind =

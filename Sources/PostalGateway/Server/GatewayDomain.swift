@@ -28,6 +28,8 @@ struct GatewayDomain: Sendable {
   let custodyLog: CustodyLog
   let checkpointer: Checkpointer
   let verifierKey: String
+  /// Records reads of unmasked personal data.
+  let audit: AccessAuditor
 
   /// Loads the data files and builds the use cases.
   /// - Throws: ``ConfigurationError`` naming a file that is missing or malformed.
@@ -110,7 +112,8 @@ struct GatewayDomain: Sendable {
       handovers: handovers,
       custodyLog: log,
       checkpointer: checkpointer,
-      verifierKey: signer.verifierKey
+      verifierKey: signer.verifierKey,
+      audit: AccessAuditor(store: stores.accessAudit)
     )
   }
 

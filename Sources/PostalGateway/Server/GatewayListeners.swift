@@ -31,6 +31,7 @@ struct GatewayListeners: Sendable {
         shipments: domain.shipments,
         catalog: domain.catalog,
         blobs: domain.stores.blobs,
+        audit: domain.audit,
         offline: domain.offline,
         identities: identities,
         clock: clock,
@@ -49,6 +50,7 @@ struct GatewayListeners: Sendable {
         desk: domain.agencies,
         handoffs: domain.stores.handoffs,
         blobs: domain.stores.blobs,
+        audit: domain.audit,
         routes: routes,
         identities: identities,
         clock: clock,
@@ -58,6 +60,7 @@ struct GatewayListeners: Sendable {
       OversightService(
         shipments: domain.shipments,
         sla: domain.sla,
+        audit: domain.audit,
         clock: clock,
         feed: domain.stores.feed,
         logger: logger

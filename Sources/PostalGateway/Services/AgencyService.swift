@@ -11,6 +11,7 @@ struct AgencyService {
   let desk: AgencyDesk
   let handoffs: any HandoffStore
   let blobs: any BlobStore
+  let audit: AccessAuditor
   let routes: RouteTable
   let identities: any IdentityResolver
   let clock: any WallClock
@@ -213,11 +214,12 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     context: ServerContext
   ) async throws -> Postalgateway_V1_DossierPackage {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      let (_, agency) = try self.actor(context)
+      let (actor, agency) = try self.actor(context)
       var v = RequestValidator()
       let number = v.check("tracking_number") {
         try TrackingNumber(validating: request.trackingNumber)
       }
+      let purpose = v.check("purpose") { try AccessAuditor.purpose(request.purpose) }
       try v.finish()
       // finish() threw if the number was malformed.
       let shipment = try await self.desk.shipment(number!, for: agency)
@@ -229,6 +231,13 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
           message: "the dossier has not been handed off electronically"
         )
       }
+      try await self.audit.record(
+        .dossier,
+        of: [number!],
+        by: actor.id,
+        purpose: purpose!,
+        now: self.clock.now()
+      )
       return Postalgateway_V1_DossierPackage(
         shipment,
         handoffID: handoff.id,
@@ -243,11 +252,27 @@ extension AgencyService: Postalgateway_V1_AgencyService.SimpleServiceProtocol {
     context: ServerContext
   ) async throws {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      let (_, agency) = try self.actor(context)
-      guard let scan = try await self.desk.scan(documentCode: request.documentCode, for: agency)
+      let (actor, agency) = try self.actor(context)
+      var v = RequestValidator()
+      let purpose = v.check("purpose") { try AccessAuditor.purpose(request.purpose) }
+      try v.finish()
+      guard
+        let (number, scan) = try await self.desk.scan(
+          documentCode: request.documentCode,
+          for: agency
+        )
       else {
         throw TrackingError(code: .notFound, message: "no scan with this document code")
       }
+      try await self.audit.record(
+        .scan,
+        of: [number],
+        by: actor.id,
+        // finish() threw if it is nil.
+        purpose: purpose!,
+        documentCode: scan.documentCode,
+        now: self.clock.now()
+      )
       try await self.blobs.stream(scan, to: response, logger: self.logger)
     }
   }

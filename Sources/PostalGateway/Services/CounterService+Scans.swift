@@ -125,9 +125,23 @@ extension CounterService {
     context: ServerContext
   ) async throws {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      guard let (_, scan) = try await self.shipments.scan(documentCode: request.documentCode) else {
+      var v = RequestValidator()
+      let purpose = v.check("purpose") { try AccessAuditor.purpose(request.purpose) }
+      try v.finish()
+      let actor = try self.actor(context)
+      guard let (number, scan) = try await self.shipments.scan(documentCode: request.documentCode)
+      else {
         throw TrackingError(code: .notFound, message: "no scan with this document code")
       }
+      try await self.audit.record(
+        .scan,
+        of: [number],
+        by: actor.id,
+        // finish() threw if it is nil.
+        purpose: purpose!,
+        documentCode: scan.documentCode,
+        now: self.clock.now()
+      )
       try await self.blobs.stream(scan, to: response, logger: self.logger)
     }
   }

@@ -12,6 +12,7 @@ struct CounterService {
   let shipments: ShipmentService
   let catalog: CatalogHolder
   let blobs: any BlobStore
+  let audit: AccessAuditor
   let offline: OfflineSync
   let identities: any IdentityResolver
   let clock: any WallClock
@@ -127,9 +128,18 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
       let number = v.check("tracking_number") {
         try TrackingNumber(validating: request.trackingNumber)
       }
+      let purpose = v.check("purpose") { try AccessAuditor.purpose(request.purpose) }
       try v.finish()
+      let actor = try self.actor(context)
       // finish() threw if the number is nil.
       let stored = try await self.shipments.stored(number!)
+      try await self.audit.record(
+        .shipment,
+        of: [number!],
+        by: actor.id,
+        purpose: purpose!,
+        now: self.clock.now()
+      )
       var shipment = Postalgateway_V1_Shipment(stored.shipment)
       shipment.hops = stored.hops.map {
         Postalgateway_V1_HopTimeliness($0, minutesPerDay: self.shipments.workingMinutesPerDay)
@@ -146,8 +156,16 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
     context: ServerContext
   ) async throws -> Postalgateway_V1_ListShipmentsResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      let query = try request.domain()
+      let (query, purpose) = try request.domain()
+      let actor = try self.actor(context)
       let page = try await self.shipments.shipments(matching: query)
+      try await self.audit.record(
+        .listing,
+        of: page.shipments.map(\.trackingNumber),
+        by: actor.id,
+        purpose: purpose,
+        now: self.clock.now()
+      )
       return .with {
         $0.shipments = page.shipments.map(Postalgateway_V1_Shipment.init)
         $0.nextPageToken = page.next.map { PageToken.encode($0, filter: query.filter) } ?? ""

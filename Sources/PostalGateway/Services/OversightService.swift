@@ -8,6 +8,7 @@ import Tracking
 struct OversightService {
   let shipments: ShipmentService
   let sla: SlaDesk
+  let audit: AccessAuditor
   let clock: any WallClock
   /// What commits publish: watches wake on new alerts and end when the gateway stops.
   let feed: ChangeFeed

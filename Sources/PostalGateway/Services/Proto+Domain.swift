@@ -263,10 +263,11 @@ extension Postalgateway_V1_RecordEventRequest {
 }
 
 extension Postalgateway_V1_ListShipmentsRequest {
-  /// The validated query.
+  /// The validated query, and the caller's purpose for the access audit.
   /// - Throws: ``TrackingError`` `.invalidArgument` naming every malformed field.
-  func domain() throws -> ShipmentQuery {
+  func domain() throws -> (query: ShipmentQuery, purpose: String) {
     var v = RequestValidator()
+    let purpose = v.check("purpose") { try AccessAuditor.purpose(self.purpose) }
     var filter = ShipmentQuery.Filter()
     if self.state != .unspecified {
       filter.state = v.check("state") { try ShipmentState(self.state) }
@@ -294,7 +295,8 @@ extension Postalgateway_V1_ListShipmentsRequest {
       cursor = v.check("page_token") { try PageToken.decode(self.pageToken, filter: filter) }
       try v.finish()
     }
-    return ShipmentQuery(filter: filter, pageSize: pageSize, after: cursor)
+    // finish() threw if it is nil.
+    return (ShipmentQuery(filter: filter, pageSize: pageSize, after: cursor), purpose!)
   }
 }
 

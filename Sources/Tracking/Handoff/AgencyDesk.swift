@@ -16,11 +16,14 @@ public struct AgencyDesk: Sendable {
 
   /// The scan with this document code, if its shipment is addressed to `agency`.
   /// - Throws: ``TrackingError`` `.storageFailure`.
-  public func scan(documentCode: String, for agency: AgencyCode) async throws -> Scan? {
+  public func scan(
+    documentCode: String,
+    for agency: AgencyCode
+  ) async throws -> (TrackingNumber, Scan)? {
     guard let (number, scan) = try await self.shipments.scan(documentCode: documentCode),
       try await self.shipments.shipment(number).destinationAgency == agency
     else { return nil }
-    return scan
+    return (number, scan)
   }
 
   /// The shipment, if it is addressed to `agency`.

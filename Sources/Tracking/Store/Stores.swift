@@ -15,6 +15,8 @@ public struct Stores: Sendable {
   public var offline: any OfflineSyncStore
   /// Scanned documents.
   public var blobs: any BlobStore
+  /// Reads of unmasked personal data.
+  public var accessAudit: any AccessAuditStore
   /// What commits publish.
   public var feed: ChangeFeed
   /// Whether writes succeed.
@@ -29,6 +31,7 @@ public struct Stores: Sendable {
     signingKeys: any SigningKeyStore,
     offline: any OfflineSyncStore,
     blobs: any BlobStore,
+    accessAudit: any AccessAuditStore,
     feed: ChangeFeed,
     health: StoreHealth
   ) {
@@ -39,6 +42,7 @@ public struct Stores: Sendable {
     self.signingKeys = signingKeys
     self.offline = offline
     self.blobs = blobs
+    self.accessAudit = accessAudit
     self.feed = feed
     self.health = health
   }

@@ -25,13 +25,23 @@ struct SQLiteBackendTests {
     #expect(synchronous == 2)
   }
 
-  @Test("events, leaves, nodes and checkpoints are append-only in the schema itself")
+  @Test(
+    "events, leaves, nodes, checkpoints and the access audit are append-only in the schema itself"
+  )
   func appendOnly() async throws {
     let stores = try self.open()
-    _ = try await Fixture.register(stores, key: Fixture.key("a"))
+    let registered = try await Fixture.register(stores, key: Fixture.key("a"))
+    try await AccessAuditor(store: stores.accessAudit).record(
+      .shipment,
+      of: [registered.value.shipment.trackingNumber],
+      by: "spiffe://test/staff/a",
+      purpose: "test",
+      now: Timestamp(microseconds: 1)
+    )
     for sql in [
       "UPDATE shipment_event SET note = 'x'", "DELETE FROM shipment_event",
       "UPDATE custody_leaf SET data = x'00'", "DELETE FROM custody_node",
+      "UPDATE access_audit SET purpose = 'x'", "DELETE FROM access_audit",
     ] {
       let result = try SQLiteTool.run(self.path, sql)
       #expect(result.contains("append-only"), "\(sql): \(result)")
