@@ -1036,6 +1036,13 @@ package nonisolated struct Postalgateway_V1_ListShipmentsRequest: Sendable {
   /// audit for every shipment of the page.
   package var purpose: String = String()
 
+  /// Only the applicant (or authorised person) with this citizen id or passport number, found
+  /// through a blind index: the store never sees the value.
+  package var applicantIdentityNumber: String = String()
+
+  /// Only the applicant with this mobile number, the same way.
+  package var applicantPhone: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -2716,7 +2723,7 @@ nonisolated extension Postalgateway_V1_GetShipmentRequest: SwiftProtobuf.Message
 
 nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ListShipmentsRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}state\0\u{3}post_office_code\0\u{3}created_after\0\u{3}created_before\0\u{1}purpose\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}state\0\u{3}post_office_code\0\u{3}created_after\0\u{3}created_before\0\u{1}purpose\0\u{3}applicant_identity_number\0\u{3}applicant_phone\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2731,6 +2738,8 @@ nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Messa
       case 5: try { try decoder.decodeSingularMessageField(value: &self._createdAfter) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._createdBefore) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.applicantIdentityNumber) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.applicantPhone) }()
       default: break
       }
     }
@@ -2762,6 +2771,12 @@ nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Messa
     if !self.purpose.isEmpty {
       try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 7)
     }
+    if !self.applicantIdentityNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.applicantIdentityNumber, fieldNumber: 8)
+    }
+    if !self.applicantPhone.isEmpty {
+      try visitor.visitSingularStringField(value: self.applicantPhone, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2773,6 +2788,8 @@ nonisolated extension Postalgateway_V1_ListShipmentsRequest: SwiftProtobuf.Messa
     if lhs._createdAfter != rhs._createdAfter {return false}
     if lhs._createdBefore != rhs._createdBefore {return false}
     if lhs.purpose != rhs.purpose {return false}
+    if lhs.applicantIdentityNumber != rhs.applicantIdentityNumber {return false}
+    if lhs.applicantPhone != rhs.applicantPhone {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

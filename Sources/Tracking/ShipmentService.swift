@@ -129,6 +129,7 @@ public struct ShipmentService: Sendable {
   let routes: HandoffRoutesHolder
   let timekeeper: SlaTimekeeper?
   let map: AdministrativeMapHolder?
+  let blindIndex: BlindIndex?
 
   /// Creates the service.
   /// - Parameters:
@@ -144,6 +145,7 @@ public struct ShipmentService: Sendable {
   ///   - timekeeper: Works out each leg's due date and verdict, and the agency due date citizens
   ///     see (none: no due dates).
   ///   - map: The administrative map addresses are checked against (none: not checked).
+  ///   - blindIndex: Digests staff find applicants by (none: registrations are not findable).
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -155,8 +157,10 @@ public struct ShipmentService: Sendable {
     handovers: HandoverVerifier,
     routes: HandoffRoutesHolder = HandoffRoutesHolder(),
     timekeeper: SlaTimekeeper? = nil,
-    map: AdministrativeMapHolder? = nil
+    map: AdministrativeMapHolder? = nil,
+    blindIndex: BlindIndex? = nil
   ) {
+    self.blindIndex = blindIndex
     self.map = map
     self.timekeeper = timekeeper
     self.writer = ShipmentWriter(timekeeper: timekeeper)
@@ -239,16 +243,19 @@ public struct ShipmentService: Sendable {
       custodySalt: (0 ..< 16).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     )
     let writer = self.writer
+    let digests = self.blindIndex?.digests(of: registration.applicant) ?? []
     let outcome = try await self.store.register(
       indicator: self.serviceIndicator,
       idempotencyKey: idempotencyKey
     ) { number in
-      writer.registration(
+      var built = writer.registration(
         draft.shipment(number: number),
         commitment: commitment,
         custodySalt: draft.custodySalt,
         idempotencyKey: idempotencyKey
       )
+      built.lookupDigests = digests
+      return built
     }
     let stored = outcome.value
     return RegisteredPickup(
@@ -458,12 +465,6 @@ public struct ShipmentService: Sendable {
     }
     self.throttle.recordSuccess(number.rawValue, from: client)
     return stored
-  }
-
-  /// "1 minute", "15 minutes": a wait as a person reads it, rounded up.
-  static func wholeMinutes(_ delay: Duration) -> String {
-    let minutes = max(1, Int((delay.components.seconds + 59) / 60))
-    return minutes == 1 ? "1 minute" : "\(minutes) minutes"
   }
 }
 

@@ -337,6 +337,20 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v9: staff find applicants through a blind index") { db in
+      // Rows registered before are indexed at start-up (the key is not the store's):
+      // SQLiteShipmentStore.unindexedApplicants and indexApplicants.
+      try db.execute(
+        sql: """
+          CREATE TABLE person_lookup (
+            digest TEXT NOT NULL,
+            shipment_id INTEGER NOT NULL REFERENCES shipment(id),
+            PRIMARY KEY (digest, shipment_id)
+          ) WITHOUT ROWID;
+          CREATE INDEX person_lookup_by_shipment ON person_lookup (shipment_id);
+          """
+      )
+    }
     return migrator
   }
 }

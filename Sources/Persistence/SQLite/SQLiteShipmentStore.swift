@@ -34,6 +34,11 @@ public final class SQLiteShipmentStore: ShipmentStore {
         custodySalt: registration.custodySalt,
         in: db
       )
+      for digest in registration.lookupDigests {
+        try db.cachedStatement(
+          sql: "INSERT OR IGNORE INTO person_lookup (digest, shipment_id) VALUES (?, ?)"
+        ).execute(arguments: [digest, id])
+      }
       let indexes = try SQLiteCustodyStore.append(
         registration.custodyLeaves,
         shipmentID: id,
@@ -59,6 +64,29 @@ public final class SQLiteShipmentStore: ShipmentStore {
           custodySalt: registration.custodySalt
         )
       )
+    }
+  }
+
+  public func indexApplicants(
+    _ digests: @escaping @Sendable (Applicant) -> [String]
+  ) async throws -> Int {
+    try await self.database.write { db in
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT * FROM shipment
+          WHERE NOT EXISTS (SELECT 1 FROM person_lookup WHERE shipment_id = shipment.id)
+          """
+      )
+      for row in rows {
+        let shipment = try ShipmentRows.decodeShipment(row, events: [])
+        for digest in digests(shipment.applicant) {
+          try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO person_lookup (digest, shipment_id) VALUES (?, ?)"
+          ).execute(arguments: [digest, row["id"] as Int64])
+        }
+      }
+      return rows.count
     }
   }
 
@@ -248,6 +276,10 @@ public final class SQLiteShipmentStore: ShipmentStore {
       if let before = query.filter.createdBefore {
         clauses.append("created_at < ?")
         arguments += [before.microseconds]
+      }
+      if let person = query.filter.person {
+        clauses.append("id IN (SELECT shipment_id FROM person_lookup WHERE digest = ?)")
+        arguments += [person]
       }
       if let cursor = query.after {
         clauses.append("(created_at < ? OR (created_at = ? AND tracking_number < ?))")

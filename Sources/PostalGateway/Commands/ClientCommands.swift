@@ -261,6 +261,10 @@ struct ShipmentCommand: AsyncParsableCommand {
     @Option(help: "Created before, ISO 8601.") var createdBefore: String?
     @Option(help: "Page size (1–500).") var pageSize: Int32 = 50
     @Option(help: "Token from the previous page.") var pageToken: String?
+    @Option(help: "Only this applicant's citizen id or passport number (through a blind index).")
+    var identityNumber: String?
+    @Option(help: "Only this applicant's mobile number (through a blind index).")
+    var phone: String?
     @Option(help: "Why you read this personal data (kept in the access audit).")
     var purpose = ""
 
@@ -268,6 +272,8 @@ struct ShipmentCommand: AsyncParsableCommand {
       var request = Postalgateway_V1_ListShipmentsRequest()
       request.pageSize = self.pageSize
       request.purpose = self.purpose
+      if let identityNumber { request.applicantIdentityNumber = identityNumber }
+      if let phone { request.applicantPhone = phone }
       if let state {
         guard let value = ShipmentState(rawValue: state.uppercased()) else {
           throw ValidationError(

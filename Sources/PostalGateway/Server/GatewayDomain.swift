@@ -80,8 +80,11 @@ struct GatewayDomain: Sendable {
       handovers: handovers,
       routes: routes.modes,
       timekeeper: timekeeper,
-      map: map
+      map: map,
+      blindIndex: BlindIndex(secret: secret)
     )
+    // Shipments registered before the blind index existed become findable.
+    _ = try await shipments.indexUnindexedApplicants()
     let signer = try directory.custodySigner(
       origin: configuration.custodyOrigin,
       path: configuration.custodyKeyFile

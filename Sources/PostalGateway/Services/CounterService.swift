@@ -156,7 +156,7 @@ extension CounterService: Postalgateway_V1_CounterService.SimpleServiceProtocol 
     context: ServerContext
   ) async throws -> Postalgateway_V1_ListShipmentsResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      let (query, purpose) = try request.domain()
+      let (query, purpose) = try request.domain(lookup: self.shipments)
       let actor = try self.actor(context)
       let page = try await self.shipments.shipments(matching: query)
       try await self.audit.record(

@@ -264,11 +264,30 @@ extension Postalgateway_V1_RecordEventRequest {
 
 extension Postalgateway_V1_ListShipmentsRequest {
   /// The validated query, and the caller's purpose for the access audit.
+  /// - Parameter lookup: The service, for the blind-index digest of an identity number or phone.
   /// - Throws: ``TrackingError`` `.invalidArgument` naming every malformed field.
-  func domain() throws -> (query: ShipmentQuery, purpose: String) {
+  func domain(
+    lookup: ShipmentService
+  ) throws -> (query: ShipmentQuery, purpose: String) {
     var v = RequestValidator()
     let purpose = v.check("purpose") { try AccessAuditor.purpose(self.purpose) }
     var filter = ShipmentQuery.Filter()
+    switch (self.applicantIdentityNumber.isEmpty, self.applicantPhone.isEmpty) {
+    case (true, true): break
+    case (false, true):
+      filter.person = v.check("applicant_identity_number") {
+        guard (6 ... 20).contains(self.applicantIdentityNumber.count) else {
+          throw InvalidValue("must be a citizen id or a passport number")
+        }
+        return try lookup.personFilter(identityNumber: self.applicantIdentityNumber)
+      }
+    case (true, false):
+      filter.person = v.check("applicant_phone") {
+        try lookup.personFilter(phone: try MobileNumber(validating: self.applicantPhone))
+      }
+    case (false, false):
+      v.fail("applicant_phone", "give an identity number or a phone, not both")
+    }
     if self.state != .unspecified {
       filter.state = v.check("state") { try ShipmentState(self.state) }
     }

@@ -6,12 +6,14 @@ public struct PersonalDataHasher: Sendable {
   private let key: SymmetricKey
 
   /// Creates a hasher.
-  /// - Parameter secret: At least 32 random bytes.
-  public init(secret: [UInt8]) {
+  /// - Parameters:
+  ///   - secret: At least 32 random bytes.
+  ///   - context: What its key is for: hashers of different contexts have independent keys.
+  public init(secret: [UInt8], context: String = "postalgateway personal-data hash v1") {
     precondition(secret.count >= 32, "the secret has at least 32 bytes")
     self.key = HKDF<SHA256>.deriveKey(
       inputKeyMaterial: SymmetricKey(data: secret),
-      info: Array("postalgateway personal-data hash v1".utf8),
+      info: Array(context.utf8),
       outputByteCount: 32
     )
   }

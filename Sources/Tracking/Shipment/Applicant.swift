@@ -30,6 +30,14 @@ public enum PersonalIdentity: Hashable, Sendable {
     }
   }
 
+  /// The identity number alone: the citizen id or the passport number.
+  public var number: String {
+    switch self {
+    case .citizen(let id): id.rawValue
+    case .foreigner(let passport, _): passport.rawValue
+    }
+  }
+
   /// The fields in clear, for the custody commitment and the store.
   var clearFields: [String] {
     switch self {

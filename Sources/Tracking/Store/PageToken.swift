@@ -41,6 +41,7 @@ public enum PageToken {
       filter.postOffice?.rawValue ?? "",
       filter.createdAtOrAfter.map { String($0.microseconds) } ?? "",
       filter.createdBefore.map { String($0.microseconds) } ?? "",
+      filter.person ?? "",
     ].joined(separator: "|")
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in canonical.utf8 {

@@ -121,18 +121,22 @@ public struct ShipmentQuery: Hashable, Sendable {
     public var createdAtOrAfter: Timestamp?
     /// Only those created before this time.
     public var createdBefore: Timestamp?
+    /// Only those found by this ``BlindIndex`` digest (an identity number or a phone).
+    public var person: String?
 
     /// Creates a filter.
     public init(
       state: ShipmentState? = nil,
       postOffice: PostOfficeCode? = nil,
       createdAtOrAfter: Timestamp? = nil,
-      createdBefore: Timestamp? = nil
+      createdBefore: Timestamp? = nil,
+      person: String? = nil
     ) {
       self.state = state
       self.postOffice = postOffice
       self.createdAtOrAfter = createdAtOrAfter
       self.createdBefore = createdBefore
+      self.person = person
     }
   }
 

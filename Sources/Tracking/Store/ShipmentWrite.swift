@@ -111,6 +111,9 @@ public struct ShipmentRegistration: Hashable, Sendable {
   public var custodyLeaves: [CustodyLeaf]
   /// The request's key.
   public var idempotencyKey: IdempotencyKey
+  /// The ``BlindIndex`` digests the shipment is found by (staff lookup by identity number or
+  /// phone).
+  public var lookupDigests: [String] = []
 
   /// Creates a registration.
   public init(
@@ -182,6 +185,11 @@ public protocol ShipmentStore: Sendable {
 
   /// One page of shipments matching a query, newest first, without their histories.
   func shipments(matching query: ShipmentQuery) async throws -> ShipmentPage
+
+  /// Indexes, with the digests `digests` gives, every shipment that has no lookup digest yet
+  /// (those registered before the blind index existed), in one transaction.
+  /// - Returns: How many shipments it indexed.
+  func indexApplicants(_ digests: @escaping @Sendable (Applicant) -> [String]) async throws -> Int
 
   /// The scan with this document code, and its shipment's number, or `nil`.
   func scan(documentCode: String) async throws -> (TrackingNumber, Scan)?
