@@ -75,12 +75,26 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ExportPersonalData" metadata.
+        package enum ExportPersonalData: Sendable {
+            /// Request type for "ExportPersonalData".
+            package typealias Input = Postalgateway_V1_ExportPersonalDataRequest
+            /// Response type for "ExportPersonalData".
+            package typealias Output = Postalgateway_V1_PersonalDataExport
+            /// Descriptor for "ExportPersonalData".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "ExportPersonalData",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
             WatchAlerts.descriptor,
             GetSlaReport.descriptor,
-            ListAccessRecords.descriptor
+            ListAccessRecords.descriptor,
+            ExportPersonalData.descriptor
         ]
     }
 }
@@ -191,6 +205,27 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListAccessRecordsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListAccessRecordsResponse>
+
+        /// Handle the "ExportPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A data subject's access request: everything the service holds about one person, found
+        /// > through the blind index by identity number or phone — each shipment in full with its
+        /// > history, and the access records of those shipments. The export itself is recorded in the
+        /// > access audit (EXPORT) with its purpose, which is required.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ExportPersonalDataRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_PersonalDataExport` messages.
+        func exportPersonalData(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ExportPersonalDataRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_PersonalDataExport>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -285,6 +320,27 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_ListAccessRecordsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListAccessRecordsResponse>
+
+        /// Handle the "ExportPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A data subject's access request: everything the service holds about one person, found
+        /// > through the blind index by identity number or phone — each shipment in full with its
+        /// > history, and the access records of those shipments. The export itself is recorded in the
+        /// > access audit (EXPORT) with its purpose, which is required.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ExportPersonalDataRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_PersonalDataExport` message.
+        func exportPersonalData(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ExportPersonalDataRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_PersonalDataExport>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -378,6 +434,27 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_ListAccessRecordsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_ListAccessRecordsResponse
+
+        /// Handle the "ExportPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A data subject's access request: everything the service holds about one person, found
+        /// > through the blind index by identity number or phone — each shipment in full with its
+        /// > history, and the access records of those shipments. The export itself is recorded in the
+        /// > access audit (EXPORT) with its purpose, which is required.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ExportPersonalDataRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_PersonalDataExport` to respond with.
+        func exportPersonalData(
+            request: Postalgateway_V1_ExportPersonalDataRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_PersonalDataExport
     }
 }
 
@@ -429,6 +506,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.ExportPersonalData.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ExportPersonalDataRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_PersonalDataExport>(),
+            handler: { request, context in
+                try await self.exportPersonalData(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -473,6 +561,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListAccessRecordsResponse> {
         let response = try await self.listAccessRecords(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func exportPersonalData(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ExportPersonalDataRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_PersonalDataExport> {
+        let response = try await self.exportPersonalData(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -532,6 +631,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListAccessRecordsResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_ListAccessRecordsResponse>(
             message: try await self.listAccessRecords(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func exportPersonalData(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ExportPersonalDataRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_PersonalDataExport> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_PersonalDataExport>(
+            message: try await self.exportPersonalData(
                 request: request.message,
                 context: context
             ),
@@ -652,6 +764,32 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListAccessRecordsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListAccessRecordsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ExportPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A data subject's access request: everything the service holds about one person, found
+        /// > through the blind index by identity number or phone — each shipment in full with its
+        /// > history, and the access records of those shipments. The export itself is recorded in the
+        /// > access audit (EXPORT) with its purpose, which is required.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ExportPersonalDataRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ExportPersonalDataRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_PersonalDataExport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func exportPersonalData<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ExportPersonalDataRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ExportPersonalDataRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_PersonalDataExport>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_PersonalDataExport>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -817,6 +955,43 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ExportPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A data subject's access request: everything the service holds about one person, found
+        /// > through the blind index by identity number or phone — each shipment in full with its
+        /// > history, and the access records of those shipments. The export itself is recorded in the
+        /// > access audit (EXPORT) with its purpose, which is required.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ExportPersonalDataRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ExportPersonalDataRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_PersonalDataExport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func exportPersonalData<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ExportPersonalDataRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ExportPersonalDataRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_PersonalDataExport>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_PersonalDataExport>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.ExportPersonalData.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -945,6 +1120,38 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListAccessRecordsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListAccessRecordsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportPersonalData" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A data subject's access request: everything the service holds about one person, found
+    /// > through the blind index by identity number or phone — each shipment in full with its
+    /// > history, and the access records of those shipments. The export itself is recorded in the
+    /// > access audit (EXPORT) with its purpose, which is required.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ExportPersonalDataRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func exportPersonalData<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ExportPersonalDataRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_PersonalDataExport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.exportPersonalData(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ExportPersonalDataRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_PersonalDataExport>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1091,6 +1298,42 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listAccessRecords(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ExportPersonalData" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A data subject's access request: everything the service holds about one person, found
+    /// > through the blind index by identity number or phone — each shipment in full with its
+    /// > history, and the access records of those shipments. The export itself is recorded in the
+    /// > access audit (EXPORT) with its purpose, which is required.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func exportPersonalData<Result>(
+        _ message: Postalgateway_V1_ExportPersonalDataRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_PersonalDataExport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ExportPersonalDataRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.exportPersonalData(
             request: request,
             options: options,
             onResponse: handleResponse

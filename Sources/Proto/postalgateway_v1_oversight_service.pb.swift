@@ -30,6 +30,7 @@ package nonisolated enum Postalgateway_V1_PersonalDataRead: SwiftProtobuf.Enum, 
   case listing // = 2
   case scan // = 3
   case dossier // = 4
+  case export // = 5
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -43,6 +44,7 @@ package nonisolated enum Postalgateway_V1_PersonalDataRead: SwiftProtobuf.Enum, 
     case 2: self = .listing
     case 3: self = .scan
     case 4: self = .dossier
+    case 5: self = .export
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -54,6 +56,7 @@ package nonisolated enum Postalgateway_V1_PersonalDataRead: SwiftProtobuf.Enum, 
     case .listing: return 2
     case .scan: return 3
     case .dossier: return 4
+    case .export: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -65,6 +68,7 @@ package nonisolated enum Postalgateway_V1_PersonalDataRead: SwiftProtobuf.Enum, 
     .listing,
     .scan,
     .dossier,
+    .export,
   ]
 
 }
@@ -155,6 +159,52 @@ package nonisolated enum Postalgateway_V1_SlaReportGrouping: SwiftProtobuf.Enum,
     .procedure,
   ]
 
+}
+
+package nonisolated struct Postalgateway_V1_ExportPersonalDataRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One of the two: the citizen id or passport number (the applicant's or the authorised
+  /// person's), or the mobile number.
+  package var applicantIdentityNumber: String = String()
+
+  package var applicantPhone: String = String()
+
+  /// Why, e.g. the reference of the person's request (required, at most 200 characters).
+  package var purpose: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_PersonalDataExport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_generatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_generatedAt = newValue}
+  }
+  /// Returns true if `generatedAt` has been explicitly set.
+  package var hasGeneratedAt: Bool {self._generatedAt != nil}
+  /// Clears the value of `generatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearGeneratedAt() {self._generatedAt = nil}
+
+  /// Newest first.
+  package var shipments: [Postalgateway_V1_Shipment] = []
+
+  /// Reads of these shipments' personal data before this export, newest first.
+  package var accessRecords: [Postalgateway_V1_AccessRecord] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 package nonisolated struct Postalgateway_V1_ListAccessRecordsRequest: Sendable {
@@ -513,7 +563,7 @@ package nonisolated struct Postalgateway_V1_SlaReportRow: Sendable {
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
 nonisolated extension Postalgateway_V1_PersonalDataRead: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERSONAL_DATA_READ_UNSPECIFIED\0\u{1}PERSONAL_DATA_READ_SHIPMENT\0\u{1}PERSONAL_DATA_READ_LISTING\0\u{1}PERSONAL_DATA_READ_SCAN\0\u{1}PERSONAL_DATA_READ_DOSSIER\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERSONAL_DATA_READ_UNSPECIFIED\0\u{1}PERSONAL_DATA_READ_SHIPMENT\0\u{1}PERSONAL_DATA_READ_LISTING\0\u{1}PERSONAL_DATA_READ_SCAN\0\u{1}PERSONAL_DATA_READ_DOSSIER\0\u{1}PERSONAL_DATA_READ_EXPORT\0")
 }
 
 nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNameProviding {
@@ -522,6 +572,90 @@ nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Postalgateway_V1_SlaReportGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_REPORT_GROUPING_UNSPECIFIED\0\u{1}SLA_REPORT_GROUPING_AGENCY\0\u{1}SLA_REPORT_GROUPING_POST_OFFICE\0\u{1}SLA_REPORT_GROUPING_ROUTE_CLASS\0\u{1}SLA_REPORT_GROUPING_PROCEDURE\0")
+}
+
+nonisolated extension Postalgateway_V1_ExportPersonalDataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ExportPersonalDataRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}applicant_identity_number\0\u{3}applicant_phone\0\u{1}purpose\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.applicantIdentityNumber) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.applicantPhone) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.applicantIdentityNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.applicantIdentityNumber, fieldNumber: 1)
+    }
+    if !self.applicantPhone.isEmpty {
+      try visitor.visitSingularStringField(value: self.applicantPhone, fieldNumber: 2)
+    }
+    if !self.purpose.isEmpty {
+      try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ExportPersonalDataRequest, rhs: Postalgateway_V1_ExportPersonalDataRequest) -> Bool {
+    if lhs.applicantIdentityNumber != rhs.applicantIdentityNumber {return false}
+    if lhs.applicantPhone != rhs.applicantPhone {return false}
+    if lhs.purpose != rhs.purpose {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_PersonalDataExport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".PersonalDataExport"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}generated_at\0\u{1}shipments\0\u{3}access_records\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._generatedAt) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.shipments) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.accessRecords) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._generatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.shipments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shipments, fieldNumber: 2)
+    }
+    if !self.accessRecords.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.accessRecords, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_PersonalDataExport, rhs: Postalgateway_V1_PersonalDataExport) -> Bool {
+    if lhs._generatedAt != rhs._generatedAt {return false}
+    if lhs.shipments != rhs.shipments {return false}
+    if lhs.accessRecords != rhs.accessRecords {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_ListAccessRecordsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

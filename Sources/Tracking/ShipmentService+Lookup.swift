@@ -12,6 +12,25 @@ extension ShipmentService {
     try self.requireBlindIndex().phone(phone)
   }
 
+  /// Every shipment found by a blind-index digest, newest first, each with its full history.
+  /// - Throws: ``TrackingError`` `.storageFailure`.
+  public func shipments(ofPerson digest: String) async throws -> [Shipment] {
+    var numbers: [TrackingNumber] = []
+    var query = ShipmentQuery(
+      filter: .init(person: digest),
+      pageSize: ShipmentQuery.maximumPageSize
+    )
+    while true {
+      let page = try await self.store.shipments(matching: query)
+      numbers += page.shipments.map(\.trackingNumber)
+      guard let next = page.next else { break }
+      query.after = next
+    }
+    var shipments: [Shipment] = []
+    for number in numbers { shipments.append(try await self.stored(number).shipment) }
+    return shipments
+  }
+
   /// Indexes the shipments registered before the blind index existed.
   /// - Returns: How many it indexed.
   /// - Throws: ``TrackingError`` `.storageFailure`.

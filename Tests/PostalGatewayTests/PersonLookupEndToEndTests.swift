@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCNIOTransportHTTP2
 import Proto
 import SwiftProtobuf
 import Testing
@@ -83,6 +84,80 @@ struct PersonLookupEndToEndTests {
       for value in ["019084000123", "019185000777", "019090000456", "84912345678", "0987654321"] {
         #expect(!digests.contains(value))
       }
+    }
+  }
+}
+
+/// A data subject's access request through the oversight office.
+@Suite("Subject access export")
+struct SubjectAccessEndToEndTests {
+  typealias OversightClient = Postalgateway_V1_OversightService.Client<HTTP2ClientTransport.Posix>
+
+  @Test(
+    "the export holds exactly that person's shipments in full and who read them, and is itself audited"
+  )
+  func export() async throws {
+    try await withTestGateway { gateway in
+      let (mine, other) = try await gateway.withPartnerClient(TestPKI.shared.staff) { counter in
+        let mine = try await counter.registerPickup(samplePickup(citizenID: "019084000123"))
+        _ = try await counter.recordCollection(collectionRequest(mine.shipment.trackingNumber))
+        let other = try await counter.registerPickup(
+          samplePickup(citizenID: "019185000777", name: "Trần Thị Bình")
+        )
+        _ = try await counter.getShipment(
+          .with {
+            $0.trackingNumber = mine.shipment.trackingNumber
+            $0.purpose = "công dân hỏi tại quầy"
+          }
+        )
+        return (mine.shipment.trackingNumber, other.shipment.trackingNumber)
+      }
+      try await gateway.withClient(
+        port: gateway.partnerPort,
+        credential: HandoffPKI.shared.oversight
+      ) { client in
+        let oversight = OversightClient(wrapping: client)
+        let export = try await oversight.exportPersonalData(
+          .with {
+            $0.applicantIdentityNumber = "019084000123"
+            $0.purpose = "yêu cầu số 12/2026"
+          }
+        )
+        #expect(export.shipments.map(\.trackingNumber) == [mine])
+        #expect(export.shipments.first?.applicant.citizenID == "019084000123")
+        #expect(export.shipments.first?.events.map(\.type) == [.registered, .collected])
+        #expect(export.accessRecords.map(\.read) == [.shipment])
+        #expect(!export.shipments.contains { $0.trackingNumber == other })
+
+        let audit = try await oversight.listAccessRecords(.with { $0.trackingNumber = mine })
+        #expect(audit.records.first?.read == .export)
+        #expect(audit.records.first?.purpose == "yêu cầu số 12/2026")
+
+        let noPurpose = await rpcError {
+          _ = try await oversight.exportPersonalData(
+            .with { $0.applicantIdentityNumber = "019084000123" }
+          )
+        }
+        #expect(noPurpose?.message.hasPrefix("purpose") == true)
+        let neither = await rpcError {
+          _ = try await oversight.exportPersonalData(.with { $0.purpose = "x" })
+        }
+        #expect(neither?.message.hasPrefix("applicant_identity_number") == true)
+      }
+      let staff = await rpcError {
+        _ = try await gateway.withClient(
+          port: gateway.partnerPort,
+          credential: TestPKI.shared.staff
+        ) {
+          try await OversightClient(wrapping: $0).exportPersonalData(
+            .with {
+              $0.applicantPhone = "0912345678"
+              $0.purpose = "x"
+            }
+          )
+        }
+      }
+      #expect(staff?.code == .permissionDenied)
     }
   }
 }

@@ -61,6 +61,7 @@ struct GatewayListeners: Sendable {
         shipments: domain.shipments,
         sla: domain.sla,
         audit: domain.audit,
+        identities: identities,
         clock: clock,
         feed: domain.stores.feed,
         logger: logger

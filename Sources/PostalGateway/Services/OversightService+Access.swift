@@ -44,6 +44,76 @@ extension OversightService {
   }
 }
 
+extension OversightService {
+  /// A data subject's access request: everything held about one person, found through the
+  /// blind index; the export is itself recorded in the access audit.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` naming the field (both or neither of the identity number and
+  ///   phone, a malformed one, a missing purpose); `UNAVAILABLE`.
+  func exportPersonalData(
+    request: Postalgateway_V1_ExportPersonalDataRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_PersonalDataExport {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      guard case .partner(let actor) = self.identities.identity(of: context) else {
+        throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
+      }
+      var v = RequestValidator()
+      var digest: String?
+      switch (request.applicantIdentityNumber.isEmpty, request.applicantPhone.isEmpty) {
+      case (false, true):
+        digest = v.check("applicant_identity_number") {
+          guard (6 ... 20).contains(request.applicantIdentityNumber.count) else {
+            throw InvalidValue("must be a citizen id or a passport number")
+          }
+          return try self.shipments.personFilter(identityNumber: request.applicantIdentityNumber)
+        }
+      case (true, false):
+        digest = v.check("applicant_phone") {
+          try self.shipments.personFilter(
+            phone: try MobileNumber(validating: request.applicantPhone)
+          )
+        }
+      case (true, true), (false, false):
+        v.fail("applicant_identity_number", "give exactly one of it and applicant_phone")
+      }
+      let purpose = v.check("purpose") {
+        guard !request.purpose.isEmpty else {
+          throw InvalidValue("is required: the reference of the person's request")
+        }
+        return try AccessAuditor.purpose(request.purpose)
+      }
+      try v.finish()
+      // finish() threw if either is nil.
+      let shipments = try await self.shipments.shipments(ofPerson: digest!)
+      var records: [AccessRecord] = []
+      for shipment in shipments {
+        var query = AccessQuery(trackingNumber: shipment.trackingNumber, limit: 500)
+        while true {
+          let page = try await self.audit.records(matching: query)
+          records += page
+          guard page.count == query.limit, let last = page.last else { break }
+          query.before = last.sequence
+        }
+      }
+      let now = self.clock.now()
+      try await self.audit.record(
+        .export,
+        of: shipments.map(\.trackingNumber),
+        by: actor.id,
+        purpose: purpose!,
+        now: now
+      )
+      return .with {
+        $0.generatedAt = now.proto
+        $0.shipments = shipments.map(Postalgateway_V1_Shipment.init)
+        $0.accessRecords = records.sorted { $0.sequence > $1.sequence }
+          .map(Postalgateway_V1_AccessRecord.init)
+      }
+    }
+  }
+}
+
 extension Postalgateway_V1_AccessRecord {
   init(_ record: AccessRecord) {
     self.init()
@@ -57,6 +127,7 @@ extension Postalgateway_V1_AccessRecord {
       case .listing: .listing
       case .scan: .scan
       case .dossier: .dossier
+      case .export: .export
       }
     self.purpose = record.purpose
     self.documentCode = record.documentCode ?? ""

@@ -8,6 +8,8 @@ public enum PersonalDataRead: String, Hashable, Sendable, CaseIterable {
   case scan = "SCAN"
   /// An agency's `GetDossier`: the dossier package with the applicant.
   case dossier = "DOSSIER"
+  /// The oversight office's subject-access export (`ExportPersonalData`).
+  case export = "EXPORT"
 }
 
 /// One read of unmasked personal data: who, when, which shipment, what and why. Records are
