@@ -49,6 +49,7 @@ public enum SQLiteStorage {
       offline: SQLiteOfflineSyncStore(database: database),
       blobs: blobs,
       accessAudit: SQLiteAccessAuditStore(database: database),
+      ratings: SQLiteRatingStore(database: database),
       feed: feed,
       health: health
     )

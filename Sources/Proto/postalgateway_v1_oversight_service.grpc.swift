@@ -88,13 +88,27 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ListComplaints" metadata.
+        package enum ListComplaints: Sendable {
+            /// Request type for "ListComplaints".
+            package typealias Input = Postalgateway_V1_ListComplaintsRequest
+            /// Response type for "ListComplaints".
+            package typealias Output = Postalgateway_V1_ListComplaintsResponse
+            /// Descriptor for "ListComplaints".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "ListComplaints",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
             WatchAlerts.descriptor,
             GetSlaReport.descriptor,
             ListAccessRecords.descriptor,
-            ExportPersonalData.descriptor
+            ExportPersonalData.descriptor,
+            ListComplaints.descriptor
         ]
     }
 }
@@ -226,6 +240,25 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ExportPersonalDataRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_PersonalDataExport>
+
+        /// Handle the "ListComplaints" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Citizens' ratings that opened a complaint (a low overall mark, extra costs asked for, or
+        /// > asked for), newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ListComplaintsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_ListComplaintsResponse` messages.
+        func listComplaints(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListComplaintsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListComplaintsResponse>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -341,6 +374,25 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_ExportPersonalDataRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_PersonalDataExport>
+
+        /// Handle the "ListComplaints" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Citizens' ratings that opened a complaint (a low overall mark, extra costs asked for, or
+        /// > asked for), newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListComplaintsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_ListComplaintsResponse` message.
+        func listComplaints(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ListComplaintsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListComplaintsResponse>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -455,6 +507,25 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_ExportPersonalDataRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_PersonalDataExport
+
+        /// Handle the "ListComplaints" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Citizens' ratings that opened a complaint (a low overall mark, extra costs asked for, or
+        /// > asked for), newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ListComplaintsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_ListComplaintsResponse` to respond with.
+        func listComplaints(
+            request: Postalgateway_V1_ListComplaintsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_ListComplaintsResponse
     }
 }
 
@@ -517,6 +588,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.ListComplaints.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListComplaintsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListComplaintsResponse>(),
+            handler: { request, context in
+                try await self.listComplaints(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -572,6 +654,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_PersonalDataExport> {
         let response = try await self.exportPersonalData(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listComplaints(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListComplaintsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListComplaintsResponse> {
+        let response = try await self.listComplaints(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -644,6 +737,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_PersonalDataExport> {
         return GRPCCore.ServerResponse<Postalgateway_V1_PersonalDataExport>(
             message: try await self.exportPersonalData(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listComplaints(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ListComplaintsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListComplaintsResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_ListComplaintsResponse>(
+            message: try await self.listComplaints(
                 request: request.message,
                 context: context
             ),
@@ -790,6 +896,30 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_PersonalDataExport>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_PersonalDataExport>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListComplaints" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Citizens' ratings that opened a complaint (a low overall mark, extra costs asked for, or
+        /// > asked for), newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListComplaintsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ListComplaintsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ListComplaintsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listComplaints<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ListComplaintsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ListComplaintsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListComplaintsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListComplaintsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -992,6 +1122,41 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ListComplaints" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Citizens' ratings that opened a complaint (a low overall mark, extra costs asked for, or
+        /// > asked for), newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListComplaintsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ListComplaintsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ListComplaintsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listComplaints<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ListComplaintsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ListComplaintsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListComplaintsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListComplaintsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.ListComplaints.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1152,6 +1317,36 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ExportPersonalDataRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_PersonalDataExport>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListComplaints" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Citizens' ratings that opened a complaint (a low overall mark, extra costs asked for, or
+    /// > asked for), newest first.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ListComplaintsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listComplaints<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ListComplaintsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListComplaintsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listComplaints(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListComplaintsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListComplaintsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1334,6 +1529,40 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.exportPersonalData(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListComplaints" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Citizens' ratings that opened a complaint (a low overall mark, extra costs asked for, or
+    /// > asked for), newest first.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listComplaints<Result>(
+        _ message: Postalgateway_V1_ListComplaintsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListComplaintsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ListComplaintsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listComplaints(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -161,6 +161,69 @@ package nonisolated enum Postalgateway_V1_SlaReportGrouping: SwiftProtobuf.Enum,
 
 }
 
+package nonisolated struct Postalgateway_V1_ListComplaintsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1–500; 0 means 50.
+  package var limit: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ListComplaintsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var complaints: [Postalgateway_V1_Complaint] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_Complaint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var trackingNumber: String = String()
+
+  package var ratedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_ratedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_ratedAt = newValue}
+  }
+  /// Returns true if `ratedAt` has been explicitly set.
+  package var hasRatedAt: Bool {self._ratedAt != nil}
+  /// Clears the value of `ratedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearRatedAt() {self._ratedAt = nil}
+
+  package var onTime: Bool = false
+
+  package var staffAttitude: Int32 = 0
+
+  package var trips: Int32 = 0
+
+  package var extraCostsAsked: Bool = false
+
+  package var overall: Int32 = 0
+
+  package var comment: String = String()
+
+  /// The citizen asked for it (rather than the mark or the costs opening it).
+  package var requested: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _ratedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
 package nonisolated struct Postalgateway_V1_ExportPersonalDataRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -572,6 +635,140 @@ nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Postalgateway_V1_SlaReportGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_REPORT_GROUPING_UNSPECIFIED\0\u{1}SLA_REPORT_GROUPING_AGENCY\0\u{1}SLA_REPORT_GROUPING_POST_OFFICE\0\u{1}SLA_REPORT_GROUPING_ROUTE_CLASS\0\u{1}SLA_REPORT_GROUPING_PROCEDURE\0")
+}
+
+nonisolated extension Postalgateway_V1_ListComplaintsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListComplaintsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ListComplaintsRequest, rhs: Postalgateway_V1_ListComplaintsRequest) -> Bool {
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ListComplaintsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListComplaintsResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}complaints\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.complaints) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.complaints.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.complaints, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ListComplaintsResponse, rhs: Postalgateway_V1_ListComplaintsResponse) -> Bool {
+    if lhs.complaints != rhs.complaints {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Complaint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Complaint"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}rated_at\0\u{3}on_time\0\u{3}staff_attitude\0\u{1}trips\0\u{3}extra_costs_asked\0\u{1}overall\0\u{1}comment\0\u{1}requested\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._ratedAt) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.onTime) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.staffAttitude) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.trips) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.extraCostsAsked) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.overall) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.comment) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.requested) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
+    }
+    try { if let v = self._ratedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.onTime != false {
+      try visitor.visitSingularBoolField(value: self.onTime, fieldNumber: 3)
+    }
+    if self.staffAttitude != 0 {
+      try visitor.visitSingularInt32Field(value: self.staffAttitude, fieldNumber: 4)
+    }
+    if self.trips != 0 {
+      try visitor.visitSingularInt32Field(value: self.trips, fieldNumber: 5)
+    }
+    if self.extraCostsAsked != false {
+      try visitor.visitSingularBoolField(value: self.extraCostsAsked, fieldNumber: 6)
+    }
+    if self.overall != 0 {
+      try visitor.visitSingularInt32Field(value: self.overall, fieldNumber: 7)
+    }
+    if !self.comment.isEmpty {
+      try visitor.visitSingularStringField(value: self.comment, fieldNumber: 8)
+    }
+    if self.requested != false {
+      try visitor.visitSingularBoolField(value: self.requested, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Complaint, rhs: Postalgateway_V1_Complaint) -> Bool {
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs._ratedAt != rhs._ratedAt {return false}
+    if lhs.onTime != rhs.onTime {return false}
+    if lhs.staffAttitude != rhs.staffAttitude {return false}
+    if lhs.trips != rhs.trips {return false}
+    if lhs.extraCostsAsked != rhs.extraCostsAsked {return false}
+    if lhs.overall != rhs.overall {return false}
+    if lhs.comment != rhs.comment {return false}
+    if lhs.requested != rhs.requested {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_ExportPersonalDataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -35,9 +35,23 @@ package enum Postalgateway_V1_TrackingService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RateService" metadata.
+        package enum RateService: Sendable {
+            /// Request type for "RateService".
+            package typealias Input = Postalgateway_V1_RateServiceRequest
+            /// Response type for "RateService".
+            package typealias Output = Postalgateway_V1_RateServiceResponse
+            /// Descriptor for "RateService".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.TrackingService"),
+                method: "RateService",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.TrackingService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
-            TrackShipment.descriptor
+            TrackShipment.descriptor,
+            RateService.descriptor
         ]
     }
 }
@@ -91,6 +105,27 @@ extension Postalgateway_V1_TrackingService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_TrackShipmentRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_TrackShipmentResponse>
+
+        /// Handle the "RateService" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen rates the service once the shipment is DELIVERED or its papers
+        /// > RETURNED_TO_APPLICANT, once, with the verification code (NOT_FOUND and the throttle as for
+        /// > tracking; FAILED_PRECONDITION before; ALREADY_EXISTS for a second rating). A low overall
+        /// > mark, extra costs asked for, or `complaint` opens a case the oversight office sees.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RateServiceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RateServiceResponse` messages.
+        func rateService(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RateServiceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RateServiceResponse>
     }
 
     /// Service protocol for the "postalgateway.v1.TrackingService" service.
@@ -128,6 +163,27 @@ extension Postalgateway_V1_TrackingService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_TrackShipmentRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_TrackShipmentResponse>
+
+        /// Handle the "RateService" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen rates the service once the shipment is DELIVERED or its papers
+        /// > RETURNED_TO_APPLICANT, once, with the verification code (NOT_FOUND and the throttle as for
+        /// > tracking; FAILED_PRECONDITION before; ALREADY_EXISTS for a second rating). A low overall
+        /// > mark, extra costs asked for, or `complaint` opens a case the oversight office sees.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RateServiceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RateServiceResponse` message.
+        func rateService(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RateServiceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RateServiceResponse>
     }
 
     /// Simple service protocol for the "postalgateway.v1.TrackingService" service.
@@ -163,6 +219,27 @@ extension Postalgateway_V1_TrackingService {
             request: Postalgateway_V1_TrackShipmentRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_TrackShipmentResponse
+
+        /// Handle the "RateService" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen rates the service once the shipment is DELIVERED or its papers
+        /// > RETURNED_TO_APPLICANT, once, with the verification code (NOT_FOUND and the throttle as for
+        /// > tracking; FAILED_PRECONDITION before; ALREADY_EXISTS for a second rating). A low overall
+        /// > mark, extra costs asked for, or `complaint` opens a case the oversight office sees.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RateServiceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RateServiceResponse` to respond with.
+        func rateService(
+            request: Postalgateway_V1_RateServiceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RateServiceResponse
     }
 }
 
@@ -176,6 +253,17 @@ extension Postalgateway_V1_TrackingService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_TrackShipmentResponse>(),
             handler: { request, context in
                 try await self.trackShipment(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_TrackingService.Method.RateService.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RateServiceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RateServiceResponse>(),
+            handler: { request, context in
+                try await self.rateService(
                     request: request,
                     context: context
                 )
@@ -197,6 +285,17 @@ extension Postalgateway_V1_TrackingService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    package func rateService(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RateServiceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RateServiceResponse> {
+        let response = try await self.rateService(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -208,6 +307,19 @@ extension Postalgateway_V1_TrackingService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_TrackShipmentResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_TrackShipmentResponse>(
             message: try await self.trackShipment(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func rateService(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RateServiceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RateServiceResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RateServiceResponse>(
+            message: try await self.rateService(
                 request: request.message,
                 context: context
             ),
@@ -256,6 +368,32 @@ extension Postalgateway_V1_TrackingService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_TrackShipmentResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_TrackShipmentResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RateService" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen rates the service once the shipment is DELIVERED or its papers
+        /// > RETURNED_TO_APPLICANT, once, with the verification code (NOT_FOUND and the throttle as for
+        /// > tracking; FAILED_PRECONDITION before; ALREADY_EXISTS for a second rating). A low overall
+        /// > mark, extra costs asked for, or `complaint` opens a case the oversight office sees.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RateServiceRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RateServiceRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RateServiceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rateService<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RateServiceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RateServiceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RateServiceResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RateServiceResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -318,6 +456,43 @@ extension Postalgateway_V1_TrackingService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RateService" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen rates the service once the shipment is DELIVERED or its papers
+        /// > RETURNED_TO_APPLICANT, once, with the verification code (NOT_FOUND and the throttle as for
+        /// > tracking; FAILED_PRECONDITION before; ALREADY_EXISTS for a second rating). A low overall
+        /// > mark, extra costs asked for, or `complaint` opens a case the oversight office sees.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RateServiceRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RateServiceRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RateServiceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func rateService<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RateServiceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RateServiceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RateServiceResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RateServiceResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_TrackingService.Method.RateService.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -353,6 +528,38 @@ extension Postalgateway_V1_TrackingService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_TrackShipmentRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_TrackShipmentResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RateService" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The citizen rates the service once the shipment is DELIVERED or its papers
+    /// > RETURNED_TO_APPLICANT, once, with the verification code (NOT_FOUND and the throttle as for
+    /// > tracking; FAILED_PRECONDITION before; ALREADY_EXISTS for a second rating). A low overall
+    /// > mark, extra costs asked for, or `complaint` opens a case the oversight office sees.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RateServiceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rateService<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RateServiceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RateServiceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rateService(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RateServiceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RateServiceResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -394,6 +601,42 @@ extension Postalgateway_V1_TrackingService.ClientProtocol {
             metadata: metadata
         )
         return try await self.trackShipment(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RateService" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The citizen rates the service once the shipment is DELIVERED or its papers
+    /// > RETURNED_TO_APPLICANT, once, with the verification code (NOT_FOUND and the throttle as for
+    /// > tracking; FAILED_PRECONDITION before; ALREADY_EXISTS for a second rating). A low overall
+    /// > mark, extra costs asked for, or `complaint` opens a case the oversight office sees.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rateService<Result>(
+        _ message: Postalgateway_V1_RateServiceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RateServiceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RateServiceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rateService(
             request: request,
             options: options,
             onResponse: handleResponse

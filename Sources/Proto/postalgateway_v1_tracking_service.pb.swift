@@ -22,6 +22,65 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+package nonisolated struct Postalgateway_V1_RateServiceRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var trackingNumber: String = String()
+
+  package var verificationCode: String = String()
+
+  /// Did the result (or the returned papers) come by the appointment?
+  package var onTime: Bool = false
+
+  /// 1 (bad) – 5 (very good).
+  package var staffAttitude: Int32 = 0
+
+  /// How many times the citizen had to go or wait in for it (0–20).
+  package var trips: Int32 = 0
+
+  /// Did anyone ask for money beyond the receipt?
+  package var extraCostsAsked: Bool = false
+
+  /// 1 (very dissatisfied) – 5 (very satisfied).
+  package var overall: Int32 = 0
+
+  /// At most 1,000 characters.
+  package var comment: String = String()
+
+  /// File it as a complaint.
+  package var complaint: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_RateServiceResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var ratedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_ratedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_ratedAt = newValue}
+  }
+  /// Returns true if `ratedAt` has been explicitly set.
+  package var hasRatedAt: Bool {self._ratedAt != nil}
+  /// Clears the value of `ratedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearRatedAt() {self._ratedAt = nil}
+
+  /// Whether it opened a complaint case.
+  package var complaintOpened: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _ratedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
 package nonisolated struct Postalgateway_V1_TrackShipmentRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -280,6 +339,115 @@ package nonisolated struct Postalgateway_V1_TrackingEvent: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
+
+nonisolated extension Postalgateway_V1_RateServiceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RateServiceRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}verification_code\0\u{3}on_time\0\u{3}staff_attitude\0\u{1}trips\0\u{3}extra_costs_asked\0\u{1}overall\0\u{1}comment\0\u{1}complaint\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.verificationCode) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.onTime) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.staffAttitude) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.trips) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.extraCostsAsked) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.overall) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.comment) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.complaint) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
+    }
+    if !self.verificationCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.verificationCode, fieldNumber: 2)
+    }
+    if self.onTime != false {
+      try visitor.visitSingularBoolField(value: self.onTime, fieldNumber: 3)
+    }
+    if self.staffAttitude != 0 {
+      try visitor.visitSingularInt32Field(value: self.staffAttitude, fieldNumber: 4)
+    }
+    if self.trips != 0 {
+      try visitor.visitSingularInt32Field(value: self.trips, fieldNumber: 5)
+    }
+    if self.extraCostsAsked != false {
+      try visitor.visitSingularBoolField(value: self.extraCostsAsked, fieldNumber: 6)
+    }
+    if self.overall != 0 {
+      try visitor.visitSingularInt32Field(value: self.overall, fieldNumber: 7)
+    }
+    if !self.comment.isEmpty {
+      try visitor.visitSingularStringField(value: self.comment, fieldNumber: 8)
+    }
+    if self.complaint != false {
+      try visitor.visitSingularBoolField(value: self.complaint, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RateServiceRequest, rhs: Postalgateway_V1_RateServiceRequest) -> Bool {
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.verificationCode != rhs.verificationCode {return false}
+    if lhs.onTime != rhs.onTime {return false}
+    if lhs.staffAttitude != rhs.staffAttitude {return false}
+    if lhs.trips != rhs.trips {return false}
+    if lhs.extraCostsAsked != rhs.extraCostsAsked {return false}
+    if lhs.overall != rhs.overall {return false}
+    if lhs.comment != rhs.comment {return false}
+    if lhs.complaint != rhs.complaint {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RateServiceResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RateServiceResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}rated_at\0\u{3}complaint_opened\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._ratedAt) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.complaintOpened) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._ratedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.complaintOpened != false {
+      try visitor.visitSingularBoolField(value: self.complaintOpened, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RateServiceResponse, rhs: Postalgateway_V1_RateServiceResponse) -> Bool {
+    if lhs._ratedAt != rhs._ratedAt {return false}
+    if lhs.complaintOpened != rhs.complaintOpened {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
 
 nonisolated extension Postalgateway_V1_TrackShipmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackShipmentRequest"

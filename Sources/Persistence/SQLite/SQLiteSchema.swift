@@ -351,6 +351,26 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v10: citizens rate the service; low ratings open complaints") {
+      db in
+      try db.execute(
+        sql: """
+          CREATE TABLE service_rating (
+            tracking_number TEXT PRIMARY KEY,
+            rated_at INTEGER NOT NULL,
+            on_time INTEGER NOT NULL,
+            staff_attitude INTEGER NOT NULL,
+            trips INTEGER NOT NULL,
+            extra_costs_asked INTEGER NOT NULL,
+            overall INTEGER NOT NULL,
+            comment TEXT NOT NULL,
+            complaint_requested INTEGER NOT NULL,
+            complaint INTEGER NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX service_rating_complaints ON service_rating (complaint, rated_at);
+          """
+      )
+    }
     return migrator
   }
 }

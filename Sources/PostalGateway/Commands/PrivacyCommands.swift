@@ -8,8 +8,8 @@ import SwiftProtobuf
 struct AuditCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "audit",
-    abstract: "Reads of unmasked personal data (oversight).",
-    subcommands: [List.self]
+    abstract: "Reads of unmasked personal data, and complaints (oversight).",
+    subcommands: [List.self, Complaints.self]
   )
 
   struct List: AsyncParsableCommand {
@@ -92,6 +92,75 @@ struct PersonCommand: AsyncParsableCommand {
         print(json)
       }
       fflush(nil)
+    }
+  }
+}
+
+/// `postal-gateway rate`
+struct RateCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rate",
+    abstract: "Rate the service for a delivered shipment, as a citizen (public listener; once)."
+  )
+
+  @OptionGroup var client: ClientOptions
+  @Argument(help: "Tracking number.") var trackingNumber: String
+  @Option(help: "Verification code given at registration.") var code: String
+  @Option(help: "Overall, 1 (very dissatisfied) to 5 (very satisfied).") var overall: Int32
+  @Option(help: "The staff's attitude, 1–5.") var staffAttitude: Int32
+  @Flag(help: "The result (or the returned papers) came by the appointment.") var onTime = false
+  @Option(help: "How many times you had to go or wait in for it.") var trips: Int32 = 1
+  @Flag(help: "Someone asked for money beyond the receipt.") var extraCostsAsked = false
+  @Option(help: "Your words (at most 1,000 characters).") var comment = ""
+  @Flag(help: "File it as a complaint.") var complaint = false
+  @Flag(help: "The public listener serves plaintext.") var plaintext = false
+
+  func run() async throws {
+    let response = try await self.client.withPublicClient(plaintext: self.plaintext) { client in
+      try await Postalgateway_V1_TrackingService.Client(wrapping: client).rateService(
+        .with {
+          $0.trackingNumber = self.trackingNumber
+          $0.verificationCode = self.code
+          $0.overall = self.overall
+          $0.staffAttitude = self.staffAttitude
+          $0.onTime = self.onTime
+          $0.trips = self.trips
+          $0.extraCostsAsked = self.extraCostsAsked
+          $0.comment = self.comment
+          $0.complaint = self.complaint
+        }
+      )
+    }
+    try self.client.emit(response) {
+      "rated \(self.trackingNumber)"
+        + (response.complaintOpened ? "; a complaint case is open for the oversight office" : "")
+    }
+  }
+}
+
+extension AuditCommand {
+  /// `postal-gateway audit complaints`
+  struct Complaints: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Citizens' ratings that opened a complaint, newest first (oversight certificate)."
+    )
+    @OptionGroup var client: ClientOptions
+    @Option(help: "At most this many (1–500).") var limit: Int32 = 50
+
+    func run() async throws {
+      let response = try await self.client.withPartnerClient(as: "oversight") { client in
+        try await Postalgateway_V1_OversightService.Client(wrapping: client).listComplaints(
+          .with { $0.limit = self.limit }
+        )
+      }
+      try self.client.emit(response) {
+        let lines = response.complaints.map { c in
+          "\(c.trackingNumber)  \(vietnamTime(timestamp(c.ratedAt)))  overall \(c.overall)/5  staff \(c.staffAttitude)/5  trips \(c.trips)"
+            + (c.onTime ? "" : "  late") + (c.extraCostsAsked ? "  EXTRA COSTS ASKED" : "")
+            + (c.requested ? "  (asked for)" : "") + (c.comment.isEmpty ? "" : "  “\(c.comment)”")
+        }
+        return lines.isEmpty ? "no complaints" : lines.joined(separator: "\n")
+      }
     }
   }
 }

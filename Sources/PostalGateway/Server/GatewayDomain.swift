@@ -30,6 +30,8 @@ struct GatewayDomain: Sendable {
   let verifierKey: String
   /// Records reads of unmasked personal data.
   let audit: AccessAuditor
+  /// Citizens' ratings and complaints.
+  let ratings: RatingDesk
 
   /// Loads the data files and builds the use cases.
   /// - Throws: ``ConfigurationError`` naming a file that is missing or malformed.
@@ -116,7 +118,8 @@ struct GatewayDomain: Sendable {
       custodyLog: log,
       checkpointer: checkpointer,
       verifierKey: signer.verifierKey,
-      audit: AccessAuditor(store: stores.accessAudit)
+      audit: AccessAuditor(store: stores.accessAudit),
+      ratings: RatingDesk(shipments: shipments, store: stores.ratings)
     )
   }
 

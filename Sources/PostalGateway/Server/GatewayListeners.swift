@@ -61,6 +61,7 @@ struct GatewayListeners: Sendable {
         shipments: domain.shipments,
         sla: domain.sla,
         audit: domain.audit,
+        ratings: domain.ratings,
         identities: identities,
         clock: clock,
         feed: domain.stores.feed,
@@ -122,6 +123,7 @@ struct GatewayListeners: Sendable {
     return [
       TrackingService(
         shipments: domain.shipments,
+        ratings: domain.ratings,
         log: domain.custodyLog,
         clock: clock,
         logger: logger

@@ -9,6 +9,7 @@ struct OversightService {
   let shipments: ShipmentService
   let sla: SlaDesk
   let audit: AccessAuditor
+  let ratings: RatingDesk
   let identities: any IdentityResolver
   let clock: any WallClock
   /// What commits publish: watches wake on new alerts and end when the gateway stops.

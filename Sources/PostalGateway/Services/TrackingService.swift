@@ -7,6 +7,7 @@ import Tracking
 /// The citizens' service on the public listener.
 struct TrackingService {
   let shipments: ShipmentService
+  let ratings: RatingDesk
   let log: CustodyLog
   let clock: any WallClock
   let logger: Logger

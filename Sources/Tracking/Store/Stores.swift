@@ -17,6 +17,8 @@ public struct Stores: Sendable {
   public var blobs: any BlobStore
   /// Reads of unmasked personal data.
   public var accessAudit: any AccessAuditStore
+  /// Citizens' ratings and complaints.
+  public var ratings: any RatingStore
   /// What commits publish.
   public var feed: ChangeFeed
   /// Whether writes succeed.
@@ -32,6 +34,7 @@ public struct Stores: Sendable {
     offline: any OfflineSyncStore,
     blobs: any BlobStore,
     accessAudit: any AccessAuditStore,
+    ratings: any RatingStore,
     feed: ChangeFeed,
     health: StoreHealth
   ) {
@@ -43,6 +46,7 @@ public struct Stores: Sendable {
     self.offline = offline
     self.blobs = blobs
     self.accessAudit = accessAudit
+    self.ratings = ratings
     self.feed = feed
     self.health = health
   }
