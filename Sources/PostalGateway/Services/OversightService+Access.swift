@@ -59,24 +59,12 @@ extension OversightService {
         throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
       }
       var v = RequestValidator()
-      var digest: String?
-      switch (request.applicantIdentityNumber.isEmpty, request.applicantPhone.isEmpty) {
-      case (false, true):
-        digest = v.check("applicant_identity_number") {
-          guard (6 ... 20).contains(request.applicantIdentityNumber.count) else {
-            throw InvalidValue("must be a citizen id or a passport number")
-          }
-          return try self.shipments.personFilter(identityNumber: request.applicantIdentityNumber)
-        }
-      case (true, false):
-        digest = v.check("applicant_phone") {
-          try self.shipments.personFilter(
-            phone: try MobileNumber(validating: request.applicantPhone)
-          )
-        }
-      case (true, true), (false, false):
-        v.fail("applicant_identity_number", "give exactly one of it and applicant_phone")
-      }
+      let digest = v.person(
+        identityNumber: request.applicantIdentityNumber,
+        phone: request.applicantPhone,
+        lookup: self.shipments,
+        required: true
+      )
       let purpose = v.check("purpose") {
         guard !request.purpose.isEmpty else {
           throw InvalidValue("is required: the reference of the person's request")

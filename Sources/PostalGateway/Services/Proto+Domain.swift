@@ -272,22 +272,12 @@ extension Postalgateway_V1_ListShipmentsRequest {
     var v = RequestValidator()
     let purpose = v.check("purpose") { try AccessAuditor.purpose(self.purpose) }
     var filter = ShipmentQuery.Filter()
-    switch (self.applicantIdentityNumber.isEmpty, self.applicantPhone.isEmpty) {
-    case (true, true): break
-    case (false, true):
-      filter.person = v.check("applicant_identity_number") {
-        guard (6 ... 20).contains(self.applicantIdentityNumber.count) else {
-          throw InvalidValue("must be a citizen id or a passport number")
-        }
-        return try lookup.personFilter(identityNumber: self.applicantIdentityNumber)
-      }
-    case (true, false):
-      filter.person = v.check("applicant_phone") {
-        try lookup.personFilter(phone: try MobileNumber(validating: self.applicantPhone))
-      }
-    case (false, false):
-      v.fail("applicant_phone", "give an identity number or a phone, not both")
-    }
+    filter.person = v.person(
+      identityNumber: self.applicantIdentityNumber,
+      phone: self.applicantPhone,
+      lookup: lookup,
+      required: false
+    )
     if self.state != .unspecified {
       filter.state = v.check("state") { try ShipmentState(self.state) }
     }

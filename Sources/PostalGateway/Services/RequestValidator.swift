@@ -58,3 +58,34 @@ extension ServerContext {
     return peer
   }
 }
+
+extension RequestValidator {
+  /// The blind-index digest of the person a request names by `applicant_identity_number` (a
+  /// citizen id or passport number) or `applicant_phone`: never both; one of them when
+  /// `required`.
+  mutating func person(
+    identityNumber: String,
+    phone: String,
+    lookup: ShipmentService,
+    required: Bool
+  ) -> String? {
+    switch (identityNumber.isEmpty, phone.isEmpty) {
+    case (false, true):
+      return self.check("applicant_identity_number") {
+        guard (6 ... 20).contains(identityNumber.count) else {
+          throw InvalidValue("must be a citizen id or a passport number")
+        }
+        return try lookup.personFilter(identityNumber: identityNumber)
+      }
+    case (true, false):
+      return self.check("applicant_phone") {
+        try lookup.personFilter(phone: try MobileNumber(validating: phone))
+      }
+    case (false, false):
+      self.fail("applicant_phone", "give an identity number or a phone, not both")
+    case (true, true):
+      if required { self.fail("applicant_identity_number", "is required, or applicant_phone") }
+    }
+    return nil
+  }
+}
