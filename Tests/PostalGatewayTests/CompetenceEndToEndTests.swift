@@ -98,6 +98,31 @@ struct CompetenceEndToEndTests {
     }
   }
 
+  @Test("a catalog agency without a place in the SLA policy stops the start, naming both files")
+  func agencyWithoutPlace() throws {
+    var json = try #require(
+      try JSONSerialization.jsonObject(with: try CatalogFile.bundledSample) as? [String: Any]
+    )
+    var agencies = try #require(json["agencies"] as? [[String: Any]])
+    agencies.append([
+      "code": "000.00.65.H55", "name": "UBND phường mới", "level": "COMMUNE", "commune": "05443",
+    ])
+    json["agencies"] = agencies
+    let catalog = try CatalogFile.decode(try JSONSerialization.data(withJSONObject: json))
+    let map = try AdministrativeMapFile.load(directory: try GatewayDomain.bundledAdminUnits())
+    let policy = try SlaPolicyFile.load(path: try GatewayDomain.bundledSlaPolicy(), map: map).policy
+    #expect(throws: ConfigurationError.self) {
+      try GatewayDomain.checkPlaces(of: catalog, file: "c.json", in: policy, policyFile: "p.json")
+    }
+    do {
+      try GatewayDomain.checkPlaces(of: catalog, file: "c.json", in: policy, policyFile: "p.json")
+    } catch {
+      #expect("\(error)".contains("agencies 000.00.65.H55 have no place in the SLA policy p.json"))
+    }
+    let sample = try CatalogFile.decode(try CatalogFile.bundledSample)
+    try GatewayDomain.checkPlaces(of: sample, file: "c.json", in: policy, policyFile: "p.json")
+  }
+
   @Test("a catalog in the format without levels is refused with what replaced it")
   func flatAgenciesRefused() throws {
     let path = (temporaryDirectory() as NSString).appendingPathComponent("catalog.json")

@@ -53,6 +53,12 @@ struct GatewayDomain: Sendable {
     let slaPolicy = SlaPolicyHolder(
       try SlaPolicyFile.load(path: slaPolicyFile, map: map.current).policy
     )
+    try Self.checkPlaces(
+      of: catalog.current,
+      file: configuration.catalogFile,
+      in: slaPolicy.current,
+      policyFile: slaPolicyFile
+    )
     let timekeeper = SlaTimekeeper(
       calendars: calendar,
       policies: slaPolicy,
@@ -132,6 +138,12 @@ struct GatewayDomain: Sendable {
     let calendar = try CalendarFiles.load(directory: self.calendarDirectory)
     let map = try AdministrativeMapFile.load(directory: self.mapDirectory)
     let (policy, policyHash) = try SlaPolicyFile.load(path: self.slaPolicyFile, map: map)
+    try Self.checkPlaces(
+      of: catalog,
+      file: self.catalogFile,
+      in: policy,
+      policyFile: self.slaPolicyFile
+    )
     let routes = try self.routesFile.map(AgencyRoutesFile.load)
     if let routes {
       self.routes.replace(with: routes)
@@ -190,6 +202,23 @@ struct GatewayDomain: Sendable {
       ]
     )
     return list.sequence
+  }
+
+  /// Every agency of the catalog's directory must have a place in the SLA policy: without one
+  /// no dossier could be registered for it (its route class would be unknown).
+  /// - Throws: ``ConfigurationError`` naming the agencies and both files.
+  static func checkPlaces(
+    of catalog: ProcedureCatalog,
+    file: String,
+    in policy: SlaPolicy,
+    policyFile: String
+  ) throws {
+    let missing = catalog.directory.keys.map(\.rawValue).filter { policy.places[$0] == nil }
+    guard missing.isEmpty else {
+      throw ConfigurationError(
+        "procedure catalog \(file): agencies \(missing.sorted().joined(separator: ", ")) have no place in the SLA policy \(policyFile) (add them to its \"places\")"
+      )
+    }
   }
 
   static func bundledCalendars() throws -> String { try CalendarFiles.bundledDirectory }
