@@ -50,6 +50,7 @@ public enum SQLiteStorage {
       blobs: blobs,
       accessAudit: SQLiteAccessAuditStore(database: database),
       ratings: SQLiteRatingStore(database: database),
+      indicators: SQLiteIndicatorStore(database: database),
       feed: feed,
       health: health
     )

@@ -101,6 +101,19 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetIndicators" metadata.
+        package enum GetIndicators: Sendable {
+            /// Request type for "GetIndicators".
+            package typealias Input = Postalgateway_V1_GetIndicatorsRequest
+            /// Response type for "GetIndicators".
+            package typealias Output = Postalgateway_V1_Indicators
+            /// Descriptor for "GetIndicators".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "GetIndicators",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
@@ -108,7 +121,8 @@ package enum Postalgateway_V1_OversightService: Sendable {
             GetSlaReport.descriptor,
             ListAccessRecords.descriptor,
             ExportPersonalData.descriptor,
-            ListComplaints.descriptor
+            ListComplaints.descriptor,
+            GetIndicators.descriptor
         ]
     }
 }
@@ -259,6 +273,26 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListComplaintsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListComplaintsResponse>
+
+        /// Handle the "GetIndicators" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The plan's indicators (Thái Nguyên 103/KH-UBND) for the shipments registered in a period
+        /// > (Vietnam dates, inclusive, at most 366 days), per destination agency or post office:
+        /// > digitization, electronic transfer and citizen satisfaction, aggregated in the database.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetIndicatorsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_Indicators` messages.
+        func getIndicators(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetIndicatorsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Indicators>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -393,6 +427,26 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_ListComplaintsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListComplaintsResponse>
+
+        /// Handle the "GetIndicators" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The plan's indicators (Thái Nguyên 103/KH-UBND) for the shipments registered in a period
+        /// > (Vietnam dates, inclusive, at most 366 days), per destination agency or post office:
+        /// > digitization, electronic transfer and citizen satisfaction, aggregated in the database.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_Indicators` message.
+        func getIndicators(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetIndicatorsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Indicators>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -526,6 +580,26 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_ListComplaintsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_ListComplaintsResponse
+
+        /// Handle the "GetIndicators" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The plan's indicators (Thái Nguyên 103/KH-UBND) for the shipments registered in a period
+        /// > (Vietnam dates, inclusive, at most 366 days), per destination agency or post office:
+        /// > digitization, electronic transfer and citizen satisfaction, aggregated in the database.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetIndicatorsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_Indicators` to respond with.
+        func getIndicators(
+            request: Postalgateway_V1_GetIndicatorsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_Indicators
     }
 }
 
@@ -599,6 +673,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.GetIndicators.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetIndicatorsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_Indicators>(),
+            handler: { request, context in
+                try await self.getIndicators(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -665,6 +750,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListComplaintsResponse> {
         let response = try await self.listComplaints(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getIndicators(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetIndicatorsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Indicators> {
+        let response = try await self.getIndicators(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -750,6 +846,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListComplaintsResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_ListComplaintsResponse>(
             message: try await self.listComplaints(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getIndicators(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetIndicatorsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Indicators> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_Indicators>(
+            message: try await self.getIndicators(
                 request: request.message,
                 context: context
             ),
@@ -920,6 +1029,31 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListComplaintsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListComplaintsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetIndicators" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The plan's indicators (Thái Nguyên 103/KH-UBND) for the shipments registered in a period
+        /// > (Vietnam dates, inclusive, at most 366 days), per destination agency or post office:
+        /// > digitization, electronic transfer and citizen satisfaction, aggregated in the database.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetIndicatorsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_Indicators` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getIndicators<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetIndicatorsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Indicators>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Indicators>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1157,6 +1291,42 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetIndicators" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The plan's indicators (Thái Nguyên 103/KH-UBND) for the shipments registered in a period
+        /// > (Vietnam dates, inclusive, at most 366 days), per destination agency or post office:
+        /// > digitization, electronic transfer and citizen satisfaction, aggregated in the database.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetIndicatorsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_Indicators` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getIndicators<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetIndicatorsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Indicators>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Indicators>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.GetIndicators.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1347,6 +1517,37 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListComplaintsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListComplaintsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetIndicators" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The plan's indicators (Thái Nguyên 103/KH-UBND) for the shipments registered in a period
+    /// > (Vietnam dates, inclusive, at most 366 days), per destination agency or post office:
+    /// > digitization, electronic transfer and citizen satisfaction, aggregated in the database.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getIndicators<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Indicators>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getIndicators(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetIndicatorsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_Indicators>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1563,6 +1764,41 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.listComplaints(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetIndicators" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The plan's indicators (Thái Nguyên 103/KH-UBND) for the shipments registered in a period
+    /// > (Vietnam dates, inclusive, at most 366 days), per destination agency or post office:
+    /// > digitization, electronic transfer and citizen satisfaction, aggregated in the database.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getIndicators<Result>(
+        _ message: Postalgateway_V1_GetIndicatorsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Indicators>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getIndicators(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -23,6 +23,44 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+package nonisolated enum Postalgateway_V1_IndicatorGrouping: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case agency // = 1
+  case postOffice // = 2
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .agency
+    case 2: self = .postOffice
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .agency: return 1
+    case .postOffice: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_IndicatorGrouping] = [
+    .unspecified,
+    .agency,
+    .postOffice,
+  ]
+
+}
+
 package nonisolated enum Postalgateway_V1_PersonalDataRead: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
   case unspecified // = 0
@@ -159,6 +197,92 @@ package nonisolated enum Postalgateway_V1_SlaReportGrouping: SwiftProtobuf.Enum,
     .procedure,
   ]
 
+}
+
+package nonisolated struct Postalgateway_V1_GetIndicatorsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD.
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_IndicatorGrouping = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_Indicators: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_IndicatorGrouping = .unspecified
+
+  package var generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_generatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_generatedAt = newValue}
+  }
+  /// Returns true if `generatedAt` has been explicitly set.
+  package var hasGeneratedAt: Bool {self._generatedAt != nil}
+  /// Clears the value of `generatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearGeneratedAt() {self._generatedAt = nil}
+
+  package var rows: [Postalgateway_V1_IndicatorRow] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_IndicatorRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The agency or post office code.
+  package var key: String = String()
+
+  /// Shipments registered in the period.
+  package var received: Int32 = 0
+
+  /// Of those, every checklist item scanned (target: 100%).
+  package var digitized: Int32 = 0
+
+  package var digitizedPercent: Double = 0
+
+  /// Handed to the agency electronically (push or pull) or on paper only (target: ≥ 80%
+  /// electronic).
+  package var electronicTransfers: Int32 = 0
+
+  package var paperOnlyTransfers: Int32 = 0
+
+  package var electronicPercent: Double = 0
+
+  /// Citizens' ratings; satisfied: overall 4 or 5 (target: ≥ 95%).
+  package var ratings: Int32 = 0
+
+  package var satisfied: Int32 = 0
+
+  package var satisfactionPercent: Double = 0
+
+  package var meanOverall: Double = 0
+
+  package var complaints: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 package nonisolated struct Postalgateway_V1_ListComplaintsRequest: Sendable {
@@ -625,6 +749,10 @@ package nonisolated struct Postalgateway_V1_SlaReportRow: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
+nonisolated extension Postalgateway_V1_IndicatorGrouping: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INDICATOR_GROUPING_UNSPECIFIED\0\u{1}INDICATOR_GROUPING_AGENCY\0\u{1}INDICATOR_GROUPING_POST_OFFICE\0")
+}
+
 nonisolated extension Postalgateway_V1_PersonalDataRead: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PERSONAL_DATA_READ_UNSPECIFIED\0\u{1}PERSONAL_DATA_READ_SHIPMENT\0\u{1}PERSONAL_DATA_READ_LISTING\0\u{1}PERSONAL_DATA_READ_SCAN\0\u{1}PERSONAL_DATA_READ_DOSSIER\0\u{1}PERSONAL_DATA_READ_EXPORT\0")
 }
@@ -635,6 +763,185 @@ nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Postalgateway_V1_SlaReportGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_REPORT_GROUPING_UNSPECIFIED\0\u{1}SLA_REPORT_GROUPING_AGENCY\0\u{1}SLA_REPORT_GROUPING_POST_OFFICE\0\u{1}SLA_REPORT_GROUPING_ROUTE_CLASS\0\u{1}SLA_REPORT_GROUPING_PROCEDURE\0")
+}
+
+nonisolated extension Postalgateway_V1_GetIndicatorsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetIndicatorsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetIndicatorsRequest, rhs: Postalgateway_V1_GetIndicatorsRequest) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Indicators: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Indicators"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0\u{3}generated_at\0\u{1}rows\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._generatedAt) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try { if let v = self._generatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Indicators, rhs: Postalgateway_V1_Indicators) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs._generatedAt != rhs._generatedAt {return false}
+    if lhs.rows != rhs.rows {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_IndicatorRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".IndicatorRow"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}received\0\u{1}digitized\0\u{3}digitized_percent\0\u{3}electronic_transfers\0\u{3}paper_only_transfers\0\u{3}electronic_percent\0\u{1}ratings\0\u{1}satisfied\0\u{3}satisfaction_percent\0\u{3}mean_overall\0\u{1}complaints\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.received) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.digitized) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.digitizedPercent) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.electronicTransfers) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.paperOnlyTransfers) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.electronicPercent) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.ratings) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.satisfied) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.satisfactionPercent) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.meanOverall) }()
+      case 12: try { try decoder.decodeSingularInt32Field(value: &self.complaints) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if self.received != 0 {
+      try visitor.visitSingularInt32Field(value: self.received, fieldNumber: 2)
+    }
+    if self.digitized != 0 {
+      try visitor.visitSingularInt32Field(value: self.digitized, fieldNumber: 3)
+    }
+    if self.digitizedPercent.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.digitizedPercent, fieldNumber: 4)
+    }
+    if self.electronicTransfers != 0 {
+      try visitor.visitSingularInt32Field(value: self.electronicTransfers, fieldNumber: 5)
+    }
+    if self.paperOnlyTransfers != 0 {
+      try visitor.visitSingularInt32Field(value: self.paperOnlyTransfers, fieldNumber: 6)
+    }
+    if self.electronicPercent.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.electronicPercent, fieldNumber: 7)
+    }
+    if self.ratings != 0 {
+      try visitor.visitSingularInt32Field(value: self.ratings, fieldNumber: 8)
+    }
+    if self.satisfied != 0 {
+      try visitor.visitSingularInt32Field(value: self.satisfied, fieldNumber: 9)
+    }
+    if self.satisfactionPercent.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.satisfactionPercent, fieldNumber: 10)
+    }
+    if self.meanOverall.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.meanOverall, fieldNumber: 11)
+    }
+    if self.complaints != 0 {
+      try visitor.visitSingularInt32Field(value: self.complaints, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_IndicatorRow, rhs: Postalgateway_V1_IndicatorRow) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.received != rhs.received {return false}
+    if lhs.digitized != rhs.digitized {return false}
+    if lhs.digitizedPercent != rhs.digitizedPercent {return false}
+    if lhs.electronicTransfers != rhs.electronicTransfers {return false}
+    if lhs.paperOnlyTransfers != rhs.paperOnlyTransfers {return false}
+    if lhs.electronicPercent != rhs.electronicPercent {return false}
+    if lhs.ratings != rhs.ratings {return false}
+    if lhs.satisfied != rhs.satisfied {return false}
+    if lhs.satisfactionPercent != rhs.satisfactionPercent {return false}
+    if lhs.meanOverall != rhs.meanOverall {return false}
+    if lhs.complaints != rhs.complaints {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_ListComplaintsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -336,3 +336,42 @@ struct SLACommand: AsyncParsableCommand {
     return "due \(hop.dueDate), \(state)"
   }
 }
+
+/// `postal-gateway indicators`
+struct IndicatorsCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "indicators",
+    abstract:
+      "Oversight: digitization, electronic transfer and satisfaction for the shipments registered in a period, per agency or post office."
+  )
+  @OptionGroup var client: ClientOptions
+  @Option(help: "First day, YYYY-MM-DD (Vietnam).") var from: String
+  @Option(help: "Last day, YYYY-MM-DD (Vietnam), inclusive.") var to: String
+  @Option(help: "AGENCY or POST_OFFICE.") var groupBy = "AGENCY"
+
+  func run() async throws {
+    let grouping: Postalgateway_V1_IndicatorGrouping
+    switch self.groupBy.uppercased() {
+    case "AGENCY": grouping = .agency
+    case "POST_OFFICE": grouping = .postOffice
+    default: throw ValidationError("--group-by must be AGENCY or POST_OFFICE")
+    }
+    let report = try await self.client.withPartnerClient(as: "oversight") { client in
+      try await Postalgateway_V1_OversightService.Client(wrapping: client).getIndicators(
+        .with {
+          $0.fromDate = self.from
+          $0.toDate = self.to
+          $0.groupBy = grouping
+        }
+      )
+    }
+    try self.client.emit(report) {
+      func pct(_ value: Double) -> String { String(format: "%.1f%%", value) }
+      return
+        (["\(report.fromDate) – \(report.toDate) by \(self.groupBy.uppercased())"]
+        + report.rows.map { r in
+          "  \(r.key)  received \(r.received)  digitized \(r.digitized) (\(pct(r.digitizedPercent)))  electronic \(r.electronicTransfers)/\(r.electronicTransfers + r.paperOnlyTransfers) (\(pct(r.electronicPercent)))  ratings \(r.ratings), satisfied \(pct(r.satisfactionPercent)), mean \(String(format: "%.2f", r.meanOverall))  complaints \(r.complaints)"
+        }).joined(separator: "\n")
+    }
+  }
+}

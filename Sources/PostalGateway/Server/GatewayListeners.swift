@@ -62,6 +62,7 @@ struct GatewayListeners: Sendable {
         sla: domain.sla,
         audit: domain.audit,
         ratings: domain.ratings,
+        indicators: domain.stores.indicators,
         identities: identities,
         clock: clock,
         feed: domain.stores.feed,

@@ -121,37 +121,3 @@ extension Postalgateway_V1_AccessRecord {
     self.documentCode = record.documentCode ?? ""
   }
 }
-
-extension OversightService {
-  /// Ratings that opened a complaint, newest first.
-  ///
-  /// - Throws: `INVALID_ARGUMENT` for a limit outside 0–500; `UNAVAILABLE`.
-  func listComplaints(
-    request: Postalgateway_V1_ListComplaintsRequest,
-    context: ServerContext
-  ) async throws -> Postalgateway_V1_ListComplaintsResponse {
-    try await mappingErrors(self.logger, method: context.descriptor) {
-      guard (0 ... 500).contains(request.limit) else {
-        throw TrackingError.invalidField("limit", "must be between 0 and 500")
-      }
-      let ratings = try await self.ratings.complaints(
-        limit: request.limit == 0 ? 50 : Int(request.limit)
-      )
-      return .with {
-        $0.complaints = ratings.map { rating in
-          .with {
-            $0.trackingNumber = rating.trackingNumber.rawValue
-            $0.ratedAt = rating.ratedAt.proto
-            $0.onTime = rating.onTime
-            $0.staffAttitude = Int32(rating.staffAttitude)
-            $0.trips = Int32(rating.trips)
-            $0.extraCostsAsked = rating.extraCostsAsked
-            $0.overall = Int32(rating.overall)
-            $0.comment = rating.comment
-            $0.requested = rating.complaintRequested
-          }
-        }
-      }
-    }
-  }
-}

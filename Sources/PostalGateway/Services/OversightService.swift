@@ -10,6 +10,7 @@ struct OversightService {
   let sla: SlaDesk
   let audit: AccessAuditor
   let ratings: RatingDesk
+  let indicators: any IndicatorStore
   let identities: any IdentityResolver
   let clock: any WallClock
   /// What commits publish: watches wake on new alerts and end when the gateway stops.
@@ -100,15 +101,8 @@ extension OversightService: Postalgateway_V1_OversightService.SimpleServiceProto
   ) async throws -> Postalgateway_V1_SlaReport {
     try await mappingErrors(self.logger, method: context.descriptor) {
       var v = RequestValidator()
-      let from = v.check("from_date") { try CivilDate(iso: request.fromDate) }
-      let to = v.check("to_date") { try CivilDate(iso: request.toDate) }
+      let (from, to) = v.period(from: request.fromDate, to: request.toDate)
       let grouping = v.check("group_by") { try SlaReportGrouping(request.groupBy) }
-      if let from, let to {
-        if to < from { v.fail("to_date", "must not be before from_date") }
-        if to.daysSinceEpoch - from.daysSinceEpoch > 365 {
-          v.fail("to_date", "the period may be at most 366 days")
-        }
-      }
       try v.finish()
       let now = self.clock.now()
       // finish() threw if any was nil.

@@ -89,3 +89,19 @@ extension RequestValidator {
     return nil
   }
 }
+
+extension RequestValidator {
+  /// A report's period, `from_date` and `to_date` (YYYY-MM-DD, Vietnam dates, inclusive): in
+  /// order, at most 366 days.
+  mutating func period(from: String, to: String) -> (CivilDate?, CivilDate?) {
+    let first = self.check("from_date") { try CivilDate(iso: from) }
+    let last = self.check("to_date") { try CivilDate(iso: to) }
+    if let first, let last {
+      if last < first { self.fail("to_date", "must not be before from_date") }
+      if last.daysSinceEpoch - first.daysSinceEpoch > 365 {
+        self.fail("to_date", "the period may be at most 366 days")
+      }
+    }
+    return (first, last)
+  }
+}

@@ -19,6 +19,8 @@ public struct Stores: Sendable {
   public var accessAudit: any AccessAuditStore
   /// Citizens' ratings and complaints.
   public var ratings: any RatingStore
+  /// The plan's indicators, aggregated.
+  public var indicators: any IndicatorStore
   /// What commits publish.
   public var feed: ChangeFeed
   /// Whether writes succeed.
@@ -35,6 +37,7 @@ public struct Stores: Sendable {
     blobs: any BlobStore,
     accessAudit: any AccessAuditStore,
     ratings: any RatingStore,
+    indicators: any IndicatorStore,
     feed: ChangeFeed,
     health: StoreHealth
   ) {
@@ -47,6 +50,7 @@ public struct Stores: Sendable {
     self.blobs = blobs
     self.accessAudit = accessAudit
     self.ratings = ratings
+    self.indicators = indicators
     self.feed = feed
     self.health = health
   }

@@ -1,0 +1,59 @@
+import GRDB
+public import Tracking
+
+/// The ``IndicatorStore`` on SQLite: one grouped query over the shipments registered in the
+/// period (the `shipment_by_created` index), with their events, handoffs and ratings.
+public final class SQLiteIndicatorStore: IndicatorStore {
+  let database: SQLiteDatabase
+
+  init(database: SQLiteDatabase) {
+    self.database = database
+  }
+
+  public func indicators(
+    registeredFrom from: Timestamp,
+    before: Timestamp,
+    grouping: IndicatorGrouping
+  ) async throws -> [IndicatorCounts] {
+    let key =
+      switch grouping {
+      case .agency: "s.agency_code"
+      case .postOffice: "s.origin_post_office"
+      }
+    let sql = """
+      SELECT \(key) AS key,
+        COUNT(*) AS received,
+        SUM(EXISTS (SELECT 1 FROM shipment_event e
+                    WHERE e.shipment_id = s.id AND e.kind = 'DIGITIZED')) AS digitized,
+        SUM(EXISTS (SELECT 1 FROM handoff h WHERE h.shipment_id = s.id)) AS electronic,
+        SUM(NOT EXISTS (SELECT 1 FROM handoff h WHERE h.shipment_id = s.id)
+            AND EXISTS (SELECT 1 FROM shipment_event e
+                        WHERE e.shipment_id = s.id AND e.kind = 'HANDED_TO_AGENCY')) AS paper_only,
+        COUNT(r.tracking_number) AS ratings,
+        COALESCE(SUM(r.overall >= 4), 0) AS satisfied,
+        COALESCE(SUM(r.overall), 0) AS overall_sum,
+        COALESCE(SUM(r.complaint), 0) AS complaints
+      FROM shipment s LEFT JOIN service_rating r ON r.tracking_number = s.tracking_number
+      WHERE s.created_at >= ? AND s.created_at < ?
+      GROUP BY key ORDER BY key
+      """
+    return try await self.database.read { db in
+      try Row.fetchAll(
+        db.cachedStatement(sql: sql),
+        arguments: [from.microseconds, before.microseconds]
+      ).map { row in
+        IndicatorCounts(
+          key: row["key"],
+          received: row["received"],
+          digitized: row["digitized"],
+          electronicTransfers: row["electronic"],
+          paperOnlyTransfers: row["paper_only"],
+          ratings: row["ratings"],
+          satisfied: row["satisfied"],
+          overallSum: row["overall_sum"],
+          complaints: row["complaints"]
+        )
+      }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Proto
+import SwiftProtobuf
+import Testing
+import Tracking
+
+@testable import PostalGateway
+
+/// The plan's indicators as the service aggregates them equal the same shares computed here
+/// from the raw shipments, handoffs and ratings.
+@Suite("Indicators end to end")
+struct IndicatorsEndToEndTests {
+  typealias OversightClient = Postalgateway_V1_OversightService.Client<HTTP2ClientTransport.Posix>
+
+  let handoffs = HandoffEndToEndTests()
+
+  @Test("digitization, electronic transfer and satisfaction equal the shares of the raw records")
+  func indicatorsMatchTheRawRecords() async throws {
+    try await self.handoffs.withRoutedGateway(mode: .pull) { gateway in
+      let keys = HandoverKeys()
+      try await keys.register(on: gateway)
+      let numbers = try await gateway.withPartnerClient(TestPKI.shared.staff) { counter in
+        // Digitized only; on paper only; delivered and pleased; delivered and displeased.
+        let (digitized, _) = try await self.handoffs.digitizedDossier(on: gateway)
+        let paper = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
+        _ = try await counter.recordCollection(collectionRequest(paper))
+        let dispatched = try await counter.recordEvent(eventRequest(paper, .dispatched))
+        var handover = eventRequest(paper, .handedToAgency)
+        handover.occurredAt = nowTimestamp()
+        handover.handover = try keys.handover(
+          dispatched.shipment,
+          kind: .handedToAgency,
+          occurredAt: handover.occurredAt
+        )
+        _ = try await counter.recordEvent(handover)
+        let pleased = try await RatingEndToEndTests.delivered(counter, keys: keys)
+        let displeased = try await RatingEndToEndTests.delivered(counter, keys: keys)
+        try await gateway.withCitizenClient { citizen in
+          _ = try await citizen.rateService(
+            RatingEndToEndTests.rating(pleased.number, pleased.code, overall: 5)
+          )
+          _ = try await citizen.rateService(
+            RatingEndToEndTests.rating(displeased.number, displeased.code, overall: 1)
+          )
+        }
+        return [digitized, paper, pleased.number, displeased.number]
+      }
+
+      // The same shares, from the raw records.
+      let shipments = try await gateway.withPartnerClient(TestPKI.shared.staff) { counter in
+        var all: [Postalgateway_V1_Shipment] = []
+        for number in numbers {
+          all.append(try await counter.getShipment(.with { $0.trackingNumber = number }))
+        }
+        return all
+      }
+      let handedOff = try await self.handoffs.asOperator(gateway) { ops in
+        Set(try await ops.listHandoffs(.with { $0.limit = 1000 }).handoffs.map(\.trackingNumber))
+      }
+      let digitizedCount = shipments.filter { $0.events.contains { $0.type == .digitized } }.count
+      let electronic = shipments.filter { handedOff.contains($0.trackingNumber) }.count
+      let paperOnly = shipments.filter {
+        !handedOff.contains($0.trackingNumber) && $0.events.contains { $0.type == .handedToAgency }
+      }.count
+      let marks = [5, 1]
+
+      let today = SystemWallClock().now().dateInVietnam.description
+      let report = try await gateway.withClient(
+        port: gateway.partnerPort,
+        credential: HandoffPKI.shared.oversight
+      ) {
+        try await OversightClient(wrapping: $0).getIndicators(
+          .with {
+            $0.fromDate = today
+            $0.toDate = today
+            $0.groupBy = .postOffice
+          }
+        )
+      }
+      let row = try #require(report.rows.first)
+      #expect(report.rows.map(\.key) == ["250000"])
+      #expect(row.received == Int32(shipments.count))
+      #expect(row.digitized == Int32(digitizedCount))
+      #expect(row.digitizedPercent == 100 * Double(digitizedCount) / Double(shipments.count))
+      #expect(row.electronicTransfers == Int32(electronic))
+      #expect(row.paperOnlyTransfers == Int32(paperOnly))
+      #expect(row.electronicPercent == 100 * Double(electronic) / Double(electronic + paperOnly))
+      #expect(row.ratings == Int32(marks.count))
+      #expect(row.satisfied == Int32(marks.filter { $0 >= 4 }.count))
+      #expect(row.meanOverall == Double(marks.reduce(0, +)) / Double(marks.count))
+      #expect(row.complaints == 1)
+      // The scenario is what it says: 3 of 4 digitized, 3 of 4 transfers electronic.
+      #expect((digitizedCount, electronic, paperOnly) == (3, 3, 1))
+
+      let elsewhere = try await gateway.withClient(
+        port: gateway.partnerPort,
+        credential: HandoffPKI.shared.oversight
+      ) { client in
+        let oversight = OversightClient(wrapping: client)
+        let empty = try await oversight.getIndicators(
+          .with {
+            $0.fromDate = "2025-01-01"
+            $0.toDate = "2025-01-31"
+            $0.groupBy = .agency
+          }
+        )
+        #expect(empty.rows.isEmpty)
+        return await rpcError {
+          _ = try await oversight.getIndicators(
+            .with {
+              $0.fromDate = "2026-02-01"
+              $0.toDate = "2026-01-01"
+              $0.groupBy = .agency
+            }
+          )
+        }
+      }
+      #expect(elsewhere?.message.hasPrefix("to_date") == true)
+    }
+  }
+}
