@@ -256,7 +256,8 @@ package nonisolated struct Postalgateway_V1_IndicatorRow: Sendable {
   /// Shipments registered in the period.
   package var received: Int32 = 0
 
-  /// Of those, every checklist item scanned (target: 100%).
+  /// Of the dossiers among them (not RESULT_ONLY), those with every checklist item scanned
+  /// (target: 100%).
   package var digitized: Int32 = 0
 
   package var digitizedPercent: Double = 0
@@ -279,6 +280,9 @@ package nonisolated struct Postalgateway_V1_IndicatorRow: Sendable {
   package var meanOverall: Double = 0
 
   package var complaints: Int32 = 0
+
+  /// Shipments that carry a dossier (not RESULT_ONLY): the base of digitized_percent.
+  package var dossiers: Int32 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -861,7 +865,7 @@ nonisolated extension Postalgateway_V1_Indicators: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_IndicatorRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".IndicatorRow"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}received\0\u{1}digitized\0\u{3}digitized_percent\0\u{3}electronic_transfers\0\u{3}paper_only_transfers\0\u{3}electronic_percent\0\u{1}ratings\0\u{1}satisfied\0\u{3}satisfaction_percent\0\u{3}mean_overall\0\u{1}complaints\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}received\0\u{1}digitized\0\u{3}digitized_percent\0\u{3}electronic_transfers\0\u{3}paper_only_transfers\0\u{3}electronic_percent\0\u{1}ratings\0\u{1}satisfied\0\u{3}satisfaction_percent\0\u{3}mean_overall\0\u{1}complaints\0\u{1}dossiers\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -881,6 +885,7 @@ nonisolated extension Postalgateway_V1_IndicatorRow: SwiftProtobuf.Message, Swif
       case 10: try { try decoder.decodeSingularDoubleField(value: &self.satisfactionPercent) }()
       case 11: try { try decoder.decodeSingularDoubleField(value: &self.meanOverall) }()
       case 12: try { try decoder.decodeSingularInt32Field(value: &self.complaints) }()
+      case 13: try { try decoder.decodeSingularInt32Field(value: &self.dossiers) }()
       default: break
       }
     }
@@ -923,6 +928,9 @@ nonisolated extension Postalgateway_V1_IndicatorRow: SwiftProtobuf.Message, Swif
     if self.complaints != 0 {
       try visitor.visitSingularInt32Field(value: self.complaints, fieldNumber: 12)
     }
+    if self.dossiers != 0 {
+      try visitor.visitSingularInt32Field(value: self.dossiers, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -939,6 +947,7 @@ nonisolated extension Postalgateway_V1_IndicatorRow: SwiftProtobuf.Message, Swif
     if lhs.satisfactionPercent != rhs.satisfactionPercent {return false}
     if lhs.meanOverall != rhs.meanOverall {return false}
     if lhs.complaints != rhs.complaints {return false}
+    if lhs.dossiers != rhs.dossiers {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

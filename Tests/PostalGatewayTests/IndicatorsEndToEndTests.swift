@@ -45,7 +45,11 @@ struct IndicatorsEndToEndTests {
             RatingEndToEndTests.rating(displeased.number, displeased.code, overall: 1)
           )
         }
-        return [digitized, paper, pleased.number, displeased.number]
+        // A result-only shipment carries no dossier: digitization does not count it.
+        var resultOnly = samplePickup()
+        resultOnly.serviceType = .resultOnly
+        let result = try await counter.registerPickup(resultOnly).shipment.trackingNumber
+        return [digitized, paper, pleased.number, displeased.number, result]
       }
 
       // The same shares, from the raw records.
@@ -81,9 +85,11 @@ struct IndicatorsEndToEndTests {
       }
       let row = try #require(report.rows.first)
       #expect(report.rows.map(\.key) == ["250000"])
+      let dossiers = shipments.filter { $0.serviceType != .resultOnly }.count
       #expect(row.received == Int32(shipments.count))
+      #expect(row.dossiers == Int32(dossiers))
       #expect(row.digitized == Int32(digitizedCount))
-      #expect(row.digitizedPercent == 100 * Double(digitizedCount) / Double(shipments.count))
+      #expect(row.digitizedPercent == 100 * Double(digitizedCount) / Double(dossiers))
       #expect(row.electronicTransfers == Int32(electronic))
       #expect(row.paperOnlyTransfers == Int32(paperOnly))
       #expect(row.electronicPercent == 100 * Double(electronic) / Double(electronic + paperOnly))
@@ -91,8 +97,8 @@ struct IndicatorsEndToEndTests {
       #expect(row.satisfied == Int32(marks.filter { $0 >= 4 }.count))
       #expect(row.meanOverall == Double(marks.reduce(0, +)) / Double(marks.count))
       #expect(row.complaints == 1)
-      // The scenario is what it says: 3 of 4 digitized, 3 of 4 transfers electronic.
-      #expect((digitizedCount, electronic, paperOnly) == (3, 3, 1))
+      // The scenario is what it says: 3 of 4 dossiers digitized, 3 of 4 transfers electronic.
+      #expect((dossiers, digitizedCount, electronic, paperOnly) == (4, 3, 3, 1))
 
       let elsewhere = try await gateway.withClient(
         port: gateway.partnerPort,

@@ -23,6 +23,7 @@ public final class SQLiteIndicatorStore: IndicatorStore {
     let sql = """
       SELECT \(key) AS key,
         COUNT(*) AS received,
+        SUM(s.service_type <> 'RESULT_ONLY') AS dossiers,
         SUM(EXISTS (SELECT 1 FROM shipment_event e
                     WHERE e.shipment_id = s.id AND e.kind = 'DIGITIZED')) AS digitized,
         SUM(EXISTS (SELECT 1 FROM handoff h WHERE h.shipment_id = s.id)) AS electronic,
@@ -45,6 +46,7 @@ public final class SQLiteIndicatorStore: IndicatorStore {
         IndicatorCounts(
           key: row["key"],
           received: row["received"],
+          dossiers: row["dossiers"],
           digitized: row["digitized"],
           electronicTransfers: row["electronic"],
           paperOnlyTransfers: row["paper_only"],

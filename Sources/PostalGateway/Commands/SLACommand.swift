@@ -370,7 +370,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
       return
         (["\(report.fromDate) – \(report.toDate) by \(self.groupBy.uppercased())"]
         + report.rows.map { r in
-          "  \(r.key)  received \(r.received)  digitized \(r.digitized) (\(pct(r.digitizedPercent)))  electronic \(r.electronicTransfers)/\(r.electronicTransfers + r.paperOnlyTransfers) (\(pct(r.electronicPercent)))  ratings \(r.ratings), satisfied \(pct(r.satisfactionPercent)), mean \(String(format: "%.2f", r.meanOverall))  complaints \(r.complaints)"
+          "  \(r.key)  received \(r.received)  digitized \(r.digitized)/\(r.dossiers) (\(pct(r.digitizedPercent)))  electronic \(r.electronicTransfers)/\(r.electronicTransfers + r.paperOnlyTransfers) (\(pct(r.electronicPercent)))  ratings \(r.ratings), satisfied \(pct(r.satisfactionPercent)), mean \(String(format: "%.2f", r.meanOverall))  complaints \(r.complaints)"
         }).joined(separator: "\n")
     }
   }

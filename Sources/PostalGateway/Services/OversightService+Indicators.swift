@@ -72,6 +72,7 @@ extension OversightService {
           .with {
             $0.key = counts.key
             $0.received = Int32(clamping: counts.received)
+            $0.dossiers = Int32(clamping: counts.dossiers)
             $0.digitized = Int32(clamping: counts.digitized)
             $0.digitizedPercent = counts.digitizedPercent
             $0.electronicTransfers = Int32(clamping: counts.electronicTransfers)

@@ -14,6 +14,8 @@ public struct IndicatorCounts: Hashable, Sendable {
   public var key: String
   /// Shipments registered in the period.
   public var received: Int
+  /// Of those, shipments that carry a dossier (not `RESULT_ONLY`): what digitization counts.
+  public var dossiers: Int
   /// Of those, shipments whose every checklist item was scanned (a `DIGITIZED` event).
   public var digitized: Int
   /// Of those, shipments handed to the agency electronically (a handoff, push or pull).
@@ -33,6 +35,7 @@ public struct IndicatorCounts: Hashable, Sendable {
   public init(
     key: String,
     received: Int,
+    dossiers: Int,
     digitized: Int,
     electronicTransfers: Int,
     paperOnlyTransfers: Int,
@@ -43,6 +46,7 @@ public struct IndicatorCounts: Hashable, Sendable {
   ) {
     self.key = key
     self.received = received
+    self.dossiers = dossiers
     self.digitized = digitized
     self.electronicTransfers = electronicTransfers
     self.paperOnlyTransfers = paperOnlyTransfers
@@ -52,8 +56,8 @@ public struct IndicatorCounts: Hashable, Sendable {
     self.complaints = complaints
   }
 
-  /// Digitized shipments per 100 received (0 when none was received).
-  public var digitizedPercent: Double { Self.percent(self.digitized, of: self.received) }
+  /// Digitized dossiers per 100 dossiers (0 when none was received).
+  public var digitizedPercent: Double { Self.percent(self.digitized, of: self.dossiers) }
   /// Electronic transfers per 100 transfers (0 when none was transferred).
   public var electronicPercent: Double {
     Self.percent(self.electronicTransfers, of: self.electronicTransfers + self.paperOnlyTransfers)
