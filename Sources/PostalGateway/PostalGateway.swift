@@ -21,7 +21,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       LogCommand.self, RolesCommand.self, AgencyCommand.self, HandoffsCommand.self,
       SLACommand.self, AccessCommand.self, BackupCommand.self, RestoreCommand.self,
       LoadCommand.self, AuditCommand.self, PersonCommand.self,
-      RateCommand.self, IndicatorsCommand.self,
+      RateCommand.self, IndicatorsCommand.self, ProductivityCommand.self,
     ]
   )
 }

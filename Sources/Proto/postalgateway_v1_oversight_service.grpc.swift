@@ -114,6 +114,19 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetStaffProductivity" metadata.
+        package enum GetStaffProductivity: Sendable {
+            /// Request type for "GetStaffProductivity".
+            package typealias Input = Postalgateway_V1_GetStaffProductivityRequest
+            /// Response type for "GetStaffProductivity".
+            package typealias Output = Postalgateway_V1_StaffProductivityReport
+            /// Descriptor for "GetStaffProductivity".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "GetStaffProductivity",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
@@ -122,7 +135,8 @@ package enum Postalgateway_V1_OversightService: Sendable {
             ListAccessRecords.descriptor,
             ExportPersonalData.descriptor,
             ListComplaints.descriptor,
-            GetIndicators.descriptor
+            GetIndicators.descriptor,
+            GetStaffProductivity.descriptor
         ]
     }
 }
@@ -293,6 +307,26 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetIndicatorsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Indicators>
+
+        /// Handle the "GetStaffProductivity" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Per staff member and post office, the dossiers taken in (COLLECTED) and results delivered
+        /// > that occurred in a period, the intake annualised, against the plan's yearly target for the
+        /// > office's area (103/KH-UBND item III.7: 1,600; 1,200 rural; 800 remote).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetStaffProductivityRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_StaffProductivityReport` messages.
+        func getStaffProductivity(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetStaffProductivityRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_StaffProductivityReport>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -447,6 +481,26 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_GetIndicatorsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Indicators>
+
+        /// Handle the "GetStaffProductivity" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Per staff member and post office, the dossiers taken in (COLLECTED) and results delivered
+        /// > that occurred in a period, the intake annualised, against the plan's yearly target for the
+        /// > office's area (103/KH-UBND item III.7: 1,600; 1,200 rural; 800 remote).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetStaffProductivityRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_StaffProductivityReport` message.
+        func getStaffProductivity(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetStaffProductivityRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_StaffProductivityReport>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -600,6 +654,26 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_GetIndicatorsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_Indicators
+
+        /// Handle the "GetStaffProductivity" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Per staff member and post office, the dossiers taken in (COLLECTED) and results delivered
+        /// > that occurred in a period, the intake annualised, against the plan's yearly target for the
+        /// > office's area (103/KH-UBND item III.7: 1,600; 1,200 rural; 800 remote).
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetStaffProductivityRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_StaffProductivityReport` to respond with.
+        func getStaffProductivity(
+            request: Postalgateway_V1_GetStaffProductivityRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_StaffProductivityReport
     }
 }
 
@@ -684,6 +758,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.GetStaffProductivity.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetStaffProductivityRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_StaffProductivityReport>(),
+            handler: { request, context in
+                try await self.getStaffProductivity(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -761,6 +846,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Indicators> {
         let response = try await self.getIndicators(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getStaffProductivity(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetStaffProductivityRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_StaffProductivityReport> {
+        let response = try await self.getStaffProductivity(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -859,6 +955,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Indicators> {
         return GRPCCore.ServerResponse<Postalgateway_V1_Indicators>(
             message: try await self.getIndicators(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getStaffProductivity(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetStaffProductivityRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_StaffProductivityReport> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_StaffProductivityReport>(
+            message: try await self.getStaffProductivity(
                 request: request.message,
                 context: context
             ),
@@ -1054,6 +1163,31 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Indicators>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Indicators>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetStaffProductivity" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Per staff member and post office, the dossiers taken in (COLLECTED) and results delivered
+        /// > that occurred in a period, the intake annualised, against the plan's yearly target for the
+        /// > office's area (103/KH-UBND item III.7: 1,600; 1,200 rural; 800 remote).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetStaffProductivityRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetStaffProductivityRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_StaffProductivityReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getStaffProductivity<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetStaffProductivityRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetStaffProductivityRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_StaffProductivityReport>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_StaffProductivityReport>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1327,6 +1461,42 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetStaffProductivity" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Per staff member and post office, the dossiers taken in (COLLECTED) and results delivered
+        /// > that occurred in a period, the intake annualised, against the plan's yearly target for the
+        /// > office's area (103/KH-UBND item III.7: 1,600; 1,200 rural; 800 remote).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetStaffProductivityRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetStaffProductivityRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_StaffProductivityReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getStaffProductivity<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetStaffProductivityRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetStaffProductivityRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_StaffProductivityReport>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_StaffProductivityReport>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.GetStaffProductivity.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1548,6 +1718,37 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetIndicatorsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_Indicators>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetStaffProductivity" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Per staff member and post office, the dossiers taken in (COLLECTED) and results delivered
+    /// > that occurred in a period, the intake annualised, against the plan's yearly target for the
+    /// > office's area (103/KH-UBND item III.7: 1,600; 1,200 rural; 800 remote).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetStaffProductivityRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getStaffProductivity<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetStaffProductivityRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_StaffProductivityReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getStaffProductivity(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetStaffProductivityRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_StaffProductivityReport>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1799,6 +2000,41 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getIndicators(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetStaffProductivity" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Per staff member and post office, the dossiers taken in (COLLECTED) and results delivered
+    /// > that occurred in a period, the intake annualised, against the plan's yearly target for the
+    /// > office's area (103/KH-UBND item III.7: 1,600; 1,200 rural; 800 remote).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getStaffProductivity<Result>(
+        _ message: Postalgateway_V1_GetStaffProductivityRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_StaffProductivityReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetStaffProductivityRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getStaffProductivity(
             request: request,
             options: options,
             onResponse: handleResponse

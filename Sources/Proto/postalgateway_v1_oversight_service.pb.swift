@@ -199,6 +199,79 @@ package nonisolated enum Postalgateway_V1_SlaReportGrouping: SwiftProtobuf.Enum,
 
 }
 
+package nonisolated struct Postalgateway_V1_GetStaffProductivityRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD, Vietnam dates, inclusive, at most 366 days.
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_StaffProductivityReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_generatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_generatedAt = newValue}
+  }
+  /// Returns true if `generatedAt` has been explicitly set.
+  package var hasGeneratedAt: Bool {self._generatedAt != nil}
+  /// Clears the value of `generatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearGeneratedAt() {self._generatedAt = nil}
+
+  package var rows: [Postalgateway_V1_StaffProductivityRow] = []
+
+  /// Where the targets come from.
+  package var legalSource: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_StaffProductivityRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The staff member's SPIFFE ID.
+  package var actor: String = String()
+
+  package var postOfficeCode: String = String()
+
+  /// URBAN (a ward), RURAL (a commune or special zone) or REMOTE.
+  package var areaClass: String = String()
+
+  package var dossiersReceived: Int32 = 0
+
+  package var resultsDelivered: Int32 = 0
+
+  package var annualisedDossiers: Double = 0
+
+  package var yearlyTarget: Int32 = 0
+
+  package var meetsTarget: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Postalgateway_V1_GetIndicatorsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -767,6 +840,160 @@ nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Postalgateway_V1_SlaReportGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_REPORT_GROUPING_UNSPECIFIED\0\u{1}SLA_REPORT_GROUPING_AGENCY\0\u{1}SLA_REPORT_GROUPING_POST_OFFICE\0\u{1}SLA_REPORT_GROUPING_ROUTE_CLASS\0\u{1}SLA_REPORT_GROUPING_PROCEDURE\0")
+}
+
+nonisolated extension Postalgateway_V1_GetStaffProductivityRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetStaffProductivityRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetStaffProductivityRequest, rhs: Postalgateway_V1_GetStaffProductivityRequest) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_StaffProductivityReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".StaffProductivityReport"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}generated_at\0\u{1}rows\0\u{3}legal_source\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._generatedAt) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.legalSource) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    try { if let v = self._generatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 4)
+    }
+    if !self.legalSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.legalSource, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_StaffProductivityReport, rhs: Postalgateway_V1_StaffProductivityReport) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs._generatedAt != rhs._generatedAt {return false}
+    if lhs.rows != rhs.rows {return false}
+    if lhs.legalSource != rhs.legalSource {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_StaffProductivityRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".StaffProductivityRow"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}actor\0\u{3}post_office_code\0\u{3}area_class\0\u{3}dossiers_received\0\u{3}results_delivered\0\u{3}annualised_dossiers\0\u{3}yearly_target\0\u{3}meets_target\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.postOfficeCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.areaClass) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.dossiersReceived) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.resultsDelivered) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.annualisedDossiers) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.yearlyTarget) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.meetsTarget) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 1)
+    }
+    if !self.postOfficeCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.postOfficeCode, fieldNumber: 2)
+    }
+    if !self.areaClass.isEmpty {
+      try visitor.visitSingularStringField(value: self.areaClass, fieldNumber: 3)
+    }
+    if self.dossiersReceived != 0 {
+      try visitor.visitSingularInt32Field(value: self.dossiersReceived, fieldNumber: 4)
+    }
+    if self.resultsDelivered != 0 {
+      try visitor.visitSingularInt32Field(value: self.resultsDelivered, fieldNumber: 5)
+    }
+    if self.annualisedDossiers.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.annualisedDossiers, fieldNumber: 6)
+    }
+    if self.yearlyTarget != 0 {
+      try visitor.visitSingularInt32Field(value: self.yearlyTarget, fieldNumber: 7)
+    }
+    if self.meetsTarget != false {
+      try visitor.visitSingularBoolField(value: self.meetsTarget, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_StaffProductivityRow, rhs: Postalgateway_V1_StaffProductivityRow) -> Bool {
+    if lhs.actor != rhs.actor {return false}
+    if lhs.postOfficeCode != rhs.postOfficeCode {return false}
+    if lhs.areaClass != rhs.areaClass {return false}
+    if lhs.dossiersReceived != rhs.dossiersReceived {return false}
+    if lhs.resultsDelivered != rhs.resultsDelivered {return false}
+    if lhs.annualisedDossiers != rhs.annualisedDossiers {return false}
+    if lhs.yearlyTarget != rhs.yearlyTarget {return false}
+    if lhs.meetsTarget != rhs.meetsTarget {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_GetIndicatorsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

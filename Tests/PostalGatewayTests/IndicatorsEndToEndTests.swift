@@ -100,6 +100,39 @@ struct IndicatorsEndToEndTests {
       // The scenario is what it says: 3 of 4 dossiers digitized, 3 of 4 transfers electronic.
       #expect((dossiers, digitizedCount, electronic, paperOnly) == (4, 3, 3, 1))
 
+      // Staff productivity, from the raw events: COLLECTED and DELIVERED per actor and office.
+      struct Key: Hashable { var actor: String, office: String }
+      var received: [Key: Int32] = [:]
+      var deliveredCount: [Key: Int32] = [:]
+      for event in shipments.flatMap(\.events) {
+        let key = Key(actor: event.actor, office: event.location)
+        if event.type == .collected { received[key, default: 0] += 1 }
+        if event.type == .delivered { deliveredCount[key, default: 0] += 1 }
+      }
+      let productivity = try await gateway.withClient(
+        port: gateway.partnerPort,
+        credential: HandoffPKI.shared.oversight
+      ) {
+        try await OversightClient(wrapping: $0).getStaffProductivity(
+          .with {
+            $0.fromDate = today
+            $0.toDate = today
+          }
+        )
+      }
+      let staffOffices = Set(received.keys).union(deliveredCount.keys)
+      #expect(productivity.rows.count == staffOffices.count)
+      for row in productivity.rows {
+        let key = Key(actor: row.actor, office: row.postOfficeCode)
+        #expect(row.dossiersReceived == received[key, default: 0])
+        #expect(row.resultsDelivered == deliveredCount[key, default: 0])
+        #expect(row.annualisedDossiers == Double(received[key, default: 0]) * 365)
+        // Post office 250000 is in Phường Phan Đình Phùng: a ward, so the urban target.
+        #expect(row.areaClass == "URBAN" && row.yearlyTarget == 1600)
+        #expect(row.meetsTarget == (Double(received[key, default: 0]) * 365 >= 1600))
+      }
+      #expect(received[Key(actor: HandoverKeys.staffID, office: "250000")] == 4)
+
       let elsewhere = try await gateway.withClient(
         port: gateway.partnerPort,
         credential: HandoffPKI.shared.oversight

@@ -58,4 +58,31 @@ public final class SQLiteIndicatorStore: IndicatorStore {
       }
     }
   }
+
+  public func staffTallies(
+    occurredFrom from: Timestamp,
+    before: Timestamp
+  ) async throws -> [StaffTally] {
+    try await self.database.read { db in
+      try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT actor, location,
+              SUM(kind = 'COLLECTED') AS received, SUM(kind = 'DELIVERED') AS delivered
+            FROM shipment_event
+            WHERE kind IN ('COLLECTED', 'DELIVERED') AND occurred_at >= ? AND occurred_at < ?
+            GROUP BY actor, location ORDER BY actor, location
+            """
+        ),
+        arguments: [from.microseconds, before.microseconds]
+      ).map { row in
+        StaffTally(
+          actor: row["actor"],
+          postOffice: row["location"],
+          dossiersReceived: row["received"],
+          resultsDelivered: row["delivered"]
+        )
+      }
+    }
+  }
 }

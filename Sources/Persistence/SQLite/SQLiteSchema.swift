@@ -371,6 +371,11 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v11: staff productivity reads events by kind and time") { db in
+      try db.execute(
+        sql: "CREATE INDEX shipment_event_by_kind ON shipment_event (kind, occurred_at)"
+      )
+    }
     return migrator
   }
 }

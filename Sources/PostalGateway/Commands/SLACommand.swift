@@ -375,3 +375,33 @@ struct IndicatorsCommand: AsyncParsableCommand {
     }
   }
 }
+
+/// `postal-gateway productivity`
+struct ProductivityCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "productivity",
+    abstract:
+      "Oversight: dossiers taken in and results delivered per staff member in a period, the intake annualised against the plan's target."
+  )
+  @OptionGroup var client: ClientOptions
+  @Option(help: "First day, YYYY-MM-DD (Vietnam).") var from: String
+  @Option(help: "Last day, YYYY-MM-DD (Vietnam), inclusive.") var to: String
+
+  func run() async throws {
+    let report = try await self.client.withPartnerClient(as: "oversight") { client in
+      try await Postalgateway_V1_OversightService.Client(wrapping: client).getStaffProductivity(
+        .with {
+          $0.fromDate = self.from
+          $0.toDate = self.to
+        }
+      )
+    }
+    try self.client.emit(report) {
+      (["\(report.fromDate) – \(report.toDate)  (targets: \(report.legalSource))"]
+        + report.rows.map { r in
+          "  \(r.actor)  office \(r.postOfficeCode) \(r.areaClass)  received \(r.dossiersReceived)  delivered \(r.resultsDelivered)  \(String(format: "%.0f", r.annualisedDossiers))/year of \(r.yearlyTarget)"
+            + (r.meetsTarget ? "" : "  BELOW TARGET")
+        }).joined(separator: "\n")
+    }
+  }
+}

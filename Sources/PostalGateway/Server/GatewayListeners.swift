@@ -63,6 +63,8 @@ struct GatewayListeners: Sendable {
         audit: domain.audit,
         ratings: domain.ratings,
         indicators: domain.stores.indicators,
+        policy: domain.slaPolicy,
+        map: domain.map,
         identities: identities,
         clock: clock,
         feed: domain.stores.feed,

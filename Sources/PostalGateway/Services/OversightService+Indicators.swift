@@ -89,3 +89,49 @@ extension OversightService {
     }
   }
 }
+
+extension OversightService {
+  /// Staff intake against the plan's yearly target, annualised over a period.
+  ///
+  /// - Throws: `INVALID_ARGUMENT` naming a malformed date or a reversed or too long period;
+  ///   `UNAVAILABLE`.
+  func getStaffProductivity(
+    request: Postalgateway_V1_GetStaffProductivityRequest,
+    context: ServerContext
+  ) async throws -> Postalgateway_V1_StaffProductivityReport {
+    try await mappingErrors(self.logger, method: context.descriptor) {
+      var v = RequestValidator()
+      let (from, to) = v.period(from: request.fromDate, to: request.toDate)
+      try v.finish()
+      // finish() threw if either is nil.
+      let tallies = try await self.indicators.staffTallies(
+        occurredFrom: .startOfVietnamDay(from!),
+        before: .startOfVietnamDay(to!.adding(days: 1))
+      )
+      let rows = StaffProductivity.of(
+        tallies,
+        days: Int(to!.daysSinceEpoch - from!.daysSinceEpoch + 1),
+        places: self.policy.current.places,
+        map: self.map.current
+      )
+      return .with {
+        $0.fromDate = request.fromDate
+        $0.toDate = request.toDate
+        $0.generatedAt = self.clock.now().proto
+        $0.legalSource = AreaClass.source
+        $0.rows = rows.map { row in
+          .with {
+            $0.actor = row.tally.actor
+            $0.postOfficeCode = row.tally.postOffice
+            $0.areaClass = row.areaClass.rawValue
+            $0.dossiersReceived = Int32(clamping: row.tally.dossiersReceived)
+            $0.resultsDelivered = Int32(clamping: row.tally.resultsDelivered)
+            $0.annualisedDossiers = row.annualisedDossiers
+            $0.yearlyTarget = Int32(row.areaClass.yearlyTarget)
+            $0.meetsTarget = row.meetsTarget
+          }
+        }
+      }
+    }
+  }
+}

@@ -11,6 +11,9 @@ struct OversightService {
   let audit: AccessAuditor
   let ratings: RatingDesk
   let indicators: any IndicatorStore
+  /// Where post offices are (the SLA policy) and what kind of unit that is (the map).
+  let policy: SlaPolicyHolder
+  let map: AdministrativeMapHolder
   let identities: any IdentityResolver
   let clock: any WallClock
   /// What commits publish: watches wake on new alerts and end when the gateway stops.

@@ -84,4 +84,95 @@ public protocol IndicatorStore: Sendable {
     before: Timestamp,
     grouping: IndicatorGrouping
   ) async throws -> [IndicatorCounts]
+
+  /// Per staff member and post office, the dossiers collected and results delivered that
+  /// occurred in `[from, before)`, by actor.
+  /// - Throws: ``TrackingError`` `.storageFailure`.
+  func staffTallies(occurredFrom from: Timestamp, before: Timestamp) async throws -> [StaffTally]
+}
+
+/// What one staff member recorded at one post office in a period.
+public struct StaffTally: Hashable, Sendable {
+  /// Who (the events' actor, a SPIFFE ID).
+  public var actor: String
+  /// Where (the events' location).
+  public var postOffice: String
+  /// Dossiers taken in after count and check (`COLLECTED`).
+  public var dossiersReceived: Int
+  /// Results handed to citizens (`DELIVERED`).
+  public var resultsDelivered: Int
+
+  /// Creates a tally.
+  public init(actor: String, postOffice: String, dossiersReceived: Int, resultsDelivered: Int) {
+    self.actor = actor
+    self.postOffice = postOffice
+    self.dossiersReceived = dossiersReceived
+    self.resultsDelivered = resultsDelivered
+  }
+}
+
+/// The plan's yearly intake target per counter staff member by the kind of area the post office
+/// is in (Thái Nguyên 103/KH-UBND item III.7: 1,600 dossiers, 1,200 in rural and 800 in remote
+/// areas).
+public enum AreaClass: String, Hashable, Sendable, CaseIterable {
+  /// A ward (phường).
+  case urban = "URBAN"
+  /// A commune (xã) or special zone.
+  case rural = "RURAL"
+  /// A remote commune: not derivable from the administrative map, and not configured yet.
+  case remote = "REMOTE"
+
+  /// Dossiers per staff member per year.
+  public var yearlyTarget: Int {
+    switch self {
+    case .urban: 1600
+    case .rural: 1200
+    case .remote: 800
+    }
+  }
+
+  /// The target's source.
+  public static let source = "Thái Nguyên 103/KH-UBND item III.7"
+
+  /// The class of a post office's commune on the map in force (urban when the office or its
+  /// commune is not known: the strictest target).
+  public static func of(
+    postOffice: String,
+    places: [String: Place],
+    map: AdministrativeMap?
+  ) -> AreaClass {
+    guard let commune = places[postOffice]?.commune, let unit = map?.unit(commune) else {
+      return .urban
+    }
+    return unit.level == .ward ? .urban : .rural
+  }
+}
+
+/// A staff member's intake against the plan's target, annualised over the period.
+public struct StaffProductivity: Hashable, Sendable {
+  /// What was counted.
+  public var tally: StaffTally
+  /// The office's area class.
+  public var areaClass: AreaClass
+  /// Dossiers received × 365 / the period's days.
+  public var annualisedDossiers: Double
+
+  /// Annualises tallies over a period of `days` days.
+  public static func of(
+    _ tallies: [StaffTally],
+    days: Int,
+    places: [String: Place],
+    map: AdministrativeMap?
+  ) -> [StaffProductivity] {
+    tallies.map { tally in
+      StaffProductivity(
+        tally: tally,
+        areaClass: .of(postOffice: tally.postOffice, places: places, map: map),
+        annualisedDossiers: Double(tally.dossiersReceived) * 365 / Double(max(1, days))
+      )
+    }
+  }
+
+  /// Whether the annualised intake reaches the area's target.
+  public var meetsTarget: Bool { self.annualisedDossiers >= Double(self.areaClass.yearlyTarget) }
 }
