@@ -338,8 +338,8 @@ enum SQLiteSchema {
       )
     }
     migrator.registerMigration("v9: staff find applicants through a blind index") { db in
-      // Rows registered before are indexed at start-up (the key is not the store's):
-      // SQLiteShipmentStore.unindexedApplicants and indexApplicants.
+      // Rows registered before wait in person_lookup_pending until the service indexes them
+      // at start-up (the key is not the store's): SQLiteShipmentStore.indexApplicants.
       try db.execute(
         sql: """
           CREATE TABLE person_lookup (
@@ -348,6 +348,10 @@ enum SQLiteSchema {
             PRIMARY KEY (digest, shipment_id)
           ) WITHOUT ROWID;
           CREATE INDEX person_lookup_by_shipment ON person_lookup (shipment_id);
+          CREATE TABLE person_lookup_pending (
+            shipment_id INTEGER PRIMARY KEY REFERENCES shipment(id)
+          );
+          INSERT INTO person_lookup_pending (shipment_id) SELECT id FROM shipment;
           """
       )
     }

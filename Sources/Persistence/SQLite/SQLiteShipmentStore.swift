@@ -34,6 +34,11 @@ public final class SQLiteShipmentStore: ShipmentStore {
         custodySalt: registration.custodySalt,
         in: db
       )
+      if registration.lookupDigests.isEmpty {
+        try db.cachedStatement(
+          sql: "INSERT INTO person_lookup_pending (shipment_id) VALUES (?)"
+        ).execute(arguments: [id])
+      }
       for digest in registration.lookupDigests {
         try db.cachedStatement(
           sql: "INSERT OR IGNORE INTO person_lookup (digest, shipment_id) VALUES (?, ?)"
@@ -71,11 +76,13 @@ public final class SQLiteShipmentStore: ShipmentStore {
     _ digests: @escaping @Sendable (Applicant) -> [String]
   ) async throws -> Int {
     try await self.database.write { db in
+      // Only the shipments registered without digests wait here: an empty table at most
+      // start-ups, not a scan of every shipment.
       let rows = try Row.fetchAll(
         db,
         sql: """
-          SELECT * FROM shipment
-          WHERE NOT EXISTS (SELECT 1 FROM person_lookup WHERE shipment_id = shipment.id)
+          SELECT shipment.* FROM person_lookup_pending
+          JOIN shipment ON shipment.id = person_lookup_pending.shipment_id
           """
       )
       for row in rows {
@@ -86,6 +93,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
           ).execute(arguments: [digest, row["id"] as Int64])
         }
       }
+      try db.execute(sql: "DELETE FROM person_lookup_pending")
       return rows.count
     }
   }

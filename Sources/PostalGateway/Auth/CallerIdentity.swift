@@ -48,6 +48,17 @@ protocol IdentityResolver: Sendable {
   func identity(of context: ServerContext) -> CallerIdentity?
 }
 
+extension IdentityResolver {
+  /// The partner the call comes from.
+  /// - Throws: ``TrackingError`` `.unauthenticated` without a partner certificate.
+  func partnerActor(of context: ServerContext) throws -> Actor {
+    guard case .partner(let actor) = self.identity(of: context) else {
+      throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
+    }
+    return actor
+  }
+}
+
 /// Reads the SPIFFE URI SAN from the client certificate the TLS handshake verified.
 struct CertificateIdentityResolver: IdentityResolver {
   /// The trust domain whose IDs this gateway accepts.

@@ -30,10 +30,7 @@ struct CounterService {
   }
 
   func actor(_ context: ServerContext) throws -> Actor {
-    guard case .partner(let actor) = self.identities.identity(of: context) else {
-      throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
-    }
-    return actor
+    try self.identities.partnerActor(of: context)
   }
 }
 

@@ -55,9 +55,7 @@ extension OversightService {
     context: ServerContext
   ) async throws -> Postalgateway_V1_PersonalDataExport {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      guard case .partner(let actor) = self.identities.identity(of: context) else {
-        throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
-      }
+      let actor = try self.identities.partnerActor(of: context)
       var v = RequestValidator()
       let digest = v.person(
         identityNumber: request.applicantIdentityNumber,

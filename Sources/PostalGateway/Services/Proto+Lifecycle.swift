@@ -460,11 +460,12 @@ extension Postalgateway_V1_Procedure {
         $0.authority = competence.authority
         $0.legalSource = competence.source
         $0.agencies = competence.agencies.map { code in
-          .with {
+          // The catalog checked that the directory lists every agency.
+          let listing = catalog.directory[code]
+          return .with {
             $0.code = code.rawValue
-            // The catalog checked that the directory lists every agency.
-            $0.name = catalog.directory[code]?.name ?? ""
-            $0.communeCode = catalog.directory[code]?.commune?.rawValue ?? ""
+            $0.name = listing?.name ?? ""
+            $0.communeCode = listing?.commune?.rawValue ?? ""
           }
         }
       }

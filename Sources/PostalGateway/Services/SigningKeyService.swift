@@ -23,9 +23,7 @@ extension SigningKeyService: Postalgateway_V1_SigningKeyService.SimpleServicePro
     context: ServerContext
   ) async throws -> Postalgateway_V1_SigningKey {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      guard case .partner(let actor) = self.identities.identity(of: context) else {
-        throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
-      }
+      let actor = try self.identities.partnerActor(of: context)
       let key = try await self.handovers.register(
         publicKey: Array(request.publicKey),
         for: actor,
@@ -45,9 +43,7 @@ extension SigningKeyService: Postalgateway_V1_SigningKeyService.SimpleServicePro
     context: ServerContext
   ) async throws -> Postalgateway_V1_ListSigningKeysResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      guard case .partner(let actor) = self.identities.identity(of: context) else {
-        throw TrackingError(code: .unauthenticated, message: "a partner certificate is required")
-      }
+      let actor = try self.identities.partnerActor(of: context)
       let owner = request.owner.isEmpty ? actor.id : request.owner
       let keys = try await self.handovers.keys(of: owner)
       return .with { $0.keys = keys.map(Postalgateway_V1_SigningKey.init) }

@@ -186,8 +186,9 @@ public protocol ShipmentStore: Sendable {
   /// One page of shipments matching a query, newest first, without their histories.
   func shipments(matching query: ShipmentQuery) async throws -> ShipmentPage
 
-  /// Indexes, with the digests `digests` gives, every shipment that has no lookup digest yet
-  /// (those registered before the blind index existed), in one transaction.
+  /// Indexes, with the digests `digests` gives, every shipment registered without lookup
+  /// digests (before the blind index existed, or by a service without one), in one
+  /// transaction; the store remembers which those are, so this reads nothing else.
   /// - Returns: How many shipments it indexed.
   func indexApplicants(_ digests: @escaping @Sendable (Applicant) -> [String]) async throws -> Int
 
