@@ -43,6 +43,9 @@ bundle="$(dirname "$binary")/postal-gateway_PostalGateway.resources"
 install -d -m 0755 "$root/usr/local/bin" "$root/usr/local/share/postal-gateway" \
   "$root/etc/postal-gateway" "$root/etc/systemd/system"
 install -d -m 0700 "$root/var/lib/postal-gateway"
+# The key-encryption key file lives here, outside the data directory and its backups; the
+# service writes it when the key is rotated.
+install -d -m 0700 "$root/etc/postal-gateway/keys"
 install -m 0755 "$binary" "$root/usr/local/bin/postal-gateway"
 rm -rf "$root/usr/local/share/postal-gateway"
 cp -R "$bundle" "$root/usr/local/share/postal-gateway"
@@ -59,7 +62,8 @@ if $create_user; then
     useradd --system --home-dir /var/lib/postal-gateway --no-create-home \
       --shell /usr/sbin/nologin postal-gateway
   fi
-  chown -R postal-gateway:postal-gateway "$root/var/lib/postal-gateway"
+  chown -R postal-gateway:postal-gateway "$root/var/lib/postal-gateway" \
+    "$root/etc/postal-gateway/keys"
   chgrp postal-gateway "$root/etc/postal-gateway/config.json" "$root/etc/postal-gateway/routes.json"
   echo "installed; put the production certificates and catalog.json in /etc/postal-gateway, then:"
   echo "  systemctl daemon-reload && systemctl enable --now postal-gateway"

@@ -38,7 +38,8 @@ enum CustodyBenchmark {
     let path = (directory as NSString).appendingPathComponent("bench.sqlite")
     let stores = try SQLiteStorage.open(
       path: path,
-      blobDirectory: (directory as NSString).appendingPathComponent("scans")
+      blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+      keys: EphemeralKeyEncryptionKeys()
     )
     let fixtures = try SQLiteBenchmarkFixtures(path: path)
     let log = CustodyLog(origin: "benchmark/custody", store: stores.custody)
@@ -174,6 +175,7 @@ enum CustodyBenchmark {
     let stores = try SQLiteStorage.open(
       path: (directory as NSString).appendingPathComponent("bench.sqlite"),
       blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+      keys: EphemeralKeyEncryptionKeys(),
       groupCommit: settings
     )
     let perWriter = max(1, total / writers)

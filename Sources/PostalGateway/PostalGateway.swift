@@ -20,7 +20,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       VerifyCommand.self,
       LogCommand.self, RolesCommand.self, AgencyCommand.self, HandoffsCommand.self,
       SLACommand.self, AccessCommand.self, BackupCommand.self, RestoreCommand.self,
-      LoadCommand.self, AuditCommand.self, PersonCommand.self,
+      LoadCommand.self, AuditCommand.self, PersonCommand.self, EncryptionCommand.self,
       RateCommand.self, IndicatorsCommand.self, ProductivityCommand.self,
     ]
   )

@@ -430,6 +430,11 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
 
   /// Access: staff lifted the number's tracking lockout (CounterService.UnlockTracking).
   case trackingUnlocked // = 28
+
+  /// Access: the applicant's personal data was erased (OperatorService.ErasePersonalData on a
+  /// lawful request, or the retention sweep once the period is over: the event's actor says
+  /// which). The event carries none of the data; states, times and custody leaves stay.
+  case personalDataErased // = 29
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -467,6 +472,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case 26: self = .returnCollected
     case 27: self = .verificationCodeReissued
     case 28: self = .trackingUnlocked
+    case 29: self = .personalDataErased
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -502,6 +508,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case .returnCollected: return 26
     case .verificationCodeReissued: return 27
     case .trackingUnlocked: return 28
+    case .personalDataErased: return 29
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -537,6 +544,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     .returnCollected,
     .verificationCodeReissued,
     .trackingUnlocked,
+    .personalDataErased,
   ]
 
 }
@@ -1882,6 +1890,17 @@ package nonisolated struct Postalgateway_V1_Shipment: @unchecked Sendable {
     set {_uniqueStorage()._hops = newValue}
   }
 
+  /// Set when the applicant's personal data was erased: the applicant fields are then empty
+  /// and event notes and details gone.
+  package var personalDataErasedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._personalDataErasedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._personalDataErasedAt = newValue}
+  }
+  /// Returns true if `personalDataErasedAt` has been explicitly set.
+  package var hasPersonalDataErasedAt: Bool {_storage._personalDataErasedAt != nil}
+  /// Clears the value of `personalDataErasedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearPersonalDataErasedAt() {_uniqueStorage()._personalDataErasedAt = nil}
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -2230,7 +2249,7 @@ nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNam
 }
 
 nonisolated extension Postalgateway_V1_EventType: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0\u{1}EVENT_TYPE_PROCESSING_EXTENDED\0\u{1}EVENT_TYPE_RETURN_COLLECTED\0\u{1}EVENT_TYPE_VERIFICATION_CODE_REISSUED\0\u{1}EVENT_TYPE_TRACKING_UNLOCKED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0\u{1}EVENT_TYPE_PROCESSING_EXTENDED\0\u{1}EVENT_TYPE_RETURN_COLLECTED\0\u{1}EVENT_TYPE_VERIFICATION_CODE_REISSUED\0\u{1}EVENT_TYPE_TRACKING_UNLOCKED\0\u{1}EVENT_TYPE_PERSONAL_DATA_ERASED\0")
 }
 
 nonisolated extension Postalgateway_V1_DocumentForm: SwiftProtobuf._ProtoNameProviding {
@@ -3768,7 +3787,7 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
 
 nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Shipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0\u{3}normalized_status\0\u{3}current_seal_id\0\u{3}unscanned_document_ids\0\u{1}hops\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0\u{3}normalized_status\0\u{3}current_seal_id\0\u{3}unscanned_document_ids\0\u{1}hops\0\u{3}personal_data_erased_at\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -3787,6 +3806,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
     var _currentSealID: String = String()
     var _unscannedDocumentIds: [String] = []
     var _hops: [Postalgateway_V1_HopTimeliness] = []
+    var _personalDataErasedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3813,6 +3833,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       _currentSealID = source._currentSealID
       _unscannedDocumentIds = source._unscannedDocumentIds
       _hops = source._hops
+      _personalDataErasedAt = source._personalDataErasedAt
     }
   }
 
@@ -3847,6 +3868,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         case 14: try { try decoder.decodeSingularStringField(value: &_storage._currentSealID) }()
         case 15: try { try decoder.decodeRepeatedStringField(value: &_storage._unscannedDocumentIds) }()
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._hops) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._personalDataErasedAt) }()
         default: break
         }
       }
@@ -3907,6 +3929,9 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       if !_storage._hops.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._hops, fieldNumber: 16)
       }
+      try { if let v = _storage._personalDataErasedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3932,6 +3957,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         if _storage._currentSealID != rhs_storage._currentSealID {return false}
         if _storage._unscannedDocumentIds != rhs_storage._unscannedDocumentIds {return false}
         if _storage._hops != rhs_storage._hops {return false}
+        if _storage._personalDataErasedAt != rhs_storage._personalDataErasedAt {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -75,12 +75,54 @@ package enum Postalgateway_V1_OperatorService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ErasePersonalData" metadata.
+        package enum ErasePersonalData: Sendable {
+            /// Request type for "ErasePersonalData".
+            package typealias Input = Postalgateway_V1_ErasePersonalDataRequest
+            /// Response type for "ErasePersonalData".
+            package typealias Output = Postalgateway_V1_ErasePersonalDataResponse
+            /// Descriptor for "ErasePersonalData".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "ErasePersonalData",
+                type: .unary
+            )
+        }
+        /// Namespace for "RotateKeyEncryptionKey" metadata.
+        package enum RotateKeyEncryptionKey: Sendable {
+            /// Request type for "RotateKeyEncryptionKey".
+            package typealias Input = Postalgateway_V1_RotateKeyEncryptionKeyRequest
+            /// Response type for "RotateKeyEncryptionKey".
+            package typealias Output = Postalgateway_V1_EncryptionStatus
+            /// Descriptor for "RotateKeyEncryptionKey".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "RotateKeyEncryptionKey",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetEncryptionStatus" metadata.
+        package enum GetEncryptionStatus: Sendable {
+            /// Request type for "GetEncryptionStatus".
+            package typealias Input = Postalgateway_V1_GetEncryptionStatusRequest
+            /// Response type for "GetEncryptionStatus".
+            package typealias Output = Postalgateway_V1_EncryptionStatus
+            /// Descriptor for "GetEncryptionStatus".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "GetEncryptionStatus",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OperatorService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListChannels.descriptor,
             ListHandoffs.descriptor,
             RetryHandoff.descriptor,
-            RecomputeSla.descriptor
+            RecomputeSla.descriptor,
+            ErasePersonalData.descriptor,
+            RotateKeyEncryptionKey.descriptor,
+            GetEncryptionStatus.descriptor
         ]
     }
 }
@@ -183,6 +225,67 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecomputeSlaRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecomputeSlaResponse>
+
+        /// Handle the "ErasePersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Erases a final shipment's personal data before its retention period ends, on a lawful
+        /// > request (the data subject's, or an order): its data key is destroyed, so its applicant
+        /// > fields, notes, event details, scans and rating comment can no longer be read; the
+        /// > shipment keeps its states and times and appends PERSONAL_DATA_ERASED (custody-logged,
+        /// > without the data). `request_id` makes a retry safe. FAILED_PRECONDITION while the
+        /// > shipment can still move, or when it was erased already; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ErasePersonalDataRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_ErasePersonalDataResponse` messages.
+        func erasePersonalData(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ErasePersonalDataRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ErasePersonalDataResponse>
+
+        /// Handle the "RotateKeyEncryptionKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Makes a new key-encryption key the active one (written to the key file) and rewraps
+        /// > every data key under it in the background while the service serves; the old key is
+        /// > retired (removed from the file) once no data key needs it. Resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RotateKeyEncryptionKeyRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_EncryptionStatus` messages.
+        func rotateKeyEncryptionKey(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus>
+
+        /// Handle the "GetEncryptionStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The active key-encryption key, the keys held, and how many data keys each wraps.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetEncryptionStatusRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_EncryptionStatus` messages.
+        func getEncryptionStatus(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus>
     }
 
     /// Service protocol for the "postalgateway.v1.OperatorService" service.
@@ -269,6 +372,67 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_RecomputeSlaRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecomputeSlaResponse>
+
+        /// Handle the "ErasePersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Erases a final shipment's personal data before its retention period ends, on a lawful
+        /// > request (the data subject's, or an order): its data key is destroyed, so its applicant
+        /// > fields, notes, event details, scans and rating comment can no longer be read; the
+        /// > shipment keeps its states and times and appends PERSONAL_DATA_ERASED (custody-logged,
+        /// > without the data). `request_id` makes a retry safe. FAILED_PRECONDITION while the
+        /// > shipment can still move, or when it was erased already; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ErasePersonalDataRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_ErasePersonalDataResponse` message.
+        func erasePersonalData(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ErasePersonalDataRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ErasePersonalDataResponse>
+
+        /// Handle the "RotateKeyEncryptionKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Makes a new key-encryption key the active one (written to the key file) and rewraps
+        /// > every data key under it in the background while the service serves; the old key is
+        /// > retired (removed from the file) once no data key needs it. Resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RotateKeyEncryptionKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_EncryptionStatus` message.
+        func rotateKeyEncryptionKey(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>
+
+        /// Handle the "GetEncryptionStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The active key-encryption key, the keys held, and how many data keys each wraps.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetEncryptionStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_EncryptionStatus` message.
+        func getEncryptionStatus(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OperatorService" service.
@@ -353,6 +517,67 @@ extension Postalgateway_V1_OperatorService {
             request: Postalgateway_V1_RecomputeSlaRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_RecomputeSlaResponse
+
+        /// Handle the "ErasePersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Erases a final shipment's personal data before its retention period ends, on a lawful
+        /// > request (the data subject's, or an order): its data key is destroyed, so its applicant
+        /// > fields, notes, event details, scans and rating comment can no longer be read; the
+        /// > shipment keeps its states and times and appends PERSONAL_DATA_ERASED (custody-logged,
+        /// > without the data). `request_id` makes a retry safe. FAILED_PRECONDITION while the
+        /// > shipment can still move, or when it was erased already; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ErasePersonalDataRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_ErasePersonalDataResponse` to respond with.
+        func erasePersonalData(
+            request: Postalgateway_V1_ErasePersonalDataRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_ErasePersonalDataResponse
+
+        /// Handle the "RotateKeyEncryptionKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Makes a new key-encryption key the active one (written to the key file) and rewraps
+        /// > every data key under it in the background while the service serves; the old key is
+        /// > retired (removed from the file) once no data key needs it. Resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RotateKeyEncryptionKeyRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_EncryptionStatus` to respond with.
+        func rotateKeyEncryptionKey(
+            request: Postalgateway_V1_RotateKeyEncryptionKeyRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_EncryptionStatus
+
+        /// Handle the "GetEncryptionStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The active key-encryption key, the keys held, and how many data keys each wraps.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetEncryptionStatusRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_EncryptionStatus` to respond with.
+        func getEncryptionStatus(
+            request: Postalgateway_V1_GetEncryptionStatusRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_EncryptionStatus
     }
 }
 
@@ -404,6 +629,39 @@ extension Postalgateway_V1_OperatorService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.ErasePersonalData.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ErasePersonalDataRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ErasePersonalDataResponse>(),
+            handler: { request, context in
+                try await self.erasePersonalData(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.RotateKeyEncryptionKey.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RotateKeyEncryptionKeyRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_EncryptionStatus>(),
+            handler: { request, context in
+                try await self.rotateKeyEncryptionKey(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.GetEncryptionStatus.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetEncryptionStatusRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_EncryptionStatus>(),
+            handler: { request, context in
+                try await self.getEncryptionStatus(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -448,6 +706,39 @@ extension Postalgateway_V1_OperatorService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecomputeSlaResponse> {
         let response = try await self.recomputeSla(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func erasePersonalData(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ErasePersonalDataRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ErasePersonalDataResponse> {
+        let response = try await self.erasePersonalData(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func rotateKeyEncryptionKey(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus> {
+        let response = try await self.rotateKeyEncryptionKey(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getEncryptionStatus(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus> {
+        let response = try await self.getEncryptionStatus(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -503,6 +794,45 @@ extension Postalgateway_V1_OperatorService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecomputeSlaResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_RecomputeSlaResponse>(
             message: try await self.recomputeSla(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func erasePersonalData(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ErasePersonalDataRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ErasePersonalDataResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_ErasePersonalDataResponse>(
+            message: try await self.erasePersonalData(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func rotateKeyEncryptionKey(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>(
+            message: try await self.rotateKeyEncryptionKey(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getEncryptionStatus(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>(
+            message: try await self.getEncryptionStatus(
                 request: request.message,
                 context: context
             ),
@@ -615,6 +945,82 @@ extension Postalgateway_V1_OperatorService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecomputeSlaResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecomputeSlaResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ErasePersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Erases a final shipment's personal data before its retention period ends, on a lawful
+        /// > request (the data subject's, or an order): its data key is destroyed, so its applicant
+        /// > fields, notes, event details, scans and rating comment can no longer be read; the
+        /// > shipment keeps its states and times and appends PERSONAL_DATA_ERASED (custody-logged,
+        /// > without the data). `request_id` makes a retry safe. FAILED_PRECONDITION while the
+        /// > shipment can still move, or when it was erased already; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ErasePersonalDataRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ErasePersonalDataRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ErasePersonalDataResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func erasePersonalData<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ErasePersonalDataRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ErasePersonalDataRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ErasePersonalDataResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ErasePersonalDataResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RotateKeyEncryptionKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Makes a new key-encryption key the active one (written to the key file) and rewraps
+        /// > every data key under it in the background while the service serves; the old key is
+        /// > retired (removed from the file) once no data key needs it. Resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RotateKeyEncryptionKeyRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RotateKeyEncryptionKeyRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_EncryptionStatus` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rotateKeyEncryptionKey<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_EncryptionStatus>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetEncryptionStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The active key-encryption key, the keys held, and how many data keys each wraps.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetEncryptionStatusRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetEncryptionStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_EncryptionStatus` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getEncryptionStatus<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetEncryptionStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_EncryptionStatus>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -774,6 +1180,115 @@ extension Postalgateway_V1_OperatorService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ErasePersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Erases a final shipment's personal data before its retention period ends, on a lawful
+        /// > request (the data subject's, or an order): its data key is destroyed, so its applicant
+        /// > fields, notes, event details, scans and rating comment can no longer be read; the
+        /// > shipment keeps its states and times and appends PERSONAL_DATA_ERASED (custody-logged,
+        /// > without the data). `request_id` makes a retry safe. FAILED_PRECONDITION while the
+        /// > shipment can still move, or when it was erased already; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ErasePersonalDataRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ErasePersonalDataRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ErasePersonalDataResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func erasePersonalData<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ErasePersonalDataRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ErasePersonalDataRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ErasePersonalDataResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ErasePersonalDataResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.ErasePersonalData.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RotateKeyEncryptionKey" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Makes a new key-encryption key the active one (written to the key file) and rewraps
+        /// > every data key under it in the background while the service serves; the old key is
+        /// > retired (removed from the file) once no data key needs it. Resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RotateKeyEncryptionKeyRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RotateKeyEncryptionKeyRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_EncryptionStatus` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func rotateKeyEncryptionKey<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_EncryptionStatus>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.RotateKeyEncryptionKey.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetEncryptionStatus" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The active key-encryption key, the keys held, and how many data keys each wraps.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetEncryptionStatusRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetEncryptionStatusRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_EncryptionStatus` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getEncryptionStatus<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetEncryptionStatusRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_EncryptionStatus>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.GetEncryptionStatus.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -896,6 +1411,100 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecomputeSlaRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecomputeSlaResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ErasePersonalData" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Erases a final shipment's personal data before its retention period ends, on a lawful
+    /// > request (the data subject's, or an order): its data key is destroyed, so its applicant
+    /// > fields, notes, event details, scans and rating comment can no longer be read; the
+    /// > shipment keeps its states and times and appends PERSONAL_DATA_ERASED (custody-logged,
+    /// > without the data). `request_id` makes a retry safe. FAILED_PRECONDITION while the
+    /// > shipment can still move, or when it was erased already; NOT_FOUND.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ErasePersonalDataRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func erasePersonalData<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ErasePersonalDataRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ErasePersonalDataResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.erasePersonalData(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ErasePersonalDataRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ErasePersonalDataResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateKeyEncryptionKey" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Makes a new key-encryption key the active one (written to the key file) and rewraps
+    /// > every data key under it in the background while the service serves; the old key is
+    /// > retired (removed from the file) once no data key needs it. Resumes after a restart.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RotateKeyEncryptionKeyRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rotateKeyEncryptionKey<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rotateKeyEncryptionKey(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RotateKeyEncryptionKeyRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_EncryptionStatus>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetEncryptionStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The active key-encryption key, the keys held, and how many data keys each wraps.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetEncryptionStatusRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getEncryptionStatus<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getEncryptionStatus(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetEncryptionStatusRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_EncryptionStatus>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1036,6 +1645,112 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             metadata: metadata
         )
         return try await self.recomputeSla(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ErasePersonalData" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Erases a final shipment's personal data before its retention period ends, on a lawful
+    /// > request (the data subject's, or an order): its data key is destroyed, so its applicant
+    /// > fields, notes, event details, scans and rating comment can no longer be read; the
+    /// > shipment keeps its states and times and appends PERSONAL_DATA_ERASED (custody-logged,
+    /// > without the data). `request_id` makes a retry safe. FAILED_PRECONDITION while the
+    /// > shipment can still move, or when it was erased already; NOT_FOUND.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func erasePersonalData<Result>(
+        _ message: Postalgateway_V1_ErasePersonalDataRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ErasePersonalDataResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ErasePersonalDataRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.erasePersonalData(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateKeyEncryptionKey" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Makes a new key-encryption key the active one (written to the key file) and rewraps
+    /// > every data key under it in the background while the service serves; the old key is
+    /// > retired (removed from the file) once no data key needs it. Resumes after a restart.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rotateKeyEncryptionKey<Result>(
+        _ message: Postalgateway_V1_RotateKeyEncryptionKeyRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RotateKeyEncryptionKeyRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rotateKeyEncryptionKey(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetEncryptionStatus" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The active key-encryption key, the keys held, and how many data keys each wraps.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getEncryptionStatus<Result>(
+        _ message: Postalgateway_V1_GetEncryptionStatusRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetEncryptionStatusRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getEncryptionStatus(
             request: request,
             options: options,
             onResponse: handleResponse

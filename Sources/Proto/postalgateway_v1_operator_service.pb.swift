@@ -77,6 +77,86 @@ package nonisolated enum Postalgateway_V1_HandoffStatus: SwiftProtobuf.Enum, Swi
 
 }
 
+package nonisolated struct Postalgateway_V1_ErasePersonalDataRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ErasePersonalDataResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The PERSONAL_DATA_ERASED event.
+  package var event: Postalgateway_V1_ShipmentEvent {
+    get {_event ?? Postalgateway_V1_ShipmentEvent()}
+    set {_event = newValue}
+  }
+  /// Returns true if `event` has been explicitly set.
+  package var hasEvent: Bool {self._event != nil}
+  /// Clears the value of `event`. Subsequent reads from it will return its default value.
+  package mutating func clearEvent() {self._event = nil}
+
+  /// Scans whose files were removed.
+  package var scansErased: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _event: Postalgateway_V1_ShipmentEvent? = nil
+}
+
+package nonisolated struct Postalgateway_V1_RotateKeyEncryptionKeyRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_GetEncryptionStatusRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_EncryptionStatus: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var activeKeyID: String = String()
+
+  /// Every key the key file holds, the active one included.
+  package var keyIds: [String] = []
+
+  /// Data keys per key-encryption key id.
+  package var dataKeys: Dictionary<String,Int64> = [:]
+
+  /// Whether data keys wait to be rewrapped under the active key.
+  package var rewrapping: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Postalgateway_V1_RecomputeSlaRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -262,6 +342,163 @@ fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
 nonisolated extension Postalgateway_V1_HandoffStatus: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HANDOFF_STATUS_UNSPECIFIED\0\u{1}HANDOFF_STATUS_PENDING\0\u{1}HANDOFF_STATUS_ACCEPTED\0\u{1}HANDOFF_STATUS_REJECTED\0\u{1}HANDOFF_STATUS_DEAD\0")
+}
+
+nonisolated extension Postalgateway_V1_ErasePersonalDataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ErasePersonalDataRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ErasePersonalDataRequest, rhs: Postalgateway_V1_ErasePersonalDataRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ErasePersonalDataResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ErasePersonalDataResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}event\0\u{3}scans_erased\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._event) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.scansErased) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._event {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.scansErased != 0 {
+      try visitor.visitSingularInt32Field(value: self.scansErased, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ErasePersonalDataResponse, rhs: Postalgateway_V1_ErasePersonalDataResponse) -> Bool {
+    if lhs._event != rhs._event {return false}
+    if lhs.scansErased != rhs.scansErased {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RotateKeyEncryptionKeyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RotateKeyEncryptionKeyRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RotateKeyEncryptionKeyRequest, rhs: Postalgateway_V1_RotateKeyEncryptionKeyRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_GetEncryptionStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetEncryptionStatusRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetEncryptionStatusRequest, rhs: Postalgateway_V1_GetEncryptionStatusRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_EncryptionStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".EncryptionStatus"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_key_id\0\u{3}key_ids\0\u{3}data_keys\0\u{1}rewrapping\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.activeKeyID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.keyIds) }()
+      case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.dataKeys) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.rewrapping) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.activeKeyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.activeKeyID, fieldNumber: 1)
+    }
+    if !self.keyIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.keyIds, fieldNumber: 2)
+    }
+    if !self.dataKeys.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: self.dataKeys, fieldNumber: 3)
+    }
+    if self.rewrapping != false {
+      try visitor.visitSingularBoolField(value: self.rewrapping, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_EncryptionStatus, rhs: Postalgateway_V1_EncryptionStatus) -> Bool {
+    if lhs.activeKeyID != rhs.activeKeyID {return false}
+    if lhs.keyIds != rhs.keyIds {return false}
+    if lhs.dataKeys != rhs.dataKeys {return false}
+    if lhs.rewrapping != rhs.rewrapping {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_RecomputeSlaRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

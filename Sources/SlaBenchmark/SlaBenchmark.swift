@@ -29,7 +29,8 @@ enum SlaBenchmark {
     let path = (directory as NSString).appendingPathComponent("bench.sqlite")
     let stores = try SQLiteStorage.open(
       path: path,
-      blobDirectory: (directory as NSString).appendingPathComponent("scans")
+      blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+      keys: EphemeralKeyEncryptionKeys()
     )
     let store = stores.sla
     let fixtures = try SQLiteBenchmarkFixtures(path: path)

@@ -103,6 +103,7 @@ extension ShipmentService {
     idempotencyKey: IdempotencyKey,
     now: Timestamp,
     newCommitment: CodeCommitment? = nil,
+    erasesPersonalData: Bool = false,
     decide: @Sendable (RegisteredShipment) throws -> [ShipmentEvent]
   ) async throws -> RecordedEvent {
     for _ in 1 ... Self.maximumCommitAttempts {
@@ -121,12 +122,14 @@ extension ShipmentService {
         now: now
       )
       write.newCommitment = newCommitment
+      write.erasesPersonalData = erasesPersonalData
       do {
         let outcome = try await self.store.commit(write)
         return RecordedEvent(
           shipment: outcome.value.shipment,
           events: outcome.value.events,
-          isReplay: outcome.isReplay
+          isReplay: outcome.isReplay,
+          erasedScans: outcome.value.erasedScans
         )
       } catch let error as TrackingError where error.code == .conflict {
         continue

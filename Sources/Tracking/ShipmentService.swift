@@ -103,6 +103,8 @@ public struct RecordedEvent: Hashable, Sendable {
   public var events: [ShipmentEvent]
   /// Whether this was a retry of an earlier recording.
   public var isReplay: Bool
+  /// For an erasure: the scans (SHA-256) whose keys it destroyed, for their files to go.
+  public var erasedScans: [String] = []
 
   /// The requested event.
   public var event: ShipmentEvent {

@@ -123,6 +123,30 @@ struct BackupTests {
     #expect(report.scans == 1)
     #expect(report.checkedAgainst != nil)
 
+    // The backup holds ciphertext only: not the key-encryption key, not an applicant's values.
+    let sourceKeys = GatewayConfiguration.keyFile(of: source)
+    let kek = try String(contentsOfFile: sourceKeys, encoding: .utf8)
+    let secrets =
+      [samplePickup().applicant.fullName, samplePickup().applicant.phone]
+      + kek.components(separatedBy: "\"").filter { $0.count == 44 }  // the base64 keys
+    for path in try FileManager.default.subpathsOfDirectory(atPath: folder) {
+      let full = (folder as NSString).appendingPathComponent(path)
+      guard let bytes = FileManager.default.contents(atPath: full) else { continue }
+      for secret in secrets {
+        #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(path) holds a secret")
+      }
+    }
+    // Restored without its key file, the data cannot be opened: refused at start.
+    await #expect(throws: ConfigurationError.self) {
+      try await withTestGateway(dataDirectory: target) { _ in }
+    }
+    let targetKeys = GatewayConfiguration.keyFile(of: target)
+    try FileManager.default.createDirectory(
+      atPath: (targetKeys as NSString).deletingLastPathComponent,
+      withIntermediateDirectories: true
+    )
+    try FileManager.default.copyItem(atPath: sourceKeys, toPath: targetKeys)
+
     try await withTestGateway(dataDirectory: target) { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         for (number, events) in before {

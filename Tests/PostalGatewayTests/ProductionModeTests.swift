@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PostalGateway
@@ -21,7 +22,10 @@ struct ProductionModeTests {
         clientCA: "ca.pem"
       )
     }
-    if catalog { configuration.catalogPath = "catalog.json" }
+    if catalog {
+      configuration.catalogPath = "catalog.json"
+      configuration.keyEncryptionKeyPath = "/etc/postal-gateway/kek.json"
+    }
     configuration.development = development
     return configuration
   }
@@ -32,13 +36,17 @@ struct ProductionModeTests {
     try Self.configuration(partner: "localhost:0").validate()
   }
 
-  @Test("off loopback, a missing certificate or catalog is named and refused")
+  @Test("off loopback, a missing certificate, catalog or key file is named and refused")
   func offLoopback() throws {
     let bare = try Self.configuration(partner: "0.0.0.0:7443")
-    #expect(bare.missingForProduction.count == 2)
+    #expect(bare.missingForProduction.count == 3)
     #expect(throws: ConfigurationError.self) { try bare.validate() }
     let noCatalog = try Self.configuration(partner: "10.0.0.5:7443", tls: true)
-    #expect(noCatalog.missingForProduction.map { $0.hasPrefix("catalog") } == [true])
+    #expect(
+      noCatalog.missingForProduction.map { $0.components(separatedBy: " ")[0] } == [
+        "catalog", "encryption.keyFile",
+      ]
+    )
     try Self.configuration(partner: "0.0.0.0:7443", tls: true, catalog: true).validate()
   }
 

@@ -14,7 +14,8 @@ struct CheckpointerTests {
     self.path = (directory as NSString).appendingPathComponent("log.sqlite")
     self.stores = try SQLiteStorage.open(
       path: self.path,
-      blobDirectory: (directory as NSString).appendingPathComponent("scans")
+      blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+      keys: TestKeys.shared
     )
   }
 

@@ -225,7 +225,8 @@ struct OfflineSyncTests {
     let directory = temporaryTestDirectory("sync")
     self.store = try SQLiteStorage.open(
       path: (directory as NSString).appendingPathComponent("s.sqlite"),
-      blobDirectory: (directory as NSString).appendingPathComponent("scans")
+      blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+      keys: TestKeys.shared
     ).offline
   }
 

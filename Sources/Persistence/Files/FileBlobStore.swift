@@ -8,18 +8,31 @@ import Glibc
 import Darwin
 #endif
 
-/// Scanned files, content-addressed under one folder: `sha256/<2 hex>/<62 hex>`.
+/// Scanned files, content-addressed under one folder: `sha256/<2 hex>/<62 hex>` (the digest of
+/// the plain content).
 ///
 /// An upload streams into `tmp/`, hashing as it goes; only a finished, verified upload is fsynced
 /// and renamed into place (then the folder is fsynced), so a file under `sha256/` is always
-/// complete and named by its content. The same content is stored once.
+/// complete and named by its content. The same content is stored once. With a keyring, every
+/// file is sealed under a data key of its own (``SealedBlobFormat``); files written before
+/// sealing are read as they are.
 public final class FileBlobStore: BlobStore {
   /// The folder.
   public let root: String
+  let keyring: (any BlobKeyring)?
 
   /// Opens (creating) the folder and removes uploads a crash left unfinished.
-  public init(root: String) throws {
+  /// - Parameters:
+  ///   - root: The folder.
+  ///   - keyring: Where the files' data keys are kept; `nil` reads and writes plain files
+  ///     (tools that only check which files exist).
+  public convenience init(root: String) throws {
+    try self.init(root: root, keyring: nil)
+  }
+
+  init(root: String, keyring: (any BlobKeyring)?) throws {
     self.root = root
+    self.keyring = keyring
     let manager = FileManager.default
     try manager.createDirectory(atPath: self.objectsDirectory, withIntermediateDirectories: true)
     try? manager.removeItem(atPath: self.temporaryDirectory)
@@ -48,8 +61,16 @@ public final class FileBlobStore: BlobStore {
   public func beginUpload() throws -> any BlobUpload {
     try FileBlobUpload(
       store: self,
-      temporaryPath: (self.temporaryDirectory as NSString).appendingPathComponent(UUID().uuidString)
+      temporaryPath: (self.temporaryDirectory as NSString).appendingPathComponent(
+        UUID().uuidString
+      ),
+      key: try self.keyring?.newKey()
     )
+  }
+
+  /// Removes a file whose key was destroyed (its personal data erased). Nothing if absent.
+  public func remove(sha256: String) {
+    try? FileManager.default.removeItem(atPath: self.path(sha256: sha256))
   }
 
   /// Reads a stored file in chunks, checking its digest as it goes.
@@ -68,26 +89,56 @@ public final class FileBlobStore: BlobStore {
     }
     defer { try? handle.close() }
     var hasher = SHA256()
-    while let data = try handle.read(upToCount: chunkSize), !data.isEmpty {
-      hasher.update(data: data)
-      try await body(Array(data))
+    let head = try handle.read(upToCount: SealedBlobFormat.headerSize) ?? Data()
+    if let keyID = SealedBlobFormat.keyID(ofHeader: head) {
+      guard let keyring = self.keyring, let key = try keyring.key(keyID) else {
+        // The key was destroyed: the file is erased even if its bytes are still here.
+        throw BlobError.notFound
+      }
+      var reader = SealedBlobFormat.Reader(key: key)
+      while let frame = try reader.next(from: handle) {
+        hasher.update(data: frame)
+        try await body(Array(frame))
+      }
+    } else {
+      // A file written before sealing.
+      var data = head
+      while !data.isEmpty {
+        hasher.update(data: data)
+        try await body(Array(data))
+        data = try handle.read(upToCount: chunkSize) ?? Data()
+      }
     }
     guard Self.hex(hasher.finalize()) == sha256 else { throw BlobError.corrupted }
   }
 
-  fileprivate func commit(temporaryPath: String, sha256: String) throws -> Bool {
+  fileprivate func commit(temporaryPath: String, sha256: String, keyID: Int64?) throws -> Bool {
     let destination = self.path(sha256: sha256)
     let folder = (destination as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    if FileManager.default.fileExists(atPath: destination) {
+    if FileManager.default.fileExists(atPath: destination), !self.isErased(destination) {
       try FileManager.default.removeItem(atPath: temporaryPath)
+      if let keyID { try self.keyring?.discard(keyID) }
       return false
     }
+    if let keyID { try self.keyring?.bind(sha256: sha256, keyID: keyID) }
     guard rename(temporaryPath, destination) == 0 else {
       throw BlobError.io("rename failed: errno \(errno)")
     }
     try Self.syncDirectory(folder)
     return true
+  }
+
+  /// Whether a stored file is sealed under a destroyed key (its removal after an erasure did
+  /// not happen): the same content uploaded again replaces it.
+  private func isErased(_ path: String) -> Bool {
+    guard let keyring = self.keyring, let handle = FileHandle(forReadingAtPath: path) else {
+      return false
+    }
+    defer { try? handle.close() }
+    let head = (try? handle.read(upToCount: SealedBlobFormat.headerSize)) ?? Data()
+    guard let id = SealedBlobFormat.keyID(ofHeader: head) else { return false }
+    return (try? keyring.key(id)) == nil
   }
 
   static func syncDirectory(_ path: String) throws {
@@ -107,12 +158,14 @@ public final class FileBlobUpload: BlobUpload {
   private let handle: FileHandle
   private var hasher = SHA256()
   private var finished = false
+  private let key: DataKey?
+  private var writer: SealedBlobFormat.Writer?
   /// Bytes written so far.
   public private(set) var size: Int64 = 0
   /// The first bytes of the file (up to 16), for the type check.
   public private(set) var head: [UInt8] = []
 
-  fileprivate init(store: FileBlobStore, temporaryPath: String) throws {
+  fileprivate init(store: FileBlobStore, temporaryPath: String, key: DataKey?) throws {
     guard FileManager.default.createFile(atPath: temporaryPath, contents: nil) else {
       throw BlobError.io("cannot create an upload file")
     }
@@ -122,6 +175,11 @@ public final class FileBlobUpload: BlobUpload {
     self.store = store
     self.temporaryPath = temporaryPath
     self.handle = handle
+    self.key = key
+    if let key {
+      self.writer = SealedBlobFormat.Writer(key: key)
+      try handle.write(contentsOf: SealedBlobFormat.header(keyID: key.id))
+    }
   }
 
   /// Appends bytes.
@@ -129,12 +187,17 @@ public final class FileBlobUpload: BlobUpload {
     let data = Data(bytes)
     if self.head.count < 16 { self.head += data.prefix(16 - self.head.count) }
     self.hasher.update(data: data)
-    try self.handle.write(contentsOf: data)
+    if self.writer != nil {
+      for frame in try self.writer!.append(data) { try self.handle.write(contentsOf: frame) }
+    } else {
+      try self.handle.write(contentsOf: data)
+    }
     self.size += Int64(data.count)
   }
 
   /// The digest of everything written, lower-case hex; the file is flushed to disk.
   public func finish() throws -> String {
+    if self.writer != nil { try self.handle.write(contentsOf: try self.writer!.finish()) }
     try self.handle.synchronize()
     try self.handle.close()
     self.finished = true
@@ -145,12 +208,17 @@ public final class FileBlobUpload: BlobUpload {
   /// (the upload is then discarded).
   public func commit(sha256: String) throws -> Bool {
     precondition(self.finished, "finish() before commit()")
-    return try self.store.commit(temporaryPath: self.temporaryPath, sha256: sha256)
+    return try self.store.commit(
+      temporaryPath: self.temporaryPath,
+      sha256: sha256,
+      keyID: self.key?.id
+    )
   }
 
   /// Discards the upload.
   public func abort() {
     if !self.finished { try? self.handle.close() }
     try? FileManager.default.removeItem(atPath: self.temporaryPath)
+    if let key = self.key { try? self.store.keyring?.discard(key.id) }
   }
 }

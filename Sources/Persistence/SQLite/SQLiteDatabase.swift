@@ -31,6 +31,9 @@ final class SQLiteDatabase: Sendable {
       var configuration = Configuration()
       configuration.prepareDatabase { db in
         try db.execute(sql: "PRAGMA foreign_keys = ON")
+        // Deleted content (a destroyed data key, a cleared plain value) is overwritten with
+        // zeros in the file, not left in free pages.
+        try db.execute(sql: "PRAGMA secure_delete = ON")
       }
       // How long a write waits for a lock another process holds before it fails.
       configuration.busyMode = .timeout(

@@ -2,12 +2,37 @@ import Foundation
 import GRDB
 public import Tracking
 
-/// The ``OfflineSyncStore`` on SQLite: each device's received events and its cursor.
+/// The ``OfflineSyncStore`` on SQLite: each device's received events and its cursor. An
+/// event's payload (the request as the device sent it, applicant data included) is sealed
+/// under a data key of its own.
 public final class SQLiteOfflineSyncStore: OfflineSyncStore {
   let database: SQLiteDatabase
+  let cipher: FieldCipher
 
-  init(database: SQLiteDatabase) {
+  init(database: SQLiteDatabase, cipher: FieldCipher) {
     self.database = database
+    self.cipher = cipher
+  }
+
+  private static func context(_ device: DeviceKey, _ sequence: Int) -> String {
+    "device \(device.caller) \(device.deviceID) \(sequence)"
+  }
+
+  private func seal(
+    _ payload: [UInt8],
+    _ device: DeviceKey,
+    _ sequence: Int,
+    in db: Database
+  )
+    throws -> (Int64, Data)
+  {
+    let key = try self.cipher.newKey(in: db, now: 0)
+    let sealed = try self.cipher.seal(
+      Data(payload),
+      with: key,
+      context: Self.context(device, sequence)
+    )
+    return (key.id, sealed)
   }
 
   public func processedThrough(_ device: DeviceKey) async throws -> Int {
@@ -32,7 +57,14 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
         )
       else { return nil }
       let fingerprint: Data = row["fingerprint"]
-      let payload: Data = row["payload"]
+      var payload: Data = row["payload"]
+      if let keyID = row["data_key_id"] as Int64? {
+        // A destroyed key (retention over) leaves an empty payload.
+        payload =
+          try self.cipher.key(keyID, in: db).map {
+            try self.cipher.open(payload, with: $0, context: Self.context(device, sequence))
+          } ?? Data()
+      }
       var outcome: SyncOutcome?
       if let status: String = row["status"] {
         guard let status = SyncOutcome.Status(rawValue: status) else {
@@ -57,15 +89,15 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
 
   public func hold(_ device: DeviceKey, entry: DeviceEntry) async throws {
     try await self.database.write { db in
+      let (keyID, sealed) = try self.seal(entry.payload, device, entry.sequence, in: db)
       try db.cachedStatement(
         sql: """
-          INSERT INTO device_event (caller, device_id, sequence, fingerprint, payload)
-          VALUES (?, ?, ?, ?, ?)
+          INSERT INTO device_event (caller, device_id, sequence, fingerprint, payload, data_key_id)
+          VALUES (?, ?, ?, ?, ?, ?)
           """
       ).execute(
         arguments: [
-          device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint),
-          Data(entry.payload),
+          device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint), sealed, keyID,
         ]
       )
     }
@@ -84,26 +116,43 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
       guard entry.sequence == processed + 1 else {
         throw Corruption("device \(device.deviceID) completes \(entry.sequence) after \(processed)")
       }
-      try db.cachedStatement(
-        sql: """
-          INSERT INTO device_event
-            (caller, device_id, sequence, fingerprint, payload, status, code, message, tracking_number,
-             event_sequence, received_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          ON CONFLICT (caller, device_id, sequence) DO UPDATE SET
-            status = excluded.status, code = excluded.code, message = excluded.message,
-            tracking_number = excluded.tracking_number, event_sequence = excluded.event_sequence,
-            received_at = excluded.received_at
-          """
-      ).execute(
-        arguments: [
-          device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint),
-          Data(entry.payload),
-          outcome.status.rawValue, outcome.code, outcome.message, outcome.trackingNumber,
-          outcome.eventSequence,
-          now.microseconds,
-        ]
+      let held = try Bool.fetchOne(
+        db.cachedStatement(
+          sql: "SELECT 1 FROM device_event WHERE caller = ? AND device_id = ? AND sequence = ?"
+        ),
+        arguments: [device.caller, device.deviceID, entry.sequence]
       )
+      if held == nil {
+        let (keyID, sealed) = try self.seal(entry.payload, device, entry.sequence, in: db)
+        try db.cachedStatement(
+          sql: """
+            INSERT INTO device_event
+              (caller, device_id, sequence, fingerprint, payload, data_key_id, status, code, message,
+               tracking_number, event_sequence, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ).execute(
+          arguments: [
+            device.caller, device.deviceID, entry.sequence, Data(entry.fingerprint), sealed, keyID,
+            outcome.status.rawValue, outcome.code, outcome.message, outcome.trackingNumber,
+            outcome.eventSequence, now.microseconds,
+          ]
+        )
+      } else {
+        try db.cachedStatement(
+          sql: """
+            UPDATE device_event SET status = ?, code = ?, message = ?, tracking_number = ?,
+              event_sequence = ?, received_at = ?
+            WHERE caller = ? AND device_id = ? AND sequence = ?
+            """
+        ).execute(
+          arguments: [
+            outcome.status.rawValue, outcome.code, outcome.message, outcome.trackingNumber,
+            outcome.eventSequence, now.microseconds, device.caller, device.deviceID,
+            entry.sequence,
+          ]
+        )
+      }
       try db.cachedStatement(
         sql: """
           INSERT INTO device_cursor (caller, device_id, processed_through) VALUES (?, ?, ?)
@@ -133,6 +182,28 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
         ),
         arguments: [device.caller, device.deviceID, last, limit]
       )
+    }
+  }
+
+  public func erasePayloads(receivedBefore before: Timestamp, limit: Int) async throws -> Int {
+    try await self.database.write { db in
+      let keys = try Int64.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT data_key_id FROM device_event
+            WHERE received_at < ? AND data_key_id IS NOT NULL LIMIT ?
+            """
+        ),
+        arguments: [before.microseconds, limit]
+      )
+      for key in keys {
+        try db.execute(sql: "DELETE FROM data_key WHERE id = ?", arguments: [key])
+        try db.execute(
+          sql: "UPDATE device_event SET data_key_id = NULL, payload = x'' WHERE data_key_id = ?",
+          arguments: [key]
+        )
+      }
+      return keys.count
     }
   }
 }

@@ -380,6 +380,46 @@ enum SQLiteSchema {
         sql: "CREATE INDEX shipment_event_by_kind ON shipment_event (kind, occurred_at)"
       )
     }
+    migrator.registerMigration("v12: personal data sealed under data keys") { db in
+      // Rows written before wait in seal_pending until the service seals them at start-up
+      // (the key-encryption keys are not the store's): SQLiteStorage.sealPlaintextRows.
+      try db.execute(
+        sql: """
+          CREATE TABLE data_key (
+            id INTEGER PRIMARY KEY,
+            kek_id TEXT NOT NULL,
+            wrapped BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+          );
+          CREATE INDEX data_key_by_kek ON data_key (kek_id);
+          ALTER TABLE shipment ADD COLUMN data_key_id INTEGER;
+          ALTER TABLE shipment ADD COLUMN sealed BLOB;
+          ALTER TABLE shipment ADD COLUMN erased_at INTEGER;
+          ALTER TABLE shipment_event ADD COLUMN sealed BLOB;
+          ALTER TABLE device_event ADD COLUMN data_key_id INTEGER;
+          ALTER TABLE service_rating ADD COLUMN sealed BLOB;
+          CREATE TABLE scan_key (
+            sha256 TEXT PRIMARY KEY,
+            data_key_id INTEGER NOT NULL
+          ) WITHOUT ROWID;
+          CREATE INDEX shipment_not_erased ON shipment (created_at) WHERE erased_at IS NULL;
+          CREATE TABLE seal_pending (shipment_id INTEGER PRIMARY KEY REFERENCES shipment(id));
+          INSERT INTO seal_pending (shipment_id) SELECT id FROM shipment;
+
+          -- Events stay append-only; only their sealed column may be re-encrypted, and a
+          -- plaintext note or payload written before may only be cleared (once sealed).
+          DROP TRIGGER shipment_event_is_append_only_update;
+          CREATE TRIGGER shipment_event_is_append_only_update
+            BEFORE UPDATE OF shipment_id, sequence, kind, from_state, to_state, occurred_at,
+              recorded_at, actor, location, handover ON shipment_event
+            BEGIN SELECT RAISE(ABORT, 'shipment events are append-only'); END;
+          CREATE TRIGGER shipment_event_plaintext_is_only_cleared
+            BEFORE UPDATE OF note, payload ON shipment_event
+            WHEN NEW.note IS NOT NULL OR NEW.payload IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'shipment events are append-only'); END;
+          """
+      )
+    }
     return migrator
   }
 }

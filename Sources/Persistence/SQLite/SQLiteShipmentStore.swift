@@ -8,9 +8,11 @@ public import Tracking
 /// deletes of them.
 public final class SQLiteShipmentStore: ShipmentStore {
   let database: SQLiteDatabase
+  let cipher: FieldCipher
 
-  init(database: SQLiteDatabase) {
+  init(database: SQLiteDatabase, cipher: FieldCipher) {
     self.database = database
+    self.cipher = cipher
   }
 
   public func register(
@@ -19,7 +21,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
     build: @escaping @Sendable (TrackingNumber) throws -> ShipmentRegistration
   ) async throws -> StoreOutcome<RegisteredShipment> {
     try await self.database.write(publishing: [.custodyLog]) { db in
-      if let replay = try Self.remembered(key, in: db) {
+      if let replay = try self.remembered(key, in: db) {
         guard case .registration(let earlier) = replay else {
           throw TrackingError.requestIDReused()
         }
@@ -28,10 +30,11 @@ public final class SQLiteShipmentStore: ShipmentStore {
       let serial = try Self.nextSerial(for: indicator, in: db)
       let registration = try build(TrackingNumber(serviceIndicator: indicator, serial: serial))
       let shipment = registration.shipment
-      let id = try ShipmentRows.insert(
+      let (id, dataKey) = try ShipmentRows.insert(
         shipment,
         commitment: registration.commitment,
         custodySalt: registration.custodySalt,
+        cipher: self.cipher,
         in: db
       )
       if registration.lookupDigests.isEmpty {
@@ -51,7 +54,14 @@ public final class SQLiteShipmentStore: ShipmentStore {
       )
       var stored = shipment
       for (position, event) in shipment.events.enumerated() {
-        try ShipmentRows.insert(event, shipmentID: id, in: db)
+        try ShipmentRows.insert(
+          event,
+          shipmentID: id,
+          trackingNumber: shipment.trackingNumber.rawValue,
+          key: dataKey,
+          cipher: self.cipher,
+          in: db
+        )
         stored.events[position].leafIndex = indexes[position]
       }
       try Self.remember(
@@ -86,7 +96,12 @@ public final class SQLiteShipmentStore: ShipmentStore {
           """
       )
       for row in rows {
-        let shipment = try ShipmentRows.decodeShipment(row, events: [])
+        let shipment = try ShipmentRows.decodeShipment(
+          row,
+          events: [],
+          cipher: self.cipher,
+          in: db
+        )
         for digest in digests(shipment.applicant) {
           try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO person_lookup (digest, shipment_id) VALUES (?, ?)"
@@ -105,7 +120,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
     if write.hops != nil { topics.insert(.hops) }
     if !write.alerts.isEmpty { topics.insert(.alerts) }
     return try await self.database.write(publishing: topics) { db in
-      try Self.apply(write, in: db)
+      try self.apply(write, in: db)
     }
   }
 
@@ -134,9 +149,8 @@ public final class SQLiteShipmentStore: ShipmentStore {
   }
 
   /// Applies one write inside the caller's transaction.
-  static func apply(_ write: ShipmentWrite, in db: Database) throws -> StoreOutcome<AppendedEvents>
-  {
-    if let key = write.idempotencyKey, let replay = try Self.remembered(key, in: db) {
+  func apply(_ write: ShipmentWrite, in db: Database) throws -> StoreOutcome<AppendedEvents> {
+    if let key = write.idempotencyKey, let replay = try self.remembered(key, in: db) {
       guard case .events(let earlier) = replay,
         earlier.shipment.trackingNumber == write.trackingNumber
       else { throw TrackingError.requestIDReused() }
@@ -144,7 +158,9 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
     guard
       let row = try Row.fetchOne(
-        db.cachedStatement(sql: "SELECT id, version FROM shipment WHERE tracking_number = ?"),
+        db.cachedStatement(
+          sql: "SELECT id, version, data_key_id FROM shipment WHERE tracking_number = ?"
+        ),
         arguments: [write.trackingNumber.rawValue]
       )
     else { throw TrackingError.shipmentNotFound() }
@@ -153,8 +169,18 @@ public final class SQLiteShipmentStore: ShipmentStore {
     try Self.claim(write.dossierCodes, shipmentID: id, in: db)
     let indexes = try SQLiteCustodyStore.append(write.custodyLeaves, shipmentID: id, in: db)
     var events = write.events
+    // The key is unwrapped only when an event has something to seal.
+    let needsKey = events.contains { $0.note != nil || $0.details != nil }
+    let dataKey = try needsKey ? ShipmentRows.dataKey(of: row, cipher: self.cipher, in: db) : nil
     for position in events.indices {
-      try ShipmentRows.insert(events[position], shipmentID: id, in: db)
+      try ShipmentRows.insert(
+        events[position],
+        shipmentID: id,
+        trackingNumber: write.trackingNumber.rawValue,
+        key: dataKey,
+        cipher: self.cipher,
+        in: db
+      )
       events[position].leafIndex = indexes[position]
     }
     try SQLiteHandoffStore.apply(write.outbox, shipmentID: id, at: write.committedAt, in: db)
@@ -178,6 +204,15 @@ public final class SQLiteShipmentStore: ShipmentStore {
       )
     }
     try SQLiteSlaStore.raise(write.alerts, shipmentID: id, at: write.committedAt, in: db)
+    var erasedScans: [String] = []
+    if write.erasesPersonalData {
+      erasedScans = try PersonalDataEraser.erase(
+        shipmentID: id,
+        trackingNumber: write.trackingNumber.rawValue,
+        at: write.committedAt,
+        in: db
+      )
+    }
     if let key = write.idempotencyKey, let first = events.first, let last = events.last {
       try Self.remember(
         key,
@@ -191,11 +226,21 @@ public final class SQLiteShipmentStore: ShipmentStore {
     // The shipment after the write, as the caller decided it, without re-reading its history.
     var shipment = write.shipment
     shipment.events.replaceSubrange((shipment.events.count - events.count)..., with: events)
-    return .applied(AppendedEvents(shipment: shipment, events: events))
+    if write.erasesPersonalData {
+      shipment.applicant = .erased
+      shipment.personalDataErasedAt = write.committedAt
+      for position in shipment.events.indices {
+        shipment.events[position].note = nil
+        shipment.events[position].details = nil
+      }
+    }
+    return .applied(
+      AppendedEvents(shipment: shipment, events: events, erasedScans: erasedScans)
+    )
   }
 
   public func remembered(_ key: IdempotencyKey) async throws -> RememberedWrite? {
-    try await self.database.read { db in try Self.remembered(key, in: db) }
+    try await self.database.read { db in try self.remembered(key, in: db) }
   }
 
   public func forgetIdempotencyKeys(
@@ -218,6 +263,27 @@ public final class SQLiteShipmentStore: ShipmentStore {
     }
   }
 
+  public func dueForErasure(
+    registeredBefore before: Timestamp,
+    limit: Int
+  ) async throws
+    -> [TrackingNumber]
+  {
+    let final = ShipmentState.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }
+    return try await self.database.read { db in
+      try String.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT tracking_number FROM shipment
+            WHERE created_at < ? AND erased_at IS NULL AND state IN (\(final.joined(separator: ", ")))
+            ORDER BY created_at LIMIT ?
+            """
+        ),
+        arguments: [before.microseconds, limit]
+      ).map { try TrackingNumber(validating: $0) }
+    }
+  }
+
   public func probeWrite(now: Timestamp) async throws {
     try await self.database.write { db in
       try db.cachedStatement(
@@ -237,7 +303,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
   public func shipmentWithCommitment(_ number: TrackingNumber) async throws -> RegisteredShipment? {
     try await self.database.read { db in
       guard let id = try SQLiteDatabase.shipmentID(number, in: db) else { return nil }
-      return try ShipmentRows.loadRegistered(id: id, in: db)
+      return try ShipmentRows.loadRegistered(id: id, cipher: self.cipher, in: db)
     }
   }
 
@@ -307,7 +373,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
         arguments: arguments + [query.pageSize + 1]
       )
       let shipments = try rows.prefix(query.pageSize).map {
-        try ShipmentRows.decodeShipment($0, events: [])
+        try ShipmentRows.decodeShipment($0, events: [], cipher: self.cipher, in: db)
       }
       let next =
         rows.count > query.pageSize
@@ -323,7 +389,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
 
 extension SQLiteShipmentStore {
   /// What a key was remembered for. Records kept before keys were per caller match any caller.
-  static func remembered(_ key: IdempotencyKey, in db: Database) throws -> RememberedWrite? {
+  func remembered(_ key: IdempotencyKey, in db: Database) throws -> RememberedWrite? {
     guard
       let row = try Row.fetchOne(
         db.cachedStatement(
@@ -339,7 +405,11 @@ extension SQLiteShipmentStore {
     guard Array(fingerprint) == key.fingerprint else { throw TrackingError.requestIDReused() }
     let first: Int = row["first_sequence"]
     let version: Int = row["version"]
-    let stored = try ShipmentRows.loadRegistered(id: row["shipment_id"], in: db)
+    let stored = try ShipmentRows.loadRegistered(
+      id: row["shipment_id"],
+      cipher: self.cipher,
+      in: db
+    )
     guard version <= stored.shipment.version, first >= 1, first <= version else {
       throw Corruption("an idempotency record points past the history of a shipment")
     }

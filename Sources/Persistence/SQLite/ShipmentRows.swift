@@ -5,37 +5,41 @@ import Tracking
 /// How shipments and their events are kept in rows: one place for the column lists and their
 /// decoding, used by every SQLite store that reads or writes them.
 enum ShipmentRows {
+  /// Inserts a shipment row with its personal fields sealed under a new data key.
+  /// - Returns: The row id and the data key (its events' notes and details are sealed under it).
   static func insert(
     _ shipment: Shipment,
     commitment: CodeCommitment,
     custodySalt: [UInt8],
+    cipher: FieldCipher,
     in db: Database
-  ) throws -> Int64 {
+  ) throws -> (id: Int64, key: DataKey) {
     let applicant = shipment.applicant
+    let key = try cipher.newKey(in: db, now: shipment.createdAt.microseconds)
+    let sealed = try cipher.seal(
+      try Self.encoder.encode(PersonalFields(shipment)),
+      with: key,
+      context: PersonalFields.context(shipment.trackingNumber.rawValue)
+    )
     var arguments: StatementArguments = [
       shipment.trackingNumber.rawValue, shipment.serviceType.rawValue, shipment.state.rawValue,
       shipment.procedure.rawValue, shipment.destinationAgency.rawValue,
       shipment.originPostOffice.rawValue,
-      applicant.name.rawValue, Self.citizenColumn(applicant.identity), applicant.phone.e164,
-      applicant.address.province.rawValue, applicant.address.commune.rawValue,
-      applicant.address.detail.rawValue,
+      "", "", "", applicant.address.province.rawValue, applicant.address.commune.rawValue, "",
     ]
     switch shipment.pickup {
     case .counter:
       arguments += ["counter", nil, nil, nil, nil, nil]
     case .home(let address, let window, _):
       arguments += [
-        "home", address.province.rawValue, address.commune.rawValue, address.detail.rawValue,
+        "home", address.province.rawValue, address.commune.rawValue, "",
         window.start.microseconds, window.end.microseconds,
       ]
     }
     arguments += [
       Data(commitment.nonce), Data(commitment.salt), Data(commitment.hash),
       shipment.createdAt.microseconds, shipment.updatedAt.microseconds, shipment.version,
-      Data(custodySalt),
-      try ApplicantPayload(applicant).map {
-        String(decoding: try Self.encoder.encode($0), as: UTF8.self)
-      },
+      Data(custodySalt), key.id, sealed,
     ]
     try db.cachedStatement(
       sql: """
@@ -46,13 +50,13 @@ enum ShipmentRows {
           pickup_kind, pickup_province, pickup_commune, pickup_address,
           pickup_window_start, pickup_window_end,
           code_nonce, code_salt, code_hash, created_at, updated_at, version, custody_salt,
-          applicant_party
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          data_key_id, sealed
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     ).execute(
       arguments: arguments
     )
-    return db.lastInsertedRowID
+    return (db.lastInsertedRowID, key)
   }
 
   /// The citizen id column: the number of a citizen, empty for a foreigner (whose passport is in
@@ -62,22 +66,48 @@ enum ShipmentRows {
     return ""
   }
 
-  static func insert(_ event: ShipmentEvent, shipmentID: Int64, in db: Database) throws {
-    let payload = try event.details.map { try Self.encoder.encode(EventPayload($0)) }
+  /// Inserts an event; its note and details are sealed under the shipment's data key.
+  /// - Throws: ``TrackingError`` `.failedPrecondition` for a note or details on a shipment whose
+  ///   personal data was erased (there is no key to seal them under).
+  static func insert(
+    _ event: ShipmentEvent,
+    shipmentID: Int64,
+    trackingNumber: String,
+    key: DataKey?,
+    cipher: FieldCipher,
+    in db: Database
+  ) throws {
+    var sealed: Data?
+    if event.note != nil || event.details != nil {
+      guard let key else {
+        throw TrackingError(
+          code: .failedPrecondition,
+          message: "the shipment's personal data was erased; nothing more can be recorded on it"
+        )
+      }
+      let secrets = PersonalFields.EventSecrets(
+        note: event.note,
+        payload: event.details.map(EventPayload.init)
+      )
+      sealed = try cipher.seal(
+        try Self.encoder.encode(secrets),
+        with: key,
+        context: PersonalFields.eventContext(trackingNumber, event.sequence)
+      )
+    }
     let handover = try event.handover.map { try Self.encoder.encode(HandoverPayload($0)) }
     try db.cachedStatement(
       sql: """
         INSERT INTO shipment_event (
           shipment_id, sequence, kind, from_state, to_state, occurred_at, recorded_at,
-          actor, location, note, payload, handover
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          actor, location, sealed, handover
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     ).execute(
       arguments: [
         shipmentID, event.sequence, event.kind.rawValue, event.fromState?.rawValue,
         event.toState.rawValue, event.occurredAt.microseconds, event.recordedAt.microseconds,
-        event.actor, event.location.rawValue, event.note,
-        payload.map { String(decoding: $0, as: UTF8.self) },
+        event.actor, event.location.rawValue, sealed,
         handover.map { String(decoding: $0, as: UTF8.self) },
       ]
     )
@@ -102,7 +132,11 @@ enum ShipmentRows {
     return encoder
   }()
 
-  static func loadRegistered(id: Int64, in db: Database) throws -> RegisteredShipment {
+  static func loadRegistered(
+    id: Int64,
+    cipher: FieldCipher,
+    in db: Database
+  ) throws -> RegisteredShipment {
     guard
       let row = try Row.fetchOne(
         db.cachedStatement(sql: "SELECT * FROM shipment WHERE id = ?"),
@@ -118,11 +152,16 @@ enum ShipmentRows {
           """
       ),
       arguments: [id]
-    ).map(Self.decodeEvent)
-    let shipment = try Self.decodeShipment(row, events: events)
-    guard shipment.version == events.count else {
+    )
+    let key = try Self.dataKey(of: row, cipher: cipher, in: db)
+    let number: String = row["tracking_number"]
+    let decoded = try events.map {
+      try Self.decodeEvent($0, trackingNumber: number, key: key, cipher: cipher)
+    }
+    let shipment = try Self.decodeShipment(row, events: decoded, key: key, cipher: cipher)
+    guard shipment.version == decoded.count else {
       throw Corruption(
-        "shipment \(shipment.trackingNumber) has version \(shipment.version) but \(events.count) events"
+        "shipment \(shipment.trackingNumber) has version \(shipment.version) but \(decoded.count) events"
       )
     }
     let nonce: Data = row["code_nonce"]
@@ -137,29 +176,49 @@ enum ShipmentRows {
     )
   }
 
-  static func decodeShipment(_ row: Row, events: [ShipmentEvent]) throws -> Shipment {
-    let applicantAddress = try Address(
-      province: ProvinceCode(validating: row["applicant_province"]),
-      commune: CommuneCode(validating: row["applicant_commune"]),
-      detail: BoundedText(
-        validating: row["applicant_address"],
-        maximumLength: .max,
-        required: false
-      )
+  /// The data key of a shipment row; `nil` for a row not sealed yet (written before sealing)
+  /// or whose key was destroyed (erased).
+  static func dataKey(of row: Row, cipher: FieldCipher, in db: Database) throws -> DataKey? {
+    guard let id = row["data_key_id"] as Int64? else { return nil }
+    return try cipher.key(id, in: db)
+  }
+
+  /// Decodes a shipment row (with its data key, if already looked up).
+  static func decodeShipment(
+    _ row: Row,
+    events: [ShipmentEvent],
+    cipher: FieldCipher,
+    in db: Database
+  ) throws -> Shipment {
+    try Self.decodeShipment(
+      row,
+      events: events,
+      key: try Self.dataKey(of: row, cipher: cipher, in: db),
+      cipher: cipher
     )
-    let name = try PersonName(validating: row["applicant_name"])
-    let phone = try MobileNumber(validating: row["applicant_phone"], prefixes: Self.anyPrefix)
-    let applicant: Applicant
-    if let party = row["applicant_party"] as String? {
-      applicant = try JSONDecoder().decode(ApplicantPayload.self, from: Data(party.utf8))
-        .applicant(name: name, phone: phone, address: applicantAddress)
-    } else {
-      applicant = Applicant(
-        name: name,
-        citizenID: try CitizenID(validating: row["applicant_citizen_id"], currentYear: .max),
-        phone: phone,
-        address: applicantAddress
+  }
+
+  static func decodeShipment(
+    _ row: Row,
+    events: [ShipmentEvent],
+    key: DataKey?,
+    cipher: FieldCipher
+  ) throws -> Shipment {
+    let number: String = row["tracking_number"]
+    let erasedAt = (row["erased_at"] as Int64?).map(Timestamp.init(microseconds:))
+    var fields: PersonalFields?
+    if erasedAt == nil, let sealed = row["sealed"] as Data? {
+      guard let key else { throw EncryptionError.corrupted("shipment \(number) has no data key") }
+      fields = try JSONDecoder().decode(
+        PersonalFields.self,
+        from: try cipher.open(sealed, with: key, context: PersonalFields.context(number))
       )
+    }
+    let applicant: Applicant
+    if erasedAt != nil {
+      applicant = .erased
+    } else {
+      applicant = try Self.decodeApplicant(row, sealed: fields)
     }
     let office = try PostOfficeCode(validating: row["origin_post_office"])
     let pickup: Pickup
@@ -170,7 +229,11 @@ enum ShipmentRows {
       let address = try Address(
         province: ProvinceCode(validating: row["pickup_province"]),
         commune: CommuneCode(validating: row["pickup_commune"]),
-        detail: BoundedText(validating: row["pickup_address"], maximumLength: .max, required: false)
+        detail: BoundedText(
+          validating: fields?.pickupAddress ?? row["pickup_address"],
+          maximumLength: .max,
+          required: false
+        )
       )
       let window = TimeWindow(
         start: Timestamp(microseconds: row["pickup_window_start"]),
@@ -180,8 +243,8 @@ enum ShipmentRows {
     case let other:
       throw Corruption("unknown pickup kind \(other)")
     }
-    return Shipment(
-      trackingNumber: try TrackingNumber(validating: row["tracking_number"]),
+    var shipment = Shipment(
+      trackingNumber: try TrackingNumber(validating: number),
       serviceType: try Self.decodeEnum(row["service_type"]),
       state: try Self.decodeEnum(row["state"]),
       applicant: applicant,
@@ -193,14 +256,75 @@ enum ShipmentRows {
       version: row["version"],
       events: events
     )
+    shipment.personalDataErasedAt = erasedAt
+    return shipment
   }
 
-  static func decodeEvent(_ row: Row) throws -> ShipmentEvent {
-    let from: String? = row["from_state"]
-    let payload: String? = row["payload"]
-    let details = try payload.map {
-      try JSONDecoder().decode(EventPayload.self, from: Data($0.utf8)).details()
+  /// The applicant from the sealed fields, or from the plain columns of a row written before
+  /// sealing.
+  private static func decodeApplicant(_ row: Row, sealed: PersonalFields?) throws -> Applicant {
+    let applicantAddress = try Address(
+      province: ProvinceCode(validating: row["applicant_province"]),
+      commune: CommuneCode(validating: row["applicant_commune"]),
+      detail: BoundedText(
+        validating: sealed?.address ?? row["applicant_address"],
+        maximumLength: .max,
+        required: false
+      )
+    )
+    let name = try PersonName(validating: sealed?.name ?? row["applicant_name"])
+    let phone = try MobileNumber(
+      validating: sealed?.phone ?? row["applicant_phone"],
+      prefixes: Self.anyPrefix
+    )
+    let party: ApplicantPayload?
+    if let sealed {
+      party = sealed.party
+    } else {
+      party = try (row["applicant_party"] as String?).map {
+        try JSONDecoder().decode(ApplicantPayload.self, from: Data($0.utf8))
+      }
     }
+    if let party {
+      return try party.applicant(name: name, phone: phone, address: applicantAddress)
+    }
+    return Applicant(
+      name: name,
+      citizenID: try CitizenID(
+        validating: sealed?.citizenID ?? row["applicant_citizen_id"],
+        currentYear: .max
+      ),
+      phone: phone,
+      address: applicantAddress
+    )
+  }
+
+  /// Decodes an event row, opening its sealed note and details with the shipment's key (none
+  /// when its personal data was erased: the event keeps its kind, states, times and places).
+  static func decodeEvent(
+    _ row: Row,
+    trackingNumber: String,
+    key: DataKey?,
+    cipher: FieldCipher
+  ) throws -> ShipmentEvent {
+    let from: String? = row["from_state"]
+    var note: String? = row["note"]
+    var payload: EventPayload? = try (row["payload"] as String?).map {
+      try JSONDecoder().decode(EventPayload.self, from: Data($0.utf8))
+    }
+    if let sealed = row["sealed"] as Data?, let key {
+      let secrets = try JSONDecoder().decode(
+        PersonalFields.EventSecrets.self,
+        from: try cipher.open(
+          sealed,
+          with: key,
+          context: PersonalFields.eventContext(trackingNumber, row["sequence"])
+        )
+      )
+      note = secrets.note
+      payload = secrets.payload
+    }
+    let details = try payload.map { try $0.details() }
     let handoverText: String? = row["handover"]
     let handover = try handoverText.map {
       try JSONDecoder().decode(HandoverPayload.self, from: Data($0.utf8)).record()
@@ -214,7 +338,7 @@ enum ShipmentRows {
       recordedAt: Timestamp(microseconds: row["recorded_at"]),
       actor: row["actor"],
       location: try PostOfficeCode(validating: row["location"]),
-      note: row["note"],
+      note: note,
       details: details,
       handover: handover,
       leafIndex: row["leaf_index"]

@@ -55,8 +55,8 @@ struct AuditCommand: AsyncParsableCommand {
 struct PersonCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "person",
-    abstract: "A data subject's access request (oversight).",
-    subcommands: [Export.self]
+    abstract: "A data subject's requests: export (oversight), erase (operator).",
+    subcommands: [Export.self, Erase.self]
   )
 
   struct Export: AsyncParsableCommand {

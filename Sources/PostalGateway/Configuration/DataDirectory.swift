@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Persistence
 import Tracking
 
 /// The data directory's files other than the database: the verification-code secret and the
@@ -59,6 +60,18 @@ struct DataDirectory {
     )
     try Self.writeSecret(Data((signer.privateKeyText + "\n").utf8), to: path)
     return signer
+  }
+
+  /// The key-encryption keys, from their file outside the data directory; made on the first
+  /// start of an empty database. A database that holds data keys refuses to start without
+  /// its file (or with another one: the store checks every key unwraps).
+  func keyEncryptionKeys() throws -> KeyRingFile {
+    let create = try !SQLiteStorage.holdsDataKeys(path: self.configuration.databasePath)
+    do {
+      return try KeyRingFile.open(path: self.configuration.keyEncryptionKeyFile, create: create)
+    } catch let error as EncryptionError {
+      throw ConfigurationError("\(error)")
+    }
   }
 
   /// Writes a file readable by its owner only, failing if it exists.

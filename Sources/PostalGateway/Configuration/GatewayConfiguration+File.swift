@@ -1,4 +1,5 @@
 import Foundation
+import Tracking
 
 extension GatewayConfiguration {
   /// The JSON file format. Every key is optional; absent keys keep their defaults.
@@ -20,6 +21,8 @@ extension GatewayConfiguration {
   ///   "calendars": "/etc/postal-gateway/calendars",
   ///   "scans": { "maximumBytes": 52428800 },
   ///   "custody": { "origin": "vnpost.vn/custody", "keyFile": "/etc/postal-gateway/custody.key" },
+  ///   "encryption": { "keyFile": "/etc/postal-gateway/kek.json" },
+  ///   "retention": { "applicantDays": 1827, "deviceEventDays": 1827 },
   ///   "handoffs": { "routes": "/etc/postal-gateway/routes.json", "maximumAttempts": 10,
   ///                 "maximumAgeSeconds": 259200, "initialBackoffMilliseconds": 1000,
   ///                 "maximumBackoffMilliseconds": 300000, "attemptTimeoutMilliseconds": 10000,
@@ -56,6 +59,13 @@ extension GatewayConfiguration {
     struct Custody: Decodable {
       var origin: String?
       var keyFile: String?
+    }
+    struct Encryption: Decodable {
+      var keyFile: String?
+    }
+    struct Retention: Decodable {
+      var applicantDays: Int?
+      var deviceEventDays: Int?
     }
     struct Handoffs: Decodable {
       var routes: String?
@@ -104,6 +114,8 @@ extension GatewayConfiguration {
     var revocations: String?
     var scans: Scans?
     var custody: Custody?
+    var encryption: Encryption?
+    var retention: Retention?
     var logLevel: String?
     var logFormat: String?
     var development: Bool?
@@ -185,6 +197,9 @@ extension GatewayConfiguration {
     if let value = file.scans?.maximumBytes { self.maximumScanBytes = value }
     if let value = file.custody?.origin { self.custodyOriginOverride = value }
     if let value = file.custody?.keyFile { self.custodyKeyPath = value }
+    if let value = file.encryption?.keyFile { self.keyEncryptionKeyPath = value }
+    if let value = file.retention?.applicantDays { self.retention.applicantDays = value }
+    if let value = file.retention?.deviceEventDays { self.retention.deviceEventDays = value }
     if let value = file.logLevel { self.logLevel = value }
     if let value = file.logFormat { self.logFormat = value }
     if let value = file.development { self.development = value }

@@ -136,6 +136,21 @@ struct GatewayConfiguration: Sendable, Equatable {
   var custodyOriginOverride: String?
   /// The custody log's signing key file; `nil` means `<data>/secrets/custody.key`.
   var custodyKeyPath: String?
+  /// The key-encryption key file (`encryption.keyFile`); `nil` means `<data-dir>-keys/kek.json`,
+  /// beside the data directory and never inside it (a copied data directory or a backup must
+  /// not carry the key that opens it).
+  var keyEncryptionKeyPath: String?
+  /// The key-encryption key file in use.
+  var keyEncryptionKeyFile: String {
+    self.keyEncryptionKeyPath ?? Self.keyFile(of: self.dataDirectory)
+  }
+  /// The default key file of a data directory: `<data-dir>-keys/kek.json`.
+  static func keyFile(of dataDirectory: String) -> String {
+    let data = (dataDirectory as NSString).standardizingPath
+    return ((data + "-keys") as NSString).appendingPathComponent("kek.json")
+  }
+  /// How long personal data is kept, per record class.
+  var retention = RetentionPolicy()
 
   /// The custody log's origin line.
   var custodyOrigin: String { self.custodyOriginOverride ?? "\(self.trustDomain)/custody" }
@@ -161,6 +176,9 @@ struct GatewayConfiguration: Sendable, Equatable {
       missing.append("tls (certificateChain, privateKey, clientCA: the production certificates)")
     }
     if self.catalogPath == nil { missing.append("catalog (the province's procedure catalog file)") }
+    if self.keyEncryptionKeyPath == nil {
+      missing.append("encryption.keyFile (the key-encryption key file, outside the data directory)")
+    }
     return missing
   }
 
@@ -211,6 +229,12 @@ struct GatewayConfiguration: Sendable, Equatable {
       guard (0 ... 65535).contains(listener.port) else {
         throw ConfigurationError("\(name).port must be 0–65535")
       }
+    }
+    let data = (self.dataDirectory as NSString).standardizingPath + "/"
+    if (self.keyEncryptionKeyFile as NSString).standardizingPath.hasPrefix(data) {
+      throw ConfigurationError(
+        "encryption.keyFile must be outside the data directory \(self.dataDirectory)"
+      )
     }
     if self.partner.plaintext {
       throw ConfigurationError(

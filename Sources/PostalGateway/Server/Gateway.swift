@@ -48,9 +48,11 @@ struct Gateway: Sendable {
     let directory = DataDirectory(configuration: configuration)
     try directory.prepare()
     let metrics = GatewayMetrics()
+    let keys = try directory.keyEncryptionKeys()
     let stores = try SQLiteStorage.open(
       path: configuration.databasePath,
       blobDirectory: configuration.blobDirectory,
+      keys: keys,
       busyTimeout: .milliseconds(configuration.storage.busyTimeoutMilliseconds),
       groupCommit: configuration.storage.groupCommit,
       observer: metrics
@@ -61,7 +63,9 @@ struct Gateway: Sendable {
       configuration: configuration,
       directory: directory,
       stores: stores,
-      clientCAPEM: tls.clientCAPEM
+      keys: keys,
+      clientCAPEM: tls.clientCAPEM,
+      logger: logger
     )
     let health = GatewayListeners.health()
     let identities =
@@ -168,6 +172,18 @@ struct Gateway: Sendable {
         logger: logger.with("component", "idempotency-pruner")
       ),
       Reloader(domain: domain, clock: clock, logger: logger.with("component", "reloader")),
+      domain.keyRotator,
+      RetentionSweeper(
+        shipments: domain.shipments,
+        store: domain.stores.shipments,
+        offline: domain.stores.offline,
+        blobs: domain.stores.blobs,
+        policy: configuration.retention,
+        actor: .operator(id: "spiffe://\(configuration.trustDomain)/service/retention"),
+        interval: .seconds(3600),
+        clock: clock,
+        logger: logger.with("component", "retention-sweeper")
+      ),
     ]
     let listenerServices: [any Service] = [
       ListenerService(

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Persistence
 import Tracking
 
 /// The domain of a running gateway: the data files in force (catalog, calendars, SLA policy,
@@ -32,6 +33,7 @@ struct GatewayDomain: Sendable {
   let audit: AccessAuditor
   /// Citizens' ratings and complaints.
   let ratings: RatingDesk
+  let keyRotator: KeyRotator
 
   /// Loads the data files and builds the use cases.
   /// - Throws: ``ConfigurationError`` naming a file that is missing or malformed.
@@ -39,7 +41,9 @@ struct GatewayDomain: Sendable {
     configuration: GatewayConfiguration,
     directory: DataDirectory,
     stores: Stores,
-    clientCAPEM: String
+    keys: KeyRingFile,
+    clientCAPEM: String,
+    logger: Logger
   ) async throws -> GatewayDomain {
     if configuration.catalogPath == nil {
       try CatalogFile.installSample(at: configuration.catalogFile)
@@ -125,7 +129,13 @@ struct GatewayDomain: Sendable {
       checkpointer: checkpointer,
       verifierKey: signer.verifierKey,
       audit: AccessAuditor(store: stores.accessAudit),
-      ratings: RatingDesk(shipments: shipments, store: stores.ratings)
+      ratings: RatingDesk(shipments: shipments, store: stores.ratings),
+      keyRotator: KeyRotator(
+        ring: keys,
+        // The SQLite stores always have one.
+        rotation: SQLiteStorage.keyRotation(of: stores)!,
+        logger: logger.with("component", "key-rotator")
+      )
     )
   }
 

@@ -74,6 +74,10 @@ struct GatewayListeners: Sendable {
         handoffs: domain.stores.handoffs,
         routes: routes,
         sla: domain.sla,
+        shipments: domain.shipments,
+        blobs: domain.stores.blobs,
+        keyRotator: domain.keyRotator,
+        identities: identities,
         clock: clock,
         logger: logger
       ),

@@ -299,6 +299,10 @@ struct OperatorService {
   let handoffs: any HandoffStore
   let routes: RouteTable
   let sla: SlaDesk
+  let shipments: ShipmentService
+  let blobs: any BlobStore
+  let keyRotator: KeyRotator
+  let identities: any IdentityResolver
   let clock: any WallClock
   let logger: Logger
 }

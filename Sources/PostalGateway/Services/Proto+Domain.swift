@@ -406,6 +406,7 @@ extension EventKind {
     case .returnCollected: .returnCollected
     case .verificationCodeReissued: .verificationCodeReissued
     case .trackingUnlocked: .trackingUnlocked
+    case .personalDataErased: .personalDataErased
     }
   }
 }

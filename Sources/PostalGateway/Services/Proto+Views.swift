@@ -14,7 +14,11 @@ extension Postalgateway_V1_Shipment {
     self.trackingNumber = shipment.trackingNumber.rawValue
     self.serviceType = shipment.serviceType.proto
     self.state = shipment.state.proto
-    self.applicant = Postalgateway_V1_Applicant(shipment.applicant)
+    if let erased = shipment.personalDataErasedAt {
+      self.personalDataErasedAt = erased.proto
+    } else {
+      self.applicant = Postalgateway_V1_Applicant(shipment.applicant)
+    }
     self.procedureCode = shipment.procedure.rawValue
     self.destinationAgencyCode = shipment.destinationAgency.rawValue
     self.pickup = .with {

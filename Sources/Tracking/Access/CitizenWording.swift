@@ -111,6 +111,7 @@ public struct CitizenWording: Sendable {
       vi ? "Nhận lại hồ sơ bị từ chối để trả cho người nộp" : "Refused dossier taken for return"
     case .verificationCodeReissued: vi ? "Cấp lại mã tra cứu" : "Tracking code reissued"
     case .trackingUnlocked: vi ? "Mở khóa tra cứu" : "Tracking unlocked"
+    case .personalDataErased: vi ? "Đã xoá dữ liệu cá nhân" : "Personal data erased"
     }
   }
 

@@ -67,8 +67,9 @@ public struct TrackedShipment: Hashable, Sendable {
     self.trackingNumber = shipment.trackingNumber
     self.serviceType = shipment.serviceType
     self.state = shipment.state
-    self.maskedName = shipment.applicant.name.masked
-    self.maskedPhone = shipment.applicant.phone.masked
+    let erased = shipment.personalDataErasedAt != nil
+    self.maskedName = erased ? "" : shipment.applicant.name.masked
+    self.maskedPhone = erased ? "" : shipment.applicant.phone.masked
     self.procedure = shipment.procedure
     self.destinationAgency = shipment.destinationAgency
     self.createdAt = shipment.createdAt

@@ -114,6 +114,9 @@ public protocol OfflineSyncStore: Sendable {
   func complete(_ device: DeviceKey, entry: DeviceEntry, now: Timestamp) async throws
   /// The numbers of entries waiting, ascending, up to `last` and at most `limit` of them.
   func heldSequences(_ device: DeviceKey, through last: Int, limit: Int) async throws -> [Int]
+  /// Erases the payloads of completed entries received before `before` (their data keys are
+  /// destroyed), at most `limit`. Returns how many.
+  func erasePayloads(receivedBefore before: Timestamp, limit: Int) async throws -> Int
 }
 
 /// The answer for one received offline event.

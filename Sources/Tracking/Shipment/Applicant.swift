@@ -97,6 +97,22 @@ public struct Applicant: Hashable, Sendable {
   /// itself, BLDS 2015 art. 138, 562; QĐ 45 art. 10.2).
   public static let authorizationDocumentID = "GIAY_UY_QUYEN"
 
+  /// What stands for the applicant of a shipment whose personal data was erased: no real
+  /// person's data (views show nothing of it; ``Shipment/personalDataErasedAt`` says why).
+  public static let erased: Applicant = {
+    // Constants that pass validation; a test checks they build.
+    Applicant(
+      name: try! PersonName(validating: "Đã xoá"),
+      citizenID: try! CitizenID(validating: "001000000000", currentYear: .max),
+      phone: try! MobileNumber(validating: "0900000000", prefixes: ["90"]),
+      address: Address(
+        province: try! ProvinceCode(validating: "01"),
+        commune: try! CommuneCode(validating: "00001"),
+        detail: try! BoundedText(validating: "", maximumLength: 1, required: false)
+      )
+    )
+  }()
+
   /// Creates an applicant.
   public init(
     name: PersonName,

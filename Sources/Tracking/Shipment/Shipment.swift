@@ -125,6 +125,10 @@ public struct Shipment: Hashable, Sendable {
   public var version: Int
   /// The history, oldest first (empty when loaded without it).
   public var events: [ShipmentEvent]
+  /// When the applicant's personal data was erased (retention over, or a lawful request):
+  /// ``applicant`` is then ``Applicant/erased`` and event notes and details are gone; states
+  /// and times stay.
+  public var personalDataErasedAt: Timestamp? = nil
 
   /// Creates a shipment.
   public init(

@@ -180,11 +180,15 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
   case verificationCodeReissued = "VERIFICATION_CODE_REISSUED"
   /// Access: staff lifted the tracking lockout of the number after checking the citizen.
   case trackingUnlocked = "TRACKING_UNLOCKED"
+  /// Access: the applicant's personal data was erased (retention over, or a lawful request);
+  /// the event carries none of it.
+  case personalDataErased = "PERSONAL_DATA_ERASED"
 
   /// Whether the event is about access to the shipment, not its movement (no change of state;
   /// legal in every state; not in the citizen's timeline).
   public var isAccessEvent: Bool {
     self == .verificationCodeReissued || self == .trackingUnlocked
+      || self == .personalDataErased
   }
 
   /// Whether only the agency records the event (staff cannot record or void it).

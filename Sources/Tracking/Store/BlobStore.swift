@@ -20,6 +20,10 @@ public protocol BlobStore: Sendable {
 
   /// Whether a blob with this digest is stored.
   func contains(sha256: String) -> Bool
+
+  /// Removes a blob whose personal data was erased (its key is already destroyed). Nothing
+  /// when absent.
+  func remove(sha256: String)
 }
 
 extension BlobStore {

@@ -71,6 +71,10 @@ public struct ShipmentWrite: Hashable, Sendable {
   /// A new commitment to the citizen's verification code, replacing the stored one (a code
   /// reissued by staff), or `nil` to keep it.
   public var newCommitment: CodeCommitment? = nil
+  /// Whether the write erases the applicant's personal data: the store destroys the
+  /// shipment's data key (and those of scans no other live shipment has), so every sealed
+  /// field, note, detail and scan of it becomes unreadable, and drops its blind-index digests.
+  public var erasesPersonalData = false
 
   /// Creates a write.
   public init(
@@ -177,6 +181,14 @@ public protocol ShipmentStore: Sendable {
   /// - Returns: How many were forgotten.
   func forgetIdempotencyKeys(recordedBefore before: Timestamp, limit: Int) async throws -> Int
 
+  /// Final shipments registered before `before` whose personal data is not erased yet, oldest
+  /// first, at most `limit`.
+  func dueForErasure(
+    registeredBefore before: Timestamp,
+    limit: Int
+  ) async throws
+    -> [TrackingNumber]
+
   /// A shipment with its full history, or `nil`.
   func shipment(_ number: TrackingNumber) async throws -> Shipment?
 
@@ -205,10 +217,14 @@ public struct AppendedEvents: Hashable, Sendable {
   public var shipment: Shipment
   /// The events, oldest first, with their custody-log leaf indexes.
   public var events: [ShipmentEvent]
+  /// For a write that erased personal data: the scans (SHA-256) whose keys it destroyed, for
+  /// their files to be removed.
+  public var erasedScans: [String]
 
   /// Creates a value.
-  public init(shipment: Shipment, events: [ShipmentEvent]) {
+  public init(shipment: Shipment, events: [ShipmentEvent], erasedScans: [String] = []) {
     self.shipment = shipment
     self.events = events
+    self.erasedScans = erasedScans
   }
 }

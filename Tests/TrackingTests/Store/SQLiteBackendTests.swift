@@ -13,7 +13,8 @@ struct SQLiteBackendTests {
   func open() throws -> Stores {
     try SQLiteStorage.open(
       path: self.path,
-      blobDirectory: (self.directory as NSString).appendingPathComponent("scans")
+      blobDirectory: (self.directory as NSString).appendingPathComponent("scans"),
+      keys: TestKeys.shared
     )
   }
 

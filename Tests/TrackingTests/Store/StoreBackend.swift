@@ -20,7 +20,8 @@ struct StoreBackend: Sendable, CustomStringConvertible {
         let directory = temporaryTestDirectory("store")
         let stores = try SQLiteStorage.open(
           path: (directory as NSString).appendingPathComponent("test.sqlite"),
-          blobDirectory: (directory as NSString).appendingPathComponent("scans")
+          blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+          keys: TestKeys.shared
         )
         directories.remember(stores.feed, directory)
         return stores
@@ -29,7 +30,8 @@ struct StoreBackend: Sendable, CustomStringConvertible {
         let directory = directories.directory(of: stores.feed)
         return try SQLiteStorage.open(
           path: (directory as NSString).appendingPathComponent("test.sqlite"),
-          blobDirectory: (directory as NSString).appendingPathComponent("scans")
+          blobDirectory: (directory as NSString).appendingPathComponent("scans"),
+          keys: TestKeys.shared
         )
       }
     )
