@@ -322,6 +322,10 @@ def scenes(walk, blocks):
             # A stream that runs until interrupted: it must be up and quiet, not fail.
             walk.bash(f"timeout 3 {strip_comment(line)}",
                       allow_failure=lambda rc, out: rc == 124)
+        elif line.startswith("gw person erase"):
+            # The README's $N can still move: the erasure is refused, and says why.
+            walk.bash(strip_comment(line),
+                      allow_failure=lambda rc, out: refused_with(out, "FAILED_PRECONDITION"))
         elif line.startswith("gw "):
             walk.bash(strip_comment(line))
 
