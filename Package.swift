@@ -112,9 +112,16 @@ let package = Package(
       dependencies: ["Tracking"],
       swiftSettings: swiftSettings
     ),
+    // Child processes for tests, without Foundation's `Process` (which crashes now and then on Linux).
+    .target(
+      name: "TestProcesses",
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "TrackingTests",
-      dependencies: ["Tracking", "Persistence", .product(name: "GRDB", package: "GRDB.swift")],
+      dependencies: [
+        "Tracking", "Persistence", "TestProcesses", .product(name: "GRDB", package: "GRDB.swift"),
+      ],
       // RFC 6962 probes from transparency-dev/merkle: tests read nothing outside the package.
       resources: [.copy("Resources/merkle")],
       swiftSettings: swiftSettings
@@ -125,6 +132,7 @@ let package = Package(
         "PostalGateway",
         "Proto",
         "Tracking",
+        "TestProcesses",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),

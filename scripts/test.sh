@@ -15,44 +15,48 @@ if [[ ! -x "$venv/bin/python" ]]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r Tests/interop/requirements.txt
 export PATH="$venv/bin:$PATH"
+# Every line shows as it is printed (a pipe or a CI log sees where a step stands), and no step
+# may hang the run: each has a time limit far above what it takes here (timeout exits 124).
+export PYTHONUNBUFFERED=1
+step() { local limit="$1"; shift; timeout --kill-after=30 "$limit" "$@"; }
 
 SECONDS=0
-swift build --build-tests
+step 3600 swift build --build-tests
 echo "test.sh: build $SECONDS s"
 SECONDS=0
-swift test --skip-build
+step 1200 swift test --skip-build
 echo "test.sh: swift test $SECONDS s"
 SECONDS=0
 
 binary="$(swift build --show-bin-path)/postal-gateway"
-python3 Tests/interop/interop_test.py "$binary"
+step 600 python3 Tests/interop/interop_test.py "$binary"
 echo "test.sh: interop $SECONDS s"
 SECONDS=0
 
 # Every `gw` command the README lists, as written there, against a running server.
-python3 Tests/cli/readme_walkthrough.py "$binary"
+step 600 python3 Tests/cli/readme_walkthrough.py "$binary"
 echo "test.sh: readme walkthrough $SECONDS s"
 SECONDS=0
 
 # Production mode: a non-loopback address needs real certificates and a catalog.
-python3 Tests/cli/production_mode_test.py "$binary"
+step 600 python3 Tests/cli/production_mode_test.py "$binary"
 
 # The install: deploy/install.sh into a temporary root, and the installed binary run from there.
-python3 Tests/cli/install_test.py "$binary"
+step 600 python3 Tests/cli/install_test.py "$binary"
 echo "test.sh: production mode and install $SECONDS s"
 SECONDS=0
 
 # Group commit survives SIGKILL under load; the load tool drives every workload for a few seconds.
-python3 Tests/cli/crash_test.py "$binary"
-python3 Tests/cli/load_smoke_test.py "$binary"
+step 600 python3 Tests/cli/crash_test.py "$binary"
+step 600 python3 Tests/cli/load_smoke_test.py "$binary"
 echo "test.sh: crash test and load smoke $SECONDS s"
 SECONDS=0
 
 # Structure-aware fuzzing of every RPC: 10,000 cases with a fixed seed, then more with a random
 # seed that is printed (FUZZ_CASES / FUZZ_RANDOM_CASES change the counts).
-python3 Tests/fuzz/fuzz_rpc.py "$binary" --cases "${FUZZ_CASES:-10000}" \
+step 600 python3 Tests/fuzz/fuzz_rpc.py "$binary" --cases "${FUZZ_CASES:-10000}" \
   --random-cases "${FUZZ_RANDOM_CASES:-1000}"
 echo "test.sh: fuzz $SECONDS s"
 
 # An idle server must not poll: its CPU time over 20 s of idleness stays near zero.
-scripts/idle-cpu.sh "$binary" "${IDLE_CPU_SECONDS:-20}" 200
+step 300 scripts/idle-cpu.sh "$binary" "${IDLE_CPU_SECONDS:-20}" 200

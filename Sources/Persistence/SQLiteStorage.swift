@@ -48,7 +48,7 @@ public enum SQLiteStorage {
     do {
       blobs = try FileBlobStore(
         root: blobDirectory,
-        keyring: SQLiteBlobKeys(pool: database.pool, cipher: cipher)
+        keyring: SQLiteBlobKeys(database: database, cipher: cipher)
       )
     } catch {
       throw TrackingError(
@@ -77,7 +77,7 @@ public enum SQLiteStorage {
   /// those under another key than the active one.
   public static func keyRotation(of stores: Stores) -> KeyRotation? {
     (stores.shipments as? SQLiteShipmentStore).map {
-      KeyRotation(database: $0.database, cipher: $0.cipher)
+      KeyRotation(database: $0.database, cipher: $0.cipher, blobs: stores.blobs as? FileBlobStore)
     }
   }
 

@@ -435,6 +435,12 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
   /// lawful request, or the retention sweep once the period is over: the event's actor says
   /// which). The event carries none of the data; states, times and custody leaves stay.
   case personalDataErased // = 29
+
+  /// Access: the applicant's personal data was corrected at the data subject's request
+  /// (OperatorService.CorrectPersonalData). The event names the corrected fields; the new values
+  /// are the shipment's applicant, and the custody leaf commits to them (salted, as at
+  /// registration).
+  case personalDataCorrected // = 30
   case UNRECOGNIZED(Int)
 
   package init() {
@@ -473,6 +479,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case 27: self = .verificationCodeReissued
     case 28: self = .trackingUnlocked
     case 29: self = .personalDataErased
+    case 30: self = .personalDataCorrected
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -509,6 +516,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     case .verificationCodeReissued: return 27
     case .trackingUnlocked: return 28
     case .personalDataErased: return 29
+    case .personalDataCorrected: return 30
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -545,6 +553,7 @@ package nonisolated enum Postalgateway_V1_EventType: SwiftProtobuf.Enum, Swift.C
     .verificationCodeReissued,
     .trackingUnlocked,
     .personalDataErased,
+    .personalDataCorrected,
   ]
 
 }
@@ -1254,6 +1263,23 @@ package nonisolated struct Postalgateway_V1_CorrectionDetails: Sendable {
   package init() {}
 }
 
+/// PERSONAL_DATA_CORRECTED: which of the applicant's fields were corrected (names only, never
+/// values): full_name, identity, phone, address, organisation, authorized_person.
+package nonisolated struct Postalgateway_V1_PersonalDataCorrectionDetails: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fields: [String] = []
+
+  /// Why, as the operator recorded it (the request's reference).
+  package var reason: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 /// A post-2025 three-level address: province, commune, detail.
 package nonisolated struct Postalgateway_V1_Address: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1755,6 +1781,14 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     set {_uniqueStorage()._details = .appointment(newValue)}
   }
 
+  package var personalDataCorrection: Postalgateway_V1_PersonalDataCorrectionDetails {
+    get {
+      if case .personalDataCorrection(let v)? = _storage._details {return v}
+      return Postalgateway_V1_PersonalDataCorrectionDetails()
+    }
+    set {_uniqueStorage()._details = .personalDataCorrection(newValue)}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package nonisolated enum OneOf_Details: Equatable, Sendable {
@@ -1771,6 +1805,7 @@ package nonisolated struct Postalgateway_V1_ShipmentEvent: @unchecked Sendable {
     case resultNotice(Postalgateway_V1_ResultNoticeDetails)
     case processingExtension(Postalgateway_V1_ProcessingExtensionDetails)
     case appointment(Postalgateway_V1_AppointmentDetails)
+    case personalDataCorrection(Postalgateway_V1_PersonalDataCorrectionDetails)
 
   }
 
@@ -2249,7 +2284,7 @@ nonisolated extension Postalgateway_V1_NormalizedStatus: SwiftProtobuf._ProtoNam
 }
 
 nonisolated extension Postalgateway_V1_EventType: SwiftProtobuf._ProtoNameProviding {
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0\u{1}EVENT_TYPE_PROCESSING_EXTENDED\0\u{1}EVENT_TYPE_RETURN_COLLECTED\0\u{1}EVENT_TYPE_VERIFICATION_CODE_REISSUED\0\u{1}EVENT_TYPE_TRACKING_UNLOCKED\0\u{1}EVENT_TYPE_PERSONAL_DATA_ERASED\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EVENT_TYPE_UNSPECIFIED\0\u{1}EVENT_TYPE_REGISTERED\0\u{1}EVENT_TYPE_GUIDED_INCOMPLETE\0\u{1}EVENT_TYPE_COLLECTED\0\u{1}EVENT_TYPE_DISPATCHED\0\u{1}EVENT_TYPE_TRANSIT_SCAN\0\u{1}EVENT_TYPE_HANDED_TO_AGENCY\0\u{1}EVENT_TYPE_APPOINTMENT_RECEIVED\0\u{1}EVENT_TYPE_APPOINTMENT_NOTIFIED\0\u{1}EVENT_TYPE_CANCELLED\0\u{1}EVENT_TYPE_SCANNED\0\u{1}EVENT_TYPE_DIGITIZED\0\u{1}EVENT_TYPE_RESULT_READY\0\u{1}EVENT_TYPE_RESULT_COLLECTED\0\u{1}EVENT_TYPE_OUT_FOR_DELIVERY\0\u{1}EVENT_TYPE_DELIVERED\0\u{1}EVENT_TYPE_DELIVERY_FAILED\0\u{1}EVENT_TYPE_RETURNED_TO_AGENCY\0\u{1}EVENT_TYPE_DAMAGED\0\u{1}EVENT_TYPE_LOST\0\u{1}EVENT_TYPE_CORRECTION\0\u{1}EVENT_TYPE_AGENCY_ACCEPTED\0\u{1}EVENT_TYPE_AGENCY_REJECTED\0\u{1}EVENT_TYPE_SUPPLEMENT_REQUESTED\0\u{1}EVENT_TYPE_SUPPLEMENT_DELIVERED\0\u{1}EVENT_TYPE_PROCESSING_EXTENDED\0\u{1}EVENT_TYPE_RETURN_COLLECTED\0\u{1}EVENT_TYPE_VERIFICATION_CODE_REISSUED\0\u{1}EVENT_TYPE_TRACKING_UNLOCKED\0\u{1}EVENT_TYPE_PERSONAL_DATA_ERASED\0\u{1}EVENT_TYPE_PERSONAL_DATA_CORRECTED\0")
 }
 
 nonisolated extension Postalgateway_V1_DocumentForm: SwiftProtobuf._ProtoNameProviding {
@@ -2965,6 +3000,41 @@ nonisolated extension Postalgateway_V1_CorrectionDetails: SwiftProtobuf.Message,
   }
 }
 
+nonisolated extension Postalgateway_V1_PersonalDataCorrectionDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".PersonalDataCorrectionDetails"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}fields\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.fields) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fields.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.fields, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_PersonalDataCorrectionDetails, rhs: Postalgateway_V1_PersonalDataCorrectionDetails) -> Bool {
+    if lhs.fields != rhs.fields {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Postalgateway_V1_Address: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Address"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}province_code\0\u{3}commune_code\0\u{1}detail\0")
@@ -3406,7 +3476,7 @@ nonisolated extension Postalgateway_V1_HomePickup: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ShipmentEvent"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0\u{3}handoff_queued\0\u{3}agency_decision\0\u{1}supplement\0\u{3}result_notice\0\u{3}processing_extension\0\u{1}appointment\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequence\0\u{1}type\0\u{3}from_state\0\u{3}to_state\0\u{3}occurred_at\0\u{3}recorded_at\0\u{1}actor\0\u{1}location\0\u{1}note\0\u{3}upu_event_code\0\u{1}voided\0\u{1}handover\0\u{3}custody_leaf_index\0\u{2}\u{7}collection\0\u{1}guidance\0\u{1}scan\0\u{1}result\0\u{1}delivery\0\u{1}damage\0\u{1}correction\0\u{3}handoff_queued\0\u{3}agency_decision\0\u{1}supplement\0\u{3}result_notice\0\u{3}processing_extension\0\u{1}appointment\0\u{3}personal_data_correction\0")
 
   fileprivate class _StorageClass {
     var _sequence: Int64 = 0
@@ -3647,6 +3717,19 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
             _storage._details = .appointment(v)
           }
         }()
+        case 33: try {
+          var v: Postalgateway_V1_PersonalDataCorrectionDetails?
+          var hadOneofValue = false
+          if let current = _storage._details {
+            hadOneofValue = true
+            if case .personalDataCorrection(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._details = .personalDataCorrection(v)
+          }
+        }()
         default: break
         }
       }
@@ -3750,6 +3833,10 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
       case .appointment?: try {
         guard case .appointment(let v)? = _storage._details else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
+      }()
+      case .personalDataCorrection?: try {
+        guard case .personalDataCorrection(let v)? = _storage._details else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
       }()
       case nil: break
       }

@@ -114,6 +114,32 @@ package enum Postalgateway_V1_OperatorService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RotateDataKeys" metadata.
+        package enum RotateDataKeys: Sendable {
+            /// Request type for "RotateDataKeys".
+            package typealias Input = Postalgateway_V1_RotateDataKeysRequest
+            /// Response type for "RotateDataKeys".
+            package typealias Output = Postalgateway_V1_EncryptionStatus
+            /// Descriptor for "RotateDataKeys".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "RotateDataKeys",
+                type: .unary
+            )
+        }
+        /// Namespace for "CorrectPersonalData" metadata.
+        package enum CorrectPersonalData: Sendable {
+            /// Request type for "CorrectPersonalData".
+            package typealias Input = Postalgateway_V1_CorrectPersonalDataRequest
+            /// Response type for "CorrectPersonalData".
+            package typealias Output = Postalgateway_V1_CorrectPersonalDataResponse
+            /// Descriptor for "CorrectPersonalData".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "CorrectPersonalData",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OperatorService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListChannels.descriptor,
@@ -122,7 +148,9 @@ package enum Postalgateway_V1_OperatorService: Sendable {
             RecomputeSla.descriptor,
             ErasePersonalData.descriptor,
             RotateKeyEncryptionKey.descriptor,
-            GetEncryptionStatus.descriptor
+            GetEncryptionStatus.descriptor,
+            RotateDataKeys.descriptor,
+            CorrectPersonalData.descriptor
         ]
     }
 }
@@ -286,6 +314,52 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus>
+
+        /// Handle the "RotateDataKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-encrypts personal data under new data keys in the background, while the service serves:
+        /// > every shipment's fields, notes, details and rating comment, every offline payload and every
+        /// > scan sealed under a data key created before the call (or older than `older_than_days`) is
+        /// > sealed again under a fresh key, and the old key destroyed. Each shipment, payload or scan
+        /// > moves in one step, so every value stays readable; resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RotateDataKeysRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_EncryptionStatus` messages.
+        func rotateDataKeys(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RotateDataKeysRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus>
+
+        /// Handle the "CorrectPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Corrects the applicant's personal data at the data subject's request (the right to
+        /// > correction, Decree 13/2023/NĐ-CP art. 9.4; Law 91/2025/QH15): the given applicant replaces
+        /// > the stored one, the staff lookup finds the shipment by the new identity number and phone
+        /// > only, and PERSONAL_DATA_CORRECTED is appended (custody-logged with a salted commitment to
+        /// > the new values, naming the fields changed). The applicant is validated as at registration;
+        /// > INVALID_ARGUMENT names the field, or says nothing differs. FAILED_PRECONDITION once the
+        /// > data was erased; NOT_FOUND. `request_id` makes a retry safe.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_CorrectPersonalDataRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_CorrectPersonalDataResponse` messages.
+        func correctPersonalData(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CorrectPersonalDataResponse>
     }
 
     /// Service protocol for the "postalgateway.v1.OperatorService" service.
@@ -433,6 +507,52 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_GetEncryptionStatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>
+
+        /// Handle the "RotateDataKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-encrypts personal data under new data keys in the background, while the service serves:
+        /// > every shipment's fields, notes, details and rating comment, every offline payload and every
+        /// > scan sealed under a data key created before the call (or older than `older_than_days`) is
+        /// > sealed again under a fresh key, and the old key destroyed. Each shipment, payload or scan
+        /// > moves in one step, so every value stays readable; resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RotateDataKeysRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_EncryptionStatus` message.
+        func rotateDataKeys(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RotateDataKeysRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>
+
+        /// Handle the "CorrectPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Corrects the applicant's personal data at the data subject's request (the right to
+        /// > correction, Decree 13/2023/NĐ-CP art. 9.4; Law 91/2025/QH15): the given applicant replaces
+        /// > the stored one, the staff lookup finds the shipment by the new identity number and phone
+        /// > only, and PERSONAL_DATA_CORRECTED is appended (custody-logged with a salted commitment to
+        /// > the new values, naming the fields changed). The applicant is validated as at registration;
+        /// > INVALID_ARGUMENT names the field, or says nothing differs. FAILED_PRECONDITION once the
+        /// > data was erased; NOT_FOUND. `request_id` makes a retry safe.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CorrectPersonalDataRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_CorrectPersonalDataResponse` message.
+        func correctPersonalData(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CorrectPersonalDataResponse>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OperatorService" service.
@@ -578,6 +698,52 @@ extension Postalgateway_V1_OperatorService {
             request: Postalgateway_V1_GetEncryptionStatusRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_EncryptionStatus
+
+        /// Handle the "RotateDataKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-encrypts personal data under new data keys in the background, while the service serves:
+        /// > every shipment's fields, notes, details and rating comment, every offline payload and every
+        /// > scan sealed under a data key created before the call (or older than `older_than_days`) is
+        /// > sealed again under a fresh key, and the old key destroyed. Each shipment, payload or scan
+        /// > moves in one step, so every value stays readable; resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RotateDataKeysRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_EncryptionStatus` to respond with.
+        func rotateDataKeys(
+            request: Postalgateway_V1_RotateDataKeysRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_EncryptionStatus
+
+        /// Handle the "CorrectPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Corrects the applicant's personal data at the data subject's request (the right to
+        /// > correction, Decree 13/2023/NĐ-CP art. 9.4; Law 91/2025/QH15): the given applicant replaces
+        /// > the stored one, the staff lookup finds the shipment by the new identity number and phone
+        /// > only, and PERSONAL_DATA_CORRECTED is appended (custody-logged with a salted commitment to
+        /// > the new values, naming the fields changed). The applicant is validated as at registration;
+        /// > INVALID_ARGUMENT names the field, or says nothing differs. FAILED_PRECONDITION once the
+        /// > data was erased; NOT_FOUND. `request_id` makes a retry safe.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_CorrectPersonalDataRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_CorrectPersonalDataResponse` to respond with.
+        func correctPersonalData(
+            request: Postalgateway_V1_CorrectPersonalDataRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_CorrectPersonalDataResponse
     }
 }
 
@@ -662,6 +828,28 @@ extension Postalgateway_V1_OperatorService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.RotateDataKeys.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RotateDataKeysRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_EncryptionStatus>(),
+            handler: { request, context in
+                try await self.rotateDataKeys(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.CorrectPersonalData.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_CorrectPersonalDataRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_CorrectPersonalDataResponse>(),
+            handler: { request, context in
+                try await self.correctPersonalData(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -739,6 +927,28 @@ extension Postalgateway_V1_OperatorService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus> {
         let response = try await self.getEncryptionStatus(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func rotateDataKeys(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RotateDataKeysRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_EncryptionStatus> {
+        let response = try await self.rotateDataKeys(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func correctPersonalData(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CorrectPersonalDataResponse> {
+        let response = try await self.correctPersonalData(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -833,6 +1043,32 @@ extension Postalgateway_V1_OperatorService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus> {
         return GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>(
             message: try await self.getEncryptionStatus(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func rotateDataKeys(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RotateDataKeysRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_EncryptionStatus>(
+            message: try await self.rotateDataKeys(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func correctPersonalData(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CorrectPersonalDataResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_CorrectPersonalDataResponse>(
+            message: try await self.correctPersonalData(
                 request: request.message,
                 context: context
             ),
@@ -1021,6 +1257,62 @@ extension Postalgateway_V1_OperatorService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_EncryptionStatus>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RotateDataKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-encrypts personal data under new data keys in the background, while the service serves:
+        /// > every shipment's fields, notes, details and rating comment, every offline payload and every
+        /// > scan sealed under a data key created before the call (or older than `older_than_days`) is
+        /// > sealed again under a fresh key, and the old key destroyed. Each shipment, payload or scan
+        /// > moves in one step, so every value stays readable; resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RotateDataKeysRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RotateDataKeysRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_EncryptionStatus` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func rotateDataKeys<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RotateDataKeysRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RotateDataKeysRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_EncryptionStatus>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CorrectPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Corrects the applicant's personal data at the data subject's request (the right to
+        /// > correction, Decree 13/2023/NĐ-CP art. 9.4; Law 91/2025/QH15): the given applicant replaces
+        /// > the stored one, the staff lookup finds the shipment by the new identity number and phone
+        /// > only, and PERSONAL_DATA_CORRECTED is appended (custody-logged with a salted commitment to
+        /// > the new values, naming the fields changed). The applicant is validated as at registration;
+        /// > INVALID_ARGUMENT names the field, or says nothing differs. FAILED_PRECONDITION once the
+        /// > data was erased; NOT_FOUND. `request_id` makes a retry safe.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CorrectPersonalDataRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_CorrectPersonalDataRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_CorrectPersonalDataResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func correctPersonalData<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_CorrectPersonalDataRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_CorrectPersonalDataResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CorrectPersonalDataResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1289,6 +1581,84 @@ extension Postalgateway_V1_OperatorService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RotateDataKeys" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Re-encrypts personal data under new data keys in the background, while the service serves:
+        /// > every shipment's fields, notes, details and rating comment, every offline payload and every
+        /// > scan sealed under a data key created before the call (or older than `older_than_days`) is
+        /// > sealed again under a fresh key, and the old key destroyed. Each shipment, payload or scan
+        /// > moves in one step, so every value stays readable; resumes after a restart.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RotateDataKeysRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RotateDataKeysRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_EncryptionStatus` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func rotateDataKeys<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RotateDataKeysRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RotateDataKeysRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_EncryptionStatus>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.RotateDataKeys.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CorrectPersonalData" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Corrects the applicant's personal data at the data subject's request (the right to
+        /// > correction, Decree 13/2023/NĐ-CP art. 9.4; Law 91/2025/QH15): the given applicant replaces
+        /// > the stored one, the staff lookup finds the shipment by the new identity number and phone
+        /// > only, and PERSONAL_DATA_CORRECTED is appended (custody-logged with a salted commitment to
+        /// > the new values, naming the fields changed). The applicant is validated as at registration;
+        /// > INVALID_ARGUMENT names the field, or says nothing differs. FAILED_PRECONDITION once the
+        /// > data was erased; NOT_FOUND. `request_id` makes a retry safe.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CorrectPersonalDataRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_CorrectPersonalDataRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_CorrectPersonalDataResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func correctPersonalData<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_CorrectPersonalDataRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_CorrectPersonalDataResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CorrectPersonalDataResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.CorrectPersonalData.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1505,6 +1875,74 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetEncryptionStatusRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_EncryptionStatus>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateDataKeys" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Re-encrypts personal data under new data keys in the background, while the service serves:
+    /// > every shipment's fields, notes, details and rating comment, every offline payload and every
+    /// > scan sealed under a data key created before the call (or older than `older_than_days`) is
+    /// > sealed again under a fresh key, and the old key destroyed. Each shipment, payload or scan
+    /// > moves in one step, so every value stays readable; resumes after a restart.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RotateDataKeysRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rotateDataKeys<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RotateDataKeysRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.rotateDataKeys(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RotateDataKeysRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_EncryptionStatus>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CorrectPersonalData" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Corrects the applicant's personal data at the data subject's request (the right to
+    /// > correction, Decree 13/2023/NĐ-CP art. 9.4; Law 91/2025/QH15): the given applicant replaces
+    /// > the stored one, the staff lookup finds the shipment by the new identity number and phone
+    /// > only, and PERSONAL_DATA_CORRECTED is appended (custody-logged with a salted commitment to
+    /// > the new values, naming the fields changed). The applicant is validated as at registration;
+    /// > INVALID_ARGUMENT names the field, or says nothing differs. FAILED_PRECONDITION once the
+    /// > data was erased; NOT_FOUND. `request_id` makes a retry safe.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_CorrectPersonalDataRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func correctPersonalData<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CorrectPersonalDataResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.correctPersonalData(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_CorrectPersonalDataRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_CorrectPersonalDataResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1751,6 +2189,82 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getEncryptionStatus(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RotateDataKeys" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Re-encrypts personal data under new data keys in the background, while the service serves:
+    /// > every shipment's fields, notes, details and rating comment, every offline payload and every
+    /// > scan sealed under a data key created before the call (or older than `older_than_days`) is
+    /// > sealed again under a fresh key, and the old key destroyed. Each shipment, payload or scan
+    /// > moves in one step, so every value stays readable; resumes after a restart.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func rotateDataKeys<Result>(
+        _ message: Postalgateway_V1_RotateDataKeysRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_EncryptionStatus>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RotateDataKeysRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.rotateDataKeys(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CorrectPersonalData" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Corrects the applicant's personal data at the data subject's request (the right to
+    /// > correction, Decree 13/2023/NĐ-CP art. 9.4; Law 91/2025/QH15): the given applicant replaces
+    /// > the stored one, the staff lookup finds the shipment by the new identity number and phone
+    /// > only, and PERSONAL_DATA_CORRECTED is appended (custody-logged with a salted commitment to
+    /// > the new values, naming the fields changed). The applicant is validated as at registration;
+    /// > INVALID_ARGUMENT names the field, or says nothing differs. FAILED_PRECONDITION once the
+    /// > data was erased; NOT_FOUND. `request_id` makes a retry safe.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func correctPersonalData<Result>(
+        _ message: Postalgateway_V1_CorrectPersonalDataRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CorrectPersonalDataResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_CorrectPersonalDataRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.correctPersonalData(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -77,6 +77,71 @@ package nonisolated enum Postalgateway_V1_HandoffStatus: SwiftProtobuf.Enum, Swi
 
 }
 
+package nonisolated struct Postalgateway_V1_RotateDataKeysRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Re-encrypt what is sealed under data keys older than this many days; 0: every data key
+  /// created before the call.
+  package var olderThanDays: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_CorrectPersonalDataRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  /// The applicant as it should be (every field, as at registration).
+  package var applicant: Postalgateway_V1_Applicant {
+    get {_applicant ?? Postalgateway_V1_Applicant()}
+    set {_applicant = newValue}
+  }
+  /// Returns true if `applicant` has been explicitly set.
+  package var hasApplicant: Bool {self._applicant != nil}
+  /// Clears the value of `applicant`. Subsequent reads from it will return its default value.
+  package mutating func clearApplicant() {self._applicant = nil}
+
+  /// Why: the request's reference (required; may name the person: kept sealed).
+  package var reason: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _applicant: Postalgateway_V1_Applicant? = nil
+}
+
+package nonisolated struct Postalgateway_V1_CorrectPersonalDataResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The PERSONAL_DATA_CORRECTED event (its details name the fields corrected).
+  package var event: Postalgateway_V1_ShipmentEvent {
+    get {_event ?? Postalgateway_V1_ShipmentEvent()}
+    set {_event = newValue}
+  }
+  /// Returns true if `event` has been explicitly set.
+  package var hasEvent: Bool {self._event != nil}
+  /// Clears the value of `event`. Subsequent reads from it will return its default value.
+  package mutating func clearEvent() {self._event = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _event: Postalgateway_V1_ShipmentEvent? = nil
+}
+
 package nonisolated struct Postalgateway_V1_ErasePersonalDataRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -151,6 +216,10 @@ package nonisolated struct Postalgateway_V1_EncryptionStatus: Sendable {
 
   /// Whether data keys wait to be rewrapped under the active key.
   package var rewrapping: Bool = false
+
+  /// Data keys (of shipments, offline payloads and scans) waiting to be replaced by a data-key
+  /// rotation.
+  package var dataKeysToReplace: Int64 = 0
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -344,6 +413,119 @@ nonisolated extension Postalgateway_V1_HandoffStatus: SwiftProtobuf._ProtoNamePr
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HANDOFF_STATUS_UNSPECIFIED\0\u{1}HANDOFF_STATUS_PENDING\0\u{1}HANDOFF_STATUS_ACCEPTED\0\u{1}HANDOFF_STATUS_REJECTED\0\u{1}HANDOFF_STATUS_DEAD\0")
 }
 
+nonisolated extension Postalgateway_V1_RotateDataKeysRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RotateDataKeysRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}older_than_days\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.olderThanDays) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.olderThanDays != 0 {
+      try visitor.visitSingularInt32Field(value: self.olderThanDays, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RotateDataKeysRequest, rhs: Postalgateway_V1_RotateDataKeysRequest) -> Bool {
+    if lhs.olderThanDays != rhs.olderThanDays {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_CorrectPersonalDataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CorrectPersonalDataRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{1}applicant\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._applicant) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    try { if let v = self._applicant {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CorrectPersonalDataRequest, rhs: Postalgateway_V1_CorrectPersonalDataRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs._applicant != rhs._applicant {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_CorrectPersonalDataResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CorrectPersonalDataResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}event\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._event) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._event {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CorrectPersonalDataResponse, rhs: Postalgateway_V1_CorrectPersonalDataResponse) -> Bool {
+    if lhs._event != rhs._event {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Postalgateway_V1_ErasePersonalDataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ErasePersonalDataRequest"
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0")
@@ -458,7 +640,7 @@ nonisolated extension Postalgateway_V1_GetEncryptionStatusRequest: SwiftProtobuf
 
 nonisolated extension Postalgateway_V1_EncryptionStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".EncryptionStatus"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_key_id\0\u{3}key_ids\0\u{3}data_keys\0\u{1}rewrapping\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}active_key_id\0\u{3}key_ids\0\u{3}data_keys\0\u{1}rewrapping\0\u{3}data_keys_to_replace\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -470,6 +652,7 @@ nonisolated extension Postalgateway_V1_EncryptionStatus: SwiftProtobuf.Message, 
       case 2: try { try decoder.decodeRepeatedStringField(value: &self.keyIds) }()
       case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufInt64>.self, value: &self.dataKeys) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.rewrapping) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.dataKeysToReplace) }()
       default: break
       }
     }
@@ -488,6 +671,9 @@ nonisolated extension Postalgateway_V1_EncryptionStatus: SwiftProtobuf.Message, 
     if self.rewrapping != false {
       try visitor.visitSingularBoolField(value: self.rewrapping, fieldNumber: 4)
     }
+    if self.dataKeysToReplace != 0 {
+      try visitor.visitSingularInt64Field(value: self.dataKeysToReplace, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -496,6 +682,7 @@ nonisolated extension Postalgateway_V1_EncryptionStatus: SwiftProtobuf.Message, 
     if lhs.keyIds != rhs.keyIds {return false}
     if lhs.dataKeys != rhs.dataKeys {return false}
     if lhs.rewrapping != rhs.rewrapping {return false}
+    if lhs.dataKeysToReplace != rhs.dataKeysToReplace {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

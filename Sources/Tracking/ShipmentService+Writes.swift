@@ -104,6 +104,7 @@ extension ShipmentService {
     now: Timestamp,
     newCommitment: CodeCommitment? = nil,
     erasesPersonalData: Bool = false,
+    lookupDigests: [String]? = nil,
     decide: @Sendable (RegisteredShipment) throws -> [ShipmentEvent]
   ) async throws -> RecordedEvent {
     for _ in 1 ... Self.maximumCommitAttempts {
@@ -123,6 +124,7 @@ extension ShipmentService {
       )
       write.newCommitment = newCommitment
       write.erasesPersonalData = erasesPersonalData
+      write.lookupDigests = lookupDigests
       do {
         let outcome = try await self.store.commit(write)
         return RecordedEvent(

@@ -267,32 +267,32 @@ public struct ShipmentService: Sendable {
     )
   }
 
+  /// The address's province and commune checked against the administrative map in force.
+  func addressViolations(_ address: Address, at path: String) -> [TrackingError.FieldViolation] {
+    guard let map = self.map?.current else { return [] }
+    do {
+      try map.checkProvince(address.province)
+    } catch let invalid as InvalidValue {
+      return [.init(field: "\(path).province_code", reason: invalid.reason)]
+    } catch {
+      return []
+    }
+    do {
+      try map.checkCommune(address.commune, in: address.province)
+    } catch let invalid as InvalidValue {
+      return [.init(field: "\(path).commune_code", reason: invalid.reason)]
+    } catch {}
+    return []
+  }
+
   /// Checks that the shipment's places are real: addresses on the administrative map in force,
   /// and the post office and agency placed by the SLA policy, so that every leg's route class
   /// comes from real places (an unknown place is the clerk's error now, not a silent default).
   /// - Throws: ``TrackingError`` `.invalidArgument` naming each field.
   func checkPlaces(_ registration: PickupRegistration, agency: AgencyCode) throws {
-    var violations: [TrackingError.FieldViolation] = []
-    if let map = self.map?.current {
-      func check(_ address: Address, _ path: String) {
-        do {
-          try map.checkProvince(address.province)
-        } catch let invalid as InvalidValue {
-          violations.append(.init(field: "\(path).province_code", reason: invalid.reason))
-          return
-        } catch {
-          return
-        }
-        do {
-          try map.checkCommune(address.commune, in: address.province)
-        } catch let invalid as InvalidValue {
-          violations.append(.init(field: "\(path).commune_code", reason: invalid.reason))
-        } catch {}
-      }
-      check(registration.applicant.address, "applicant.address")
-      if case .home(let address, _, _) = registration.pickup {
-        check(address, "pickup.home.address")
-      }
+    var violations = self.addressViolations(registration.applicant.address, at: "applicant.address")
+    if case .home(let address, _, _) = registration.pickup {
+      violations += self.addressViolations(address, at: "pickup.home.address")
     }
     if let policy = self.timekeeper?.inputs.policy {
       if case .counter(let office) = registration.pickup, policy.places[office.rawValue] == nil {

@@ -5,6 +5,7 @@ import GRPCNIOTransportHTTP2
 import Persistence
 import Proto
 import SwiftProtobuf
+import TestProcesses
 import Testing
 import Tracking
 
@@ -407,36 +408,10 @@ extension Gateway {
   }
 }
 
-/// Plain SQL on the database file, as an operator or an attacker with file access would run it.
-enum SQLiteTool {
-  static func run(_ path: String, _ sql: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sqlite3", path, sql]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  }
-}
-
 /// Runs `python3` with the project root as the working directory.
 func runPython(_ arguments: [String]) throws -> (Int32, String) {
   let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["python3"] + arguments
-  process.currentDirectoryURL = root
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
-  try process.run()
-  process.waitUntilExit()
-  return (
-    process.terminationStatus,
-    String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  )
+  let (status, output) = try ChildProcess.run(["python3"] + arguments, in: root.path)
+  return (status, output)
 }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import Proto
 import SwiftProtobuf
+import TestProcesses
 import Testing
 import Tracking
 
@@ -32,18 +33,7 @@ struct FaultTests {
 
   @discardableResult
   static func run(_ arguments: [String]) -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    do {
-      try process.run()
-    } catch {
-      return -1
-    }
-    process.waitUntilExit()
-    return process.terminationStatus
+    (try? ChildProcess.run(arguments).status) ?? -1
   }
 
   /// Waits (on the health stream, not by polling) until a partner service reports `status`.
@@ -137,23 +127,15 @@ struct FaultTests {
           "postal-gateway.sqlite"
         )
         // Another process holds the write lock until we tell it to let go.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["sqlite3", database]
-        let input = Pipe()
-        let output = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = output
-        holder.standardError = output
-        try holder.run()
+        let holder = try ChildProcess.spawn(["sqlite3", database])
         // `.timeout`: if the gateway is writing at that moment, wait for it rather than fail.
-        input.fileHandleForWriting.write(
+        holder.input.write(
           Data(".timeout 10000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8)
         )
         // Wait until the lock is held (the shell answers after taking it).
         var seen = Data()
         while !String(decoding: seen, as: UTF8.self).contains("locked\n") {
-          seen += output.fileHandleForReading.availableData
+          seen += holder.output.availableData
         }
         let failed = await rpcError {
           _ = try await counter.recordCollection(collectionRequest(number))
@@ -161,8 +143,8 @@ struct FaultTests {
         #expect(failed?.code == .unavailable)
         try await Self.readsWhileUnwritable(gateway, counter, registered)
 
-        input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
-        holder.waitUntilExit()
+        holder.input.write(Data("COMMIT;\n.quit\n".utf8))
+        holder.wait()
         await Self.health(gateway, becomes: .serving)
         let recorded = try await counter.recordCollection(collectionRequest(number))
         #expect(recorded.shipment.version == 2)

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Proto
 import SwiftProtobuf
+import TestProcesses
 import Testing
 import Tracking
 

@@ -1,5 +1,6 @@
 import Foundation
 import Persistence
+import TestProcesses
 import Testing
 import Tracking
 

@@ -181,18 +181,18 @@ struct FileBlobStoreTests {
   @Test("a committed upload is stored under its SHA-256 once; an aborted one leaves nothing")
   func commitAndAbort() async throws {
     let store = try FileBlobStore(root: self.root)
-    let upload = try store.beginUpload()
+    let upload = try await store.beginUpload()
     try upload.write(Array("hello ".utf8))
     try upload.write(Array("world".utf8))
     let digest = try upload.finish()
     #expect(digest == "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")
-    #expect(try upload.commit(sha256: digest))
-    let again = try store.beginUpload()
+    #expect(try await upload.commit(sha256: digest))
+    let again = try await store.beginUpload()
     try again.write(Array("hello world".utf8))
-    #expect(try !again.commit(sha256: again.finish()))
-    let aborted = try store.beginUpload()
+    #expect(try await !again.commit(sha256: again.finish()))
+    let aborted = try await store.beginUpload()
     try aborted.write([1, 2, 3])
-    aborted.abort()
+    await aborted.abort()
     let tmp = try FileManager.default.contentsOfDirectory(
       atPath: (self.root as NSString).appendingPathComponent("tmp")
     )
@@ -205,10 +205,10 @@ struct FileBlobStoreTests {
   @Test("a stored file changed on disk is reported as corrupted")
   func corruption() async throws {
     let store = try FileBlobStore(root: self.root)
-    let upload = try store.beginUpload()
+    let upload = try await store.beginUpload()
     try upload.write(Array("original".utf8))
     let digest = try upload.finish()
-    _ = try upload.commit(sha256: digest)
+    _ = try await upload.commit(sha256: digest)
     try Data("tampered".utf8).write(to: URL(fileURLWithPath: store.path(sha256: digest)))
     await #expect(throws: BlobError.corrupted) { try await store.read(sha256: digest) { _ in } }
     await #expect(throws: BlobError.notFound) {

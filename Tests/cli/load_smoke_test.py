@@ -48,7 +48,10 @@ def main():
             if pid:
                 command += ["--server-pid", str(pid)]
             for _ in range(100):  # the gateway may still be starting
-                result = subprocess.run(command, capture_output=True, text=True)
+                try:
+                    result = subprocess.run(command, capture_output=True, text=True, timeout=180)
+                except subprocess.TimeoutExpired:
+                    raise SystemExit(f"FAILED: load {' '.join(arguments)} did not finish in 180 s")
                 if result.returncode == 0 or "unavailable" not in result.stderr:
                     break
                 time.sleep(0.2)

@@ -6,6 +6,8 @@ import GRDB
 public struct KeyRotation: Sendable {
   let database: SQLiteDatabase
   let cipher: FieldCipher
+  /// The scans, sealed again by a data-key rotation.
+  let blobs: FileBlobStore?
 
   /// How many data keys each key-encryption key wraps.
   public func census() async throws -> [String: Int] {

@@ -58,13 +58,13 @@ public final class FileBlobStore: BlobStore {
   }
 
   /// Starts an upload.
-  public func beginUpload() throws -> any BlobUpload {
+  public func beginUpload() async throws -> any BlobUpload {
     try FileBlobUpload(
       store: self,
       temporaryPath: (self.temporaryDirectory as NSString).appendingPathComponent(
         UUID().uuidString
       ),
-      key: try self.keyring?.newKey()
+      key: try await self.keyring?.newKey()
     )
   }
 
@@ -91,7 +91,7 @@ public final class FileBlobStore: BlobStore {
     var hasher = SHA256()
     let head = try handle.read(upToCount: SealedBlobFormat.headerSize) ?? Data()
     if let keyID = SealedBlobFormat.keyID(ofHeader: head) {
-      guard let keyring = self.keyring, let key = try keyring.key(keyID) else {
+      guard let keyring = self.keyring, let key = try await keyring.key(keyID) else {
         // The key was destroyed: the file is erased even if its bytes are still here.
         throw BlobError.notFound
       }
@@ -112,16 +112,71 @@ public final class FileBlobStore: BlobStore {
     guard Self.hex(hasher.finalize()) == sha256 else { throw BlobError.corrupted }
   }
 
-  fileprivate func commit(temporaryPath: String, sha256: String, keyID: Int64?) throws -> Bool {
+  /// Seals a stored file again under a new data key (a data-key rotation): the new file
+  /// replaces the old in one rename, then the digest is moved to the new key and the old key
+  /// destroyed. A reader finds the key in the file's header, so the file is readable at every
+  /// step; a file erased meanwhile is removed instead.
+  /// - Parameters:
+  ///   - sha256: The digest.
+  ///   - bound: The key the database binds it to.
+  func reseal(sha256: String, bound: Int64) async throws {
+    guard let keyring = self.keyring else { return }
+    let destination = self.path(sha256: sha256)
+    guard let handle = FileHandle(forReadingAtPath: destination) else { return }
+    defer { try? handle.close() }
+    let head = try handle.read(upToCount: SealedBlobFormat.headerSize) ?? Data()
+    guard let current = SealedBlobFormat.keyID(ofHeader: head),
+      let old = try await keyring.key(current)
+    else { return }  // a file from before sealing (sealed on its next upload), or erased
+    let key = try await keyring.newKey()
+    let temporary = (self.temporaryDirectory as NSString).appendingPathComponent(
+      UUID().uuidString
+    )
+    do {
+      guard FileManager.default.createFile(atPath: temporary, contents: nil),
+        let out = FileHandle(forWritingAtPath: temporary)
+      else { throw BlobError.io("cannot create a file to reseal into") }
+      defer { try? out.close() }
+      try out.write(contentsOf: SealedBlobFormat.header(keyID: key.id))
+      var reader = SealedBlobFormat.Reader(key: old)
+      var writer = SealedBlobFormat.Writer(key: key)
+      while let content = try reader.next(from: handle) {
+        for frame in try writer.append(content) { try out.write(contentsOf: frame) }
+      }
+      try out.write(contentsOf: try writer.finish())
+      try out.synchronize()
+      guard rename(temporary, destination) == 0 else {
+        throw BlobError.io("rename failed: errno \(errno)")
+      }
+    } catch {
+      try? FileManager.default.removeItem(atPath: temporary)
+      try? await keyring.discard(key.id)
+      throw error
+    }
+    try Self.syncDirectory((destination as NSString).deletingLastPathComponent)
+    if try await keyring.rebind(sha256: sha256, from: bound, to: key.id) {
+      if current != bound { try await keyring.discard(current) }
+    } else {
+      // Erased while it was being resealed: it stays erased.
+      try? FileManager.default.removeItem(atPath: destination)
+      try await keyring.discard(key.id)
+    }
+  }
+
+  fileprivate func commit(
+    temporaryPath: String,
+    sha256: String,
+    keyID: Int64?
+  ) async throws -> Bool {
     let destination = self.path(sha256: sha256)
     let folder = (destination as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    if FileManager.default.fileExists(atPath: destination), !self.isErased(destination) {
+    if FileManager.default.fileExists(atPath: destination), !(await self.isErased(destination)) {
       try FileManager.default.removeItem(atPath: temporaryPath)
-      if let keyID { try self.keyring?.discard(keyID) }
+      if let keyID { try await self.keyring?.discard(keyID) }
       return false
     }
-    if let keyID { try self.keyring?.bind(sha256: sha256, keyID: keyID) }
+    if let keyID { try await self.keyring?.bind(sha256: sha256, keyID: keyID) }
     guard rename(temporaryPath, destination) == 0 else {
       throw BlobError.io("rename failed: errno \(errno)")
     }
@@ -131,14 +186,14 @@ public final class FileBlobStore: BlobStore {
 
   /// Whether a stored file is sealed under a destroyed key (its removal after an erasure did
   /// not happen): the same content uploaded again replaces it.
-  private func isErased(_ path: String) -> Bool {
+  private func isErased(_ path: String) async -> Bool {
     guard let keyring = self.keyring, let handle = FileHandle(forReadingAtPath: path) else {
       return false
     }
     defer { try? handle.close() }
     let head = (try? handle.read(upToCount: SealedBlobFormat.headerSize)) ?? Data()
     guard let id = SealedBlobFormat.keyID(ofHeader: head) else { return false }
-    return (try? keyring.key(id)) == nil
+    return (try? await keyring.key(id)) == nil
   }
 
   static func syncDirectory(_ path: String) throws {
@@ -206,9 +261,9 @@ public final class FileBlobUpload: BlobUpload {
 
   /// Moves the finished upload into place. Returns `false` when the content was already stored
   /// (the upload is then discarded).
-  public func commit(sha256: String) throws -> Bool {
+  public func commit(sha256: String) async throws -> Bool {
     precondition(self.finished, "finish() before commit()")
-    return try self.store.commit(
+    return try await self.store.commit(
       temporaryPath: self.temporaryPath,
       sha256: sha256,
       keyID: self.key?.id
@@ -216,9 +271,9 @@ public final class FileBlobUpload: BlobUpload {
   }
 
   /// Discards the upload.
-  public func abort() {
+  public func abort() async {
     if !self.finished { try? self.handle.close() }
     try? FileManager.default.removeItem(atPath: self.temporaryPath)
-    if let key = self.key { try? self.store.keyring?.discard(key.id) }
+    if let key = self.key { try? await self.store.keyring?.discard(key.id) }
   }
 }

@@ -5,13 +5,16 @@ import Tracking
 /// Where a file store keeps its files' data keys (the database: `data_key` and `scan_key`).
 protocol BlobKeyring: Sendable {
   /// A new data key for an upload.
-  func newKey() throws -> DataKey
+  func newKey() async throws -> DataKey
   /// The data key with this id; `nil` once destroyed.
-  func key(_ id: Int64) throws -> DataKey?
+  func key(_ id: Int64) async throws -> DataKey?
   /// Records that the stored file with this digest is sealed under the key.
-  func bind(sha256: String, keyID: Int64) throws
+  func bind(sha256: String, keyID: Int64) async throws
   /// Destroys a key no file uses (an aborted or duplicate upload).
-  func discard(_ id: Int64) throws
+  func discard(_ id: Int64) async throws
+  /// Moves the file with this digest from one key to another (a data-key rotation); `false`
+  /// when it is no longer bound to `old` (erased meanwhile).
+  func rebind(sha256: String, from old: Int64, to new: Int64) async throws -> Bool
 }
 
 /// A sealed scan: `PGS1` ‖ data key id (8 bytes, big-endian), then frames of up to 64 KiB of

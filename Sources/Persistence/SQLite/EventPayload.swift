@@ -109,6 +109,15 @@ enum EventPayload: Codable, Equatable {
     var apology: String
   }
 
+  /// The applicant as corrected (kept only inside the sealed payload).
+  struct PersonalDataCorrected: Codable, Equatable {
+    var fields: [String]
+    var reason: String
+    var province: String
+    var commune: String
+    var personal: PersonalFields
+  }
+
   struct ResultNotice: Codable, Equatable {
     var documents: [String]
     var originalsToReturn: [String]
@@ -130,6 +139,7 @@ enum EventPayload: Codable, Equatable {
   case resultNotice(ResultNotice)
   case processingExtension(Extension)
   case appointment(String)
+  case personalDataCorrection(PersonalDataCorrected)
 
   init(_ details: EventDetails) {
     switch details {
@@ -248,6 +258,16 @@ enum EventPayload: Codable, Equatable {
           papersToRecall: n.papersToRecall,
           feeToCollect: n.feeToCollectVND,
           collectAt: n.collectAt
+        )
+      )
+    case .personalDataCorrection(let c):
+      self = .personalDataCorrection(
+        PersonalDataCorrected(
+          fields: c.fields,
+          reason: c.reason,
+          province: c.applicant.address.province.rawValue,
+          commune: c.applicant.address.commune.rawValue,
+          personal: PersonalFields(applicant: c.applicant)
         )
       )
     }
@@ -384,6 +404,14 @@ enum EventPayload: Codable, Equatable {
           papersToRecall: n.papersToRecall,
           feeToCollectVND: n.feeToCollect,
           collectAt: n.collectAt
+        )
+      )
+    case .personalDataCorrection(let c):
+      return .personalDataCorrection(
+        Tracking.PersonalDataCorrection(
+          fields: c.fields,
+          reason: c.reason,
+          applicant: try c.personal.applicant(province: c.province, commune: c.commune)
         )
       )
     }

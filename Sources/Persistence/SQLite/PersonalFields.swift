@@ -14,9 +14,18 @@ struct PersonalFields: Codable, Equatable {
   var address: String
   var pickupAddress: String?
   var party: ApplicantPayload?
+}
 
+extension PersonalFields {
   init(_ shipment: Shipment) {
-    let applicant = shipment.applicant
+    self.init(applicant: shipment.applicant)
+    if case .home(let address, _, _) = shipment.pickup {
+      self.pickupAddress = address.detail.rawValue
+    }
+  }
+
+  /// An applicant's fields alone.
+  init(applicant: Applicant) {
     self.name = applicant.name.rawValue
     if case .citizen(let id) = applicant.identity {
       self.citizenID = id.rawValue
@@ -25,10 +34,27 @@ struct PersonalFields: Codable, Equatable {
     }
     self.phone = applicant.phone.e164
     self.address = applicant.address.detail.rawValue
-    if case .home(let address, _, _) = shipment.pickup {
-      self.pickupAddress = address.detail.rawValue
-    }
     self.party = ApplicantPayload(applicant)
+  }
+
+  /// The applicant back, with its address's province and commune (kept in plain columns).
+  func applicant(province: String, commune: String) throws -> Applicant {
+    let address = try Address(
+      province: ProvinceCode(validating: province),
+      commune: CommuneCode(validating: commune),
+      detail: BoundedText(validating: self.address, maximumLength: .max, required: false)
+    )
+    let name = try PersonName(validating: self.name)
+    let phone = try MobileNumber(validating: self.phone, prefixes: ShipmentRows.anyPrefix)
+    if let party = self.party {
+      return try party.applicant(name: name, phone: phone, address: address)
+    }
+    return Applicant(
+      name: name,
+      citizenID: try CitizenID(validating: self.citizenID, currentYear: .max),
+      phone: phone,
+      address: address
+    )
   }
 
   /// The sealing context of a shipment's fields.

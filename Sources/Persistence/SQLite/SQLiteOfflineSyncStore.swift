@@ -15,7 +15,12 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
   }
 
   private static func context(_ device: DeviceKey, _ sequence: Int) -> String {
-    "device \(device.caller) \(device.deviceID) \(sequence)"
+    Self.context(caller: device.caller, deviceID: device.deviceID, sequence: sequence)
+  }
+
+  /// The sealing context of a device event's payload.
+  static func context(caller: String, deviceID: String, sequence: Int) -> String {
+    "device \(caller) \(deviceID) \(sequence)"
   }
 
   private func seal(
@@ -26,7 +31,7 @@ public final class SQLiteOfflineSyncStore: OfflineSyncStore {
   )
     throws -> (Int64, Data)
   {
-    let key = try self.cipher.newKey(in: db, now: 0)
+    let key = try self.cipher.newKey(in: db, now: Int64(Date().timeIntervalSince1970 * 1_000_000))
     let sealed = try self.cipher.seal(
       Data(payload),
       with: key,

@@ -420,6 +420,22 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v13: data keys are rotated") { db in
+      // The rotation in progress: data keys created before `created_before` are replaced.
+      try db.execute(
+        sql: """
+          CREATE TABLE data_key_rotation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            created_before INTEGER NOT NULL
+          );
+          CREATE INDEX data_key_by_age ON data_key (created_at);
+          CREATE INDEX shipment_by_data_key ON shipment (data_key_id);
+          CREATE INDEX scan_key_by_data_key ON scan_key (data_key_id);
+          CREATE INDEX device_event_by_data_key ON device_event (data_key_id)
+            WHERE data_key_id IS NOT NULL;
+          """
+      )
+    }
     return migrator
   }
 }

@@ -183,6 +183,18 @@ public final class SQLiteShipmentStore: ShipmentStore {
       )
       events[position].leafIndex = indexes[position]
     }
+    if let dataKey, write.events.contains(where: \.correctsApplicant) {
+      try ShipmentRows.sealApplicant(
+        of: write.shipment,
+        id: id,
+        key: dataKey,
+        cipher: self.cipher,
+        in: db
+      )
+    }
+    if let digests = write.lookupDigests {
+      try Self.replaceLookupDigests(digests, shipmentID: id, in: db)
+    }
     try SQLiteHandoffStore.apply(write.outbox, shipmentID: id, at: write.committedAt, in: db)
     if let last = events.last {
       try db.cachedStatement(
@@ -237,6 +249,23 @@ public final class SQLiteShipmentStore: ShipmentStore {
     return .applied(
       AppendedEvents(shipment: shipment, events: events, erasedScans: erasedScans)
     )
+  }
+
+  /// The digests staff find the shipment by, replaced.
+  private static func replaceLookupDigests(
+    _ digests: [String],
+    shipmentID id: Int64,
+    in db: Database
+  ) throws {
+    try db.cachedStatement(sql: "DELETE FROM person_lookup WHERE shipment_id = ?")
+      .execute(arguments: [id])
+    try db.cachedStatement(sql: "DELETE FROM person_lookup_pending WHERE shipment_id = ?")
+      .execute(arguments: [id])
+    for digest in digests {
+      try db.cachedStatement(
+        sql: "INSERT OR IGNORE INTO person_lookup (digest, shipment_id) VALUES (?, ?)"
+      ).execute(arguments: [digest, id])
+    }
   }
 
   public func remembered(_ key: IdempotencyKey) async throws -> RememberedWrite? {
@@ -382,98 +411,5 @@ public final class SQLiteShipmentStore: ShipmentStore {
         } : nil
       return ShipmentPage(shipments: shipments, next: next)
     }
-  }
-}
-
-// MARK: - Idempotency and serials
-
-extension SQLiteShipmentStore {
-  /// What a key was remembered for. Records kept before keys were per caller match any caller.
-  func remembered(_ key: IdempotencyKey, in db: Database) throws -> RememberedWrite? {
-    guard
-      let row = try Row.fetchOne(
-        db.cachedStatement(
-          sql: """
-            SELECT fingerprint, shipment_id, first_sequence, version FROM idempotency_key
-            WHERE caller IN (?, '') AND request_id = ? ORDER BY caller DESC LIMIT 1
-            """
-        ),
-        arguments: [key.caller, key.requestID.rawValue]
-      )
-    else { return nil }
-    let fingerprint: Data = row["fingerprint"]
-    guard Array(fingerprint) == key.fingerprint else { throw TrackingError.requestIDReused() }
-    let first: Int = row["first_sequence"]
-    let version: Int = row["version"]
-    let stored = try ShipmentRows.loadRegistered(
-      id: row["shipment_id"],
-      cipher: self.cipher,
-      in: db
-    )
-    guard version <= stored.shipment.version, first >= 1, first <= version else {
-      throw Corruption("an idempotency record points past the history of a shipment")
-    }
-    let earlier = stored.shipment.asOf(version: version)
-    if first == 1 {
-      return .registration(
-        RegisteredShipment(
-          shipment: earlier,
-          commitment: stored.commitment,
-          custodySalt: stored.custodySalt
-        )
-      )
-    }
-    return .events(
-      AppendedEvents(shipment: earlier, events: Array(earlier.events[(first - 1)...]))
-    )
-  }
-
-  static func remember(
-    _ key: IdempotencyKey,
-    shipmentID: Int64,
-    firstSequence: Int,
-    version: Int,
-    at time: Timestamp,
-    in db: Database
-  ) throws {
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO idempotency_key
-          (caller, request_id, fingerprint, shipment_id, first_sequence, version, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(
-      arguments: [
-        key.caller, key.requestID.rawValue, Data(key.fingerprint), shipmentID, firstSequence,
-        version, time.microseconds,
-      ]
-    )
-  }
-
-  static func nextSerial(for indicator: ServiceIndicator, in db: Database) throws -> Int {
-    let last =
-      try Int.fetchOne(
-        db.cachedStatement(
-          sql: "SELECT last_serial FROM serial_counter WHERE service_indicator = ?"
-        ),
-        arguments: [indicator.rawValue]
-      ) ?? -1
-    let next = last + 1
-    guard next >= 0 else { throw Corruption("negative serial counter for \(indicator)") }
-    guard next <= TrackingNumber.maximumSerial else {
-      throw TrackingError(
-        code: .exhausted,
-        message: "every serial of service indicator \(indicator) has been used"
-      )
-    }
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO serial_counter (service_indicator, last_serial) VALUES (?, ?)
-        ON CONFLICT (service_indicator) DO UPDATE SET last_serial = excluded.last_serial
-        """
-    ).execute(
-      arguments: [indicator.rawValue, next]
-    )
-    return next
   }
 }

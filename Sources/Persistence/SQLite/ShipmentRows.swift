@@ -59,6 +59,33 @@ enum ShipmentRows {
     return (db.lastInsertedRowID, key)
   }
 
+  /// Seals a shipment's personal fields again (its applicant was corrected), with the
+  /// province and commune of the new address in their plain columns.
+  static func sealApplicant(
+    of shipment: Shipment,
+    id: Int64,
+    key: DataKey,
+    cipher: FieldCipher,
+    in db: Database
+  ) throws {
+    let sealed = try cipher.seal(
+      try Self.encoder.encode(PersonalFields(shipment)),
+      with: key,
+      context: PersonalFields.context(shipment.trackingNumber.rawValue)
+    )
+    try db.cachedStatement(
+      sql: """
+        UPDATE shipment SET sealed = ?, applicant_province = ?, applicant_commune = ?
+        WHERE id = ? AND data_key_id = ?
+        """
+    ).execute(
+      arguments: [
+        sealed, shipment.applicant.address.province.rawValue,
+        shipment.applicant.address.commune.rawValue, id, key.id,
+      ]
+    )
+  }
+
   /// The citizen id column: the number of a citizen, empty for a foreigner (whose passport is in
   /// `applicant_party`).
   private static func citizenColumn(_ identity: PersonalIdentity) -> String {
@@ -263,39 +290,26 @@ enum ShipmentRows {
   /// The applicant from the sealed fields, or from the plain columns of a row written before
   /// sealing.
   private static func decodeApplicant(_ row: Row, sealed: PersonalFields?) throws -> Applicant {
-    let applicantAddress = try Address(
-      province: ProvinceCode(validating: row["applicant_province"]),
-      commune: CommuneCode(validating: row["applicant_commune"]),
-      detail: BoundedText(
-        validating: sealed?.address ?? row["applicant_address"],
-        maximumLength: .max,
-        required: false
-      )
-    )
-    let name = try PersonName(validating: sealed?.name ?? row["applicant_name"])
-    let phone = try MobileNumber(
-      validating: sealed?.phone ?? row["applicant_phone"],
-      prefixes: Self.anyPrefix
-    )
-    let party: ApplicantPayload?
     if let sealed {
-      party = sealed.party
-    } else {
-      party = try (row["applicant_party"] as String?).map {
+      return try sealed.applicant(
+        province: row["applicant_province"],
+        commune: row["applicant_commune"]
+      )
+    }
+    // A row written before sealing: the values in the plain columns.
+    let legacy = PersonalFields(
+      name: row["applicant_name"],
+      citizenID: row["applicant_citizen_id"],
+      phone: row["applicant_phone"],
+      address: row["applicant_address"],
+      pickupAddress: nil,
+      party: try (row["applicant_party"] as String?).map {
         try JSONDecoder().decode(ApplicantPayload.self, from: Data($0.utf8))
       }
-    }
-    if let party {
-      return try party.applicant(name: name, phone: phone, address: applicantAddress)
-    }
-    return Applicant(
-      name: name,
-      citizenID: try CitizenID(
-        validating: sealed?.citizenID ?? row["applicant_citizen_id"],
-        currentYear: .max
-      ),
-      phone: phone,
-      address: applicantAddress
+    )
+    return try legacy.applicant(
+      province: row["applicant_province"],
+      commune: row["applicant_commune"]
     )
   }
 

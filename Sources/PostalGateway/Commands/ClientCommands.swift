@@ -28,24 +28,7 @@ struct PickupCommand: AsyncParsableCommand {
 
     @Option(help: "dossier-only, result-only or dossier-and-result.")
     var serviceType: Service = .dossierAndResult
-    @Option(help: "Applicant's full name (an organisation's: its representative's).")
-    var name: String
-    @Option(help: "Applicant's 12-digit citizen id (or --passport for a foreigner).")
-    var citizenID: String?
-    @Option(help: "A foreign applicant's passport number (with --nationality).") var passport:
-      String?
-    @Option(help: "The passport's ISO 3166-1 alpha-2 nationality, e.g. KR.") var nationality:
-      String?
-    @Option(help: "An organisation applies: its enterprise/tax code (with --organisation-name).")
-    var enterpriseCode: String?
-    @Option(help: "The organisation's registered name.") var organisationName: String?
-    @Option(help: "Someone filing under an authorisation: their full name.")
-    var authorizedName: String?
-    @Option(help: "The authorised person's 12-digit citizen id.") var authorizedCitizenID: String?
-    @Option(help: "Applicant's mobile number.") var phone: String
-    @Option(help: "Province code (2 digits).") var province: String
-    @Option(help: "Commune code (5 digits).") var commune: String
-    @Option(help: "Street address.") var address: String
+    @OptionGroup var applicant: ApplicantOptions
     @Option(help: "Procedure code D.DDDDDD.") var procedure: String
     @Option(help: "Destination agency code, e.g. 000.00.00.H55. Default: the catalog's.")
     var agency: String?
@@ -64,36 +47,8 @@ struct PickupCommand: AsyncParsableCommand {
       case .resultOnly: request.serviceType = .resultOnly
       case .dossierAndResult: request.serviceType = .dossierAndResult
       }
-      let address = Postalgateway_V1_Address.with {
-        $0.provinceCode = self.province
-        $0.communeCode = self.commune
-        $0.detail = self.address
-      }
-      request.applicant = .with {
-        $0.fullName = self.name
-        if let passport = self.passport {
-          $0.passport = .with {
-            $0.number = passport
-            $0.nationality = self.nationality ?? ""
-          }
-        } else {
-          $0.citizenID = self.citizenID ?? ""
-        }
-        $0.phone = self.phone
-        $0.address = address
-        if let code = self.enterpriseCode {
-          $0.organisation = .with {
-            $0.enterpriseCode = code
-            $0.name = self.organisationName ?? ""
-          }
-        }
-        if let name = self.authorizedName {
-          $0.authorizedPerson = .with {
-            $0.fullName = name
-            $0.citizenID = self.authorizedCitizenID ?? ""
-          }
-        }
-      }
+      let address = self.applicant.address
+      request.applicant = self.applicant.wire
       request.procedureCode = self.procedure
       request.destinationAgencyCode = self.agency ?? ""
       if self.home {
@@ -420,6 +375,8 @@ private func detail(_ event: Postalgateway_V1_ShipmentEvent) -> String {
     }
   case .damage(let d): "  new seal \(d.newSealID)"
   case .correction(let c): "  voids event \(c.voidedSequence): \(c.reason)"
+  case .personalDataCorrection(let c):
+    "  corrected \(c.fields.joined(separator: ", ")): \(c.reason)"
   case .handoffQueued(let h):
     "  handoff \(h.handoffID) queued to \(h.agencyCode) (\(wireName(h.mode)))"
   case .agencyDecision(let d):

@@ -8,7 +8,7 @@ struct EncryptionCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "encryption",
     abstract: "The keys personal data is sealed under (operator).",
-    subcommands: [Status.self, Rotate.self]
+    subcommands: [Status.self, Rotate.self, RotateDataKeys.self]
   )
 
   struct Status: AsyncParsableCommand {
@@ -43,6 +43,25 @@ struct EncryptionCommand: AsyncParsableCommand {
     }
   }
 
+  struct RotateDataKeys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "rotate-data-keys",
+      abstract:
+        "Seal personal data again under new data keys, in the background; the old data keys are destroyed."
+    )
+    @OptionGroup var client: ClientOptions
+    @Option(help: "Only data keys older than this many days (0: every key made before now).")
+    var olderThanDays: Int32 = 0
+
+    func run() async throws {
+      let status = try await self.client.withPartnerClient(as: "operator") { client in
+        try await Postalgateway_V1_OperatorService.Client(wrapping: client)
+          .rotateDataKeys(.with { $0.olderThanDays = self.olderThanDays })
+      }
+      EncryptionCommand.print(status)
+    }
+  }
+
   static func print(_ status: Postalgateway_V1_EncryptionStatus) {
     Swift.print("active key-encryption key: \(status.activeKeyID)")
     Swift.print("keys held: \(status.keyIds.joined(separator: ", "))")
@@ -50,6 +69,7 @@ struct EncryptionCommand: AsyncParsableCommand {
       Swift.print("data keys under \(id): \(count)")
     }
     Swift.print(status.rewrapping ? "rewrapping: yes" : "rewrapping: no")
+    Swift.print("data keys to replace: \(status.dataKeysToReplace)")
     fflush(nil)
   }
 }
@@ -76,6 +96,39 @@ extension PersonCommand {
       }
       print(
         "\(self.trackingNumber): personal data erased (event \(response.event.sequence), \(response.scansErased) scan file(s) removed)"
+      )
+      fflush(nil)
+    }
+  }
+}
+
+extension PersonCommand {
+  struct Correct: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract:
+        "Correct the applicant's personal data at the data subject's request: give every field as it should be (operator certificate; custody-logged, naming the fields changed)."
+    )
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "Tracking number.") var trackingNumber: String
+    @OptionGroup var applicant: ApplicantOptions
+    @Option(help: "Why: the request's reference.") var reason: String
+    @Option(help: "Request id (a retry with the same id is safe).") var requestID = UUID()
+      .uuidString
+
+    func run() async throws {
+      let response = try await self.client.withPartnerClient(as: "operator") { client in
+        try await Postalgateway_V1_OperatorService.Client(wrapping: client).correctPersonalData(
+          .with {
+            $0.requestID = self.requestID
+            $0.trackingNumber = self.trackingNumber
+            $0.applicant = self.applicant.wire
+            $0.reason = self.reason
+          }
+        )
+      }
+      let fields = response.event.personalDataCorrection.fields.joined(separator: ", ")
+      print(
+        "\(self.trackingNumber): personal data corrected (event \(response.event.sequence): \(fields))"
       )
       fflush(nil)
     }

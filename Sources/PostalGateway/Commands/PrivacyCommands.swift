@@ -55,8 +55,8 @@ struct AuditCommand: AsyncParsableCommand {
 struct PersonCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "person",
-    abstract: "A data subject's requests: export (oversight), erase (operator).",
-    subcommands: [Export.self, Erase.self]
+    abstract: "A data subject's requests: export (oversight), correct and erase (operator).",
+    subcommands: [Export.self, Correct.self, Erase.self]
   )
 
   struct Export: AsyncParsableCommand {

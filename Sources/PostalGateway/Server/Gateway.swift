@@ -65,6 +65,7 @@ struct Gateway: Sendable {
       stores: stores,
       keys: keys,
       clientCAPEM: tls.clientCAPEM,
+      clock: clock,
       logger: logger
     )
     let health = GatewayListeners.health()

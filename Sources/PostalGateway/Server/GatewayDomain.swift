@@ -43,6 +43,7 @@ struct GatewayDomain: Sendable {
     stores: Stores,
     keys: KeyRingFile,
     clientCAPEM: String,
+    clock: any WallClock,
     logger: Logger
   ) async throws -> GatewayDomain {
     if configuration.catalogPath == nil {
@@ -134,6 +135,7 @@ struct GatewayDomain: Sendable {
         ring: keys,
         // The SQLite stores always have one.
         rotation: SQLiteStorage.keyRotation(of: stores)!,
+        clock: clock,
         logger: logger.with("component", "key-rotator")
       )
     )

@@ -37,7 +37,7 @@ extension CounterService {
       // Refuse before reading the body when the scan could not be recorded anyway.
       try await self.shipments.checkScanAllowed(trackingNumber, documentID: header.documentID)
 
-      let upload = try self.blobs.beginUpload()
+      let upload = try await self.blobs.beginUpload()
       let sha256: String
       do {
         while let message = try await messages.next() {
@@ -74,9 +74,9 @@ extension CounterService {
             "does not match the uploaded bytes"
           )
         }
-        _ = try upload.commit(sha256: sha256)
+        _ = try await upload.commit(sha256: sha256)
       } catch {
-        upload.abort()
+        await upload.abort()
         throw error
       }
 

@@ -50,7 +50,7 @@ extension Postalgateway_V1_RegisterPickupRequest {
 }
 
 extension Postalgateway_V1_Applicant {
-  fileprivate func domain(
+  func domain(
     at path: String,
     currentYear: Int,
     validator v: inout RequestValidator
@@ -407,6 +407,7 @@ extension EventKind {
     case .verificationCodeReissued: .verificationCodeReissued
     case .trackingUnlocked: .trackingUnlocked
     case .personalDataErased: .personalDataErased
+    case .personalDataCorrected: .personalDataCorrected
     }
   }
 }

@@ -181,6 +181,12 @@ extension Postalgateway_V1_ShipmentEvent {
       }
     case .appointment(let date):
       self.appointment = .with { $0.date = date.description }
+    case .personalDataCorrection(let correction):
+      // The field names and the reason, never the values (the shipment's applicant has them).
+      self.personalDataCorrection = .with {
+        $0.fields = correction.fields
+        $0.reason = correction.reason
+      }
     case .processingExtension(let moved):
       self.processingExtension = .with {
         $0.previousDueDate = moved.previousDueDate.description

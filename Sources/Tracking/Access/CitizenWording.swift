@@ -112,6 +112,7 @@ public struct CitizenWording: Sendable {
     case .verificationCodeReissued: vi ? "Cấp lại mã tra cứu" : "Tracking code reissued"
     case .trackingUnlocked: vi ? "Mở khóa tra cứu" : "Tracking unlocked"
     case .personalDataErased: vi ? "Đã xoá dữ liệu cá nhân" : "Personal data erased"
+    case .personalDataCorrected: vi ? "Đã đính chính dữ liệu cá nhân" : "Personal data corrected"
     }
   }
 

@@ -114,6 +114,10 @@ public enum CustodyEntry {
     case .correction(let correction):
       lines.append(("voids", String(correction.voidedSequence)))
       commit("reason", correction.reason)
+    case .personalDataCorrection(let correction):
+      lines.append(("corrected", correction.fields.joined(separator: " ")))
+      commit("applicant", correction.applicant.committedValue)
+      commit("reason", correction.reason)
     case .handoffQueued(let ticket):
       // The handoff id embeds the tracking number.
       commit("handoff", ticket.handoffID)

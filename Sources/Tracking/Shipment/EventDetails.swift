@@ -26,6 +26,16 @@ public enum EventDetails: Hashable, Sendable {
   case processingExtension(ProcessingExtension)
   /// `APPOINTMENT_RECEIVED`: the date on the agency's receipt-and-appointment slip.
   case appointment(CivilDate)
+  /// `PERSONAL_DATA_CORRECTED`: the applicant as corrected and which fields changed.
+  case personalDataCorrection(PersonalDataCorrection)
+}
+
+extension ShipmentEvent {
+  /// Whether the event corrects the applicant's personal data.
+  public var correctsApplicant: Bool {
+    if case .personalDataCorrection = self.details { return true }
+    return false
+  }
 }
 
 /// A complete dossier as accepted at collection.

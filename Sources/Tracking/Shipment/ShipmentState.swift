@@ -183,12 +183,15 @@ public enum EventKind: String, Hashable, Sendable, CaseIterable {
   /// Access: the applicant's personal data was erased (retention over, or a lawful request);
   /// the event carries none of it.
   case personalDataErased = "PERSONAL_DATA_ERASED"
+  /// Access: the applicant's personal data was corrected at the data subject's request; the
+  /// event names the fields and holds the new values sealed.
+  case personalDataCorrected = "PERSONAL_DATA_CORRECTED"
 
   /// Whether the event is about access to the shipment, not its movement (no change of state;
   /// legal in every state; not in the citizen's timeline).
   public var isAccessEvent: Bool {
     self == .verificationCodeReissued || self == .trackingUnlocked
-      || self == .personalDataErased
+      || self == .personalDataErased || self == .personalDataCorrected
   }
 
   /// Whether only the agency records the event (staff cannot record or void it).

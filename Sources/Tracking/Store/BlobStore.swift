@@ -4,7 +4,7 @@
 public protocol BlobStore: Sendable {
   /// Starts an upload.
   /// - Throws: ``BlobError/io(_:)`` when the store cannot take one.
-  func beginUpload() throws -> any BlobUpload
+  func beginUpload() async throws -> any BlobUpload
 
   /// Reads a stored blob in chunks, checking its digest as it goes.
   /// - Parameters:
@@ -44,9 +44,9 @@ public protocol BlobUpload: AnyObject {
   /// The digest of everything written (lower-case hex); the bytes are durable.
   func finish() throws -> String
   /// Makes the finished upload readable under its digest; `false` when it was already stored.
-  func commit(sha256: String) throws -> Bool
+  func commit(sha256: String) async throws -> Bool
   /// Discards the upload.
-  func abort()
+  func abort() async
 }
 
 /// Why a stored blob cannot be used.

@@ -75,6 +75,10 @@ public struct ShipmentWrite: Hashable, Sendable {
   /// shipment's data key (and those of scans no other live shipment has), so every sealed
   /// field, note, detail and scan of it becomes unreadable, and drops its blind-index digests.
   public var erasesPersonalData = false
+  /// The blind-index digests the shipment is found by after the write, replacing the stored
+  /// ones (a corrected applicant), or `nil` to keep them. With a `PERSONAL_DATA_CORRECTED`
+  /// event the store also seals the shipment's applicant fields again.
+  public var lookupDigests: [String]? = nil
 
   /// Creates a write.
   public init(

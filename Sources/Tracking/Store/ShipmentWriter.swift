@@ -33,6 +33,11 @@ public struct ShipmentWriter: Sendable {
       after.state = last.toState
       after.updatedAt = last.recordedAt
     }
+    for event in events {
+      if case .personalDataCorrection(let correction) = event.details {
+        after.applicant = correction.applicant
+      }
+    }
     let leaves = events.map {
       CustodyLeaf(
         eventSequence: $0.sequence,

@@ -1,5 +1,6 @@
 import Foundation
 import Persistence
+import TestProcesses
 import Testing
 import Tracking
 
@@ -62,20 +63,5 @@ struct SQLiteBackendTests {
       ($0 as? TrackingError)?.code == .failedPrecondition
         && ($0 as? TrackingError)?.message.contains("newer version") == true
     }
-  }
-}
-
-/// Runs SQL with the sqlite3 command-line tool, as an operator (or an attacker) would.
-enum SQLiteTool {
-  static func run(_ path: String, _ sql: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sqlite3", path, sql]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
   }
 }
