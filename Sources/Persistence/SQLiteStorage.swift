@@ -68,6 +68,7 @@ public enum SQLiteStorage {
       accessAudit: SQLiteAccessAuditStore(database: database),
       ratings: SQLiteRatingStore(database: database, cipher: cipher),
       indicators: SQLiteIndicatorStore(database: database),
+      queueTickets: SQLiteQueueTicketStore(database: database),
       feed: feed,
       health: health
     )

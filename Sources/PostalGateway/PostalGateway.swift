@@ -21,7 +21,8 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       LogCommand.self, RolesCommand.self, AgencyCommand.self, HandoffsCommand.self,
       SLACommand.self, AccessCommand.self, BackupCommand.self, RestoreCommand.self,
       LoadCommand.self, AuditCommand.self, PersonCommand.self, EncryptionCommand.self,
-      RateCommand.self, IndicatorsCommand.self, ProductivityCommand.self,
+      RateCommand.self, IndicatorsCommand.self, ProductivityCommand.self, WaitsCommand.self,
+      QueueCommand.self,
     ]
   )
 }

@@ -218,6 +218,19 @@ package enum Postalgateway_V1_CounterService: Sendable {
                 type: .bidirectionalStreaming
             )
         }
+        /// Namespace for "RecordQueueTicket" metadata.
+        package enum RecordQueueTicket: Sendable {
+            /// Request type for "RecordQueueTicket".
+            package typealias Input = Postalgateway_V1_RecordQueueTicketRequest
+            /// Response type for "RecordQueueTicket".
+            package typealias Output = Postalgateway_V1_RecordQueueTicketResponse
+            /// Descriptor for "RecordQueueTicket".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "RecordQueueTicket",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.CounterService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             RegisterPickup.descriptor,
@@ -234,7 +247,8 @@ package enum Postalgateway_V1_CounterService: Sendable {
             RecordDeliveryAttempt.descriptor,
             RecordDamage.descriptor,
             CorrectEvent.descriptor,
-            SyncEvents.descriptor
+            SyncEvents.descriptor,
+            RecordQueueTicket.descriptor
         ]
     }
 }
@@ -591,6 +605,33 @@ extension Postalgateway_V1_CounterService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_SyncEventsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SyncEventsResponse>
+
+        /// Handle the "RecordQueueTicket" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A counter's queue ticket: issued to a citizen on arrival, called to the counter (and, when
+        /// > it led to one, the intake registered). The wait (`called_at` − `issued_at`) is what the
+        /// > plan's counter-wait indicator counts (Thái Nguyên 103/KH-UBND items II.6, III.8: ≤ 15
+        /// > minutes). The post office is the caller's. A ticket is kept once per office, number and
+        /// > issue time.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a called time before the issue time, a wait over
+        /// > 12 hours, a time in the future or older than 7 days); NOT_FOUND for an unknown
+        /// > `tracking_number`; ALREADY_EXISTS for a reused request id with another body, or the same
+        /// > ticket recorded with other times.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RecordQueueTicketRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_RecordQueueTicketResponse` messages.
+        func recordQueueTicket(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordQueueTicketRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordQueueTicketResponse>
     }
 
     /// Service protocol for the "postalgateway.v1.CounterService" service.
@@ -931,6 +972,33 @@ extension Postalgateway_V1_CounterService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_SyncEventsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_SyncEventsResponse>
+
+        /// Handle the "RecordQueueTicket" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A counter's queue ticket: issued to a citizen on arrival, called to the counter (and, when
+        /// > it led to one, the intake registered). The wait (`called_at` − `issued_at`) is what the
+        /// > plan's counter-wait indicator counts (Thái Nguyên 103/KH-UBND items II.6, III.8: ≤ 15
+        /// > minutes). The post office is the caller's. A ticket is kept once per office, number and
+        /// > issue time.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a called time before the issue time, a wait over
+        /// > 12 hours, a time in the future or older than 7 days); NOT_FOUND for an unknown
+        /// > `tracking_number`; ALREADY_EXISTS for a reused request id with another body, or the same
+        /// > ticket recorded with other times.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordQueueTicketRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_RecordQueueTicketResponse` message.
+        func recordQueueTicket(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RecordQueueTicketRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordQueueTicketResponse>
     }
 
     /// Simple service protocol for the "postalgateway.v1.CounterService" service.
@@ -1271,6 +1339,33 @@ extension Postalgateway_V1_CounterService {
             response: GRPCCore.RPCWriter<Postalgateway_V1_SyncEventsResponse>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "RecordQueueTicket" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A counter's queue ticket: issued to a citizen on arrival, called to the counter (and, when
+        /// > it led to one, the intake registered). The wait (`called_at` − `issued_at`) is what the
+        /// > plan's counter-wait indicator counts (Thái Nguyên 103/KH-UBND items II.6, III.8: ≤ 15
+        /// > minutes). The post office is the caller's. A ticket is kept once per office, number and
+        /// > issue time.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a called time before the issue time, a wait over
+        /// > 12 hours, a time in the future or older than 7 days); NOT_FOUND for an unknown
+        /// > `tracking_number`; ALREADY_EXISTS for a reused request id with another body, or the same
+        /// > ticket recorded with other times.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RecordQueueTicketRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_RecordQueueTicketResponse` to respond with.
+        func recordQueueTicket(
+            request: Postalgateway_V1_RecordQueueTicketRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_RecordQueueTicketResponse
     }
 }
 
@@ -1443,6 +1538,17 @@ extension Postalgateway_V1_CounterService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.RecordQueueTicket.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordQueueTicketRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordQueueTicketResponse>(),
+            handler: { request, context in
+                try await self.recordQueueTicket(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1597,6 +1703,17 @@ extension Postalgateway_V1_CounterService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordEventResponse> {
         let response = try await self.correctEvent(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func recordQueueTicket(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordQueueTicketRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordQueueTicketResponse> {
+        let response = try await self.recordQueueTicket(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1807,6 +1924,19 @@ extension Postalgateway_V1_CounterService.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    package func recordQueueTicket(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RecordQueueTicketRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordQueueTicketResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_RecordQueueTicketResponse>(
+            message: try await self.recordQueueTicket(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -2224,6 +2354,38 @@ extension Postalgateway_V1_CounterService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_SyncEventsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_SyncEventsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordQueueTicket" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A counter's queue ticket: issued to a citizen on arrival, called to the counter (and, when
+        /// > it led to one, the intake registered). The wait (`called_at` − `issued_at`) is what the
+        /// > plan's counter-wait indicator counts (Thái Nguyên 103/KH-UBND items II.6, III.8: ≤ 15
+        /// > minutes). The post office is the caller's. A ticket is kept once per office, number and
+        /// > issue time.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a called time before the issue time, a wait over
+        /// > 12 hours, a time in the future or older than 7 days); NOT_FOUND for an unknown
+        /// > `tracking_number`; ALREADY_EXISTS for a reused request id with another body, or the same
+        /// > ticket recorded with other times.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordQueueTicketRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordQueueTicketRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordQueueTicketResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordQueueTicket<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordQueueTicketRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordQueueTicketRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordQueueTicketResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordQueueTicketResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2809,6 +2971,49 @@ extension Postalgateway_V1_CounterService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RecordQueueTicket" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A counter's queue ticket: issued to a citizen on arrival, called to the counter (and, when
+        /// > it led to one, the intake registered). The wait (`called_at` − `issued_at`) is what the
+        /// > plan's counter-wait indicator counts (Thái Nguyên 103/KH-UBND items II.6, III.8: ≤ 15
+        /// > minutes). The post office is the caller's. A ticket is kept once per office, number and
+        /// > issue time.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a called time before the issue time, a wait over
+        /// > 12 hours, a time in the future or older than 7 days); NOT_FOUND for an unknown
+        /// > `tracking_number`; ALREADY_EXISTS for a reused request id with another body, or the same
+        /// > ticket recorded with other times.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RecordQueueTicketRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RecordQueueTicketRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_RecordQueueTicketResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func recordQueueTicket<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RecordQueueTicketRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RecordQueueTicketRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordQueueTicketResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordQueueTicketResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.RecordQueueTicket.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -3295,6 +3500,44 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_SyncEventsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_SyncEventsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordQueueTicket" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A counter's queue ticket: issued to a citizen on arrival, called to the counter (and, when
+    /// > it led to one, the intake registered). The wait (`called_at` − `issued_at`) is what the
+    /// > plan's counter-wait indicator counts (Thái Nguyên 103/KH-UBND items II.6, III.8: ≤ 15
+    /// > minutes). The post office is the caller's. A ticket is kept once per office, number and
+    /// > issue time.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (a called time before the issue time, a wait over
+    /// > 12 hours, a time in the future or older than 7 days); NOT_FOUND for an unknown
+    /// > `tracking_number`; ALREADY_EXISTS for a reused request id with another body, or the same
+    /// > ticket recorded with other times.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RecordQueueTicketRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordQueueTicket<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RecordQueueTicketRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordQueueTicketResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordQueueTicket(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordQueueTicketRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordQueueTicketResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3845,6 +4088,48 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             producer: producer
         )
         return try await self.syncEvents(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordQueueTicket" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A counter's queue ticket: issued to a citizen on arrival, called to the counter (and, when
+    /// > it led to one, the intake registered). The wait (`called_at` − `issued_at`) is what the
+    /// > plan's counter-wait indicator counts (Thái Nguyên 103/KH-UBND items II.6, III.8: ≤ 15
+    /// > minutes). The post office is the caller's. A ticket is kept once per office, number and
+    /// > issue time.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (a called time before the issue time, a wait over
+    /// > 12 hours, a time in the future or older than 7 days); NOT_FOUND for an unknown
+    /// > `tracking_number`; ALREADY_EXISTS for a reused request id with another body, or the same
+    /// > ticket recorded with other times.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func recordQueueTicket<Result>(
+        _ message: Postalgateway_V1_RecordQueueTicketRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordQueueTicketResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RecordQueueTicketRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordQueueTicket(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -69,6 +69,61 @@ package nonisolated enum Postalgateway_V1_GovernmentLevel: SwiftProtobuf.Enum, S
 
 }
 
+package nonisolated struct Postalgateway_V1_RecordQueueTicketRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  /// As printed on the ticket: 1–16 letters, digits or dashes, e.g. "A-012".
+  package var ticketNumber: String = String()
+
+  package var issuedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_issuedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_issuedAt = newValue}
+  }
+  /// Returns true if `issuedAt` has been explicitly set.
+  package var hasIssuedAt: Bool {self._issuedAt != nil}
+  /// Clears the value of `issuedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearIssuedAt() {self._issuedAt = nil}
+
+  package var calledAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_calledAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_calledAt = newValue}
+  }
+  /// Returns true if `calledAt` has been explicitly set.
+  package var hasCalledAt: Bool {self._calledAt != nil}
+  /// Clears the value of `calledAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCalledAt() {self._calledAt = nil}
+
+  /// Optional: the shipment registered at the counter for this ticket.
+  package var trackingNumber: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _issuedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _calledAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_RecordQueueTicketResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Whole seconds from issue to call.
+  package var waitSeconds: Int64 = 0
+
+  /// Whether this call recorded it (false: recorded before).
+  package var created: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Postalgateway_V1_RegisterPickupRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1136,6 +1191,95 @@ fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
 nonisolated extension Postalgateway_V1_GovernmentLevel: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0GOVERNMENT_LEVEL_UNSPECIFIED\0\u{1}GOVERNMENT_LEVEL_PROVINCE\0\u{1}GOVERNMENT_LEVEL_COMMUNE\0")
+}
+
+nonisolated extension Postalgateway_V1_RecordQueueTicketRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecordQueueTicketRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}ticket_number\0\u{3}issued_at\0\u{3}called_at\0\u{3}tracking_number\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.ticketNumber) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._issuedAt) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._calledAt) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.ticketNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.ticketNumber, fieldNumber: 2)
+    }
+    try { if let v = self._issuedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._calledAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordQueueTicketRequest, rhs: Postalgateway_V1_RecordQueueTicketRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.ticketNumber != rhs.ticketNumber {return false}
+    if lhs._issuedAt != rhs._issuedAt {return false}
+    if lhs._calledAt != rhs._calledAt {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RecordQueueTicketResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RecordQueueTicketResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wait_seconds\0\u{1}created\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.waitSeconds) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.created) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.waitSeconds != 0 {
+      try visitor.visitSingularInt64Field(value: self.waitSeconds, fieldNumber: 1)
+    }
+    if self.created != false {
+      try visitor.visitSingularBoolField(value: self.created, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RecordQueueTicketResponse, rhs: Postalgateway_V1_RecordQueueTicketResponse) -> Bool {
+    if lhs.waitSeconds != rhs.waitSeconds {return false}
+    if lhs.created != rhs.created {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -127,6 +127,19 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetCounterWaits" metadata.
+        package enum GetCounterWaits: Sendable {
+            /// Request type for "GetCounterWaits".
+            package typealias Input = Postalgateway_V1_GetCounterWaitsRequest
+            /// Response type for "GetCounterWaits".
+            package typealias Output = Postalgateway_V1_CounterWaitReport
+            /// Descriptor for "GetCounterWaits".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "GetCounterWaits",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
@@ -136,7 +149,8 @@ package enum Postalgateway_V1_OversightService: Sendable {
             ExportPersonalData.descriptor,
             ListComplaints.descriptor,
             GetIndicators.descriptor,
-            GetStaffProductivity.descriptor
+            GetStaffProductivity.descriptor,
+            GetCounterWaits.descriptor
         ]
     }
 }
@@ -327,6 +341,27 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetStaffProductivityRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_StaffProductivityReport>
+
+        /// Handle the "GetCounterWaits" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counter waits of the queue tickets issued in a period (Vietnam dates, inclusive, at most
+        /// > 366 days), per post office or per hour of the day (Vietnam time): tickets, mean, median
+        /// > and p90 (nearest rank) waits, the longest, and the share within the plan's target
+        /// > (≤ 15 minutes, Thái Nguyên 103/KH-UBND items II.6, III.8).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetCounterWaitsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_CounterWaitReport` messages.
+        func getCounterWaits(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetCounterWaitsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CounterWaitReport>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -501,6 +536,27 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_GetStaffProductivityRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_StaffProductivityReport>
+
+        /// Handle the "GetCounterWaits" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counter waits of the queue tickets issued in a period (Vietnam dates, inclusive, at most
+        /// > 366 days), per post office or per hour of the day (Vietnam time): tickets, mean, median
+        /// > and p90 (nearest rank) waits, the longest, and the share within the plan's target
+        /// > (≤ 15 minutes, Thái Nguyên 103/KH-UBND items II.6, III.8).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetCounterWaitsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_CounterWaitReport` message.
+        func getCounterWaits(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetCounterWaitsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CounterWaitReport>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -674,6 +730,27 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_GetStaffProductivityRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_StaffProductivityReport
+
+        /// Handle the "GetCounterWaits" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counter waits of the queue tickets issued in a period (Vietnam dates, inclusive, at most
+        /// > 366 days), per post office or per hour of the day (Vietnam time): tickets, mean, median
+        /// > and p90 (nearest rank) waits, the longest, and the share within the plan's target
+        /// > (≤ 15 minutes, Thái Nguyên 103/KH-UBND items II.6, III.8).
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetCounterWaitsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_CounterWaitReport` to respond with.
+        func getCounterWaits(
+            request: Postalgateway_V1_GetCounterWaitsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_CounterWaitReport
     }
 }
 
@@ -769,6 +846,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.GetCounterWaits.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetCounterWaitsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_CounterWaitReport>(),
+            handler: { request, context in
+                try await self.getCounterWaits(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -857,6 +945,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_StaffProductivityReport> {
         let response = try await self.getStaffProductivity(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getCounterWaits(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetCounterWaitsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CounterWaitReport> {
+        let response = try await self.getCounterWaits(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -968,6 +1067,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_StaffProductivityReport> {
         return GRPCCore.ServerResponse<Postalgateway_V1_StaffProductivityReport>(
             message: try await self.getStaffProductivity(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getCounterWaits(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetCounterWaitsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CounterWaitReport> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_CounterWaitReport>(
+            message: try await self.getCounterWaits(
                 request: request.message,
                 context: context
             ),
@@ -1188,6 +1300,32 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_StaffProductivityReport>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_StaffProductivityReport>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetCounterWaits" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counter waits of the queue tickets issued in a period (Vietnam dates, inclusive, at most
+        /// > 366 days), per post office or per hour of the day (Vietnam time): tickets, mean, median
+        /// > and p90 (nearest rank) waits, the longest, and the share within the plan's target
+        /// > (≤ 15 minutes, Thái Nguyên 103/KH-UBND items II.6, III.8).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetCounterWaitsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetCounterWaitsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_CounterWaitReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getCounterWaits<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetCounterWaitsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetCounterWaitsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_CounterWaitReport>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CounterWaitReport>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1497,6 +1635,43 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetCounterWaits" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Counter waits of the queue tickets issued in a period (Vietnam dates, inclusive, at most
+        /// > 366 days), per post office or per hour of the day (Vietnam time): tickets, mean, median
+        /// > and p90 (nearest rank) waits, the longest, and the share within the plan's target
+        /// > (≤ 15 minutes, Thái Nguyên 103/KH-UBND items II.6, III.8).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetCounterWaitsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetCounterWaitsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_CounterWaitReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getCounterWaits<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetCounterWaitsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetCounterWaitsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_CounterWaitReport>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CounterWaitReport>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.GetCounterWaits.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1749,6 +1924,38 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetStaffProductivityRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_StaffProductivityReport>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetCounterWaits" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Counter waits of the queue tickets issued in a period (Vietnam dates, inclusive, at most
+    /// > 366 days), per post office or per hour of the day (Vietnam time): tickets, mean, median
+    /// > and p90 (nearest rank) waits, the longest, and the share within the plan's target
+    /// > (≤ 15 minutes, Thái Nguyên 103/KH-UBND items II.6, III.8).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetCounterWaitsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getCounterWaits<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetCounterWaitsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CounterWaitReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getCounterWaits(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetCounterWaitsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_CounterWaitReport>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2035,6 +2242,42 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getStaffProductivity(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetCounterWaits" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Counter waits of the queue tickets issued in a period (Vietnam dates, inclusive, at most
+    /// > 366 days), per post office or per hour of the day (Vietnam time): tickets, mean, median
+    /// > and p90 (nearest rank) waits, the longest, and the share within the plan's target
+    /// > (≤ 15 minutes, Thái Nguyên 103/KH-UBND items II.6, III.8).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getCounterWaits<Result>(
+        _ message: Postalgateway_V1_GetCounterWaitsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CounterWaitReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetCounterWaitsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getCounterWaits(
             request: request,
             options: options,
             onResponse: handleResponse

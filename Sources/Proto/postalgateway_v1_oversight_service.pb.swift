@@ -23,6 +23,46 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+package nonisolated enum Postalgateway_V1_CounterWaitGrouping: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case postOffice // = 1
+
+  /// The hour the ticket was issued, 00–23 Vietnam time.
+  case hourOfDay // = 2
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .postOffice
+    case 2: self = .hourOfDay
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .postOffice: return 1
+    case .hourOfDay: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_CounterWaitGrouping] = [
+    .unspecified,
+    .postOffice,
+    .hourOfDay,
+  ]
+
+}
+
 package nonisolated enum Postalgateway_V1_IndicatorGrouping: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
   case unspecified // = 0
@@ -197,6 +237,85 @@ package nonisolated enum Postalgateway_V1_SlaReportGrouping: SwiftProtobuf.Enum,
     .procedure,
   ]
 
+}
+
+package nonisolated struct Postalgateway_V1_GetCounterWaitsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD.
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_CounterWaitGrouping = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_CounterWaitReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_CounterWaitGrouping = .unspecified
+
+  package var generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_generatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_generatedAt = newValue}
+  }
+  /// Returns true if `generatedAt` has been explicitly set.
+  package var hasGeneratedAt: Bool {self._generatedAt != nil}
+  /// Clears the value of `generatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearGeneratedAt() {self._generatedAt = nil}
+
+  package var rows: [Postalgateway_V1_CounterWaitRow] = []
+
+  package var targetMinutes: Int32 = 0
+
+  /// Where the target comes from.
+  package var legalSource: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_CounterWaitRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The post office code, or the hour "00"–"23".
+  package var key: String = String()
+
+  package var tickets: Int32 = 0
+
+  package var meanWaitMinutes: Double = 0
+
+  package var medianWaitMinutes: Double = 0
+
+  package var p90WaitMinutes: Double = 0
+
+  package var longestWaitMinutes: Double = 0
+
+  /// Tickets called within the target.
+  package var withinTarget: Int32 = 0
+
+  package var withinTargetPercent: Double = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 package nonisolated struct Postalgateway_V1_GetStaffProductivityRequest: Sendable {
@@ -826,6 +945,10 @@ package nonisolated struct Postalgateway_V1_SlaReportRow: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
+nonisolated extension Postalgateway_V1_CounterWaitGrouping: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COUNTER_WAIT_GROUPING_UNSPECIFIED\0\u{1}COUNTER_WAIT_GROUPING_POST_OFFICE\0\u{1}COUNTER_WAIT_GROUPING_HOUR_OF_DAY\0")
+}
+
 nonisolated extension Postalgateway_V1_IndicatorGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0INDICATOR_GROUPING_UNSPECIFIED\0\u{1}INDICATOR_GROUPING_AGENCY\0\u{1}INDICATOR_GROUPING_POST_OFFICE\0")
 }
@@ -840,6 +963,175 @@ nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Postalgateway_V1_SlaReportGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_REPORT_GROUPING_UNSPECIFIED\0\u{1}SLA_REPORT_GROUPING_AGENCY\0\u{1}SLA_REPORT_GROUPING_POST_OFFICE\0\u{1}SLA_REPORT_GROUPING_ROUTE_CLASS\0\u{1}SLA_REPORT_GROUPING_PROCEDURE\0")
+}
+
+nonisolated extension Postalgateway_V1_GetCounterWaitsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetCounterWaitsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetCounterWaitsRequest, rhs: Postalgateway_V1_GetCounterWaitsRequest) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_CounterWaitReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CounterWaitReport"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0\u{3}generated_at\0\u{1}rows\0\u{3}target_minutes\0\u{3}legal_source\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._generatedAt) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.targetMinutes) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.legalSource) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try { if let v = self._generatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 5)
+    }
+    if self.targetMinutes != 0 {
+      try visitor.visitSingularInt32Field(value: self.targetMinutes, fieldNumber: 6)
+    }
+    if !self.legalSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.legalSource, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CounterWaitReport, rhs: Postalgateway_V1_CounterWaitReport) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs._generatedAt != rhs._generatedAt {return false}
+    if lhs.rows != rhs.rows {return false}
+    if lhs.targetMinutes != rhs.targetMinutes {return false}
+    if lhs.legalSource != rhs.legalSource {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_CounterWaitRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CounterWaitRow"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}tickets\0\u{3}mean_wait_minutes\0\u{3}median_wait_minutes\0\u{3}p90_wait_minutes\0\u{3}longest_wait_minutes\0\u{3}within_target\0\u{3}within_target_percent\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.tickets) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.meanWaitMinutes) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.medianWaitMinutes) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.p90WaitMinutes) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.longestWaitMinutes) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.withinTarget) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.withinTargetPercent) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if self.tickets != 0 {
+      try visitor.visitSingularInt32Field(value: self.tickets, fieldNumber: 2)
+    }
+    if self.meanWaitMinutes.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.meanWaitMinutes, fieldNumber: 3)
+    }
+    if self.medianWaitMinutes.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.medianWaitMinutes, fieldNumber: 4)
+    }
+    if self.p90WaitMinutes.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.p90WaitMinutes, fieldNumber: 5)
+    }
+    if self.longestWaitMinutes.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longestWaitMinutes, fieldNumber: 6)
+    }
+    if self.withinTarget != 0 {
+      try visitor.visitSingularInt32Field(value: self.withinTarget, fieldNumber: 7)
+    }
+    if self.withinTargetPercent.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.withinTargetPercent, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CounterWaitRow, rhs: Postalgateway_V1_CounterWaitRow) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.tickets != rhs.tickets {return false}
+    if lhs.meanWaitMinutes != rhs.meanWaitMinutes {return false}
+    if lhs.medianWaitMinutes != rhs.medianWaitMinutes {return false}
+    if lhs.p90WaitMinutes != rhs.p90WaitMinutes {return false}
+    if lhs.longestWaitMinutes != rhs.longestWaitMinutes {return false}
+    if lhs.withinTarget != rhs.withinTarget {return false}
+    if lhs.withinTargetPercent != rhs.withinTargetPercent {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_GetStaffProductivityRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -436,6 +436,28 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v14: counter queue tickets") { db in
+      // One row per ticket a counter issued and called (no personal data: a number and times).
+      try db.execute(
+        sql: """
+          CREATE TABLE queue_ticket (
+            post_office TEXT NOT NULL,
+            number TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            called_at INTEGER NOT NULL CHECK (called_at >= issued_at),
+            wait_seconds INTEGER NOT NULL,
+            issued_hour INTEGER NOT NULL CHECK (issued_hour BETWEEN 0 AND 23),
+            tracking_number TEXT,
+            recorded_by TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            fingerprint BLOB NOT NULL,
+            PRIMARY KEY (post_office, number, issued_at),
+            UNIQUE (recorded_by, request_id)
+          );
+          CREATE INDEX queue_ticket_by_issue ON queue_ticket (issued_at);
+          """
+      )
+    }
     return migrator
   }
 }

@@ -33,6 +33,10 @@ struct GatewayListeners: Sendable {
         blobs: domain.stores.blobs,
         audit: domain.audit,
         offline: domain.offline,
+        queue: CounterQueue(
+          tickets: domain.stores.queueTickets,
+          shipments: domain.stores.shipments
+        ),
         identities: identities,
         clock: clock,
         limits: .init(maximumBytes: configuration.maximumScanBytes),
@@ -63,6 +67,10 @@ struct GatewayListeners: Sendable {
         audit: domain.audit,
         ratings: domain.ratings,
         indicators: domain.stores.indicators,
+        queue: CounterQueue(
+          tickets: domain.stores.queueTickets,
+          shipments: domain.stores.shipments
+        ),
         policy: domain.slaPolicy,
         map: domain.map,
         identities: identities,

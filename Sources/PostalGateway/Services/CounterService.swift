@@ -14,6 +14,7 @@ struct CounterService {
   let blobs: any BlobStore
   let audit: AccessAuditor
   let offline: OfflineSync
+  let queue: CounterQueue
   let identities: any IdentityResolver
   let clock: any WallClock
   let limits: ScanLimits

@@ -11,6 +11,7 @@ struct OversightService {
   let audit: AccessAuditor
   let ratings: RatingDesk
   let indicators: any IndicatorStore
+  let queue: CounterQueue
   /// Where post offices are (the SLA policy) and what kind of unit that is (the map).
   let policy: SlaPolicyHolder
   let map: AdministrativeMapHolder

@@ -21,6 +21,8 @@ public struct Stores: Sendable {
   public var ratings: any RatingStore
   /// The plan's indicators, aggregated.
   public var indicators: any IndicatorStore
+  /// Counter queue tickets and their waits.
+  public var queueTickets: any QueueTicketStore
   /// What commits publish.
   public var feed: ChangeFeed
   /// Whether writes succeed.
@@ -38,6 +40,7 @@ public struct Stores: Sendable {
     accessAudit: any AccessAuditStore,
     ratings: any RatingStore,
     indicators: any IndicatorStore,
+    queueTickets: any QueueTicketStore,
     feed: ChangeFeed,
     health: StoreHealth
   ) {
@@ -51,6 +54,7 @@ public struct Stores: Sendable {
     self.accessAudit = accessAudit
     self.ratings = ratings
     self.indicators = indicators
+    self.queueTickets = queueTickets
     self.feed = feed
     self.health = health
   }
