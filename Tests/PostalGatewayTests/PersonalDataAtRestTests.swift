@@ -6,6 +6,7 @@ import Persistence
 import Proto
 import SwiftProtobuf
 import Synchronization
+import TestProcesses
 import Testing
 import Tracking
 
@@ -173,7 +174,9 @@ struct PersonalDataAtRestTests {
     }
   }
 
-  @Test("a wrong or loosely permitted key file is refused at start, naming the problem")
+  @Test(
+    "a missing, wrong or loosely permitted key file is refused at start, naming the problem, and changes nothing"
+  )
   func wrongKeyFileIsRefused() async throws {
     let directory = temporaryDirectory()
     try await withTestGateway(dataDirectory: directory) { gateway in
@@ -183,6 +186,17 @@ struct PersonalDataAtRestTests {
     }
     let keyFile = GatewayConfiguration.keyFile(of: directory)
     let original = try Data(contentsOf: URL(fileURLWithPath: keyFile))
+    let database = (directory as NSString).appendingPathComponent("postal-gateway.sqlite")
+    // What the database holds, not its bytes: a later open may checkpoint the WAL.
+    let databaseBefore = try SQLiteTool.run(database, ".dump")
+    try FileManager.default.removeItem(atPath: keyFile)
+    do {
+      try await withTestGateway(dataDirectory: directory) { _ in }
+      Issue.record("started without its key file")
+    } catch {
+      #expect("\(error)".contains("does not exist"), "\(error)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: keyFile), "a new key ring replaced the lost one")
     // The same key id with other key bytes.
     var text = String(decoding: original, as: UTF8.self)
     let key = try #require(text.components(separatedBy: "\"").first { $0.count == 44 })
@@ -191,6 +205,7 @@ struct PersonalDataAtRestTests {
       with: Data(repeating: 9, count: 32).base64EncodedString()
     )
     try Data(text.utf8).write(to: URL(fileURLWithPath: keyFile))
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
     do {
       try await withTestGateway(dataDirectory: directory) { _ in }
       Issue.record("started with a wrong key file")
@@ -205,6 +220,8 @@ struct PersonalDataAtRestTests {
     } catch {
       #expect("\(error)".contains("chmod 600"), "\(error)")
     }
+    let databaseAfter = try SQLiteTool.run(database, ".dump")
+    #expect(databaseAfter == databaseBefore, "a refused start changed the database")
   }
 
   @Test(
