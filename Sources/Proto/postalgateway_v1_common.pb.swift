@@ -1055,6 +1055,10 @@ package nonisolated struct Postalgateway_V1_ScanDetails: Sendable {
 
   package var contentType: Postalgateway_V1_ScanContentType = .unspecified
 
+  /// Set when the item was not scanned but reuses a paper digitized for an earlier dossier of
+  /// the same applicant: that paper's document code.
+  package var reusedFrom: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -2566,7 +2570,7 @@ nonisolated extension Postalgateway_V1_GuidanceDetails: SwiftProtobuf.Message, S
 
 nonisolated extension Postalgateway_V1_ScanDetails: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".ScanDetails"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{3}document_code\0\u{1}sha256\0\u{1}size\0\u{3}content_type\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}document_id\0\u{3}document_code\0\u{1}sha256\0\u{1}size\0\u{3}content_type\0\u{3}reused_from\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2579,6 +2583,7 @@ nonisolated extension Postalgateway_V1_ScanDetails: SwiftProtobuf.Message, Swift
       case 3: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.size) }()
       case 5: try { try decoder.decodeSingularEnumField(value: &self.contentType) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.reusedFrom) }()
       default: break
       }
     }
@@ -2600,6 +2605,9 @@ nonisolated extension Postalgateway_V1_ScanDetails: SwiftProtobuf.Message, Swift
     if self.contentType != .unspecified {
       try visitor.visitSingularEnumField(value: self.contentType, fieldNumber: 5)
     }
+    if !self.reusedFrom.isEmpty {
+      try visitor.visitSingularStringField(value: self.reusedFrom, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2609,6 +2617,7 @@ nonisolated extension Postalgateway_V1_ScanDetails: SwiftProtobuf.Message, Swift
     if lhs.sha256 != rhs.sha256 {return false}
     if lhs.size != rhs.size {return false}
     if lhs.contentType != rhs.contentType {return false}
+    if lhs.reusedFrom != rhs.reusedFrom {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -127,6 +127,19 @@ package enum Postalgateway_V1_CounterService: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "ReusePaper" metadata.
+        package enum ReusePaper: Sendable {
+            /// Request type for "ReusePaper".
+            package typealias Input = Postalgateway_V1_ReusePaperRequest
+            /// Response type for "ReusePaper".
+            package typealias Output = Postalgateway_V1_ReusePaperResponse
+            /// Descriptor for "ReusePaper".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "ReusePaper",
+                type: .unary
+            )
+        }
         /// Namespace for "RecordResultCollected" metadata.
         package enum RecordResultCollected: Sendable {
             /// Request type for "RecordResultCollected".
@@ -241,6 +254,7 @@ package enum Postalgateway_V1_CounterService: Sendable {
             RecordCollection.descriptor,
             UploadScan.descriptor,
             DownloadScan.descriptor,
+            ReusePaper.descriptor,
             RecordResultCollected.descriptor,
             ReissueVerificationCode.descriptor,
             UnlockTracking.descriptor,
@@ -455,6 +469,34 @@ extension Postalgateway_V1_CounterService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_DownloadScanRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_DownloadScanResponse>
+
+        /// Handle the "ReusePaper" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records a dossier item by the code of a paper already digitized for the same applicant
+        /// > instead of a new scan (the plan's "papers not resubmitted"): the item counts as digitized,
+        /// > points at the same stored file, and is custody-logged with the code it reuses. The last
+        /// > missing item moves the shipment to DIGITIZED, as a scan does. The same code for the same item
+        /// > is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (item not handed over, a paper of this very
+        /// > dossier); NOT_FOUND for an unknown `tracking_number` or `document_code`; PERMISSION_DENIED
+        /// > when the paper belongs to another applicant; FAILED_PRECONDITION when the dossier is not
+        /// > collected, or the paper's owner can no longer be checked (its personal data was erased);
+        /// > ALREADY_EXISTS for a reused request id with another body.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ReusePaperRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_ReusePaperResponse` messages.
+        func reusePaper(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ReusePaperRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ReusePaperResponse>
 
         /// Handle the "RecordResultCollected" method.
         ///
@@ -823,6 +865,34 @@ extension Postalgateway_V1_CounterService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_DownloadScanResponse>
 
+        /// Handle the "ReusePaper" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records a dossier item by the code of a paper already digitized for the same applicant
+        /// > instead of a new scan (the plan's "papers not resubmitted"): the item counts as digitized,
+        /// > points at the same stored file, and is custody-logged with the code it reuses. The last
+        /// > missing item moves the shipment to DIGITIZED, as a scan does. The same code for the same item
+        /// > is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (item not handed over, a paper of this very
+        /// > dossier); NOT_FOUND for an unknown `tracking_number` or `document_code`; PERMISSION_DENIED
+        /// > when the paper belongs to another applicant; FAILED_PRECONDITION when the dossier is not
+        /// > collected, or the paper's owner can no longer be checked (its personal data was erased);
+        /// > ALREADY_EXISTS for a reused request id with another body.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ReusePaperRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_ReusePaperResponse` message.
+        func reusePaper(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ReusePaperRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ReusePaperResponse>
+
         /// Handle the "RecordResultCollected" method.
         ///
         /// > Source IDL Documentation:
@@ -1189,6 +1259,34 @@ extension Postalgateway_V1_CounterService {
             context: GRPCCore.ServerContext
         ) async throws
 
+        /// Handle the "ReusePaper" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records a dossier item by the code of a paper already digitized for the same applicant
+        /// > instead of a new scan (the plan's "papers not resubmitted"): the item counts as digitized,
+        /// > points at the same stored file, and is custody-logged with the code it reuses. The last
+        /// > missing item moves the shipment to DIGITIZED, as a scan does. The same code for the same item
+        /// > is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (item not handed over, a paper of this very
+        /// > dossier); NOT_FOUND for an unknown `tracking_number` or `document_code`; PERMISSION_DENIED
+        /// > when the paper belongs to another applicant; FAILED_PRECONDITION when the dossier is not
+        /// > collected, or the paper's owner can no longer be checked (its personal data was erased);
+        /// > ALREADY_EXISTS for a reused request id with another body.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ReusePaperRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_ReusePaperResponse` to respond with.
+        func reusePaper(
+            request: Postalgateway_V1_ReusePaperRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_ReusePaperResponse
+
         /// Handle the "RecordResultCollected" method.
         ///
         /// > Source IDL Documentation:
@@ -1462,6 +1560,17 @@ extension Postalgateway_V1_CounterService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.ReusePaper.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ReusePaperRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ReusePaperResponse>(),
+            handler: { request, context in
+                try await self.reusePaper(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Postalgateway_V1_CounterService.Method.RecordResultCollected.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordResultCollectedRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordEventResponse>(),
@@ -1641,6 +1750,17 @@ extension Postalgateway_V1_CounterService.ServiceProtocol {
             context: context
         )
         return response
+    }
+
+    package func reusePaper(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ReusePaperRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ReusePaperResponse> {
+        let response = try await self.reusePaper(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
     }
 
     package func recordResultCollected(
@@ -1829,6 +1949,19 @@ extension Postalgateway_V1_CounterService.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    package func reusePaper(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ReusePaperRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ReusePaperResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_ReusePaperResponse>(
+            message: try await self.reusePaper(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 
@@ -2169,6 +2302,39 @@ extension Postalgateway_V1_CounterService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_DownloadScanResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Postalgateway_V1_DownloadScanResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReusePaper" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records a dossier item by the code of a paper already digitized for the same applicant
+        /// > instead of a new scan (the plan's "papers not resubmitted"): the item counts as digitized,
+        /// > points at the same stored file, and is custody-logged with the code it reuses. The last
+        /// > missing item moves the shipment to DIGITIZED, as a scan does. The same code for the same item
+        /// > is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (item not handed over, a paper of this very
+        /// > dossier); NOT_FOUND for an unknown `tracking_number` or `document_code`; PERMISSION_DENIED
+        /// > when the paper belongs to another applicant; FAILED_PRECONDITION when the dossier is not
+        /// > collected, or the paper's owner can no longer be checked (its personal data was erased);
+        /// > ALREADY_EXISTS for a reused request id with another body.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ReusePaperRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ReusePaperRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ReusePaperResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reusePaper<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ReusePaperRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ReusePaperRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ReusePaperResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReusePaperResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "RecordResultCollected" method.
@@ -2705,6 +2871,50 @@ extension Postalgateway_V1_CounterService {
             try await self.client.serverStreaming(
                 request: request,
                 descriptor: Postalgateway_V1_CounterService.Method.DownloadScan.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ReusePaper" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Records a dossier item by the code of a paper already digitized for the same applicant
+        /// > instead of a new scan (the plan's "papers not resubmitted"): the item counts as digitized,
+        /// > points at the same stored file, and is custody-logged with the code it reuses. The last
+        /// > missing item moves the shipment to DIGITIZED, as a scan does. The same code for the same item
+        /// > is recorded once.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (item not handed over, a paper of this very
+        /// > dossier); NOT_FOUND for an unknown `tracking_number` or `document_code`; PERMISSION_DENIED
+        /// > when the paper belongs to another applicant; FAILED_PRECONDITION when the dossier is not
+        /// > collected, or the paper's owner can no longer be checked (its personal data was erased);
+        /// > ALREADY_EXISTS for a reused request id with another body.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ReusePaperRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ReusePaperRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ReusePaperResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func reusePaper<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ReusePaperRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ReusePaperRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ReusePaperResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReusePaperResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.ReusePaper.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -3280,6 +3490,45 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
         )
     }
 
+    /// Call the "ReusePaper" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Records a dossier item by the code of a paper already digitized for the same applicant
+    /// > instead of a new scan (the plan's "papers not resubmitted"): the item counts as digitized,
+    /// > points at the same stored file, and is custody-logged with the code it reuses. The last
+    /// > missing item moves the shipment to DIGITIZED, as a scan does. The same code for the same item
+    /// > is recorded once.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (item not handed over, a paper of this very
+    /// > dossier); NOT_FOUND for an unknown `tracking_number` or `document_code`; PERMISSION_DENIED
+    /// > when the paper belongs to another applicant; FAILED_PRECONDITION when the dossier is not
+    /// > collected, or the paper's owner can no longer be checked (its personal data was erased);
+    /// > ALREADY_EXISTS for a reused request id with another body.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ReusePaperRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func reusePaper<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ReusePaperRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReusePaperResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reusePaper(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ReusePaperRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ReusePaperResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "RecordResultCollected" method.
     ///
     /// > Source IDL Documentation:
@@ -3834,6 +4083,49 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             metadata: metadata
         )
         return try await self.downloadScan(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReusePaper" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Records a dossier item by the code of a paper already digitized for the same applicant
+    /// > instead of a new scan (the plan's "papers not resubmitted"): the item counts as digitized,
+    /// > points at the same stored file, and is custody-logged with the code it reuses. The last
+    /// > missing item moves the shipment to DIGITIZED, as a scan does. The same code for the same item
+    /// > is recorded once.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (item not handed over, a paper of this very
+    /// > dossier); NOT_FOUND for an unknown `tracking_number` or `document_code`; PERMISSION_DENIED
+    /// > when the paper belongs to another applicant; FAILED_PRECONDITION when the dossier is not
+    /// > collected, or the paper's owner can no longer be checked (its personal data was erased);
+    /// > ALREADY_EXISTS for a reused request id with another body.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func reusePaper<Result>(
+        _ message: Postalgateway_V1_ReusePaperRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ReusePaperResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ReusePaperRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reusePaper(
             request: request,
             options: options,
             onResponse: handleResponse

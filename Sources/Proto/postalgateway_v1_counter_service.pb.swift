@@ -635,6 +635,61 @@ package nonisolated struct Postalgateway_V1_UploadScanResponse: Sendable {
   fileprivate var _shipment: Postalgateway_V1_Shipment? = nil
 }
 
+package nonisolated struct Postalgateway_V1_ReusePaperRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var requestID: String = String()
+
+  package var trackingNumber: String = String()
+
+  /// The catalog document id of the item handed over.
+  package var documentID: String = String()
+
+  /// The code of the digitized paper reused (ScanDetails.document_code of an earlier dossier).
+  package var documentCode: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ReusePaperResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The item's own record: a new document code, the reused file's hash, `reused_from` set.
+  package var scan: Postalgateway_V1_ScanDetails {
+    get {_scan ?? Postalgateway_V1_ScanDetails()}
+    set {_scan = newValue}
+  }
+  /// Returns true if `scan` has been explicitly set.
+  package var hasScan: Bool {self._scan != nil}
+  /// Clears the value of `scan`. Subsequent reads from it will return its default value.
+  package mutating func clearScan() {self._scan = nil}
+
+  package var shipment: Postalgateway_V1_Shipment {
+    get {_shipment ?? Postalgateway_V1_Shipment()}
+    set {_shipment = newValue}
+  }
+  /// Returns true if `shipment` has been explicitly set.
+  package var hasShipment: Bool {self._shipment != nil}
+  /// Clears the value of `shipment`. Subsequent reads from it will return its default value.
+  package mutating func clearShipment() {self._shipment = nil}
+
+  /// False when this code had already been recorded for this item.
+  package var created: Bool = false
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _scan: Postalgateway_V1_ScanDetails? = nil
+  fileprivate var _shipment: Postalgateway_V1_Shipment? = nil
+}
+
 package nonisolated struct Postalgateway_V1_DownloadScanRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -2192,6 +2247,95 @@ nonisolated extension Postalgateway_V1_UploadScanResponse: SwiftProtobuf.Message
   }
 
   package static func ==(lhs: Postalgateway_V1_UploadScanResponse, rhs: Postalgateway_V1_UploadScanResponse) -> Bool {
+    if lhs._scan != rhs._scan {return false}
+    if lhs._shipment != rhs._shipment {return false}
+    if lhs.created != rhs.created {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ReusePaperRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ReusePaperRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}tracking_number\0\u{3}document_id\0\u{3}document_code\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.requestID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.documentID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.documentCode) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.requestID.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestID, fieldNumber: 1)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 2)
+    }
+    if !self.documentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentID, fieldNumber: 3)
+    }
+    if !self.documentCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.documentCode, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ReusePaperRequest, rhs: Postalgateway_V1_ReusePaperRequest) -> Bool {
+    if lhs.requestID != rhs.requestID {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.documentID != rhs.documentID {return false}
+    if lhs.documentCode != rhs.documentCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ReusePaperResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ReusePaperResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scan\0\u{1}shipment\0\u{1}created\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._scan) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._shipment) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.created) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._scan {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._shipment {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.created != false {
+      try visitor.visitSingularBoolField(value: self.created, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ReusePaperResponse, rhs: Postalgateway_V1_ReusePaperResponse) -> Bool {
     if lhs._scan != rhs._scan {return false}
     if lhs._shipment != rhs._shipment {return false}
     if lhs.created != rhs.created {return false}

@@ -437,48 +437,113 @@ package nonisolated struct Postalgateway_V1_Indicators: Sendable {
   fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
-package nonisolated struct Postalgateway_V1_IndicatorRow: Sendable {
+package nonisolated struct Postalgateway_V1_IndicatorRow: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// The agency or post office code.
-  package var key: String = String()
+  package var key: String {
+    get {_storage._key}
+    set {_uniqueStorage()._key = newValue}
+  }
 
   /// Shipments registered in the period.
-  package var received: Int32 = 0
+  package var received: Int32 {
+    get {_storage._received}
+    set {_uniqueStorage()._received = newValue}
+  }
 
   /// Of the dossiers among them (not RESULT_ONLY), those with every checklist item scanned
   /// (target: 100%).
-  package var digitized: Int32 = 0
+  package var digitized: Int32 {
+    get {_storage._digitized}
+    set {_uniqueStorage()._digitized = newValue}
+  }
 
-  package var digitizedPercent: Double = 0
+  package var digitizedPercent: Double {
+    get {_storage._digitizedPercent}
+    set {_uniqueStorage()._digitizedPercent = newValue}
+  }
 
   /// Handed to the agency electronically (push or pull) or on paper only (target: ≥ 80%
   /// electronic).
-  package var electronicTransfers: Int32 = 0
+  package var electronicTransfers: Int32 {
+    get {_storage._electronicTransfers}
+    set {_uniqueStorage()._electronicTransfers = newValue}
+  }
 
-  package var paperOnlyTransfers: Int32 = 0
+  package var paperOnlyTransfers: Int32 {
+    get {_storage._paperOnlyTransfers}
+    set {_uniqueStorage()._paperOnlyTransfers = newValue}
+  }
 
-  package var electronicPercent: Double = 0
+  package var electronicPercent: Double {
+    get {_storage._electronicPercent}
+    set {_uniqueStorage()._electronicPercent = newValue}
+  }
 
   /// Citizens' ratings; satisfied: overall 4 or 5 (target: ≥ 95%).
-  package var ratings: Int32 = 0
+  package var ratings: Int32 {
+    get {_storage._ratings}
+    set {_uniqueStorage()._ratings = newValue}
+  }
 
-  package var satisfied: Int32 = 0
+  package var satisfied: Int32 {
+    get {_storage._satisfied}
+    set {_uniqueStorage()._satisfied = newValue}
+  }
 
-  package var satisfactionPercent: Double = 0
+  package var satisfactionPercent: Double {
+    get {_storage._satisfactionPercent}
+    set {_uniqueStorage()._satisfactionPercent = newValue}
+  }
 
-  package var meanOverall: Double = 0
+  package var meanOverall: Double {
+    get {_storage._meanOverall}
+    set {_uniqueStorage()._meanOverall = newValue}
+  }
 
-  package var complaints: Int32 = 0
+  package var complaints: Int32 {
+    get {_storage._complaints}
+    set {_uniqueStorage()._complaints = newValue}
+  }
 
   /// Shipments that carry a dossier (not RESULT_ONLY): the base of digitized_percent.
-  package var dossiers: Int32 = 0
+  package var dossiers: Int32 {
+    get {_storage._dossiers}
+    set {_uniqueStorage()._dossiers = newValue}
+  }
+
+  /// Dossier items recorded (scanned or reused) and, of those, reused by the code of a paper
+  /// digitized earlier for the same applicant (CounterService.ReusePaper); the plan's target:
+  /// ≥ 80% of papers already accepted are not resubmitted.
+  package var papers: Int32 {
+    get {_storage._papers}
+    set {_uniqueStorage()._papers = newValue}
+  }
+
+  package var reusedPapers: Int32 {
+    get {_storage._reusedPapers}
+    set {_uniqueStorage()._reusedPapers = newValue}
+  }
+
+  package var reusedPercent: Double {
+    get {_storage._reusedPercent}
+    set {_uniqueStorage()._reusedPercent = newValue}
+  }
+
+  /// Dossiers with at least one reused paper.
+  package var dossiersWithReuse: Int32 {
+    get {_storage._dossiersWithReuse}
+    set {_uniqueStorage()._dossiersWithReuse = newValue}
+  }
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 package nonisolated struct Postalgateway_V1_ListComplaintsRequest: Sendable {
@@ -1384,89 +1449,177 @@ nonisolated extension Postalgateway_V1_Indicators: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Postalgateway_V1_IndicatorRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".IndicatorRow"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}received\0\u{1}digitized\0\u{3}digitized_percent\0\u{3}electronic_transfers\0\u{3}paper_only_transfers\0\u{3}electronic_percent\0\u{1}ratings\0\u{1}satisfied\0\u{3}satisfaction_percent\0\u{3}mean_overall\0\u{1}complaints\0\u{1}dossiers\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}received\0\u{1}digitized\0\u{3}digitized_percent\0\u{3}electronic_transfers\0\u{3}paper_only_transfers\0\u{3}electronic_percent\0\u{1}ratings\0\u{1}satisfied\0\u{3}satisfaction_percent\0\u{3}mean_overall\0\u{1}complaints\0\u{1}dossiers\0\u{1}papers\0\u{3}reused_papers\0\u{3}reused_percent\0\u{3}dossiers_with_reuse\0")
+
+  fileprivate class _StorageClass {
+    var _key: String = String()
+    var _received: Int32 = 0
+    var _digitized: Int32 = 0
+    var _digitizedPercent: Double = 0
+    var _electronicTransfers: Int32 = 0
+    var _paperOnlyTransfers: Int32 = 0
+    var _electronicPercent: Double = 0
+    var _ratings: Int32 = 0
+    var _satisfied: Int32 = 0
+    var _satisfactionPercent: Double = 0
+    var _meanOverall: Double = 0
+    var _complaints: Int32 = 0
+    var _dossiers: Int32 = 0
+    var _papers: Int32 = 0
+    var _reusedPapers: Int32 = 0
+    var _reusedPercent: Double = 0
+    var _dossiersWithReuse: Int32 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _key = source._key
+      _received = source._received
+      _digitized = source._digitized
+      _digitizedPercent = source._digitizedPercent
+      _electronicTransfers = source._electronicTransfers
+      _paperOnlyTransfers = source._paperOnlyTransfers
+      _electronicPercent = source._electronicPercent
+      _ratings = source._ratings
+      _satisfied = source._satisfied
+      _satisfactionPercent = source._satisfactionPercent
+      _meanOverall = source._meanOverall
+      _complaints = source._complaints
+      _dossiers = source._dossiers
+      _papers = source._papers
+      _reusedPapers = source._reusedPapers
+      _reusedPercent = source._reusedPercent
+      _dossiersWithReuse = source._dossiersWithReuse
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 2: try { try decoder.decodeSingularInt32Field(value: &self.received) }()
-      case 3: try { try decoder.decodeSingularInt32Field(value: &self.digitized) }()
-      case 4: try { try decoder.decodeSingularDoubleField(value: &self.digitizedPercent) }()
-      case 5: try { try decoder.decodeSingularInt32Field(value: &self.electronicTransfers) }()
-      case 6: try { try decoder.decodeSingularInt32Field(value: &self.paperOnlyTransfers) }()
-      case 7: try { try decoder.decodeSingularDoubleField(value: &self.electronicPercent) }()
-      case 8: try { try decoder.decodeSingularInt32Field(value: &self.ratings) }()
-      case 9: try { try decoder.decodeSingularInt32Field(value: &self.satisfied) }()
-      case 10: try { try decoder.decodeSingularDoubleField(value: &self.satisfactionPercent) }()
-      case 11: try { try decoder.decodeSingularDoubleField(value: &self.meanOverall) }()
-      case 12: try { try decoder.decodeSingularInt32Field(value: &self.complaints) }()
-      case 13: try { try decoder.decodeSingularInt32Field(value: &self.dossiers) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._key) }()
+        case 2: try { try decoder.decodeSingularInt32Field(value: &_storage._received) }()
+        case 3: try { try decoder.decodeSingularInt32Field(value: &_storage._digitized) }()
+        case 4: try { try decoder.decodeSingularDoubleField(value: &_storage._digitizedPercent) }()
+        case 5: try { try decoder.decodeSingularInt32Field(value: &_storage._electronicTransfers) }()
+        case 6: try { try decoder.decodeSingularInt32Field(value: &_storage._paperOnlyTransfers) }()
+        case 7: try { try decoder.decodeSingularDoubleField(value: &_storage._electronicPercent) }()
+        case 8: try { try decoder.decodeSingularInt32Field(value: &_storage._ratings) }()
+        case 9: try { try decoder.decodeSingularInt32Field(value: &_storage._satisfied) }()
+        case 10: try { try decoder.decodeSingularDoubleField(value: &_storage._satisfactionPercent) }()
+        case 11: try { try decoder.decodeSingularDoubleField(value: &_storage._meanOverall) }()
+        case 12: try { try decoder.decodeSingularInt32Field(value: &_storage._complaints) }()
+        case 13: try { try decoder.decodeSingularInt32Field(value: &_storage._dossiers) }()
+        case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._papers) }()
+        case 15: try { try decoder.decodeSingularInt32Field(value: &_storage._reusedPapers) }()
+        case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._reusedPercent) }()
+        case 17: try { try decoder.decodeSingularInt32Field(value: &_storage._dossiersWithReuse) }()
+        default: break
+        }
       }
     }
   }
 
   package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
-    }
-    if self.received != 0 {
-      try visitor.visitSingularInt32Field(value: self.received, fieldNumber: 2)
-    }
-    if self.digitized != 0 {
-      try visitor.visitSingularInt32Field(value: self.digitized, fieldNumber: 3)
-    }
-    if self.digitizedPercent.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.digitizedPercent, fieldNumber: 4)
-    }
-    if self.electronicTransfers != 0 {
-      try visitor.visitSingularInt32Field(value: self.electronicTransfers, fieldNumber: 5)
-    }
-    if self.paperOnlyTransfers != 0 {
-      try visitor.visitSingularInt32Field(value: self.paperOnlyTransfers, fieldNumber: 6)
-    }
-    if self.electronicPercent.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.electronicPercent, fieldNumber: 7)
-    }
-    if self.ratings != 0 {
-      try visitor.visitSingularInt32Field(value: self.ratings, fieldNumber: 8)
-    }
-    if self.satisfied != 0 {
-      try visitor.visitSingularInt32Field(value: self.satisfied, fieldNumber: 9)
-    }
-    if self.satisfactionPercent.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.satisfactionPercent, fieldNumber: 10)
-    }
-    if self.meanOverall.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.meanOverall, fieldNumber: 11)
-    }
-    if self.complaints != 0 {
-      try visitor.visitSingularInt32Field(value: self.complaints, fieldNumber: 12)
-    }
-    if self.dossiers != 0 {
-      try visitor.visitSingularInt32Field(value: self.dossiers, fieldNumber: 13)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._key.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._key, fieldNumber: 1)
+      }
+      if _storage._received != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._received, fieldNumber: 2)
+      }
+      if _storage._digitized != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._digitized, fieldNumber: 3)
+      }
+      if _storage._digitizedPercent.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._digitizedPercent, fieldNumber: 4)
+      }
+      if _storage._electronicTransfers != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._electronicTransfers, fieldNumber: 5)
+      }
+      if _storage._paperOnlyTransfers != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._paperOnlyTransfers, fieldNumber: 6)
+      }
+      if _storage._electronicPercent.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._electronicPercent, fieldNumber: 7)
+      }
+      if _storage._ratings != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._ratings, fieldNumber: 8)
+      }
+      if _storage._satisfied != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._satisfied, fieldNumber: 9)
+      }
+      if _storage._satisfactionPercent.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._satisfactionPercent, fieldNumber: 10)
+      }
+      if _storage._meanOverall.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._meanOverall, fieldNumber: 11)
+      }
+      if _storage._complaints != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._complaints, fieldNumber: 12)
+      }
+      if _storage._dossiers != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._dossiers, fieldNumber: 13)
+      }
+      if _storage._papers != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._papers, fieldNumber: 14)
+      }
+      if _storage._reusedPapers != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._reusedPapers, fieldNumber: 15)
+      }
+      if _storage._reusedPercent.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._reusedPercent, fieldNumber: 16)
+      }
+      if _storage._dossiersWithReuse != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._dossiersWithReuse, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   package static func ==(lhs: Postalgateway_V1_IndicatorRow, rhs: Postalgateway_V1_IndicatorRow) -> Bool {
-    if lhs.key != rhs.key {return false}
-    if lhs.received != rhs.received {return false}
-    if lhs.digitized != rhs.digitized {return false}
-    if lhs.digitizedPercent != rhs.digitizedPercent {return false}
-    if lhs.electronicTransfers != rhs.electronicTransfers {return false}
-    if lhs.paperOnlyTransfers != rhs.paperOnlyTransfers {return false}
-    if lhs.electronicPercent != rhs.electronicPercent {return false}
-    if lhs.ratings != rhs.ratings {return false}
-    if lhs.satisfied != rhs.satisfied {return false}
-    if lhs.satisfactionPercent != rhs.satisfactionPercent {return false}
-    if lhs.meanOverall != rhs.meanOverall {return false}
-    if lhs.complaints != rhs.complaints {return false}
-    if lhs.dossiers != rhs.dossiers {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._key != rhs_storage._key {return false}
+        if _storage._received != rhs_storage._received {return false}
+        if _storage._digitized != rhs_storage._digitized {return false}
+        if _storage._digitizedPercent != rhs_storage._digitizedPercent {return false}
+        if _storage._electronicTransfers != rhs_storage._electronicTransfers {return false}
+        if _storage._paperOnlyTransfers != rhs_storage._paperOnlyTransfers {return false}
+        if _storage._electronicPercent != rhs_storage._electronicPercent {return false}
+        if _storage._ratings != rhs_storage._ratings {return false}
+        if _storage._satisfied != rhs_storage._satisfied {return false}
+        if _storage._satisfactionPercent != rhs_storage._satisfactionPercent {return false}
+        if _storage._meanOverall != rhs_storage._meanOverall {return false}
+        if _storage._complaints != rhs_storage._complaints {return false}
+        if _storage._dossiers != rhs_storage._dossiers {return false}
+        if _storage._papers != rhs_storage._papers {return false}
+        if _storage._reusedPapers != rhs_storage._reusedPapers {return false}
+        if _storage._reusedPercent != rhs_storage._reusedPercent {return false}
+        if _storage._dossiersWithReuse != rhs_storage._dossiersWithReuse {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -159,4 +159,59 @@ struct IndicatorsEndToEndTests {
       #expect(elsewhere?.message.hasPrefix("to_date") == true)
     }
   }
+
+  @Test(
+    "a post office in a commune the policy lists as remote is held to the 800-dossier target, with the list's source"
+  )
+  func remoteCommuneGetsTheRemoteTarget() async throws {
+    let directory = temporaryDirectory()
+    let policy = (directory as NSString).appendingPathComponent("sla-policy.json")
+    var json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: SlaPolicyFile.bundledPath))
+      ) as! [String: Any]
+    json["remoteCommunes"] = [
+      // Post office 250000's commune; the source is a test's, not a decision.
+      "communes": ["05443"], "source": "danh sách thử nghiệm",
+    ]
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: policy))
+    try await self.handoffs.withRoutedGateway(
+      mode: .pull,
+      configure: { $0.sla.policyFile = policy }
+    ) { gateway in
+      try await gateway.withPartnerClient(TestPKI.shared.staff) { counter in
+        let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
+        _ = try await counter.recordCollection(collectionRequest(number))
+      }
+      let today = SystemWallClock().now().dateInVietnam.description
+      let report = try await gateway.withClient(
+        port: gateway.partnerPort,
+        credential: HandoffPKI.shared.oversight
+      ) {
+        try await OversightClient(wrapping: $0).getStaffProductivity(
+          .with {
+            $0.fromDate = today
+            $0.toDate = today
+          }
+        )
+      }
+      let row = try #require(report.rows.first)
+      #expect(row.postOfficeCode == "250000")
+      #expect(row.areaClass == "REMOTE" && row.yearlyTarget == 800)
+      #expect(report.legalSource.contains("danh sách thử nghiệm"))
+    }
+    // A list without the decision that makes it is refused.
+    json["remoteCommunes"] = ["communes": ["05443"], "source": ""]
+    let map = try AdministrativeMapFile.load(directory: try GatewayDomain.bundledAdminUnits())
+    let refused = #expect(throws: (any Error).self) {
+      _ = try SlaPolicyFile.decode(try JSONSerialization.data(withJSONObject: json), map: map)
+    }
+    #expect("\(refused.map { "\($0)" } ?? "")".contains("remoteCommunes needs its source"))
+    json["remoteCommunes"] = ["communes": ["99999"], "source": "x"]
+    let unknown = #expect(throws: (any Error).self) {
+      _ = try SlaPolicyFile.decode(try JSONSerialization.data(withJSONObject: json), map: map)
+    }
+    #expect("\(unknown.map { "\($0)" } ?? "")".contains("remoteCommunes: 99999"))
+  }
 }

@@ -196,7 +196,10 @@ struct PersonalDataAtRestTests {
     } catch {
       #expect("\(error)".contains("does not exist"), "\(error)")
     }
-    #expect(!FileManager.default.fileExists(atPath: keyFile), "a new key ring replaced the lost one")
+    #expect(
+      !FileManager.default.fileExists(atPath: keyFile),
+      "a new key ring replaced the lost one"
+    )
     // The same key id with other key bytes.
     var text = String(decoding: original, as: UTF8.self)
     let key = try #require(text.components(separatedBy: "\"").first { $0.count == 44 })

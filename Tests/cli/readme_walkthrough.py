@@ -273,6 +273,12 @@ def scenes(walk, blocks):
                                                                  f"--sequence {sequence}"))
     walk.bash(readme_command(blocks, "gw event record $N --type lost"))
 
+    # 2a'. The same citizen's later dossier reuses the first dossier's identity paper by code.
+    later = shipment_in(collect)
+    walk.variables["LATER"] = later
+    on(first_number)
+    walk.bash(readme_command(blocks, "gw scan reuse"), expect=["reuses", "COLLECTED"])
+
     # 2b. A citizen who lost the code: a new one, and the old one stops working.
     number = shipment_in()
     old = code_of[number]

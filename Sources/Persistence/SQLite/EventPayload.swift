@@ -43,6 +43,8 @@ enum EventPayload: Codable, Equatable {
     var sha256: String
     var size: Int64
     var contentType: String
+    /// Absent in payloads written before papers could be reused.
+    var reusedFrom: String?
   }
 
   struct Result: Codable, Equatable {
@@ -180,7 +182,8 @@ enum EventPayload: Codable, Equatable {
           code: s.documentCode,
           sha256: s.sha256,
           size: s.size,
-          contentType: s.contentType.rawValue
+          contentType: s.contentType.rawValue,
+          reusedFrom: s.reusedFrom
         )
       )
     case .resultCollection(let r):
@@ -313,7 +316,8 @@ enum EventPayload: Codable, Equatable {
           documentCode: s.code,
           sha256: s.sha256,
           size: s.size,
-          contentType: try Self.decode(s.contentType)
+          contentType: try Self.decode(s.contentType),
+          reusedFrom: s.reusedFrom
         )
       )
     case .result(let r):

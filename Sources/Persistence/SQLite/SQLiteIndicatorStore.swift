@@ -33,7 +33,13 @@ public final class SQLiteIndicatorStore: IndicatorStore {
         COUNT(r.tracking_number) AS ratings,
         COALESCE(SUM(r.overall >= 4), 0) AS satisfied,
         COALESCE(SUM(r.overall), 0) AS overall_sum,
-        COALESCE(SUM(r.complaint), 0) AS complaints
+        COALESCE(SUM(r.complaint), 0) AS complaints,
+        SUM((SELECT COUNT(DISTINCT d.document_id) FROM scan_document d
+             WHERE d.shipment_id = s.id)) AS papers,
+        SUM((SELECT COUNT(DISTINCT d.document_id) FROM scan_document d
+             WHERE d.shipment_id = s.id AND d.reused_from IS NOT NULL)) AS reused,
+        SUM(EXISTS (SELECT 1 FROM scan_document d
+                    WHERE d.shipment_id = s.id AND d.reused_from IS NOT NULL)) AS with_reuse
       FROM shipment s LEFT JOIN service_rating r ON r.tracking_number = s.tracking_number
       WHERE s.created_at >= ? AND s.created_at < ?
       GROUP BY key ORDER BY key
@@ -53,7 +59,10 @@ public final class SQLiteIndicatorStore: IndicatorStore {
           ratings: row["ratings"],
           satisfied: row["satisfied"],
           overallSum: row["overall_sum"],
-          complaints: row["complaints"]
+          complaints: row["complaints"],
+          papers: row["papers"],
+          reusedPapers: row["reused"],
+          dossiersWithReuse: row["with_reuse"]
         )
       }
     }

@@ -458,6 +458,15 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v15: dossier items reuse digitized papers by code") { db in
+      // The code of the earlier paper an item reuses instead of a new scan (NULL: scanned).
+      try db.execute(
+        sql: """
+          ALTER TABLE scan_document ADD COLUMN reused_from TEXT;
+          CREATE INDEX scan_document_by_shipment ON scan_document (shipment_id);
+          """
+      )
+    }
     return migrator
   }
 }

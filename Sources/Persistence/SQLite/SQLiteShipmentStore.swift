@@ -342,7 +342,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
         let row = try Row.fetchOne(
           db.cachedStatement(
             sql: """
-              SELECT s.tracking_number, d.document_id, d.sha256, d.size, d.content_type
+              SELECT s.tracking_number, d.document_id, d.sha256, d.size, d.content_type, d.reused_from
               FROM scan_document d JOIN shipment s ON s.id = d.shipment_id WHERE d.document_code = ?
               """
           ),
@@ -354,7 +354,8 @@ public final class SQLiteShipmentStore: ShipmentStore {
         documentCode: documentCode,
         sha256: row["sha256"],
         size: row["size"],
-        contentType: try EventPayload.decode(row["content_type"])
+        contentType: try EventPayload.decode(row["content_type"]),
+        reusedFrom: row["reused_from"]
       )
       return (try TrackingNumber(validating: row["tracking_number"]), scan)
     }

@@ -141,13 +141,13 @@ enum ShipmentRows {
     if case .scan(let scan) = event.details {
       try db.cachedStatement(
         sql: """
-          INSERT INTO scan_document (document_code, shipment_id, sequence, document_id, sha256, size, content_type)
-          VALUES (?, ?, ?, ?, ?, ?, ?)
+          INSERT INTO scan_document (document_code, shipment_id, sequence, document_id, sha256, size, content_type, reused_from)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
           """
       ).execute(
         arguments: [
           scan.documentCode, shipmentID, event.sequence, scan.documentID, scan.sha256, scan.size,
-          scan.contentType.rawValue,
+          scan.contentType.rawValue, scan.reusedFrom,
         ]
       )
     }

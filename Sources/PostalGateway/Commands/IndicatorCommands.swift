@@ -42,7 +42,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
       return
         (["\(report.fromDate) – \(report.toDate) by \(self.groupBy.uppercased())"]
         + report.rows.map { r in
-          "  \(r.key)  received \(r.received)  digitized \(r.digitized)/\(r.dossiers) (\(pct(r.digitizedPercent)))  electronic \(r.electronicTransfers)/\(r.electronicTransfers + r.paperOnlyTransfers) (\(pct(r.electronicPercent)))  ratings \(r.ratings), satisfied \(pct(r.satisfactionPercent)), mean \(String(format: "%.2f", r.meanOverall))  complaints \(r.complaints)"
+          "  \(r.key)  received \(r.received)  digitized \(r.digitized)/\(r.dossiers) (\(pct(r.digitizedPercent)))  electronic \(r.electronicTransfers)/\(r.electronicTransfers + r.paperOnlyTransfers) (\(pct(r.electronicPercent)))  ratings \(r.ratings), satisfied \(pct(r.satisfactionPercent)), mean \(String(format: "%.2f", r.meanOverall))  complaints \(r.complaints)  reused \(r.reusedPapers)/\(r.papers) papers (\(pct(r.reusedPercent)))"
         }).joined(separator: "\n")
     }
   }
@@ -54,7 +54,7 @@ struct IndicatorsCommand: AsyncParsableCommand {
         "Nhóm (key)", "Tiếp nhận (received)", "Hồ sơ (dossiers)", "Số hóa (digitized)",
         "Số hóa %", "Chuyển điện tử (electronic)", "Chỉ giấy (paper only)", "Điện tử %",
         "Đánh giá (ratings)", "Hài lòng (satisfied)", "Hài lòng %", "Điểm TB (mean)",
-        "Khiếu nại (complaints)",
+        "Khiếu nại (complaints)", "Giấy tờ (papers)", "Tái sử dụng (reused)", "Tái sử dụng %",
       ],
       rows: report.rows.map { r in
         [
@@ -62,7 +62,8 @@ struct IndicatorsCommand: AsyncParsableCommand {
           CSVTable.number(r.digitizedPercent), "\(r.electronicTransfers)",
           "\(r.paperOnlyTransfers)", CSVTable.number(r.electronicPercent), "\(r.ratings)",
           "\(r.satisfied)", CSVTable.number(r.satisfactionPercent),
-          CSVTable.number(r.meanOverall), "\(r.complaints)",
+          CSVTable.number(r.meanOverall), "\(r.complaints)", "\(r.papers)",
+          "\(r.reusedPapers)", CSVTable.number(r.reusedPercent),
         ]
       }
     )

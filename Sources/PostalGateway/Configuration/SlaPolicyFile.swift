@@ -36,6 +36,11 @@ enum SlaPolicyFile {
     var officeHours: [Session]?
     var intakeCutoff: String?
     var atRiskShare: Double?
+    struct Remote: Decodable {
+      var communes: [String]
+      var source: String
+    }
+    var remoteCommunes: Remote?
   }
 
   /// The bundled policy.
@@ -144,6 +149,27 @@ enum SlaPolicyFile {
     )
     let share = file.atRiskShare ?? 0.8
     guard share > 0, share <= 1 else { throw InvalidValue("atRiskShare must be in (0, 1]") }
+    let remote = try file.remoteCommunes.map { remote in
+      guard !remote.source.isEmpty else {
+        throw InvalidValue("remoteCommunes needs its source (the decision that lists them)")
+      }
+      return RemoteCommunes(
+        Set(
+          try remote.communes.map { code in
+            do {
+              let commune = try CommuneCode(validating: code)
+              guard map.unit(commune) != nil else {
+                throw InvalidValue("is not on the administrative map in force")
+              }
+              return commune
+            } catch let error as InvalidValue {
+              throw InvalidValue("remoteCommunes: \(code) \(error.reason)")
+            }
+          }
+        ),
+        source: remote.source
+      )
+    }
     return SlaPolicy(
       postal: PostalLegPolicy(
         version: file.version,
@@ -157,7 +183,8 @@ enum SlaPolicyFile {
       unknownPlaceClass: try file.unknownPlaceClass.map { try routeClass($0, "unknownPlaceClass") }
         ?? .interProvince,
       officeHours: hours,
-      atRiskShare: share
+      atRiskShare: share,
+      remoteCommunes: remote ?? RemoteCommunes()
     )
   }
 

@@ -83,6 +83,10 @@ extension OversightService {
             $0.satisfactionPercent = counts.satisfactionPercent
             $0.meanOverall = counts.meanOverall
             $0.complaints = Int32(clamping: counts.complaints)
+            $0.papers = Int32(clamping: counts.papers)
+            $0.reusedPapers = Int32(clamping: counts.reusedPapers)
+            $0.reusedPercent = counts.reusedPercent
+            $0.dossiersWithReuse = Int32(clamping: counts.dossiersWithReuse)
           }
         }
       }
@@ -112,13 +116,15 @@ extension OversightService {
         tallies,
         days: Int(to!.daysSinceEpoch - from!.daysSinceEpoch + 1),
         places: self.policy.current.places,
-        map: self.map.current
+        map: self.map.current,
+        remote: self.policy.current.remoteCommunes
       )
       return .with {
         $0.fromDate = request.fromDate
         $0.toDate = request.toDate
         $0.generatedAt = self.clock.now().proto
-        $0.legalSource = AreaClass.source
+        $0.legalSource = [AreaClass.source, self.policy.current.remoteCommunes.source]
+          .compactMap { $0 }.joined(separator: "; remote communes: ")
         $0.rows = rows.map { row in
           .with {
             $0.actor = row.tally.actor

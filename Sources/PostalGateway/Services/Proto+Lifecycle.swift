@@ -146,6 +146,7 @@ extension Postalgateway_V1_ScanDetails {
     self.sha256 = scan.sha256
     self.size = scan.size
     self.contentType = scan.contentType.proto
+    self.reusedFrom = scan.reusedFrom ?? ""
   }
 }
 

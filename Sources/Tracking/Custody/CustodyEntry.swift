@@ -91,6 +91,8 @@ public enum CustodyEntry {
         ("scan", "\(scan.documentID) \(scan.sha256) \(scan.size) \(scan.contentType.rawValue)")
       )
       commit("document-code", scan.documentCode)
+      // Only for a reused paper: the leaves of scans made before reuse existed are unchanged.
+      if let source = scan.reusedFrom { commit("reused-from", source) }
     case .resultCollection(let result):
       for document in result.documents { commit("result-document", document) }
       for original in result.originalsToReturn { commit("original", original) }

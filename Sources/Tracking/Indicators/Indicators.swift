@@ -30,6 +30,12 @@ public struct IndicatorCounts: Hashable, Sendable {
   public var overallSum: Int
   /// Ratings that opened a complaint.
   public var complaints: Int
+  /// Dossier items recorded (scanned or reused), each item once.
+  public var papers: Int
+  /// Of those, items reusing a paper digitized for an earlier dossier of the same applicant.
+  public var reusedPapers: Int
+  /// Dossiers with at least one reused paper.
+  public var dossiersWithReuse: Int
 
   /// Creates counts.
   public init(
@@ -42,7 +48,10 @@ public struct IndicatorCounts: Hashable, Sendable {
     ratings: Int,
     satisfied: Int,
     overallSum: Int,
-    complaints: Int
+    complaints: Int,
+    papers: Int = 0,
+    reusedPapers: Int = 0,
+    dossiersWithReuse: Int = 0
   ) {
     self.key = key
     self.received = received
@@ -54,6 +63,9 @@ public struct IndicatorCounts: Hashable, Sendable {
     self.satisfied = satisfied
     self.overallSum = overallSum
     self.complaints = complaints
+    self.papers = papers
+    self.reusedPapers = reusedPapers
+    self.dossiersWithReuse = dossiersWithReuse
   }
 
   /// Digitized dossiers per 100 dossiers (0 when none was received).
@@ -62,6 +74,8 @@ public struct IndicatorCounts: Hashable, Sendable {
   public var electronicPercent: Double {
     Self.percent(self.electronicTransfers, of: self.electronicTransfers + self.paperOnlyTransfers)
   }
+  /// Reused papers per 100 papers recorded (0 when none was).
+  public var reusedPercent: Double { Self.percent(self.reusedPapers, of: self.papers) }
   /// Satisfied ratings per 100 ratings (0 when none was given).
   public var satisfactionPercent: Double { Self.percent(self.satisfied, of: self.ratings) }
   /// The mean overall mark (0 when none was given).
@@ -119,7 +133,8 @@ public enum AreaClass: String, Hashable, Sendable, CaseIterable {
   case urban = "URBAN"
   /// A commune (xã) or special zone.
   case rural = "RURAL"
-  /// A remote commune: not derivable from the administrative map, and not configured yet.
+  /// A remote commune: not derivable from the administrative map, so configured (the SLA
+  /// policy's `remoteCommunes`, with the decision that lists them).
   case remote = "REMOTE"
 
   /// Dossiers per staff member per year.
@@ -134,16 +149,17 @@ public enum AreaClass: String, Hashable, Sendable, CaseIterable {
   /// The target's source.
   public static let source = "Thái Nguyên 103/KH-UBND item III.7"
 
-  /// The class of a post office's commune on the map in force (urban when the office or its
-  /// commune is not known: the strictest target).
+  /// The class of a post office's commune: remote when configured so, else by its kind on the
+  /// map in force (urban when the office or its commune is not known: the strictest target).
   public static func of(
     postOffice: String,
     places: [String: Place],
-    map: AdministrativeMap?
+    map: AdministrativeMap?,
+    remote: RemoteCommunes = RemoteCommunes()
   ) -> AreaClass {
-    guard let commune = places[postOffice]?.commune, let unit = map?.unit(commune) else {
-      return .urban
-    }
+    guard let commune = places[postOffice]?.commune else { return .urban }
+    if remote.communes.contains(commune) { return .remote }
+    guard let unit = map?.unit(commune) else { return .urban }
     return unit.level == .ward ? .urban : .rural
   }
 }
@@ -162,12 +178,13 @@ public struct StaffProductivity: Hashable, Sendable {
     _ tallies: [StaffTally],
     days: Int,
     places: [String: Place],
-    map: AdministrativeMap?
+    map: AdministrativeMap?,
+    remote: RemoteCommunes = RemoteCommunes()
   ) -> [StaffProductivity] {
     tallies.map { tally in
       StaffProductivity(
         tally: tally,
-        areaClass: .of(postOffice: tally.postOffice, places: places, map: map),
+        areaClass: .of(postOffice: tally.postOffice, places: places, map: map, remote: remote),
         annualisedDossiers: Double(tally.dossiersReceived) * 365 / Double(max(1, days))
       )
     }

@@ -134,6 +134,9 @@ public struct Scan: Hashable, Sendable {
   public var size: Int64
   /// Its type.
   public var contentType: ScanContentType
+  /// When the item was not scanned but reuses a paper digitized for an earlier dossier of the
+  /// same applicant: that paper's document code.
+  public var reusedFrom: String?
 
   /// Creates a scan record.
   public init(
@@ -141,13 +144,15 @@ public struct Scan: Hashable, Sendable {
     documentCode: String,
     sha256: String,
     size: Int64,
-    contentType: ScanContentType
+    contentType: ScanContentType,
+    reusedFrom: String? = nil
   ) {
     self.documentID = documentID
     self.documentCode = documentCode
     self.sha256 = sha256
     self.size = size
     self.contentType = contentType
+    self.reusedFrom = reusedFrom
   }
 }
 

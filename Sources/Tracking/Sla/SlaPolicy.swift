@@ -223,6 +223,9 @@ public struct SlaPolicy: Hashable, Sendable {
   public var officeHours: OfficeHours
   /// The share of a hop's working time after which it is at risk (default 0.8).
   public var atRiskShare: Double
+  /// Communes the province classes as remote (vùng sâu, vùng xa), with the decision that lists
+  /// them: the 800-dossier productivity target applies to their post offices.
+  public var remoteCommunes: RemoteCommunes
 
   /// Creates a policy.
   public init(
@@ -232,7 +235,8 @@ public struct SlaPolicy: Hashable, Sendable {
     urbanAreas: [UrbanArea] = [],
     unknownPlaceClass: RouteClass = .interProvince,
     officeHours: OfficeHours = .standard,
-    atRiskShare: Double = 0.8
+    atRiskShare: Double = 0.8,
+    remoteCommunes: RemoteCommunes = RemoteCommunes()
   ) {
     self.postal = postal
     self.routeRules = routeRules
@@ -241,6 +245,7 @@ public struct SlaPolicy: Hashable, Sendable {
     self.unknownPlaceClass = unknownPlaceClass
     self.officeHours = officeHours
     self.atRiskShare = atRiskShare
+    self.remoteCommunes = remoteCommunes
   }
 
   /// The policy's version, recorded with every postal deadline.
@@ -294,4 +299,19 @@ public final class SlaPolicyHolder: Sendable {
 
   /// Puts a new version in force.
   public func replace(with policy: SlaPolicy) { self.policy.withLock { $0 = policy } }
+}
+
+/// Communes classed as remote, with the legal source of the list (none by default: the lists
+/// drawn up after the 1/7/2025 reorganisation of communes are not in this repository).
+public struct RemoteCommunes: Hashable, Sendable {
+  /// The communes.
+  public var communes: Set<CommuneCode>
+  /// The decision that lists them (required when the list is not empty).
+  public var source: String?
+
+  /// Creates a list.
+  public init(_ communes: Set<CommuneCode> = [], source: String? = nil) {
+    self.communes = communes
+    self.source = source
+  }
 }
