@@ -176,10 +176,8 @@ struct IndicatorsEndToEndTests {
     ]
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: policy))
-    try await self.handoffs.withRoutedGateway(
-      mode: .pull,
-      configure: { $0.sla.policyFile = policy }
-    ) { gateway in
+    let usePolicy: (inout GatewayConfiguration) -> Void = { $0.sla.policyFile = policy }
+    try await self.handoffs.withRoutedGateway(mode: .pull, configure: usePolicy) { gateway in
       try await gateway.withPartnerClient(TestPKI.shared.staff) { counter in
         let number = try await counter.registerPickup(samplePickup()).shipment.trackingNumber
         _ = try await counter.recordCollection(collectionRequest(number))
