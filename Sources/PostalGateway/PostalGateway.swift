@@ -22,6 +22,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       SLACommand.self, AccessCommand.self, BackupCommand.self, RestoreCommand.self,
       LoadCommand.self, AuditCommand.self, PersonCommand.self, EncryptionCommand.self,
       RateCommand.self, IndicatorsCommand.self, ProductivityCommand.self, WaitsCommand.self,
+      ChartCommand.self,
       QueueCommand.self,
     ]
   )

@@ -140,6 +140,19 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetIndicatorChart" metadata.
+        package enum GetIndicatorChart: Sendable {
+            /// Request type for "GetIndicatorChart".
+            package typealias Input = Postalgateway_V1_GetIndicatorChartRequest
+            /// Response type for "GetIndicatorChart".
+            package typealias Output = Postalgateway_V1_IndicatorChart
+            /// Descriptor for "GetIndicatorChart".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "GetIndicatorChart",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
@@ -150,7 +163,8 @@ package enum Postalgateway_V1_OversightService: Sendable {
             ListComplaints.descriptor,
             GetIndicators.descriptor,
             GetStaffProductivity.descriptor,
-            GetCounterWaits.descriptor
+            GetCounterWaits.descriptor,
+            GetIndicatorChart.descriptor
         ]
     }
 }
@@ -362,6 +376,29 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetCounterWaitsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CounterWaitReport>
+
+        /// Handle the "GetIndicatorChart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One indicator over time per agency or post office: the period (at most 366 days) cut into
+        /// > days, ISO weeks or months (at most 62 buckets), each bucket computed by the same grouped
+        /// > query as GetIndicators, GetSlaReport or GetCounterWaits, with the chart rendered as SVG.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed or reversed period, no indicator, no
+        /// > interval, too many buckets, counter waits grouped by agency); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetIndicatorChartRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_IndicatorChart` messages.
+        func getIndicatorChart(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetIndicatorChartRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_IndicatorChart>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -557,6 +594,29 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_GetCounterWaitsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CounterWaitReport>
+
+        /// Handle the "GetIndicatorChart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One indicator over time per agency or post office: the period (at most 366 days) cut into
+        /// > days, ISO weeks or months (at most 62 buckets), each bucket computed by the same grouped
+        /// > query as GetIndicators, GetSlaReport or GetCounterWaits, with the chart rendered as SVG.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed or reversed period, no indicator, no
+        /// > interval, too many buckets, counter waits grouped by agency); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorChartRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_IndicatorChart` message.
+        func getIndicatorChart(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetIndicatorChartRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_IndicatorChart>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -751,6 +811,29 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_GetCounterWaitsRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_CounterWaitReport
+
+        /// Handle the "GetIndicatorChart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One indicator over time per agency or post office: the period (at most 366 days) cut into
+        /// > days, ISO weeks or months (at most 62 buckets), each bucket computed by the same grouped
+        /// > query as GetIndicators, GetSlaReport or GetCounterWaits, with the chart rendered as SVG.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed or reversed period, no indicator, no
+        /// > interval, too many buckets, counter waits grouped by agency); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetIndicatorChartRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_IndicatorChart` to respond with.
+        func getIndicatorChart(
+            request: Postalgateway_V1_GetIndicatorChartRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_IndicatorChart
     }
 }
 
@@ -857,6 +940,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.GetIndicatorChart.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetIndicatorChartRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_IndicatorChart>(),
+            handler: { request, context in
+                try await self.getIndicatorChart(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -956,6 +1050,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CounterWaitReport> {
         let response = try await self.getCounterWaits(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getIndicatorChart(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetIndicatorChartRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_IndicatorChart> {
+        let response = try await self.getIndicatorChart(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1080,6 +1185,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CounterWaitReport> {
         return GRPCCore.ServerResponse<Postalgateway_V1_CounterWaitReport>(
             message: try await self.getCounterWaits(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getIndicatorChart(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetIndicatorChartRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_IndicatorChart> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_IndicatorChart>(
+            message: try await self.getIndicatorChart(
                 request: request.message,
                 context: context
             ),
@@ -1326,6 +1444,34 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_CounterWaitReport>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CounterWaitReport>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetIndicatorChart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One indicator over time per agency or post office: the period (at most 366 days) cut into
+        /// > days, ISO weeks or months (at most 62 buckets), each bucket computed by the same grouped
+        /// > query as GetIndicators, GetSlaReport or GetCounterWaits, with the chart rendered as SVG.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed or reversed period, no indicator, no
+        /// > interval, too many buckets, counter waits grouped by agency); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorChartRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetIndicatorChartRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_IndicatorChart` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getIndicatorChart<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorChartRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetIndicatorChartRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_IndicatorChart>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_IndicatorChart>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1672,6 +1818,45 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetIndicatorChart" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > One indicator over time per agency or post office: the period (at most 366 days) cut into
+        /// > days, ISO weeks or months (at most 62 buckets), each bucket computed by the same grouped
+        /// > query as GetIndicators, GetSlaReport or GetCounterWaits, with the chart rendered as SVG.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed or reversed period, no indicator, no
+        /// > interval, too many buckets, counter waits grouped by agency); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorChartRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetIndicatorChartRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_IndicatorChart` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getIndicatorChart<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorChartRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetIndicatorChartRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_IndicatorChart>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_IndicatorChart>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.GetIndicatorChart.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1956,6 +2141,40 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetCounterWaitsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_CounterWaitReport>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetIndicatorChart" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One indicator over time per agency or post office: the period (at most 366 days) cut into
+    /// > days, ISO weeks or months (at most 62 buckets), each bucket computed by the same grouped
+    /// > query as GetIndicators, GetSlaReport or GetCounterWaits, with the chart rendered as SVG.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (a malformed or reversed period, no indicator, no
+    /// > interval, too many buckets, counter waits grouped by agency); UNAVAILABLE.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetIndicatorChartRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getIndicatorChart<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorChartRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_IndicatorChart>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getIndicatorChart(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetIndicatorChartRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_IndicatorChart>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2278,6 +2497,44 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getCounterWaits(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetIndicatorChart" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > One indicator over time per agency or post office: the period (at most 366 days) cut into
+    /// > days, ISO weeks or months (at most 62 buckets), each bucket computed by the same grouped
+    /// > query as GetIndicators, GetSlaReport or GetCounterWaits, with the chart rendered as SVG.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (a malformed or reversed period, no indicator, no
+    /// > interval, too many buckets, counter waits grouped by agency); UNAVAILABLE.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getIndicatorChart<Result>(
+        _ message: Postalgateway_V1_GetIndicatorChartRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_IndicatorChart>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetIndicatorChartRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getIndicatorChart(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -239,6 +239,118 @@ package nonisolated enum Postalgateway_V1_SlaReportGrouping: SwiftProtobuf.Enum,
 
 }
 
+package nonisolated enum Postalgateway_V1_ChartIndicator: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Hops ended on time per 100 hops ended (by when they ended).
+  case onTime // = 1
+
+  /// Dossiers fully digitized per 100 dossiers (by registration).
+  case digitized // = 2
+
+  /// Electronic handoffs per 100 transfers (by registration).
+  case electronic // = 3
+
+  /// Satisfied ratings per 100 ratings (by the shipment's registration).
+  case satisfaction // = 4
+
+  /// Papers reused by code per 100 papers (by registration).
+  case reused // = 5
+
+  /// Mean counter wait in minutes (by the ticket's issue; post offices only).
+  case wait // = 6
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .onTime
+    case 2: self = .digitized
+    case 3: self = .electronic
+    case 4: self = .satisfaction
+    case 5: self = .reused
+    case 6: self = .wait
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .onTime: return 1
+    case .digitized: return 2
+    case .electronic: return 3
+    case .satisfaction: return 4
+    case .reused: return 5
+    case .wait: return 6
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_ChartIndicator] = [
+    .unspecified,
+    .onTime,
+    .digitized,
+    .electronic,
+    .satisfaction,
+    .reused,
+    .wait,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_ChartInterval: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case day // = 1
+
+  /// Monday to Sunday, clipped to the period.
+  case week // = 2
+
+  /// Calendar months, clipped to the period.
+  case month // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .day
+    case 2: self = .week
+    case 3: self = .month
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .day: return 1
+    case .week: return 2
+    case .month: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_ChartInterval] = [
+    .unspecified,
+    .day,
+    .week,
+    .month,
+  ]
+
+}
+
 package nonisolated struct Postalgateway_V1_GetCounterWaitsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1006,6 +1118,122 @@ package nonisolated struct Postalgateway_V1_SlaReportRow: Sendable {
   package init() {}
 }
 
+package nonisolated struct Postalgateway_V1_GetIndicatorChartRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD, Vietnam dates, inclusive.
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_IndicatorGrouping = .unspecified
+
+  package var indicator: Postalgateway_V1_ChartIndicator = .unspecified
+
+  package var interval: Postalgateway_V1_ChartInterval = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ChartBucket: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD, inclusive.
+  package var firstDate: String = String()
+
+  package var lastDate: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ChartValue: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// False when the bucket had nothing to measure (no dossier, no rating, …): no point drawn.
+  package var measured: Bool = false
+
+  package var value: Double = 0
+
+  /// What the value was computed from: hops, dossiers, transfers, ratings, papers or tickets.
+  package var count: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ChartSeries: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The agency or post office code.
+  package var key: String = String()
+
+  /// One per bucket, in order.
+  package var values: [Postalgateway_V1_ChartValue] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_IndicatorChart: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var indicator: Postalgateway_V1_ChartIndicator = .unspecified
+
+  package var interval: Postalgateway_V1_ChartInterval = .unspecified
+
+  package var groupBy: Postalgateway_V1_IndicatorGrouping = .unspecified
+
+  /// "%" or "phút" (minutes).
+  package var unit: String = String()
+
+  /// The plan's target drawn on the chart (Thái Nguyên 103/KH-UBND), when it sets one.
+  package var hasTarget_p: Bool = false
+
+  package var target: Double = 0
+
+  package var buckets: [Postalgateway_V1_ChartBucket] = []
+
+  package var series: [Postalgateway_V1_ChartSeries] = []
+
+  /// The chart as a standalone SVG document (UTF-8, no scripts, no external resources).
+  package var svg: String = String()
+
+  package var generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_generatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_generatedAt = newValue}
+  }
+  /// Returns true if `generatedAt` has been explicitly set.
+  package var hasGeneratedAt: Bool {self._generatedAt != nil}
+  /// Clears the value of `generatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearGeneratedAt() {self._generatedAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
@@ -1028,6 +1256,14 @@ nonisolated extension Postalgateway_V1_SlaAlertKind: SwiftProtobuf._ProtoNamePro
 
 nonisolated extension Postalgateway_V1_SlaReportGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SLA_REPORT_GROUPING_UNSPECIFIED\0\u{1}SLA_REPORT_GROUPING_AGENCY\0\u{1}SLA_REPORT_GROUPING_POST_OFFICE\0\u{1}SLA_REPORT_GROUPING_ROUTE_CLASS\0\u{1}SLA_REPORT_GROUPING_PROCEDURE\0")
+}
+
+nonisolated extension Postalgateway_V1_ChartIndicator: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHART_INDICATOR_UNSPECIFIED\0\u{1}CHART_INDICATOR_ON_TIME\0\u{1}CHART_INDICATOR_DIGITIZED\0\u{1}CHART_INDICATOR_ELECTRONIC\0\u{1}CHART_INDICATOR_SATISFACTION\0\u{1}CHART_INDICATOR_REUSED\0\u{1}CHART_INDICATOR_WAIT\0")
+}
+
+nonisolated extension Postalgateway_V1_ChartInterval: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHART_INTERVAL_UNSPECIFIED\0\u{1}CHART_INTERVAL_DAY\0\u{1}CHART_INTERVAL_WEEK\0\u{1}CHART_INTERVAL_MONTH\0")
 }
 
 nonisolated extension Postalgateway_V1_GetCounterWaitsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -2484,6 +2720,255 @@ nonisolated extension Postalgateway_V1_SlaReportRow: SwiftProtobuf.Message, Swif
     if lhs.lateWithApology != rhs.lateWithApology {return false}
     if lhs.appointmentsLaterThanLaw != rhs.appointmentsLaterThanLaw {return false}
     if lhs.lateSupplementRequests != rhs.lateSupplementRequests {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_GetIndicatorChartRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetIndicatorChartRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0\u{1}indicator\0\u{1}interval\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.indicator) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.interval) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    if self.indicator != .unspecified {
+      try visitor.visitSingularEnumField(value: self.indicator, fieldNumber: 4)
+    }
+    if self.interval != .unspecified {
+      try visitor.visitSingularEnumField(value: self.interval, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetIndicatorChartRequest, rhs: Postalgateway_V1_GetIndicatorChartRequest) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs.indicator != rhs.indicator {return false}
+    if lhs.interval != rhs.interval {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ChartBucket: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ChartBucket"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}first_date\0\u{3}last_date\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.firstDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.lastDate) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.firstDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.firstDate, fieldNumber: 1)
+    }
+    if !self.lastDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastDate, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ChartBucket, rhs: Postalgateway_V1_ChartBucket) -> Bool {
+    if lhs.firstDate != rhs.firstDate {return false}
+    if lhs.lastDate != rhs.lastDate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ChartValue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ChartValue"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}measured\0\u{1}value\0\u{1}count\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.measured) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.value) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.count) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.measured != false {
+      try visitor.visitSingularBoolField(value: self.measured, fieldNumber: 1)
+    }
+    if self.value.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.value, fieldNumber: 2)
+    }
+    if self.count != 0 {
+      try visitor.visitSingularInt32Field(value: self.count, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ChartValue, rhs: Postalgateway_V1_ChartValue) -> Bool {
+    if lhs.measured != rhs.measured {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.count != rhs.count {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ChartSeries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ChartSeries"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}values\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.values) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if !self.values.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.values, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ChartSeries, rhs: Postalgateway_V1_ChartSeries) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.values != rhs.values {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_IndicatorChart: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".IndicatorChart"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{1}indicator\0\u{1}interval\0\u{3}group_by\0\u{1}unit\0\u{3}has_target\0\u{1}target\0\u{1}buckets\0\u{1}series\0\u{1}svg\0\u{3}generated_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.indicator) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.interval) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.unit) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.hasTarget_p) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.target) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.buckets) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.series) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.svg) }()
+      case 12: try { try decoder.decodeSingularMessageField(value: &self._generatedAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.indicator != .unspecified {
+      try visitor.visitSingularEnumField(value: self.indicator, fieldNumber: 3)
+    }
+    if self.interval != .unspecified {
+      try visitor.visitSingularEnumField(value: self.interval, fieldNumber: 4)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 5)
+    }
+    if !self.unit.isEmpty {
+      try visitor.visitSingularStringField(value: self.unit, fieldNumber: 6)
+    }
+    if self.hasTarget_p != false {
+      try visitor.visitSingularBoolField(value: self.hasTarget_p, fieldNumber: 7)
+    }
+    if self.target.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.target, fieldNumber: 8)
+    }
+    if !self.buckets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.buckets, fieldNumber: 9)
+    }
+    if !self.series.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.series, fieldNumber: 10)
+    }
+    if !self.svg.isEmpty {
+      try visitor.visitSingularStringField(value: self.svg, fieldNumber: 11)
+    }
+    try { if let v = self._generatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_IndicatorChart, rhs: Postalgateway_V1_IndicatorChart) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.indicator != rhs.indicator {return false}
+    if lhs.interval != rhs.interval {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs.unit != rhs.unit {return false}
+    if lhs.hasTarget_p != rhs.hasTarget_p {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.buckets != rhs.buckets {return false}
+    if lhs.series != rhs.series {return false}
+    if lhs.svg != rhs.svg {return false}
+    if lhs._generatedAt != rhs._generatedAt {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -25,12 +25,13 @@ struct HandoffEndToEndTests {
     port: Int = 0,
     dataDirectory: String? = nil,
     maximumAttempts: Int = 50,
+    clock: (any WallClock)? = nil,
     configure: (inout GatewayConfiguration) -> Void = { _ in },
     _ body: (RunningGateway) async throws -> T
   ) async throws -> T {
     let directory = dataDirectory ?? temporaryDirectory()
     let routes = try self.pki.routesFile(mode: mode, port: port, in: directory)
-    return try await withTestGateway(dataDirectory: directory) {
+    return try await withTestGateway(dataDirectory: directory, clock: clock) {
       configure(&$0)
       $0.handoffs.routesFile = routes
       $0.handoffs.initialBackoffMilliseconds = 50
