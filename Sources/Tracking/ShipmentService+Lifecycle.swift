@@ -152,31 +152,59 @@ extension ShipmentService {
     idempotencyKey: IdempotencyKey,
     now: Timestamp
   ) async throws -> (RecordedEvent?, Scan) {
-    let routes = self.routes.current
-    let outcome = try await self.appendEvents(
+    try await self.appendItem(
       to: recording.trackingNumber,
+      documentID: recording.documentID,
+      by: actor,
+      idempotencyKey: idempotencyKey,
+      now: now,
+      isSame: { $0.sha256 == recording.sha256 },
+      make: { code in
+        Scan(
+          documentID: recording.documentID,
+          documentCode: code,
+          sha256: recording.sha256,
+          size: recording.size,
+          contentType: recording.contentType
+        )
+      }
+    )
+  }
+
+  /// Appends the record of a dossier item (`SCANNED`, and `DIGITIZED` after the last missing
+  /// one) unless a record of the same item that `isSame` accepts is already there.
+  /// - Parameters:
+  ///   - check: More checks of the shipment inside the write, after the item's.
+  ///   - isSame: Whether a record of this item is the one being made.
+  ///   - make: The record, given its new document code `<tracking number>-<document id>-<n>`.
+  /// - Returns: The events appended (none for a repeat) and the record.
+  func appendItem(
+    to number: TrackingNumber,
+    documentID: String,
+    by actor: Actor,
+    idempotencyKey: IdempotencyKey,
+    now: Timestamp,
+    check: @escaping @Sendable (Shipment) throws -> Void = { _ in },
+    isSame: @escaping @Sendable (Scan) -> Bool,
+    make: @escaping @Sendable (_ documentCode: String) -> Scan
+  ) async throws -> (RecordedEvent?, Scan) {
+    let routes = self.routes.current
+    let matches: @Sendable (Scan) -> Bool = { $0.documentID == documentID && isSame($0) }
+    let outcome = try await self.appendEvents(
+      to: number,
       context: EventContext(),
       by: actor,
       idempotencyKey: idempotencyKey,
       now: now
     ) { stored in
       let shipment = stored.shipment
-      try Self.checkScan(of: recording.documentID, in: shipment)
-      if shipment.scans.contains(where: {
-        $0.documentID == recording.documentID && $0.sha256 == recording.sha256
-      }) {
-        return []
-      }
-      let previous = shipment.scans.filter { $0.documentID == recording.documentID }.count
-      let scan = Scan(
-        documentID: recording.documentID,
-        documentCode: "\(shipment.trackingNumber.rawValue)-\(recording.documentID)-\(previous + 1)",
-        sha256: recording.sha256,
-        size: recording.size,
-        contentType: recording.contentType
-      )
+      try Self.checkScan(of: documentID, in: shipment)
+      try check(shipment)
+      if shipment.scans.contains(where: matches) { return [] }
+      let previous = shipment.scans.filter { $0.documentID == documentID }.count
+      let scan = make("\(shipment.trackingNumber.rawValue)-\(documentID)-\(previous + 1)")
       var events = [PlannedEvent(.scanned, .scan(scan))]
-      if shipment.state == .collected, shipment.unscannedDocumentIDs == [recording.documentID] {
+      if shipment.state == .collected, shipment.unscannedDocumentIDs == [documentID] {
         // Queued in this same write: the store inserts the outbox row with the event.
         events.append(
           PlannedEvent(.digitized, routes.ticket(for: shipment).map { .handoffQueued($0) })
@@ -184,13 +212,8 @@ extension ShipmentService {
       }
       return events
     }
-    let shipment = outcome.shipment
-    guard
-      let scan = shipment.scans.last(where: {
-        $0.documentID == recording.documentID && $0.sha256 == recording.sha256
-      })
-    else {
-      preconditionFailure("the decision above appended or found this scan")
+    guard let scan = outcome.shipment.scans.last(where: matches) else {
+      preconditionFailure("the decision above appended or found this item")
     }
     return (outcome.events.isEmpty ? nil : outcome, scan)
   }

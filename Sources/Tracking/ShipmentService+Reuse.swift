@@ -62,51 +62,32 @@ extension ShipmentService {
           "document_code: the paper's dossier had its personal data erased; its owner cannot be checked"
       )
     }
-    let routes = self.routes.current
-    let outcome = try await self.appendEvents(
+    let applicant = owner.applicant
+    return try await self.appendItem(
       to: reuse.trackingNumber,
-      context: EventContext(),
+      documentID: reuse.documentID,
       by: actor,
       idempotencyKey: idempotencyKey,
-      now: now
-    ) { stored in
-      let shipment = stored.shipment
-      try Self.checkScan(of: reuse.documentID, in: shipment)
-      guard shipment.applicant.owns(papersOf: owner.applicant) else {
-        throw TrackingError(
-          code: .permissionDenied,
-          message: "document_code: the paper belongs to another applicant"
+      now: now,
+      check: { shipment in
+        guard shipment.applicant.owns(papersOf: applicant) else {
+          throw TrackingError(
+            code: .permissionDenied,
+            message: "document_code: the paper belongs to another applicant"
+          )
+        }
+      },
+      isSame: { $0.reusedFrom == reuse.documentCode },
+      make: { code in
+        Scan(
+          documentID: reuse.documentID,
+          documentCode: code,
+          sha256: source.sha256,
+          size: source.size,
+          contentType: source.contentType,
+          reusedFrom: reuse.documentCode
         )
       }
-      if shipment.scans.contains(where: {
-        $0.documentID == reuse.documentID && $0.reusedFrom == reuse.documentCode
-      }) {
-        return []
-      }
-      let previous = shipment.scans.filter { $0.documentID == reuse.documentID }.count
-      let scan = Scan(
-        documentID: reuse.documentID,
-        documentCode: "\(shipment.trackingNumber.rawValue)-\(reuse.documentID)-\(previous + 1)",
-        sha256: source.sha256,
-        size: source.size,
-        contentType: source.contentType,
-        reusedFrom: reuse.documentCode
-      )
-      var events = [PlannedEvent(.scanned, .scan(scan))]
-      if shipment.state == .collected, shipment.unscannedDocumentIDs == [reuse.documentID] {
-        events.append(
-          PlannedEvent(.digitized, routes.ticket(for: shipment).map { .handoffQueued($0) })
-        )
-      }
-      return events
-    }
-    guard
-      let scan = outcome.shipment.scans.last(where: {
-        $0.documentID == reuse.documentID && $0.reusedFrom == reuse.documentCode
-      })
-    else {
-      preconditionFailure("the decision above appended or found this item")
-    }
-    return (outcome.events.isEmpty ? nil : outcome, scan)
+    )
   }
 }

@@ -39,18 +39,8 @@ extension CounterService {
         idempotencyKey: key,
         now: self.clock.now()
       )
-      if let recorded { self.logRecorded(recorded, actor: actor) }
-      let shipment: Shipment
-      if let recorded {
-        shipment = recorded.shipment
-      } else {
-        shipment = try await self.shipments.shipment(number)
-      }
-      return .with {
-        $0.scan = Postalgateway_V1_ScanDetails(scan)
-        $0.shipment = Postalgateway_V1_Shipment(shipment)
-        $0.created = recorded.map { !$0.isReplay } ?? false
-      }
+      let answer = try await self.itemAnswer(recorded, scan, of: number, actor: actor)
+      return .with { ($0.scan, $0.shipment, $0.created) = answer }
     }
   }
 }

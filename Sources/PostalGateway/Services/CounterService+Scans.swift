@@ -101,19 +101,28 @@ extension CounterService {
         idempotencyKey: key,
         now: self.clock.now()
       )
-      if let recorded { self.logRecorded(recorded, actor: actor) }
-      let shipment: Shipment
-      if let recorded {
-        shipment = recorded.shipment
-      } else {
-        shipment = try await self.shipments.shipment(trackingNumber)
-      }
-      return .with {
-        $0.scan = Postalgateway_V1_ScanDetails(scan)
-        $0.shipment = Postalgateway_V1_Shipment(shipment)
-        $0.created = recorded.map { !$0.isReplay } ?? false
-      }
+      let answer = try await self.itemAnswer(recorded, scan, of: trackingNumber, actor: actor)
+      return .with { ($0.scan, $0.shipment, $0.created) = answer }
     }
+  }
+
+  /// What recording a dossier item answers (logging what was appended): the item's record, the
+  /// shipment after it, and whether this call made it.
+  func itemAnswer(
+    _ recorded: RecordedEvent?,
+    _ scan: Scan,
+    of number: TrackingNumber,
+    actor: Actor
+  ) async throws -> (Postalgateway_V1_ScanDetails, Postalgateway_V1_Shipment, Bool) {
+    guard let recorded else {
+      let shipment = try await self.shipments.shipment(number)
+      return (Postalgateway_V1_ScanDetails(scan), Postalgateway_V1_Shipment(shipment), false)
+    }
+    self.logRecorded(recorded, actor: actor)
+    return (
+      Postalgateway_V1_ScanDetails(scan), Postalgateway_V1_Shipment(recorded.shipment),
+      !recorded.isReplay
+    )
   }
 
   /// Streams a stored scan out: metadata with the SHA-256 first, then the bytes.

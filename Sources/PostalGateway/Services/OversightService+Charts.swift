@@ -14,19 +14,14 @@ extension OversightService {
     try await mappingErrors(self.logger, method: context.descriptor) {
       var v = RequestValidator()
       let (from, to) = v.period(from: request.fromDate, to: request.toDate)
-      let grouping = v.check("group_by") {
-        switch request.groupBy {
-        case .agency: IndicatorGrouping.agency
-        case .postOffice: IndicatorGrouping.postOffice
-        case .unspecified, .UNRECOGNIZED: throw InvalidValue("must be AGENCY or POST_OFFICE")
-        }
-      }
+      let grouping = v.check("group_by") { try IndicatorGrouping(request.groupBy) }
       let indicator = v.check("indicator") { try ChartIndicator(request.indicator) }
       let interval = v.check("interval") { try ChartInterval(request.interval) }
       try v.finish()
       guard let from, let to, let grouping, let indicator, let interval else {
         throw TrackingError.invalidField("request", "is malformed")
       }
+      let now = self.clock.now()
       let chart = try await IndicatorCharts(
         indicators: self.indicators,
         sla: self.sla,
@@ -37,7 +32,7 @@ extension OversightService {
         through: to,
         interval: interval,
         grouping: grouping,
-        now: self.clock.now()
+        now: now
       )
       return .with {
         $0.fromDate = request.fromDate
@@ -69,7 +64,7 @@ extension OversightService {
           }
         }
         $0.svg = SvgChart(chart: chart).render()
-        $0.generatedAt = self.clock.now().proto
+        $0.generatedAt = now.proto
       }
     }
   }

@@ -49,13 +49,7 @@ extension OversightService {
     try await mappingErrors(self.logger, method: context.descriptor) {
       var v = RequestValidator()
       let (from, to) = v.period(from: request.fromDate, to: request.toDate)
-      let grouping = v.check("group_by") {
-        switch request.groupBy {
-        case .agency: IndicatorGrouping.agency
-        case .postOffice: IndicatorGrouping.postOffice
-        case .unspecified, .UNRECOGNIZED: throw InvalidValue("must be AGENCY or POST_OFFICE")
-        }
-      }
+      let grouping = v.check("group_by") { try IndicatorGrouping(request.groupBy) }
       try v.finish()
       // finish() threw if any is nil.
       let rows = try await self.indicators.indicators(
@@ -138,6 +132,16 @@ extension OversightService {
           }
         }
       }
+    }
+  }
+}
+
+extension IndicatorGrouping {
+  init(_ wire: Postalgateway_V1_IndicatorGrouping) throws {
+    switch wire {
+    case .agency: self = .agency
+    case .postOffice: self = .postOffice
+    case .unspecified, .UNRECOGNIZED: throw InvalidValue("must be AGENCY or POST_OFFICE")
     }
   }
 }
