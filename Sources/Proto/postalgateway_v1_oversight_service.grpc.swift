@@ -153,6 +153,19 @@ package enum Postalgateway_V1_OversightService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetScores" metadata.
+        package enum GetScores: Sendable {
+            /// Request type for "GetScores".
+            package typealias Input = Postalgateway_V1_GetScoresRequest
+            /// Response type for "GetScores".
+            package typealias Output = Postalgateway_V1_ScoreReport
+            /// Descriptor for "GetScores".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OversightService"),
+                method: "GetScores",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OversightService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ExplainDeadline.descriptor,
@@ -164,7 +177,8 @@ package enum Postalgateway_V1_OversightService: Sendable {
             GetIndicators.descriptor,
             GetStaffProductivity.descriptor,
             GetCounterWaits.descriptor,
-            GetIndicatorChart.descriptor
+            GetIndicatorChart.descriptor,
+            GetScores.descriptor
         ]
     }
 }
@@ -399,6 +413,33 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetIndicatorChartRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_IndicatorChart>
+
+        /// Handle the "GetScores" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The Circular 01/2018/TT-VPCP art. 13 scores of the dossiers whose agency processing ended in
+        /// > a period (Vietnam dates, inclusive, at most 366 days), per agency or post office: indicators
+        /// > 1–4 and 7 averaged over the dossiers and rounded to one decimal (art. 15.2a), their total
+        /// > (art. 15.2b) and the officials' band (art. 15.3a); and the post's share of the Decision 766
+        /// > groups it moves (on time, digitization, satisfaction), with the weights as configured in
+        /// > the SLA policy's decision766 and their source. Indicators 5, 6, 8 and 9 are the agency's
+        /// > and are listed as not computed, with why; so is the agencies' band, which needs them.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed, reversed or too long period, no
+        /// > grouping); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetScoresRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_ScoreReport` messages.
+        func getScores(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetScoresRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ScoreReport>
     }
 
     /// Service protocol for the "postalgateway.v1.OversightService" service.
@@ -617,6 +658,33 @@ extension Postalgateway_V1_OversightService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_GetIndicatorChartRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_IndicatorChart>
+
+        /// Handle the "GetScores" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The Circular 01/2018/TT-VPCP art. 13 scores of the dossiers whose agency processing ended in
+        /// > a period (Vietnam dates, inclusive, at most 366 days), per agency or post office: indicators
+        /// > 1–4 and 7 averaged over the dossiers and rounded to one decimal (art. 15.2a), their total
+        /// > (art. 15.2b) and the officials' band (art. 15.3a); and the post's share of the Decision 766
+        /// > groups it moves (on time, digitization, satisfaction), with the weights as configured in
+        /// > the SLA policy's decision766 and their source. Indicators 5, 6, 8 and 9 are the agency's
+        /// > and are listed as not computed, with why; so is the agencies' band, which needs them.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed, reversed or too long period, no
+        /// > grouping); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetScoresRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_ScoreReport` message.
+        func getScores(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetScoresRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ScoreReport>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OversightService" service.
@@ -834,6 +902,33 @@ extension Postalgateway_V1_OversightService {
             request: Postalgateway_V1_GetIndicatorChartRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_IndicatorChart
+
+        /// Handle the "GetScores" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The Circular 01/2018/TT-VPCP art. 13 scores of the dossiers whose agency processing ended in
+        /// > a period (Vietnam dates, inclusive, at most 366 days), per agency or post office: indicators
+        /// > 1–4 and 7 averaged over the dossiers and rounded to one decimal (art. 15.2a), their total
+        /// > (art. 15.2b) and the officials' band (art. 15.3a); and the post's share of the Decision 766
+        /// > groups it moves (on time, digitization, satisfaction), with the weights as configured in
+        /// > the SLA policy's decision766 and their source. Indicators 5, 6, 8 and 9 are the agency's
+        /// > and are listed as not computed, with why; so is the agencies' band, which needs them.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed, reversed or too long period, no
+        /// > grouping); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetScoresRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_ScoreReport` to respond with.
+        func getScores(
+            request: Postalgateway_V1_GetScoresRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_ScoreReport
     }
 }
 
@@ -951,6 +1046,17 @@ extension Postalgateway_V1_OversightService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OversightService.Method.GetScores.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetScoresRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ScoreReport>(),
+            handler: { request, context in
+                try await self.getScores(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1061,6 +1167,17 @@ extension Postalgateway_V1_OversightService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_IndicatorChart> {
         let response = try await self.getIndicatorChart(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getScores(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetScoresRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ScoreReport> {
+        let response = try await self.getScores(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1198,6 +1315,19 @@ extension Postalgateway_V1_OversightService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_IndicatorChart> {
         return GRPCCore.ServerResponse<Postalgateway_V1_IndicatorChart>(
             message: try await self.getIndicatorChart(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getScores(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetScoresRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ScoreReport> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_ScoreReport>(
+            message: try await self.getScores(
                 request: request.message,
                 context: context
             ),
@@ -1472,6 +1602,38 @@ extension Postalgateway_V1_OversightService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_IndicatorChart>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_IndicatorChart>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetScores" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The Circular 01/2018/TT-VPCP art. 13 scores of the dossiers whose agency processing ended in
+        /// > a period (Vietnam dates, inclusive, at most 366 days), per agency or post office: indicators
+        /// > 1–4 and 7 averaged over the dossiers and rounded to one decimal (art. 15.2a), their total
+        /// > (art. 15.2b) and the officials' band (art. 15.3a); and the post's share of the Decision 766
+        /// > groups it moves (on time, digitization, satisfaction), with the weights as configured in
+        /// > the SLA policy's decision766 and their source. Indicators 5, 6, 8 and 9 are the agency's
+        /// > and are listed as not computed, with why; so is the agencies' band, which needs them.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed, reversed or too long period, no
+        /// > grouping); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetScoresRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetScoresRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ScoreReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getScores<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetScoresRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetScoresRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ScoreReport>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ScoreReport>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1857,6 +2019,49 @@ extension Postalgateway_V1_OversightService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetScores" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The Circular 01/2018/TT-VPCP art. 13 scores of the dossiers whose agency processing ended in
+        /// > a period (Vietnam dates, inclusive, at most 366 days), per agency or post office: indicators
+        /// > 1–4 and 7 averaged over the dossiers and rounded to one decimal (art. 15.2a), their total
+        /// > (art. 15.2b) and the officials' band (art. 15.3a); and the post's share of the Decision 766
+        /// > groups it moves (on time, digitization, satisfaction), with the weights as configured in
+        /// > the SLA policy's decision766 and their source. Indicators 5, 6, 8 and 9 are the agency's
+        /// > and are listed as not computed, with why; so is the agencies' band, which needs them.
+        /// > 
+        /// > Errors: INVALID_ARGUMENT naming the field (a malformed, reversed or too long period, no
+        /// > grouping); UNAVAILABLE.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetScoresRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetScoresRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ScoreReport` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getScores<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetScoresRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetScoresRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ScoreReport>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ScoreReport>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OversightService.Method.GetScores.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2175,6 +2380,44 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetIndicatorChartRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_IndicatorChart>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetScores" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The Circular 01/2018/TT-VPCP art. 13 scores of the dossiers whose agency processing ended in
+    /// > a period (Vietnam dates, inclusive, at most 366 days), per agency or post office: indicators
+    /// > 1–4 and 7 averaged over the dossiers and rounded to one decimal (art. 15.2a), their total
+    /// > (art. 15.2b) and the officials' band (art. 15.3a); and the post's share of the Decision 766
+    /// > groups it moves (on time, digitization, satisfaction), with the weights as configured in
+    /// > the SLA policy's decision766 and their source. Indicators 5, 6, 8 and 9 are the agency's
+    /// > and are listed as not computed, with why; so is the agencies' band, which needs them.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (a malformed, reversed or too long period, no
+    /// > grouping); UNAVAILABLE.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetScoresRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getScores<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetScoresRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ScoreReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getScores(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetScoresRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ScoreReport>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2535,6 +2778,48 @@ extension Postalgateway_V1_OversightService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getIndicatorChart(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetScores" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The Circular 01/2018/TT-VPCP art. 13 scores of the dossiers whose agency processing ended in
+    /// > a period (Vietnam dates, inclusive, at most 366 days), per agency or post office: indicators
+    /// > 1–4 and 7 averaged over the dossiers and rounded to one decimal (art. 15.2a), their total
+    /// > (art. 15.2b) and the officials' band (art. 15.3a); and the post's share of the Decision 766
+    /// > groups it moves (on time, digitization, satisfaction), with the weights as configured in
+    /// > the SLA policy's decision766 and their source. Indicators 5, 6, 8 and 9 are the agency's
+    /// > and are listed as not computed, with why; so is the agencies' band, which needs them.
+    /// > 
+    /// > Errors: INVALID_ARGUMENT naming the field (a malformed, reversed or too long period, no
+    /// > grouping); UNAVAILABLE.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getScores<Result>(
+        _ message: Postalgateway_V1_GetScoresRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ScoreReport>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetScoresRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getScores(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -23,6 +23,57 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// Art. 15.3a: the share of their duty the officials did.
+package nonisolated enum Postalgateway_V1_DutyBand: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// No dossier was scored.
+  case unspecified // = 0
+
+  /// A total of 5 or more: 100% of the duty.
+  case full // = 1
+
+  /// 3.5 to under 5: 70% to under 100%.
+  case most // = 2
+
+  /// Under 3.5: under 70%.
+  case below70 // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .full
+    case 2: self = .most
+    case 3: self = .below70
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .full: return 1
+    case .most: return 2
+    case .below70: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_DutyBand] = [
+    .unspecified,
+    .full,
+    .most,
+    .below70,
+  ]
+
+}
+
 package nonisolated enum Postalgateway_V1_CounterWaitGrouping: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
   case unspecified // = 0
@@ -349,6 +400,163 @@ package nonisolated enum Postalgateway_V1_ChartInterval: SwiftProtobuf.Enum, Swi
     .month,
   ]
 
+}
+
+package nonisolated struct Postalgateway_V1_GetScoresRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD.
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_IndicatorGrouping = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ScoreReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var fromDate: String = String()
+
+  package var toDate: String = String()
+
+  package var groupBy: Postalgateway_V1_IndicatorGrouping = .unspecified
+
+  package var generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_generatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_generatedAt = newValue}
+  }
+  /// Returns true if `generatedAt` has been explicitly set.
+  package var hasGeneratedAt: Bool {self._generatedAt != nil}
+  /// Clears the value of `generatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearGeneratedAt() {self._generatedAt = nil}
+
+  package var rows: [Postalgateway_V1_ScoreReportRow] = []
+
+  /// The rules applied and their source.
+  package var legalSource: String = String()
+
+  /// The art. 13 indicators not computed, each with why.
+  package var notComputed: [Postalgateway_V1_UncomputedIndicator] = []
+
+  /// The Decision 766 groups as configured, their source and how the post's share is read.
+  package var scorecard: [Postalgateway_V1_ScorecardGroup] = []
+
+  package var scorecardSource: String = String()
+
+  package var scorecardMethod: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _generatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_UncomputedIndicator: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var indicator: Int32 = 0
+
+  package var reason: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ScorecardGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var code: String = String()
+
+  package var name: String = String()
+
+  package var points: Double = 0
+
+  /// Confirmed by two or more sources; false: unconfirmed, check before relying on it.
+  package var confirmed: Bool = false
+
+  /// What the post measures for it (ON_TIME, DIGITIZED, SATISFACTION), empty when nothing.
+  package var measure: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ScoreReportRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The agency or post office code.
+  package var key: String = String()
+
+  /// Dossiers whose agency processing ended with a verdict in the period.
+  package var dossiers: Int32 = 0
+
+  /// Average points (0–2) per indicator, one decimal; 0 when no dossier was scored.
+  /// 1: total time against the law's (the agency's processing hop).
+  package var totalTime: Double = 0
+
+  /// 2: each unit's time against its allotment (the worst of the dossier's hops, the post's
+  /// legs included).
+  package var unitTime: Double = 0
+
+  /// 3: contacts to complete the dossier (counter guidance and supplement requests).
+  package var contacts: Double = 0
+
+  /// 4: bodies contacted (none, or only the one-stop counter through the post).
+  package var bodies: Double = 0
+
+  /// 7: attitude (early or on time, and no complaint).
+  package var attitude: Double = 0
+
+  /// The sum of the five averages (at most 10).
+  package var total: Double = 0
+
+  package var band: Postalgateway_V1_DutyBand = .unspecified
+
+  /// The post's share of the Decision 766 groups it moves, in the scorecard's order.
+  package var shares: [Postalgateway_V1_ScorecardShare] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ScorecardShare: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var code: String = String()
+
+  /// Whether the period had anything to measure; rate_percent and points are 0 when not.
+  package var measured: Bool = false
+
+  package var ratePercent: Double = 0
+
+  package var points: Double = 0
+
+  package var maxPoints: Double = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
 }
 
 package nonisolated struct Postalgateway_V1_GetCounterWaitsRequest: Sendable {
@@ -1238,6 +1446,10 @@ package nonisolated struct Postalgateway_V1_IndicatorChart: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
+nonisolated extension Postalgateway_V1_DutyBand: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0DUTY_BAND_UNSPECIFIED\0\u{1}DUTY_BAND_FULL\0\u{1}DUTY_BAND_MOST\0\u{1}DUTY_BAND_BELOW_70\0")
+}
+
 nonisolated extension Postalgateway_V1_CounterWaitGrouping: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0COUNTER_WAIT_GROUPING_UNSPECIFIED\0\u{1}COUNTER_WAIT_GROUPING_POST_OFFICE\0\u{1}COUNTER_WAIT_GROUPING_HOUR_OF_DAY\0")
 }
@@ -1264,6 +1476,335 @@ nonisolated extension Postalgateway_V1_ChartIndicator: SwiftProtobuf._ProtoNameP
 
 nonisolated extension Postalgateway_V1_ChartInterval: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHART_INTERVAL_UNSPECIFIED\0\u{1}CHART_INTERVAL_DAY\0\u{1}CHART_INTERVAL_WEEK\0\u{1}CHART_INTERVAL_MONTH\0")
+}
+
+nonisolated extension Postalgateway_V1_GetScoresRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetScoresRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetScoresRequest, rhs: Postalgateway_V1_GetScoresRequest) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ScoreReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ScoreReport"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}from_date\0\u{3}to_date\0\u{3}group_by\0\u{3}generated_at\0\u{1}rows\0\u{3}legal_source\0\u{3}not_computed\0\u{1}scorecard\0\u{3}scorecard_source\0\u{3}scorecard_method\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.fromDate) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.toDate) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.groupBy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._generatedAt) }()
+      case 5: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.legalSource) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.notComputed) }()
+      case 8: try { try decoder.decodeRepeatedMessageField(value: &self.scorecard) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.scorecardSource) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.scorecardMethod) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.fromDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.fromDate, fieldNumber: 1)
+    }
+    if !self.toDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.toDate, fieldNumber: 2)
+    }
+    if self.groupBy != .unspecified {
+      try visitor.visitSingularEnumField(value: self.groupBy, fieldNumber: 3)
+    }
+    try { if let v = self._generatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 5)
+    }
+    if !self.legalSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.legalSource, fieldNumber: 6)
+    }
+    if !self.notComputed.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.notComputed, fieldNumber: 7)
+    }
+    if !self.scorecard.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.scorecard, fieldNumber: 8)
+    }
+    if !self.scorecardSource.isEmpty {
+      try visitor.visitSingularStringField(value: self.scorecardSource, fieldNumber: 9)
+    }
+    if !self.scorecardMethod.isEmpty {
+      try visitor.visitSingularStringField(value: self.scorecardMethod, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ScoreReport, rhs: Postalgateway_V1_ScoreReport) -> Bool {
+    if lhs.fromDate != rhs.fromDate {return false}
+    if lhs.toDate != rhs.toDate {return false}
+    if lhs.groupBy != rhs.groupBy {return false}
+    if lhs._generatedAt != rhs._generatedAt {return false}
+    if lhs.rows != rhs.rows {return false}
+    if lhs.legalSource != rhs.legalSource {return false}
+    if lhs.notComputed != rhs.notComputed {return false}
+    if lhs.scorecard != rhs.scorecard {return false}
+    if lhs.scorecardSource != rhs.scorecardSource {return false}
+    if lhs.scorecardMethod != rhs.scorecardMethod {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_UncomputedIndicator: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".UncomputedIndicator"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}indicator\0\u{1}reason\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.indicator) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.indicator != 0 {
+      try visitor.visitSingularInt32Field(value: self.indicator, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_UncomputedIndicator, rhs: Postalgateway_V1_UncomputedIndicator) -> Bool {
+    if lhs.indicator != rhs.indicator {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ScorecardGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ScorecardGroup"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}name\0\u{1}points\0\u{1}confirmed\0\u{1}measure\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.points) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.confirmed) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.measure) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.points.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.points, fieldNumber: 3)
+    }
+    if self.confirmed != false {
+      try visitor.visitSingularBoolField(value: self.confirmed, fieldNumber: 4)
+    }
+    if !self.measure.isEmpty {
+      try visitor.visitSingularStringField(value: self.measure, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ScorecardGroup, rhs: Postalgateway_V1_ScorecardGroup) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.points != rhs.points {return false}
+    if lhs.confirmed != rhs.confirmed {return false}
+    if lhs.measure != rhs.measure {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ScoreReportRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ScoreReportRow"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}dossiers\0\u{3}total_time\0\u{3}unit_time\0\u{1}contacts\0\u{1}bodies\0\u{1}attitude\0\u{1}total\0\u{1}band\0\u{1}shares\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.dossiers) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.totalTime) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.unitTime) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.contacts) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.bodies) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.attitude) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.total) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.band) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.shares) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.key.isEmpty {
+      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
+    }
+    if self.dossiers != 0 {
+      try visitor.visitSingularInt32Field(value: self.dossiers, fieldNumber: 2)
+    }
+    if self.totalTime.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.totalTime, fieldNumber: 3)
+    }
+    if self.unitTime.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.unitTime, fieldNumber: 4)
+    }
+    if self.contacts.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.contacts, fieldNumber: 5)
+    }
+    if self.bodies.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.bodies, fieldNumber: 6)
+    }
+    if self.attitude.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.attitude, fieldNumber: 7)
+    }
+    if self.total.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.total, fieldNumber: 8)
+    }
+    if self.band != .unspecified {
+      try visitor.visitSingularEnumField(value: self.band, fieldNumber: 9)
+    }
+    if !self.shares.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.shares, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ScoreReportRow, rhs: Postalgateway_V1_ScoreReportRow) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.dossiers != rhs.dossiers {return false}
+    if lhs.totalTime != rhs.totalTime {return false}
+    if lhs.unitTime != rhs.unitTime {return false}
+    if lhs.contacts != rhs.contacts {return false}
+    if lhs.bodies != rhs.bodies {return false}
+    if lhs.attitude != rhs.attitude {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.band != rhs.band {return false}
+    if lhs.shares != rhs.shares {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ScorecardShare: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ScorecardShare"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}measured\0\u{3}rate_percent\0\u{1}points\0\u{3}max_points\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.measured) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.ratePercent) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.points) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.maxPoints) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 1)
+    }
+    if self.measured != false {
+      try visitor.visitSingularBoolField(value: self.measured, fieldNumber: 2)
+    }
+    if self.ratePercent.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.ratePercent, fieldNumber: 3)
+    }
+    if self.points.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.points, fieldNumber: 4)
+    }
+    if self.maxPoints.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.maxPoints, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ScorecardShare, rhs: Postalgateway_V1_ScorecardShare) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.measured != rhs.measured {return false}
+    if lhs.ratePercent != rhs.ratePercent {return false}
+    if lhs.points != rhs.points {return false}
+    if lhs.maxPoints != rhs.maxPoints {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Postalgateway_V1_GetCounterWaitsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

@@ -41,6 +41,18 @@ enum SlaPolicyFile {
       var source: String
     }
     var remoteCommunes: Remote?
+    struct Scorecard: Decodable {
+      struct Group: Decodable {
+        var code: String
+        var name: String
+        var points: Double
+        var status: String
+        var measure: String?
+      }
+      var groups: [Group]
+      var source: String
+    }
+    var decision766: Scorecard?
   }
 
   /// The bundled policy.
@@ -184,7 +196,40 @@ enum SlaPolicyFile {
         ?? .interProvince,
       officeHours: hours,
       atRiskShare: share,
-      remoteCommunes: remote ?? RemoteCommunes()
+      remoteCommunes: remote ?? RemoteCommunes(),
+      decision766: try file.decision766.map(Self.scorecard) ?? Decision766()
+    )
+  }
+
+  /// The Decision 766 groups: each with its status (`C` confirmed, `U` unconfirmed) and what the
+  /// post measures for it, the whole with its source.
+  private static func scorecard(_ file: File.Scorecard) throws -> Decision766 {
+    guard !file.source.isEmpty else {
+      throw InvalidValue("decision766 needs its source")
+    }
+    return Decision766(
+      groups: try file.groups.enumerated().map { index, group in
+        guard group.points >= 0, ["C", "U"].contains(group.status) else {
+          throw InvalidValue("decision766.groups[\(index)]: points must be ≥ 0 and status C or U")
+        }
+        var measure: PostalMeasure?
+        if let text = group.measure {
+          guard let parsed = PostalMeasure(rawValue: text) else {
+            throw InvalidValue(
+              "decision766.groups[\(index)].measure must be ON_TIME, DIGITIZED or SATISFACTION"
+            )
+          }
+          measure = parsed
+        }
+        return ScorecardGroup(
+          code: group.code,
+          name: group.name,
+          points: group.points,
+          confirmed: group.status == "C",
+          measure: measure
+        )
+      },
+      source: file.source
     )
   }
 

@@ -90,7 +90,7 @@ public struct IndicatorCounts: Hashable, Sendable {
 
 /// Aggregates the indicators in the store (indexed by registration time), never by loading the
 /// period into memory.
-public protocol IndicatorStore: Sendable {
+public protocol IndicatorStore: ScoreStore {
   /// Counts per group for the shipments registered in `[from, before)`, by key.
   /// - Throws: ``TrackingError`` `.storageFailure`.
   func indicators(

@@ -226,6 +226,8 @@ public struct SlaPolicy: Hashable, Sendable {
   /// Communes the province classes as remote (vùng sâu, vùng xa), with the decision that lists
   /// them: the 800-dossier productivity target applies to their post offices.
   public var remoteCommunes: RemoteCommunes
+  /// The Decision 766 groups and weights the oversight scores use.
+  public var decision766: Decision766
 
   /// Creates a policy.
   public init(
@@ -236,7 +238,8 @@ public struct SlaPolicy: Hashable, Sendable {
     unknownPlaceClass: RouteClass = .interProvince,
     officeHours: OfficeHours = .standard,
     atRiskShare: Double = 0.8,
-    remoteCommunes: RemoteCommunes = RemoteCommunes()
+    remoteCommunes: RemoteCommunes = RemoteCommunes(),
+    decision766: Decision766 = Decision766()
   ) {
     self.postal = postal
     self.routeRules = routeRules
@@ -246,6 +249,7 @@ public struct SlaPolicy: Hashable, Sendable {
     self.officeHours = officeHours
     self.atRiskShare = atRiskShare
     self.remoteCommunes = remoteCommunes
+    self.decision766 = decision766
   }
 
   /// The policy's version, recorded with every postal deadline.
