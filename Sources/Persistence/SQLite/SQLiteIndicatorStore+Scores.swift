@@ -15,6 +15,7 @@ extension SQLiteIndicatorStore {
       case .agency: "a.agency_code"
       case .postOffice: "a.post_office"
       }
+    // A dossier's contacts are kept on its shipment row (schema v16).
     let sql = """
       WITH dossier AS (
         SELECT \(key) AS key, a.verdict AS agency,
@@ -22,9 +23,7 @@ extension SQLiteIndicatorStore {
                            WHEN h.verdict = 'LATE' THEN 0
                            WHEN h.end_sequence IS NULL AND h.due_at < ? THEN 0 END)
            FROM sla_hop h WHERE h.shipment_id = a.shipment_id) AS units,
-          (SELECT COUNT(*) FROM shipment_event e
-           WHERE e.shipment_id = a.shipment_id
-             AND e.kind IN ('GUIDED_INCOMPLETE', 'SUPPLEMENT_REQUESTED')) AS contacts,
+          s.report_contacts AS contacts,
           COALESCE(r.complaint, 0) AS complaint
         FROM sla_hop a
           JOIN shipment s ON s.id = a.shipment_id
@@ -58,6 +57,37 @@ extension SQLiteIndicatorStore {
           onTimeWithoutComplaint: row["on_time_no_complaint"]
         )
       }
+    }
+  }
+
+  /// One grouped query over the hops that ended in the period (the `sla_hop_ended` index).
+  public func postalLegs(
+    endedFrom from: Timestamp,
+    before: Timestamp,
+    grouping: IndicatorGrouping
+  ) async throws -> [String: (onTime: Int, ended: Int)] {
+    let key =
+      switch grouping {
+      case .agency: "agency_code"
+      case .postOffice: "post_office"
+      }
+    return try await self.database.read { db in
+      var legs: [String: (onTime: Int, ended: Int)] = [:]
+      for row in try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT \(key) AS key, COUNT(*) AS ended, SUM(verdict <> 'LATE') AS on_time
+            FROM sla_hop
+            WHERE ended_at >= ? AND ended_at < ? AND verdict IS NOT NULL
+              AND hop <> 'AGENCY_PROCESSING'
+            GROUP BY key
+            """
+        ),
+        arguments: [from.microseconds, before.microseconds]
+      ) {
+        legs[row["key"]] = (row["on_time"], row["ended"])
+      }
+      return legs
     }
   }
 }

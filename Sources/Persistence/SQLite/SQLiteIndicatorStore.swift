@@ -20,26 +20,21 @@ public final class SQLiteIndicatorStore: IndicatorStore {
       case .agency: "s.agency_code"
       case .postOffice: "s.origin_post_office"
       }
+    // One row per shipment: the report flags its triggers keep (schema v16).
     let sql = """
       SELECT \(key) AS key,
         COUNT(*) AS received,
         SUM(s.service_type <> 'RESULT_ONLY') AS dossiers,
-        SUM(EXISTS (SELECT 1 FROM shipment_event e
-                    WHERE e.shipment_id = s.id AND e.kind = 'DIGITIZED')) AS digitized,
-        SUM(EXISTS (SELECT 1 FROM handoff h WHERE h.shipment_id = s.id)) AS electronic,
-        SUM(NOT EXISTS (SELECT 1 FROM handoff h WHERE h.shipment_id = s.id)
-            AND EXISTS (SELECT 1 FROM shipment_event e
-                        WHERE e.shipment_id = s.id AND e.kind = 'HANDED_TO_AGENCY')) AS paper_only,
+        SUM(s.report_digitized) AS digitized,
+        SUM(s.report_electronic) AS electronic,
+        SUM(s.report_electronic = 0 AND s.report_handed_over = 1) AS paper_only,
         COUNT(r.tracking_number) AS ratings,
         COALESCE(SUM(r.overall >= 4), 0) AS satisfied,
         COALESCE(SUM(r.overall), 0) AS overall_sum,
         COALESCE(SUM(r.complaint), 0) AS complaints,
-        SUM((SELECT COUNT(DISTINCT d.document_id) FROM scan_document d
-             WHERE d.shipment_id = s.id)) AS papers,
-        SUM((SELECT COUNT(DISTINCT d.document_id) FROM scan_document d
-             WHERE d.shipment_id = s.id AND d.reused_from IS NOT NULL)) AS reused,
-        SUM(EXISTS (SELECT 1 FROM scan_document d
-                    WHERE d.shipment_id = s.id AND d.reused_from IS NOT NULL)) AS with_reuse
+        SUM(s.report_papers) AS papers,
+        SUM(s.report_reused) AS reused,
+        SUM(s.report_reused > 0) AS with_reuse
       FROM shipment s LEFT JOIN service_rating r ON r.tracking_number = s.tracking_number
       WHERE s.created_at >= ? AND s.created_at < ?
       GROUP BY key ORDER BY key

@@ -22,7 +22,7 @@ extension OversightService {
       }
       let scorecard = self.policy.current.decision766
       let now = self.clock.now()
-      let rows = try await OversightScores(indicators: self.indicators, sla: self.sla).report(
+      let rows = try await OversightScores(indicators: self.indicators).report(
         from: from,
         through: to,
         grouping: grouping,

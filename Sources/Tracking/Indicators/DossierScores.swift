@@ -148,4 +148,13 @@ public protocol ScoreStore: Sendable {
     grouping: IndicatorGrouping,
     now: Timestamp
   ) async throws -> [ScoreTally]
+
+  /// Per group, the postal legs (dossier, result and return legs) that ended with a verdict in
+  /// `[from, before)`, and of those the ones ended on or before their due day.
+  /// - Throws: ``TrackingError`` `.storageFailure`.
+  func postalLegs(
+    endedFrom from: Timestamp,
+    before: Timestamp,
+    grouping: IndicatorGrouping
+  ) async throws -> [String: (onTime: Int, ended: Int)]
 }

@@ -20,16 +20,14 @@ public struct ScoreReportRow: Hashable, Sendable {
 }
 
 /// Computes the oversight office's scores from three grouped queries: the art. 13 classes of
-/// the dossiers processed in the period, the postal legs that ended in it, and the plan's
-/// indicators of the shipments registered in it.
+/// the dossiers processed in the period, the postal legs that ended in it (as the SLA report
+/// counts them), and the plan's indicators of the shipments registered in it.
 public struct OversightScores: Sendable {
   let indicators: any IndicatorStore
-  let sla: SlaDesk
 
-  /// Creates the computation over the stores.
-  public init(indicators: any IndicatorStore, sla: SlaDesk) {
+  /// Creates the computation over the store.
+  public init(indicators: any IndicatorStore) {
     self.indicators = indicators
-    self.sla = sla
   }
 
   /// The rows for a period (Vietnam days, inclusive), by key.
@@ -48,22 +46,16 @@ public struct OversightScores: Sendable {
       grouping: grouping,
       now: now
     )
-    let legs = try await self.sla.report(
-      from: from,
-      through: through,
-      grouping: grouping == .agency ? .agency : .postOffice,
-      now: now
+    let onTime = try await self.indicators.postalLegs(
+      endedFrom: start,
+      before: end,
+      grouping: grouping
     )
     let counts = try await self.indicators.indicators(
       registeredFrom: start,
       before: end,
       grouping: grouping
     )
-    var onTime: [String: (onTime: Int, ended: Int)] = [:]
-    for row in legs.rows where row.hop != .agencyProcessing {
-      onTime[row.key, default: (0, 0)].onTime += row.onTime
-      onTime[row.key, default: (0, 0)].ended += row.ended
-    }
     let byKey = Dictionary(uniqueKeysWithValues: counts.map { ($0.key, $0) })
     let scored = Dictionary(uniqueKeysWithValues: tallies.map { ($0.key, $0) })
     let keys = Set(scored.keys).union(byKey.keys).union(onTime.keys).sorted()
