@@ -69,6 +69,7 @@ public enum SQLiteStorage {
       ratings: SQLiteRatingStore(database: database, cipher: cipher),
       indicators: SQLiteIndicatorStore(database: database),
       queueTickets: SQLiteQueueTicketStore(database: database),
+      notifications: SQLiteNotificationStore(database: database),
       feed: feed,
       health: health
     )

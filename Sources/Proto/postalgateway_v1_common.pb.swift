@@ -763,6 +763,59 @@ package nonisolated enum Postalgateway_V1_IdentityDocumentType: SwiftProtobuf.En
 
 }
 
+/// The channel a citizen agreed to be told about their dossier on. Consent is explicit (Decree
+/// 13/2023/NĐ-CP art. 11; Law 91/2025/QH15): without one, nothing is sent. Changed by the
+/// citizen (TrackingService, with the code) or by staff (CounterService); every change is kept.
+package nonisolated enum Postalgateway_V1_NotificationChannel: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+
+  /// Not given: treated as NONE.
+  case unspecified // = 0
+
+  /// No messages.
+  case none // = 1
+
+  /// SMS to the applicant's mobile number.
+  case sms // = 2
+
+  /// A Zalo notification (ZNS template message) to the applicant's mobile number.
+  case zalo // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .none
+    case 2: self = .sms
+    case 3: self = .zalo
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .none: return 1
+    case .sms: return 2
+    case .zalo: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_NotificationChannel] = [
+    .unspecified,
+    .none,
+    .sms,
+    .zalo,
+  ]
+
+}
+
 /// How a dossier reaches its agency's system.
 package nonisolated enum Postalgateway_V1_HandoffMode: SwiftProtobuf.Enum, Swift.CaseIterable {
   package typealias RawValue = Int
@@ -1940,11 +1993,44 @@ package nonisolated struct Postalgateway_V1_Shipment: @unchecked Sendable {
   /// Clears the value of `personalDataErasedAt`. Subsequent reads from it will return its default value.
   package mutating func clearPersonalDataErasedAt() {_uniqueStorage()._personalDataErasedAt = nil}
 
+  /// How the citizen agreed to be told about the dossier (NONE when they did not).
+  package var notificationChannel: Postalgateway_V1_NotificationChannel {
+    get {_storage._notificationChannel}
+    set {_uniqueStorage()._notificationChannel = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A change of the citizen's notification channel, as recorded.
+package nonisolated struct Postalgateway_V1_NotificationConsent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var channel: Postalgateway_V1_NotificationChannel = .unspecified
+
+  package var changedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_changedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_changedAt = newValue}
+  }
+  /// Returns true if `changedAt` has been explicitly set.
+  package var hasChangedAt: Bool {self._changedAt != nil}
+  /// Clears the value of `changedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearChangedAt() {self._changedAt = nil}
+
+  /// CITIZEN (with the code), STAFF or REGISTRATION.
+  package var changedBy: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _changedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 /// DIGITIZED, for an agency with a route: the electronic handoff was queued in the same write.
@@ -2305,6 +2391,10 @@ nonisolated extension Postalgateway_V1_DeliveryFailureReason: SwiftProtobuf._Pro
 
 nonisolated extension Postalgateway_V1_IdentityDocumentType: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0IDENTITY_DOCUMENT_TYPE_UNSPECIFIED\0\u{1}IDENTITY_DOCUMENT_TYPE_CITIZEN_ID_CARD\0\u{1}IDENTITY_DOCUMENT_TYPE_PASSPORT\0\u{1}IDENTITY_DOCUMENT_TYPE_IDENTITY_CARD\0\u{1}IDENTITY_DOCUMENT_TYPE_OTHER\0")
+}
+
+nonisolated extension Postalgateway_V1_NotificationChannel: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NOTIFICATION_CHANNEL_UNSPECIFIED\0\u{1}NOTIFICATION_CHANNEL_NONE\0\u{1}NOTIFICATION_CHANNEL_SMS\0\u{1}NOTIFICATION_CHANNEL_ZALO\0")
 }
 
 nonisolated extension Postalgateway_V1_HandoffMode: SwiftProtobuf._ProtoNameProviding {
@@ -3883,7 +3973,7 @@ nonisolated extension Postalgateway_V1_ShipmentEvent: SwiftProtobuf.Message, Swi
 
 nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Shipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0\u{3}normalized_status\0\u{3}current_seal_id\0\u{3}unscanned_document_ids\0\u{1}hops\0\u{3}personal_data_erased_at\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}origin_post_office_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}version\0\u{1}events\0\u{3}normalized_status\0\u{3}current_seal_id\0\u{3}unscanned_document_ids\0\u{1}hops\0\u{3}personal_data_erased_at\0\u{3}notification_channel\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -3903,6 +3993,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
     var _unscannedDocumentIds: [String] = []
     var _hops: [Postalgateway_V1_HopTimeliness] = []
     var _personalDataErasedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _notificationChannel: Postalgateway_V1_NotificationChannel = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3930,6 +4021,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       _unscannedDocumentIds = source._unscannedDocumentIds
       _hops = source._hops
       _personalDataErasedAt = source._personalDataErasedAt
+      _notificationChannel = source._notificationChannel
     }
   }
 
@@ -3965,6 +4057,7 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         case 15: try { try decoder.decodeRepeatedStringField(value: &_storage._unscannedDocumentIds) }()
         case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._hops) }()
         case 17: try { try decoder.decodeSingularMessageField(value: &_storage._personalDataErasedAt) }()
+        case 18: try { try decoder.decodeSingularEnumField(value: &_storage._notificationChannel) }()
         default: break
         }
       }
@@ -4028,6 +4121,9 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
       try { if let v = _storage._personalDataErasedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
       } }()
+      if _storage._notificationChannel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._notificationChannel, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -4054,10 +4150,55 @@ nonisolated extension Postalgateway_V1_Shipment: SwiftProtobuf.Message, SwiftPro
         if _storage._unscannedDocumentIds != rhs_storage._unscannedDocumentIds {return false}
         if _storage._hops != rhs_storage._hops {return false}
         if _storage._personalDataErasedAt != rhs_storage._personalDataErasedAt {return false}
+        if _storage._notificationChannel != rhs_storage._notificationChannel {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_NotificationConsent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".NotificationConsent"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}channel\0\u{3}changed_at\0\u{3}changed_by\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._changedAt) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.changedBy) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 1)
+    }
+    try { if let v = self._changedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.changedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.changedBy, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_NotificationConsent, rhs: Postalgateway_V1_NotificationConsent) -> Bool {
+    if lhs.channel != rhs.channel {return false}
+    if lhs._changedAt != rhs._changedAt {return false}
+    if lhs.changedBy != rhs.changedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -244,6 +244,19 @@ package enum Postalgateway_V1_CounterService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetNotificationChannel" metadata.
+        package enum SetNotificationChannel: Sendable {
+            /// Request type for "SetNotificationChannel".
+            package typealias Input = Postalgateway_V1_SetNotificationChannelRequest
+            /// Response type for "SetNotificationChannel".
+            package typealias Output = Postalgateway_V1_NotificationConsent
+            /// Descriptor for "SetNotificationChannel".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.CounterService"),
+                method: "SetNotificationChannel",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.CounterService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             RegisterPickup.descriptor,
@@ -262,7 +275,8 @@ package enum Postalgateway_V1_CounterService: Sendable {
             RecordDamage.descriptor,
             CorrectEvent.descriptor,
             SyncEvents.descriptor,
-            RecordQueueTicket.descriptor
+            RecordQueueTicket.descriptor,
+            SetNotificationChannel.descriptor
         ]
     }
 }
@@ -674,6 +688,27 @@ extension Postalgateway_V1_CounterService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RecordQueueTicketRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordQueueTicketResponse>
+
+        /// Handle the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes the channel the citizen agreed to be told on (at their request at the counter):
+        /// > the change is kept with who made it, and messages for later events follow it; messages
+        /// > already queued are not withdrawn. INVALID_ARGUMENT naming `channel` for UNSPECIFIED;
+        /// > FAILED_PRECONDITION once the personal data was erased; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_SetNotificationChannelRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_NotificationConsent` messages.
+        func setNotificationChannel(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_SetNotificationChannelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_NotificationConsent>
     }
 
     /// Service protocol for the "postalgateway.v1.CounterService" service.
@@ -1069,6 +1104,27 @@ extension Postalgateway_V1_CounterService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_RecordQueueTicketRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordQueueTicketResponse>
+
+        /// Handle the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes the channel the citizen agreed to be told on (at their request at the counter):
+        /// > the change is kept with who made it, and messages for later events follow it; messages
+        /// > already queued are not withdrawn. INVALID_ARGUMENT naming `channel` for UNSPECIFIED;
+        /// > FAILED_PRECONDITION once the personal data was erased; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_SetNotificationChannelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_NotificationConsent` message.
+        func setNotificationChannel(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_SetNotificationChannelRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_NotificationConsent>
     }
 
     /// Simple service protocol for the "postalgateway.v1.CounterService" service.
@@ -1464,6 +1520,27 @@ extension Postalgateway_V1_CounterService {
             request: Postalgateway_V1_RecordQueueTicketRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_RecordQueueTicketResponse
+
+        /// Handle the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes the channel the citizen agreed to be told on (at their request at the counter):
+        /// > the change is kept with who made it, and messages for later events follow it; messages
+        /// > already queued are not withdrawn. INVALID_ARGUMENT naming `channel` for UNSPECIFIED;
+        /// > FAILED_PRECONDITION once the personal data was erased; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_SetNotificationChannelRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_NotificationConsent` to respond with.
+        func setNotificationChannel(
+            request: Postalgateway_V1_SetNotificationChannelRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_NotificationConsent
     }
 }
 
@@ -1658,6 +1735,17 @@ extension Postalgateway_V1_CounterService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_CounterService.Method.SetNotificationChannel.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_SetNotificationChannelRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_NotificationConsent>(),
+            handler: { request, context in
+                try await self.setNotificationChannel(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1834,6 +1922,17 @@ extension Postalgateway_V1_CounterService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RecordQueueTicketResponse> {
         let response = try await self.recordQueueTicket(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func setNotificationChannel(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_SetNotificationChannelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_NotificationConsent> {
+        let response = try await self.setNotificationChannel(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2066,6 +2165,19 @@ extension Postalgateway_V1_CounterService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RecordQueueTicketResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_RecordQueueTicketResponse>(
             message: try await self.recordQueueTicket(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func setNotificationChannel(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_SetNotificationChannelRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_NotificationConsent> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_NotificationConsent>(
+            message: try await self.setNotificationChannel(
                 request: request.message,
                 context: context
             ),
@@ -2552,6 +2664,32 @@ extension Postalgateway_V1_CounterService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RecordQueueTicketResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RecordQueueTicketResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes the channel the citizen agreed to be told on (at their request at the counter):
+        /// > the change is kept with who made it, and messages for later events follow it; messages
+        /// > already queued are not withdrawn. INVALID_ARGUMENT naming `channel` for UNSPECIFIED;
+        /// > FAILED_PRECONDITION once the personal data was erased; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_SetNotificationChannelRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_SetNotificationChannelRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_NotificationConsent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setNotificationChannel<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_SetNotificationChannelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_SetNotificationChannelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_NotificationConsent>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -3224,6 +3362,43 @@ extension Postalgateway_V1_CounterService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Changes the channel the citizen agreed to be told on (at their request at the counter):
+        /// > the change is kept with who made it, and messages for later events follow it; messages
+        /// > already queued are not withdrawn. INVALID_ARGUMENT naming `channel` for UNSPECIFIED;
+        /// > FAILED_PRECONDITION once the personal data was erased; NOT_FOUND.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_SetNotificationChannelRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_SetNotificationChannelRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_NotificationConsent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func setNotificationChannel<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_SetNotificationChannelRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_SetNotificationChannelRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_NotificationConsent>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_CounterService.Method.SetNotificationChannel.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -3787,6 +3962,38 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RecordQueueTicketRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RecordQueueTicketResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetNotificationChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Changes the channel the citizen agreed to be told on (at their request at the counter):
+    /// > the change is kept with who made it, and messages for later events follow it; messages
+    /// > already queued are not withdrawn. INVALID_ARGUMENT naming `channel` for UNSPECIFIED;
+    /// > FAILED_PRECONDITION once the personal data was erased; NOT_FOUND.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_SetNotificationChannelRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func setNotificationChannel<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_SetNotificationChannelRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setNotificationChannel(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_SetNotificationChannelRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_NotificationConsent>(),
             options: options,
             onResponse: handleResponse
         )
@@ -4422,6 +4629,42 @@ extension Postalgateway_V1_CounterService.ClientProtocol {
             metadata: metadata
         )
         return try await self.recordQueueTicket(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetNotificationChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Changes the channel the citizen agreed to be told on (at their request at the counter):
+    /// > the change is kept with who made it, and messages for later events follow it; messages
+    /// > already queued are not withdrawn. INVALID_ARGUMENT naming `channel` for UNSPECIFIED;
+    /// > FAILED_PRECONDITION once the personal data was erased; NOT_FOUND.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func setNotificationChannel<Result>(
+        _ message: Postalgateway_V1_SetNotificationChannelRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_SetNotificationChannelRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setNotificationChannel(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -170,6 +170,12 @@ package nonisolated struct Postalgateway_V1_RegisterPickupRequest: @unchecked Se
   /// Clears the value of `pickup`. Subsequent reads from it will return its default value.
   package mutating func clearPickup() {_uniqueStorage()._pickup = nil}
 
+  /// The citizen's consent to be told about the dossier, and how (UNSPECIFIED: none).
+  package var notificationChannel: Postalgateway_V1_NotificationChannel {
+    get {_storage._notificationChannel}
+    set {_uniqueStorage()._notificationChannel = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -1240,6 +1246,20 @@ package nonisolated struct Postalgateway_V1_UnlockTrackingRequest: Sendable {
   package init() {}
 }
 
+package nonisolated struct Postalgateway_V1_SetNotificationChannelRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var trackingNumber: String = String()
+
+  package var channel: Postalgateway_V1_NotificationChannel = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
@@ -1339,7 +1359,7 @@ nonisolated extension Postalgateway_V1_RecordQueueTicketResponse: SwiftProtobuf.
 
 nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RegisterPickupRequest"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}service_type\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{3}service_type\0\u{1}applicant\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{1}pickup\0\u{3}notification_channel\0")
 
   fileprivate class _StorageClass {
     var _requestID: String = String()
@@ -1348,6 +1368,7 @@ nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Mess
     var _procedureCode: String = String()
     var _destinationAgencyCode: String = String()
     var _pickup: Postalgateway_V1_Pickup? = nil
+    var _notificationChannel: Postalgateway_V1_NotificationChannel = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1364,6 +1385,7 @@ nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Mess
       _procedureCode = source._procedureCode
       _destinationAgencyCode = source._destinationAgencyCode
       _pickup = source._pickup
+      _notificationChannel = source._notificationChannel
     }
   }
 
@@ -1388,6 +1410,7 @@ nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Mess
         case 4: try { try decoder.decodeSingularStringField(value: &_storage._procedureCode) }()
         case 5: try { try decoder.decodeSingularStringField(value: &_storage._destinationAgencyCode) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._pickup) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._notificationChannel) }()
         default: break
         }
       }
@@ -1418,6 +1441,9 @@ nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Mess
       try { if let v = _storage._pickup {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      if _storage._notificationChannel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._notificationChannel, fieldNumber: 7)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1433,6 +1459,7 @@ nonisolated extension Postalgateway_V1_RegisterPickupRequest: SwiftProtobuf.Mess
         if _storage._procedureCode != rhs_storage._procedureCode {return false}
         if _storage._destinationAgencyCode != rhs_storage._destinationAgencyCode {return false}
         if _storage._pickup != rhs_storage._pickup {return false}
+        if _storage._notificationChannel != rhs_storage._notificationChannel {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -3227,6 +3254,41 @@ nonisolated extension Postalgateway_V1_UnlockTrackingRequest: SwiftProtobuf.Mess
   package static func ==(lhs: Postalgateway_V1_UnlockTrackingRequest, rhs: Postalgateway_V1_UnlockTrackingRequest) -> Bool {
     if lhs.requestID != rhs.requestID {return false}
     if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_SetNotificationChannelRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".SetNotificationChannelRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{1}channel\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_SetNotificationChannelRequest, rhs: Postalgateway_V1_SetNotificationChannelRequest) -> Bool {
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.channel != rhs.channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -140,6 +140,45 @@ package enum Postalgateway_V1_OperatorService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetNotificationSummary" metadata.
+        package enum GetNotificationSummary: Sendable {
+            /// Request type for "GetNotificationSummary".
+            package typealias Input = Postalgateway_V1_GetNotificationSummaryRequest
+            /// Response type for "GetNotificationSummary".
+            package typealias Output = Postalgateway_V1_NotificationSummary
+            /// Descriptor for "GetNotificationSummary".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "GetNotificationSummary",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListNotifications" metadata.
+        package enum ListNotifications: Sendable {
+            /// Request type for "ListNotifications".
+            package typealias Input = Postalgateway_V1_ListNotificationsRequest
+            /// Response type for "ListNotifications".
+            package typealias Output = Postalgateway_V1_ListNotificationsResponse
+            /// Descriptor for "ListNotifications".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "ListNotifications",
+                type: .unary
+            )
+        }
+        /// Namespace for "RetryNotification" metadata.
+        package enum RetryNotification: Sendable {
+            /// Request type for "RetryNotification".
+            package typealias Input = Postalgateway_V1_RetryNotificationRequest
+            /// Response type for "RetryNotification".
+            package typealias Output = Postalgateway_V1_Notification
+            /// Descriptor for "RetryNotification".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.OperatorService"),
+                method: "RetryNotification",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.OperatorService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListChannels.descriptor,
@@ -150,7 +189,10 @@ package enum Postalgateway_V1_OperatorService: Sendable {
             RotateKeyEncryptionKey.descriptor,
             GetEncryptionStatus.descriptor,
             RotateDataKeys.descriptor,
-            CorrectPersonalData.descriptor
+            CorrectPersonalData.descriptor,
+            GetNotificationSummary.descriptor,
+            ListNotifications.descriptor,
+            RetryNotification.descriptor
         ]
     }
 }
@@ -360,6 +402,63 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CorrectPersonalDataResponse>
+
+        /// Handle the "GetNotificationSummary" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The notification outbox per destination (SMS, Zalo, each webhook subscription): messages
+        /// > waiting, retrying, dead-lettered, sent and cancelled, the last error and the oldest waiting.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_GetNotificationSummaryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_NotificationSummary` messages.
+        func getNotificationSummary(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetNotificationSummaryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_NotificationSummary>
+
+        /// Handle the "ListNotifications" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Notification messages, newest first, optionally of one status, destination or shipment.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_ListNotificationsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_ListNotificationsResponse` messages.
+        func listNotifications(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListNotificationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListNotificationsResponse>
+
+        /// Handle the "RetryNotification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Puts a dead-lettered message back in the queue with its attempts reset; it keeps its
+        /// > message id, so a receiver that got it already drops the repeat. FAILED_PRECONDITION unless
+        /// > it is dead-lettered; NOT_FOUND for an unknown id.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_RetryNotificationRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_Notification` messages.
+        func retryNotification(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RetryNotificationRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Notification>
     }
 
     /// Service protocol for the "postalgateway.v1.OperatorService" service.
@@ -553,6 +652,63 @@ extension Postalgateway_V1_OperatorService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_CorrectPersonalDataRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CorrectPersonalDataResponse>
+
+        /// Handle the "GetNotificationSummary" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The notification outbox per destination (SMS, Zalo, each webhook subscription): messages
+        /// > waiting, retrying, dead-lettered, sent and cancelled, the last error and the oldest waiting.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetNotificationSummaryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_NotificationSummary` message.
+        func getNotificationSummary(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_GetNotificationSummaryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_NotificationSummary>
+
+        /// Handle the "ListNotifications" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Notification messages, newest first, optionally of one status, destination or shipment.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListNotificationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_ListNotificationsResponse` message.
+        func listNotifications(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_ListNotificationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListNotificationsResponse>
+
+        /// Handle the "RetryNotification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Puts a dead-lettered message back in the queue with its attempts reset; it keeps its
+        /// > message id, so a receiver that got it already drops the repeat. FAILED_PRECONDITION unless
+        /// > it is dead-lettered; NOT_FOUND for an unknown id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RetryNotificationRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_Notification` message.
+        func retryNotification(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_RetryNotificationRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Notification>
     }
 
     /// Simple service protocol for the "postalgateway.v1.OperatorService" service.
@@ -744,6 +900,63 @@ extension Postalgateway_V1_OperatorService {
             request: Postalgateway_V1_CorrectPersonalDataRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_CorrectPersonalDataResponse
+
+        /// Handle the "GetNotificationSummary" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The notification outbox per destination (SMS, Zalo, each webhook subscription): messages
+        /// > waiting, retrying, dead-lettered, sent and cancelled, the last error and the oldest waiting.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_GetNotificationSummaryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_NotificationSummary` to respond with.
+        func getNotificationSummary(
+            request: Postalgateway_V1_GetNotificationSummaryRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_NotificationSummary
+
+        /// Handle the "ListNotifications" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Notification messages, newest first, optionally of one status, destination or shipment.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_ListNotificationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_ListNotificationsResponse` to respond with.
+        func listNotifications(
+            request: Postalgateway_V1_ListNotificationsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_ListNotificationsResponse
+
+        /// Handle the "RetryNotification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Puts a dead-lettered message back in the queue with its attempts reset; it keeps its
+        /// > message id, so a receiver that got it already drops the repeat. FAILED_PRECONDITION unless
+        /// > it is dead-lettered; NOT_FOUND for an unknown id.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_RetryNotificationRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_Notification` to respond with.
+        func retryNotification(
+            request: Postalgateway_V1_RetryNotificationRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_Notification
     }
 }
 
@@ -850,6 +1063,39 @@ extension Postalgateway_V1_OperatorService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.GetNotificationSummary.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_GetNotificationSummaryRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_NotificationSummary>(),
+            handler: { request, context in
+                try await self.getNotificationSummary(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.ListNotifications.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListNotificationsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListNotificationsResponse>(),
+            handler: { request, context in
+                try await self.listNotifications(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_OperatorService.Method.RetryNotification.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RetryNotificationRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_Notification>(),
+            handler: { request, context in
+                try await self.retryNotification(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -949,6 +1195,39 @@ extension Postalgateway_V1_OperatorService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_CorrectPersonalDataResponse> {
         let response = try await self.correctPersonalData(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func getNotificationSummary(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_GetNotificationSummaryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_NotificationSummary> {
+        let response = try await self.getNotificationSummary(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func listNotifications(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_ListNotificationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_ListNotificationsResponse> {
+        let response = try await self.listNotifications(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    package func retryNotification(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RetryNotificationRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_Notification> {
+        let response = try await self.retryNotification(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1069,6 +1348,45 @@ extension Postalgateway_V1_OperatorService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_CorrectPersonalDataResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_CorrectPersonalDataResponse>(
             message: try await self.correctPersonalData(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func getNotificationSummary(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_GetNotificationSummaryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_NotificationSummary> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_NotificationSummary>(
+            message: try await self.getNotificationSummary(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func listNotifications(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_ListNotificationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_ListNotificationsResponse> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_ListNotificationsResponse>(
+            message: try await self.listNotifications(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func retryNotification(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_RetryNotificationRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_Notification> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_Notification>(
+            message: try await self.retryNotification(
                 request: request.message,
                 context: context
             ),
@@ -1313,6 +1631,78 @@ extension Postalgateway_V1_OperatorService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_CorrectPersonalDataResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_CorrectPersonalDataResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetNotificationSummary" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The notification outbox per destination (SMS, Zalo, each webhook subscription): messages
+        /// > waiting, retrying, dead-lettered, sent and cancelled, the last error and the oldest waiting.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetNotificationSummaryRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetNotificationSummaryRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_NotificationSummary` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getNotificationSummary<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetNotificationSummaryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetNotificationSummaryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_NotificationSummary>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationSummary>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListNotifications" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Notification messages, newest first, optionally of one status, destination or shipment.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListNotificationsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ListNotificationsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ListNotificationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listNotifications<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ListNotificationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ListNotificationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListNotificationsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListNotificationsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RetryNotification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Puts a dead-lettered message back in the queue with its attempts reset; it keeps its
+        /// > message id, so a receiver that got it already drops the repeat. FAILED_PRECONDITION unless
+        /// > it is dead-lettered; NOT_FOUND for an unknown id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RetryNotificationRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RetryNotificationRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_Notification` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func retryNotification<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RetryNotificationRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RetryNotificationRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Notification>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Notification>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1659,6 +2049,111 @@ extension Postalgateway_V1_OperatorService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "GetNotificationSummary" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The notification outbox per destination (SMS, Zalo, each webhook subscription): messages
+        /// > waiting, retrying, dead-lettered, sent and cancelled, the last error and the oldest waiting.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_GetNotificationSummaryRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_GetNotificationSummaryRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_NotificationSummary` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func getNotificationSummary<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_GetNotificationSummaryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_GetNotificationSummaryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_NotificationSummary>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationSummary>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.GetNotificationSummary.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListNotifications" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Notification messages, newest first, optionally of one status, destination or shipment.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_ListNotificationsRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_ListNotificationsRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_ListNotificationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func listNotifications<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_ListNotificationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_ListNotificationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_ListNotificationsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListNotificationsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.ListNotifications.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RetryNotification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Puts a dead-lettered message back in the queue with its attempts reset; it keeps its
+        /// > message id, so a receiver that got it already drops the repeat. FAILED_PRECONDITION unless
+        /// > it is dead-lettered; NOT_FOUND for an unknown id.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_RetryNotificationRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_RetryNotificationRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_Notification` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func retryNotification<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_RetryNotificationRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_RetryNotificationRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_Notification>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Notification>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_OperatorService.Method.RetryNotification.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1943,6 +2438,96 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_CorrectPersonalDataRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_CorrectPersonalDataResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetNotificationSummary" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The notification outbox per destination (SMS, Zalo, each webhook subscription): messages
+    /// > waiting, retrying, dead-lettered, sent and cancelled, the last error and the oldest waiting.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_GetNotificationSummaryRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getNotificationSummary<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_GetNotificationSummaryRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationSummary>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getNotificationSummary(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_GetNotificationSummaryRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_NotificationSummary>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListNotifications" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Notification messages, newest first, optionally of one status, destination or shipment.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_ListNotificationsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listNotifications<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_ListNotificationsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListNotificationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listNotifications(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_ListNotificationsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_ListNotificationsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetryNotification" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Puts a dead-lettered message back in the queue with its attempts reset; it keeps its
+    /// > message id, so a receiver that got it already drops the repeat. FAILED_PRECONDITION unless
+    /// > it is dead-lettered; NOT_FOUND for an unknown id.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_RetryNotificationRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func retryNotification<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_RetryNotificationRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Notification>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.retryNotification(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RetryNotificationRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_Notification>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2265,6 +2850,108 @@ extension Postalgateway_V1_OperatorService.ClientProtocol {
             metadata: metadata
         )
         return try await self.correctPersonalData(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetNotificationSummary" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The notification outbox per destination (SMS, Zalo, each webhook subscription): messages
+    /// > waiting, retrying, dead-lettered, sent and cancelled, the last error and the oldest waiting.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func getNotificationSummary<Result>(
+        _ message: Postalgateway_V1_GetNotificationSummaryRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationSummary>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_GetNotificationSummaryRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getNotificationSummary(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListNotifications" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Notification messages, newest first, optionally of one status, destination or shipment.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func listNotifications<Result>(
+        _ message: Postalgateway_V1_ListNotificationsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_ListNotificationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_ListNotificationsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listNotifications(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetryNotification" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Puts a dead-lettered message back in the queue with its attempts reset; it keeps its
+    /// > message id, so a receiver that got it already drops the repeat. FAILED_PRECONDITION unless
+    /// > it is dead-lettered; NOT_FOUND for an unknown id.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func retryNotification<Result>(
+        _ message: Postalgateway_V1_RetryNotificationRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_Notification>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_RetryNotificationRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.retryNotification(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -77,6 +77,169 @@ package nonisolated enum Postalgateway_V1_HandoffStatus: SwiftProtobuf.Enum, Swi
 
 }
 
+/// Why a message is sent: the events that tell a citizen (or a subscribed system) something.
+package nonisolated enum Postalgateway_V1_NotificationKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// The post received the dossier (COLLECTED).
+  case received // = 1
+
+  /// The dossier was filed at the agency; with the appointment date when the agency gave one.
+  case filed // = 2
+
+  /// The agency asks for a supplement; with the list.
+  case supplementRequested // = 3
+
+  /// The result is ready at the agency.
+  case resultReady // = 4
+
+  /// A delivery attempt failed: an invitation to collect at the post office.
+  case deliveryAttempt // = 5
+
+  /// The result went back to the agency after the invitations.
+  case returned // = 6
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .received
+    case 2: self = .filed
+    case 3: self = .supplementRequested
+    case 4: self = .resultReady
+    case 5: self = .deliveryAttempt
+    case 6: self = .returned
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .received: return 1
+    case .filed: return 2
+    case .supplementRequested: return 3
+    case .resultReady: return 4
+    case .deliveryAttempt: return 5
+    case .returned: return 6
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_NotificationKind] = [
+    .unspecified,
+    .received,
+    .filed,
+    .supplementRequested,
+    .resultReady,
+    .deliveryAttempt,
+    .returned,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_NotificationDestination: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+  case sms // = 1
+  case zalo // = 2
+  case webhook // = 3
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .sms
+    case 2: self = .zalo
+    case 3: self = .webhook
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .sms: return 1
+    case .zalo: return 2
+    case .webhook: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_NotificationDestination] = [
+    .unspecified,
+    .sms,
+    .zalo,
+    .webhook,
+  ]
+
+}
+
+package nonisolated enum Postalgateway_V1_NotificationStatus: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
+  case unspecified // = 0
+
+  /// Waiting for its (next) attempt.
+  case pending // = 1
+
+  /// The receiver took it.
+  case sent // = 2
+
+  /// Attempts exhausted; waits for an operator.
+  case dead // = 3
+
+  /// Not sent and never will be: the citizen's personal data was erased meanwhile.
+  case cancelled // = 4
+  case UNRECOGNIZED(Int)
+
+  package init() {
+    self = .unspecified
+  }
+
+  package init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .pending
+    case 2: self = .sent
+    case 3: self = .dead
+    case 4: self = .cancelled
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  package var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .pending: return 1
+    case .sent: return 2
+    case .dead: return 3
+    case .cancelled: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  package static let allCases: [Postalgateway_V1_NotificationStatus] = [
+    .unspecified,
+    .pending,
+    .sent,
+    .dead,
+    .cancelled,
+  ]
+
+}
+
 package nonisolated struct Postalgateway_V1_RotateDataKeysRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -405,12 +568,246 @@ package nonisolated struct Postalgateway_V1_RetryHandoffRequest: Sendable {
   package init() {}
 }
 
+/// One message of the notification outbox. It holds no personal data: the text is made from
+/// the shipment's stored event when it is sent.
+package nonisolated struct Postalgateway_V1_Notification: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Stable across attempts and restarts (the Standard Webhooks `webhook-id`, the SMS
+  /// provider's idempotency key, the ZNS tracking_id).
+  package var messageID: String {
+    get {_storage._messageID}
+    set {_uniqueStorage()._messageID = newValue}
+  }
+
+  package var trackingNumber: String {
+    get {_storage._trackingNumber}
+    set {_uniqueStorage()._trackingNumber = newValue}
+  }
+
+  /// The event it tells about.
+  package var eventSequence: Int64 {
+    get {_storage._eventSequence}
+    set {_uniqueStorage()._eventSequence = newValue}
+  }
+
+  package var kind: Postalgateway_V1_NotificationKind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
+
+  package var destination: Postalgateway_V1_NotificationDestination {
+    get {_storage._destination}
+    set {_uniqueStorage()._destination = newValue}
+  }
+
+  /// For a webhook: the subscription's id.
+  package var subscription: String {
+    get {_storage._subscription}
+    set {_uniqueStorage()._subscription = newValue}
+  }
+
+  package var status: Postalgateway_V1_NotificationStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
+
+  package var attempts: Int32 {
+    get {_storage._attempts}
+    set {_uniqueStorage()._attempts = newValue}
+  }
+
+  package var lastError: String {
+    get {_storage._lastError}
+    set {_uniqueStorage()._lastError = newValue}
+  }
+
+  package var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
+  }
+  /// Returns true if `createdAt` has been explicitly set.
+  package var hasCreatedAt: Bool {_storage._createdAt != nil}
+  /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
+  package mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
+
+  package var nextAttemptAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._nextAttemptAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._nextAttemptAt = newValue}
+  }
+  /// Returns true if `nextAttemptAt` has been explicitly set.
+  package var hasNextAttemptAt: Bool {_storage._nextAttemptAt != nil}
+  /// Clears the value of `nextAttemptAt`. Subsequent reads from it will return its default value.
+  package mutating func clearNextAttemptAt() {_uniqueStorage()._nextAttemptAt = nil}
+
+  package var lastAttemptAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._lastAttemptAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastAttemptAt = newValue}
+  }
+  /// Returns true if `lastAttemptAt` has been explicitly set.
+  package var hasLastAttemptAt: Bool {_storage._lastAttemptAt != nil}
+  /// Clears the value of `lastAttemptAt`. Subsequent reads from it will return its default value.
+  package mutating func clearLastAttemptAt() {_uniqueStorage()._lastAttemptAt = nil}
+
+  package var sentAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._sentAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._sentAt = newValue}
+  }
+  /// Returns true if `sentAt` has been explicitly set.
+  package var hasSentAt: Bool {_storage._sentAt != nil}
+  /// Clears the value of `sentAt`. Subsequent reads from it will return its default value.
+  package mutating func clearSentAt() {_uniqueStorage()._sentAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+package nonisolated struct Postalgateway_V1_GetNotificationSummaryRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_NotificationDestinationSummary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var destination: Postalgateway_V1_NotificationDestination = .unspecified
+
+  package var subscription: String = String()
+
+  package var pending: Int64 = 0
+
+  /// Pending after at least one failed attempt.
+  package var retrying: Int64 = 0
+
+  package var dead: Int64 = 0
+
+  package var sent: Int64 = 0
+
+  package var cancelled: Int64 = 0
+
+  package var lastError: String = String()
+
+  package var lastAttemptAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_lastAttemptAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_lastAttemptAt = newValue}
+  }
+  /// Returns true if `lastAttemptAt` has been explicitly set.
+  package var hasLastAttemptAt: Bool {self._lastAttemptAt != nil}
+  /// Clears the value of `lastAttemptAt`. Subsequent reads from it will return its default value.
+  package mutating func clearLastAttemptAt() {self._lastAttemptAt = nil}
+
+  package var lastSentAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_lastSentAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_lastSentAt = newValue}
+  }
+  /// Returns true if `lastSentAt` has been explicitly set.
+  package var hasLastSentAt: Bool {self._lastSentAt != nil}
+  /// Clears the value of `lastSentAt`. Subsequent reads from it will return its default value.
+  package mutating func clearLastSentAt() {self._lastSentAt = nil}
+
+  package var oldestPendingCreatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_oldestPendingCreatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_oldestPendingCreatedAt = newValue}
+  }
+  /// Returns true if `oldestPendingCreatedAt` has been explicitly set.
+  package var hasOldestPendingCreatedAt: Bool {self._oldestPendingCreatedAt != nil}
+  /// Clears the value of `oldestPendingCreatedAt`. Subsequent reads from it will return its default value.
+  package mutating func clearOldestPendingCreatedAt() {self._oldestPendingCreatedAt = nil}
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+
+  fileprivate var _lastAttemptAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _lastSentAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _oldestPendingCreatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+package nonisolated struct Postalgateway_V1_NotificationSummary: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var destinations: [Postalgateway_V1_NotificationDestinationSummary] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ListNotificationsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var status: Postalgateway_V1_NotificationStatus = .unspecified
+
+  package var destination: Postalgateway_V1_NotificationDestination = .unspecified
+
+  package var trackingNumber: String = String()
+
+  /// At most this many (default 100, at most 1000).
+  package var limit: Int32 = 0
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_ListNotificationsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var notifications: [Postalgateway_V1_Notification] = []
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
+package nonisolated struct Postalgateway_V1_RetryNotificationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var messageID: String = String()
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
 
 nonisolated extension Postalgateway_V1_HandoffStatus: SwiftProtobuf._ProtoNameProviding {
   package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0HANDOFF_STATUS_UNSPECIFIED\0\u{1}HANDOFF_STATUS_PENDING\0\u{1}HANDOFF_STATUS_ACCEPTED\0\u{1}HANDOFF_STATUS_REJECTED\0\u{1}HANDOFF_STATUS_DEAD\0")
+}
+
+nonisolated extension Postalgateway_V1_NotificationKind: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NOTIFICATION_KIND_UNSPECIFIED\0\u{1}NOTIFICATION_KIND_RECEIVED\0\u{1}NOTIFICATION_KIND_FILED\0\u{1}NOTIFICATION_KIND_SUPPLEMENT_REQUESTED\0\u{1}NOTIFICATION_KIND_RESULT_READY\0\u{1}NOTIFICATION_KIND_DELIVERY_ATTEMPT\0\u{1}NOTIFICATION_KIND_RETURNED\0")
+}
+
+nonisolated extension Postalgateway_V1_NotificationDestination: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NOTIFICATION_DESTINATION_UNSPECIFIED\0\u{1}NOTIFICATION_DESTINATION_SMS\0\u{1}NOTIFICATION_DESTINATION_ZALO\0\u{1}NOTIFICATION_DESTINATION_WEBHOOK\0")
+}
+
+nonisolated extension Postalgateway_V1_NotificationStatus: SwiftProtobuf._ProtoNameProviding {
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0NOTIFICATION_STATUS_UNSPECIFIED\0\u{1}NOTIFICATION_STATUS_PENDING\0\u{1}NOTIFICATION_STATUS_SENT\0\u{1}NOTIFICATION_STATUS_DEAD\0\u{1}NOTIFICATION_STATUS_CANCELLED\0")
 }
 
 nonisolated extension Postalgateway_V1_RotateDataKeysRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1041,6 +1438,398 @@ nonisolated extension Postalgateway_V1_RetryHandoffRequest: SwiftProtobuf.Messag
 
   package static func ==(lhs: Postalgateway_V1_RetryHandoffRequest, rhs: Postalgateway_V1_RetryHandoffRequest) -> Bool {
     if lhs.handoffID != rhs.handoffID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_Notification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".Notification"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{3}tracking_number\0\u{3}event_sequence\0\u{1}kind\0\u{1}destination\0\u{1}subscription\0\u{1}status\0\u{1}attempts\0\u{3}last_error\0\u{3}created_at\0\u{3}next_attempt_at\0\u{3}last_attempt_at\0\u{3}sent_at\0")
+
+  fileprivate class _StorageClass {
+    var _messageID: String = String()
+    var _trackingNumber: String = String()
+    var _eventSequence: Int64 = 0
+    var _kind: Postalgateway_V1_NotificationKind = .unspecified
+    var _destination: Postalgateway_V1_NotificationDestination = .unspecified
+    var _subscription: String = String()
+    var _status: Postalgateway_V1_NotificationStatus = .unspecified
+    var _attempts: Int32 = 0
+    var _lastError: String = String()
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _nextAttemptAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastAttemptAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _sentAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _messageID = source._messageID
+      _trackingNumber = source._trackingNumber
+      _eventSequence = source._eventSequence
+      _kind = source._kind
+      _destination = source._destination
+      _subscription = source._subscription
+      _status = source._status
+      _attempts = source._attempts
+      _lastError = source._lastError
+      _createdAt = source._createdAt
+      _nextAttemptAt = source._nextAttemptAt
+      _lastAttemptAt = source._lastAttemptAt
+      _sentAt = source._sentAt
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._messageID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._trackingNumber) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._eventSequence) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 5: try { try decoder.decodeSingularEnumField(value: &_storage._destination) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._subscription) }()
+        case 7: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 8: try { try decoder.decodeSingularInt32Field(value: &_storage._attempts) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._lastError) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._nextAttemptAt) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._lastAttemptAt) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._sentAt) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._messageID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._messageID, fieldNumber: 1)
+      }
+      if !_storage._trackingNumber.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._trackingNumber, fieldNumber: 2)
+      }
+      if _storage._eventSequence != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._eventSequence, fieldNumber: 3)
+      }
+      if _storage._kind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 4)
+      }
+      if _storage._destination != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._destination, fieldNumber: 5)
+      }
+      if !_storage._subscription.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._subscription, fieldNumber: 6)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 7)
+      }
+      if _storage._attempts != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._attempts, fieldNumber: 8)
+      }
+      if !_storage._lastError.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._lastError, fieldNumber: 9)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._nextAttemptAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._lastAttemptAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if let v = _storage._sentAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_Notification, rhs: Postalgateway_V1_Notification) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._messageID != rhs_storage._messageID {return false}
+        if _storage._trackingNumber != rhs_storage._trackingNumber {return false}
+        if _storage._eventSequence != rhs_storage._eventSequence {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._destination != rhs_storage._destination {return false}
+        if _storage._subscription != rhs_storage._subscription {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._attempts != rhs_storage._attempts {return false}
+        if _storage._lastError != rhs_storage._lastError {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._nextAttemptAt != rhs_storage._nextAttemptAt {return false}
+        if _storage._lastAttemptAt != rhs_storage._lastAttemptAt {return false}
+        if _storage._sentAt != rhs_storage._sentAt {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_GetNotificationSummaryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".GetNotificationSummaryRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_GetNotificationSummaryRequest, rhs: Postalgateway_V1_GetNotificationSummaryRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_NotificationDestinationSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".NotificationDestinationSummary"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}destination\0\u{1}subscription\0\u{1}pending\0\u{1}retrying\0\u{1}dead\0\u{1}sent\0\u{1}cancelled\0\u{3}last_error\0\u{3}last_attempt_at\0\u{3}last_sent_at\0\u{3}oldest_pending_created_at\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.destination) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.subscription) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.pending) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.retrying) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.dead) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.sent) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.cancelled) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.lastError) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._lastAttemptAt) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._lastSentAt) }()
+      case 11: try { try decoder.decodeSingularMessageField(value: &self._oldestPendingCreatedAt) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.destination != .unspecified {
+      try visitor.visitSingularEnumField(value: self.destination, fieldNumber: 1)
+    }
+    if !self.subscription.isEmpty {
+      try visitor.visitSingularStringField(value: self.subscription, fieldNumber: 2)
+    }
+    if self.pending != 0 {
+      try visitor.visitSingularInt64Field(value: self.pending, fieldNumber: 3)
+    }
+    if self.retrying != 0 {
+      try visitor.visitSingularInt64Field(value: self.retrying, fieldNumber: 4)
+    }
+    if self.dead != 0 {
+      try visitor.visitSingularInt64Field(value: self.dead, fieldNumber: 5)
+    }
+    if self.sent != 0 {
+      try visitor.visitSingularInt64Field(value: self.sent, fieldNumber: 6)
+    }
+    if self.cancelled != 0 {
+      try visitor.visitSingularInt64Field(value: self.cancelled, fieldNumber: 7)
+    }
+    if !self.lastError.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastError, fieldNumber: 8)
+    }
+    try { if let v = self._lastAttemptAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    try { if let v = self._lastSentAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    try { if let v = self._oldestPendingCreatedAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_NotificationDestinationSummary, rhs: Postalgateway_V1_NotificationDestinationSummary) -> Bool {
+    if lhs.destination != rhs.destination {return false}
+    if lhs.subscription != rhs.subscription {return false}
+    if lhs.pending != rhs.pending {return false}
+    if lhs.retrying != rhs.retrying {return false}
+    if lhs.dead != rhs.dead {return false}
+    if lhs.sent != rhs.sent {return false}
+    if lhs.cancelled != rhs.cancelled {return false}
+    if lhs.lastError != rhs.lastError {return false}
+    if lhs._lastAttemptAt != rhs._lastAttemptAt {return false}
+    if lhs._lastSentAt != rhs._lastSentAt {return false}
+    if lhs._oldestPendingCreatedAt != rhs._oldestPendingCreatedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_NotificationSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".NotificationSummary"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}destinations\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.destinations) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.destinations.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.destinations, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_NotificationSummary, rhs: Postalgateway_V1_NotificationSummary) -> Bool {
+    if lhs.destinations != rhs.destinations {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ListNotificationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListNotificationsRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}status\0\u{1}destination\0\u{3}tracking_number\0\u{1}limit\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.destination) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 1)
+    }
+    if self.destination != .unspecified {
+      try visitor.visitSingularEnumField(value: self.destination, fieldNumber: 2)
+    }
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 3)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ListNotificationsRequest, rhs: Postalgateway_V1_ListNotificationsRequest) -> Bool {
+    if lhs.status != rhs.status {return false}
+    if lhs.destination != rhs.destination {return false}
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_ListNotificationsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".ListNotificationsResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}notifications\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.notifications) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.notifications.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.notifications, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_ListNotificationsResponse, rhs: Postalgateway_V1_ListNotificationsResponse) -> Bool {
+    if lhs.notifications != rhs.notifications {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Postalgateway_V1_RetryNotificationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".RetryNotificationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.messageID) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.messageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.messageID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_RetryNotificationRequest, rhs: Postalgateway_V1_RetryNotificationRequest) -> Bool {
+    if lhs.messageID != rhs.messageID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -48,10 +48,24 @@ package enum Postalgateway_V1_TrackingService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SetNotificationChannel" metadata.
+        package enum SetNotificationChannel: Sendable {
+            /// Request type for "SetNotificationChannel".
+            package typealias Input = Postalgateway_V1_CitizenNotificationRequest
+            /// Response type for "SetNotificationChannel".
+            package typealias Output = Postalgateway_V1_NotificationConsent
+            /// Descriptor for "SetNotificationChannel".
+            package static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "postalgateway.v1.TrackingService"),
+                method: "SetNotificationChannel",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "postalgateway.v1.TrackingService" service.
         package static let descriptors: [GRPCCore.MethodDescriptor] = [
             TrackShipment.descriptor,
-            RateService.descriptor
+            RateService.descriptor,
+            SetNotificationChannel.descriptor
         ]
     }
 }
@@ -126,6 +140,26 @@ extension Postalgateway_V1_TrackingService {
             request: GRPCCore.StreamingServerRequest<Postalgateway_V1_RateServiceRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_RateServiceResponse>
+
+        /// Handle the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen chooses, with the code, whether and how to be told about the dossier (SMS,
+        /// > Zalo or nothing). NOT_FOUND and the throttle as for tracking; INVALID_ARGUMENT naming
+        /// > `channel` for UNSPECIFIED; FAILED_PRECONDITION once the personal data was erased.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Postalgateway_V1_CitizenNotificationRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Postalgateway_V1_NotificationConsent` messages.
+        func setNotificationChannel(
+            request: GRPCCore.StreamingServerRequest<Postalgateway_V1_CitizenNotificationRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_NotificationConsent>
     }
 
     /// Service protocol for the "postalgateway.v1.TrackingService" service.
@@ -184,6 +218,26 @@ extension Postalgateway_V1_TrackingService {
             request: GRPCCore.ServerRequest<Postalgateway_V1_RateServiceRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RateServiceResponse>
+
+        /// Handle the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen chooses, with the code, whether and how to be told about the dossier (SMS,
+        /// > Zalo or nothing). NOT_FOUND and the throttle as for tracking; INVALID_ARGUMENT naming
+        /// > `channel` for UNSPECIFIED; FAILED_PRECONDITION once the personal data was erased.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CitizenNotificationRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Postalgateway_V1_NotificationConsent` message.
+        func setNotificationChannel(
+            request: GRPCCore.ServerRequest<Postalgateway_V1_CitizenNotificationRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_NotificationConsent>
     }
 
     /// Simple service protocol for the "postalgateway.v1.TrackingService" service.
@@ -240,6 +294,26 @@ extension Postalgateway_V1_TrackingService {
             request: Postalgateway_V1_RateServiceRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Postalgateway_V1_RateServiceResponse
+
+        /// Handle the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen chooses, with the code, whether and how to be told about the dossier (SMS,
+        /// > Zalo or nothing). NOT_FOUND and the throttle as for tracking; INVALID_ARGUMENT naming
+        /// > `channel` for UNSPECIFIED; FAILED_PRECONDITION once the personal data was erased.
+        ///
+        /// - Parameters:
+        ///   - request: A `Postalgateway_V1_CitizenNotificationRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Postalgateway_V1_NotificationConsent` to respond with.
+        func setNotificationChannel(
+            request: Postalgateway_V1_CitizenNotificationRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Postalgateway_V1_NotificationConsent
     }
 }
 
@@ -264,6 +338,17 @@ extension Postalgateway_V1_TrackingService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RateServiceResponse>(),
             handler: { request, context in
                 try await self.rateService(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Postalgateway_V1_TrackingService.Method.SetNotificationChannel.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_CitizenNotificationRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_NotificationConsent>(),
+            handler: { request, context in
+                try await self.setNotificationChannel(
                     request: request,
                     context: context
                 )
@@ -296,6 +381,17 @@ extension Postalgateway_V1_TrackingService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    package func setNotificationChannel(
+        request: GRPCCore.StreamingServerRequest<Postalgateway_V1_CitizenNotificationRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Postalgateway_V1_NotificationConsent> {
+        let response = try await self.setNotificationChannel(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -320,6 +416,19 @@ extension Postalgateway_V1_TrackingService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_RateServiceResponse> {
         return GRPCCore.ServerResponse<Postalgateway_V1_RateServiceResponse>(
             message: try await self.rateService(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    package func setNotificationChannel(
+        request: GRPCCore.ServerRequest<Postalgateway_V1_CitizenNotificationRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Postalgateway_V1_NotificationConsent> {
+        return GRPCCore.ServerResponse<Postalgateway_V1_NotificationConsent>(
+            message: try await self.setNotificationChannel(
                 request: request.message,
                 context: context
             ),
@@ -394,6 +503,31 @@ extension Postalgateway_V1_TrackingService {
             deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_RateServiceResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_RateServiceResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen chooses, with the code, whether and how to be told about the dossier (SMS,
+        /// > Zalo or nothing). NOT_FOUND and the throttle as for tracking; INVALID_ARGUMENT naming
+        /// > `channel` for UNSPECIFIED; FAILED_PRECONDITION once the personal data was erased.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CitizenNotificationRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_CitizenNotificationRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_NotificationConsent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func setNotificationChannel<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_CitizenNotificationRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_CitizenNotificationRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_NotificationConsent>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -493,6 +627,42 @@ extension Postalgateway_V1_TrackingService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SetNotificationChannel" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The citizen chooses, with the code, whether and how to be told about the dossier (SMS,
+        /// > Zalo or nothing). NOT_FOUND and the throttle as for tracking; INVALID_ARGUMENT naming
+        /// > `channel` for UNSPECIFIED; FAILED_PRECONDITION once the personal data was erased.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Postalgateway_V1_CitizenNotificationRequest` message.
+        ///   - serializer: A serializer for `Postalgateway_V1_CitizenNotificationRequest` messages.
+        ///   - deserializer: A deserializer for `Postalgateway_V1_NotificationConsent` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        package func setNotificationChannel<Result>(
+            request: GRPCCore.ClientRequest<Postalgateway_V1_CitizenNotificationRequest>,
+            serializer: some GRPCCore.MessageSerializer<Postalgateway_V1_CitizenNotificationRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Postalgateway_V1_NotificationConsent>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Postalgateway_V1_TrackingService.Method.SetNotificationChannel.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -560,6 +730,37 @@ extension Postalgateway_V1_TrackingService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_RateServiceRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_RateServiceResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetNotificationChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The citizen chooses, with the code, whether and how to be told about the dossier (SMS,
+    /// > Zalo or nothing). NOT_FOUND and the throttle as for tracking; INVALID_ARGUMENT naming
+    /// > `channel` for UNSPECIFIED; FAILED_PRECONDITION once the personal data was erased.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Postalgateway_V1_CitizenNotificationRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func setNotificationChannel<Result>(
+        request: GRPCCore.ClientRequest<Postalgateway_V1_CitizenNotificationRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.setNotificationChannel(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Postalgateway_V1_CitizenNotificationRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Postalgateway_V1_NotificationConsent>(),
             options: options,
             onResponse: handleResponse
         )
@@ -637,6 +838,41 @@ extension Postalgateway_V1_TrackingService.ClientProtocol {
             metadata: metadata
         )
         return try await self.rateService(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SetNotificationChannel" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The citizen chooses, with the code, whether and how to be told about the dossier (SMS,
+    /// > Zalo or nothing). NOT_FOUND and the throttle as for tracking; INVALID_ARGUMENT naming
+    /// > `channel` for UNSPECIFIED; FAILED_PRECONDITION once the personal data was erased.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    package func setNotificationChannel<Result>(
+        _ message: Postalgateway_V1_CitizenNotificationRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Postalgateway_V1_NotificationConsent>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Postalgateway_V1_CitizenNotificationRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.setNotificationChannel(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -22,6 +22,22 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+package nonisolated struct Postalgateway_V1_CitizenNotificationRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  package var trackingNumber: String = String()
+
+  package var verificationCode: String = String()
+
+  package var channel: Postalgateway_V1_NotificationChannel = .unspecified
+
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  package init() {}
+}
+
 package nonisolated struct Postalgateway_V1_RateServiceRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -260,6 +276,12 @@ package nonisolated struct Postalgateway_V1_TrackedShipment: @unchecked Sendable
     set {_uniqueStorage()._hopLines = newValue}
   }
 
+  /// How the citizen chose to be told about the dossier (NONE: not at all).
+  package var notificationChannel: Postalgateway_V1_NotificationChannel {
+    get {_storage._notificationChannel}
+    set {_uniqueStorage()._notificationChannel = newValue}
+  }
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -339,6 +361,46 @@ package nonisolated struct Postalgateway_V1_TrackingEvent: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "postalgateway.v1"
+
+nonisolated extension Postalgateway_V1_CitizenNotificationRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  package static let protoMessageName: String = _protobuf_package + ".CitizenNotificationRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}verification_code\0\u{1}channel\0")
+
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.trackingNumber) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.verificationCode) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
+      default: break
+      }
+    }
+  }
+
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.trackingNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.trackingNumber, fieldNumber: 1)
+    }
+    if !self.verificationCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.verificationCode, fieldNumber: 2)
+    }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  package static func ==(lhs: Postalgateway_V1_CitizenNotificationRequest, rhs: Postalgateway_V1_CitizenNotificationRequest) -> Bool {
+    if lhs.trackingNumber != rhs.trackingNumber {return false}
+    if lhs.verificationCode != rhs.verificationCode {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
 
 nonisolated extension Postalgateway_V1_RateServiceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RateServiceRequest"
@@ -525,7 +587,7 @@ nonisolated extension Postalgateway_V1_TrackShipmentResponse: SwiftProtobuf.Mess
 
 nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TrackedShipment"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0\u{1}hops\0\u{3}appointment_date\0\u{3}supplement_items\0\u{1}language\0\u{3}status_text\0\u{3}refusal_reason\0\u{1}notes\0\u{3}hop_lines\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}tracking_number\0\u{3}service_type\0\u{1}state\0\u{3}applicant_name_masked\0\u{3}phone_masked\0\u{3}procedure_code\0\u{3}destination_agency_code\0\u{3}created_at\0\u{3}updated_at\0\u{1}timeline\0\u{3}normalized_status\0\u{3}custody_leaf_indexes\0\u{3}agency_deadline\0\u{1}hops\0\u{3}appointment_date\0\u{3}supplement_items\0\u{1}language\0\u{3}status_text\0\u{3}refusal_reason\0\u{1}notes\0\u{3}hop_lines\0\u{3}notification_channel\0")
 
   fileprivate class _StorageClass {
     var _trackingNumber: String = String()
@@ -549,6 +611,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
     var _refusalReason: String = String()
     var _notes: [String] = []
     var _hopLines: [String] = []
+    var _notificationChannel: Postalgateway_V1_NotificationChannel = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -580,6 +643,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       _refusalReason = source._refusalReason
       _notes = source._notes
       _hopLines = source._hopLines
+      _notificationChannel = source._notificationChannel
     }
   }
 
@@ -619,6 +683,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         case 19: try { try decoder.decodeSingularStringField(value: &_storage._refusalReason) }()
         case 20: try { try decoder.decodeRepeatedStringField(value: &_storage._notes) }()
         case 21: try { try decoder.decodeRepeatedStringField(value: &_storage._hopLines) }()
+        case 22: try { try decoder.decodeSingularEnumField(value: &_storage._notificationChannel) }()
         default: break
         }
       }
@@ -694,6 +759,9 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
       if !_storage._hopLines.isEmpty {
         try visitor.visitRepeatedStringField(value: _storage._hopLines, fieldNumber: 21)
       }
+      if _storage._notificationChannel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._notificationChannel, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -724,6 +792,7 @@ nonisolated extension Postalgateway_V1_TrackedShipment: SwiftProtobuf.Message, S
         if _storage._refusalReason != rhs_storage._refusalReason {return false}
         if _storage._notes != rhs_storage._notes {return false}
         if _storage._hopLines != rhs_storage._hopLines {return false}
+        if _storage._notificationChannel != rhs_storage._notificationChannel {return false}
         return true
       }
       if !storagesAreEqual {return false}

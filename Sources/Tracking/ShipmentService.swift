@@ -10,6 +10,8 @@ public struct PickupRegistration: Hashable, Sendable {
   public var destinationAgency: AgencyCode?
   /// Where the dossier is picked up.
   public var pickup: Pickup
+  /// The citizen's consent to be told about the dossier, and how.
+  public var notificationChannel: NotificationChannel = .none
 
   /// Creates a registration.
   public init(
@@ -132,6 +134,7 @@ public struct ShipmentService: Sendable {
   let timekeeper: SlaTimekeeper?
   let map: AdministrativeMapHolder?
   let blindIndex: BlindIndex?
+  let notifications: NotificationSettingsHolder?
 
   /// Creates the service.
   /// - Parameters:
@@ -148,6 +151,8 @@ public struct ShipmentService: Sendable {
   ///     see (none: no due dates).
   ///   - map: The administrative map addresses are checked against (none: not checked).
   ///   - blindIndex: Digests staff find applicants by (none: registrations are not findable).
+  ///   - notifications: The channels citizens may choose and the webhook subscriptions (none:
+  ///     no messages, and no channel but ``NotificationChannel/none`` may be chosen).
   public init(
     store: any ShipmentStore,
     codes: VerificationCodeIssuer,
@@ -160,12 +165,17 @@ public struct ShipmentService: Sendable {
     routes: HandoffRoutesHolder = HandoffRoutesHolder(),
     timekeeper: SlaTimekeeper? = nil,
     map: AdministrativeMapHolder? = nil,
-    blindIndex: BlindIndex? = nil
+    blindIndex: BlindIndex? = nil,
+    notifications: NotificationSettingsHolder? = nil
   ) {
+    self.notifications = notifications
     self.blindIndex = blindIndex
     self.map = map
     self.timekeeper = timekeeper
-    self.writer = ShipmentWriter(timekeeper: timekeeper)
+    self.writer = ShipmentWriter(
+      timekeeper: timekeeper,
+      notifications: notifications.map(NotificationPlanner.init)
+    )
     self.routes = routes
     self.handovers = handovers
     self.store = store
@@ -219,6 +229,7 @@ public struct ShipmentService: Sendable {
     )
     // Set just above.
     try self.checkPlaces(registration, agency: registration.destinationAgency!)
+    try self.checkOffered(registration.notificationChannel, field: "notification_channel")
     switch try await self.store.remembered(idempotencyKey) {
     case .registration(let stored):
       return RegisteredPickup(
@@ -246,17 +257,26 @@ public struct ShipmentService: Sendable {
     )
     let writer = self.writer
     let digests = self.blindIndex?.digests(of: registration.applicant) ?? []
+    let consent = NotificationConsent(
+      channel: registration.notificationChannel,
+      changedAt: now,
+      source: .registration,
+      actor: actor.id
+    )
     let outcome = try await self.store.register(
       indicator: self.serviceIndicator,
       idempotencyKey: idempotencyKey
     ) { number in
+      var shipment = draft.shipment(number: number)
+      shipment.notificationChannel = consent.channel
       var built = writer.registration(
-        draft.shipment(number: number),
+        shipment,
         commitment: commitment,
         custodySalt: draft.custodySalt,
         idempotencyKey: idempotencyKey
       )
       built.lookupDigests = digests
+      built.consent = consent
       return built
     }
     let stored = outcome.value

@@ -520,6 +520,48 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v17: notification consent and outbox") { db in
+      // The outbox holds no personal data: the dispatcher makes each message's text from the
+      // shipment's stored event when it sends it. Consents are kept, never changed.
+      try db.execute(
+        sql: """
+          ALTER TABLE shipment ADD COLUMN notify_channel TEXT NOT NULL DEFAULT 'NONE';
+          CREATE TABLE notification_consent (
+            id INTEGER PRIMARY KEY,
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            channel TEXT NOT NULL CHECK (channel IN ('NONE', 'SMS', 'ZALO')),
+            changed_at INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            actor TEXT
+          );
+          CREATE INDEX notification_consent_by_shipment ON notification_consent (shipment_id, id);
+          CREATE TRIGGER notification_consent_append_only_update
+          BEFORE UPDATE ON notification_consent
+          BEGIN SELECT RAISE(ABORT, 'notification consents are append-only'); END;
+          CREATE TRIGGER notification_consent_append_only_delete
+          BEFORE DELETE ON notification_consent
+          BEGIN SELECT RAISE(ABORT, 'notification consents are append-only'); END;
+          CREATE TABLE notification (
+            seq INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL UNIQUE,
+            shipment_id INTEGER NOT NULL REFERENCES shipment (id),
+            event_sequence INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('SMS', 'ZALO', 'WEBHOOK')),
+            subscription TEXT,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            last_attempt_at INTEGER,
+            sent_at INTEGER
+          );
+          CREATE INDEX notification_due ON notification (next_attempt_at) WHERE status = 'PENDING';
+          CREATE INDEX notification_by_shipment ON notification (shipment_id);
+          """
+      )
+    }
     return migrator
   }
 }

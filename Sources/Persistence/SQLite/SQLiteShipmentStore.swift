@@ -37,6 +37,9 @@ public final class SQLiteShipmentStore: ShipmentStore {
         cipher: self.cipher,
         in: db
       )
+      if let consent = registration.consent {
+        try SQLiteNotificationStore.record(consent, shipmentID: id, in: db)
+      }
       if registration.lookupDigests.isEmpty {
         try db.cachedStatement(
           sql: "INSERT INTO person_lookup_pending (shipment_id) VALUES (?)"
@@ -119,6 +122,7 @@ public final class SQLiteShipmentStore: ShipmentStore {
     if !write.outbox.isEmpty { topics.insert(.outbox) }
     if write.hops != nil { topics.insert(.hops) }
     if !write.alerts.isEmpty { topics.insert(.alerts) }
+    if !write.notifications.isEmpty || write.consent != nil { topics.insert(.notifications) }
     return try await self.database.write(publishing: topics) { db in
       try self.apply(write, in: db)
     }
@@ -196,6 +200,17 @@ public final class SQLiteShipmentStore: ShipmentStore {
       try Self.replaceLookupDigests(digests, shipmentID: id, in: db)
     }
     try SQLiteHandoffStore.apply(write.outbox, shipmentID: id, at: write.committedAt, in: db)
+    try SQLiteNotificationStore.queue(
+      write.notifications,
+      shipmentID: id,
+      at: write.committedAt,
+      in: db
+    )
+    if let consent = write.consent {
+      try SQLiteNotificationStore.record(consent, shipmentID: id, in: db)
+      try db.cachedStatement(sql: "UPDATE shipment SET notify_channel = ? WHERE id = ?")
+        .execute(arguments: [consent.channel.rawValue, id])
+    }
     if let last = events.last {
       try db.cachedStatement(
         sql: "UPDATE shipment SET state = ?, version = ?, updated_at = ? WHERE id = ?"

@@ -39,7 +39,7 @@ enum ShipmentRows {
     arguments += [
       Data(commitment.nonce), Data(commitment.salt), Data(commitment.hash),
       shipment.createdAt.microseconds, shipment.updatedAt.microseconds, shipment.version,
-      Data(custodySalt), key.id, sealed,
+      Data(custodySalt), key.id, sealed, shipment.notificationChannel.rawValue,
     ]
     try db.cachedStatement(
       sql: """
@@ -50,8 +50,8 @@ enum ShipmentRows {
           pickup_kind, pickup_province, pickup_commune, pickup_address,
           pickup_window_start, pickup_window_end,
           code_nonce, code_salt, code_hash, created_at, updated_at, version, custody_salt,
-          data_key_id, sealed
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          data_key_id, sealed, notify_channel
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     ).execute(
       arguments: arguments
@@ -284,6 +284,7 @@ enum ShipmentRows {
       events: events
     )
     shipment.personalDataErasedAt = erasedAt
+    shipment.notificationChannel = try Self.decodeEnum(row["notify_channel"])
     return shipment
   }
 

@@ -24,6 +24,12 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Operator metrics host:port (plain HTTP, GET /metrics). Default: none.")
   var metricsAddress: String?
 
+  @Option(help: "Citizens' web page host:port (HTTPS). Default 127.0.0.1:8444.")
+  var webAddress: String?
+
+  @Flag(help: "Serve no web page.")
+  var noWeb = false
+
   @Flag(help: "Serve the public listener without TLS (loopback addresses only).")
   var publicPlaintext = false
 
@@ -61,6 +67,8 @@ struct Serve: AsyncParsableCommand {
     if let partnerAddress { configuration.partner = try .init(address: partnerAddress) }
     if let publicAddress { configuration.publicListener = try .init(address: publicAddress) }
     if let metricsAddress { configuration.metrics = try .init(address: metricsAddress) }
+    if let webAddress { configuration.web = try .init(address: webAddress) }
+    if self.noWeb { configuration.web = nil }
     if self.publicPlaintext { configuration.publicListener.plaintext = true }
     if let trustDomain { configuration.trustDomain = trustDomain }
     if let serviceIndicator { configuration.serviceIndicator = serviceIndicator }

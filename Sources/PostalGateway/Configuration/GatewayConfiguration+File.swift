@@ -32,6 +32,8 @@ extension GatewayConfiguration {
   ///   "limits": { "maximumConcurrentCallsPerCaller": 64, "maximumRequestBytes": 4194304,
   ///               "maximumConnectionsPerListener": 1000, "maximumConcurrentStreamsPerConnection": 100,
   ///               "firstCallTimeoutSeconds": 30, "maximumIdleSeconds": 300 },
+  ///   "web": { "host": "0.0.0.0", "port": 443 } or { "enabled": false },
+  ///   "notifications": { … } (see ``GatewayConfiguration/Notifications``),
   ///   "logLevel": "info", "logFormat": "text" or "json",
   ///   "development": false
   /// }
@@ -41,6 +43,12 @@ extension GatewayConfiguration {
       var host: String?
       var port: Int?
       var plaintext: Bool?
+    }
+    struct Web: Decodable {
+      var host: String?
+      var port: Int?
+      var plaintext: Bool?
+      var enabled: Bool?
     }
     struct TLS: Decodable {
       var certificateChain: String
@@ -108,6 +116,8 @@ extension GatewayConfiguration {
     var partner: Listener?
     var `public`: Listener?
     var metrics: Listener?
+    var web: Web?
+    var notifications: GatewayConfiguration.Notifications?
     var tls: TLS?
     var tracking: Tracking?
     var catalog: String?
@@ -175,6 +185,18 @@ extension GatewayConfiguration {
       }
       self.metrics = Listener(host: host, port: port, plaintext: listener.plaintext ?? false)
     }
+    if let web = file.web {
+      if web.enabled == false {
+        self.web = nil
+      } else {
+        var listener = self.web ?? Listener(host: "127.0.0.1", port: 8444)
+        if let host = web.host { listener.host = host }
+        if let port = web.port { listener.port = port }
+        if let plaintext = web.plaintext { listener.plaintext = plaintext }
+        self.web = listener
+      }
+    }
+    if let notifications = file.notifications { self.notifications = notifications }
     if let tls = file.tls {
       self.tls = TLSFiles(
         certificateChain: tls.certificateChain,

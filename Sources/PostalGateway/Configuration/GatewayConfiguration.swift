@@ -117,6 +117,11 @@ struct GatewayConfiguration: Sendable, Equatable {
   var publicListener = Listener(host: "127.0.0.1", port: 8443)
   /// The operator's metrics address (plain HTTP, `GET /metrics`); `nil` serves no metrics.
   var metrics: Listener?
+  /// Citizens' web page and JSON API (HTTPS with the public listener's certificate); `nil`
+  /// serves none.
+  var web: Listener? = Listener(host: "127.0.0.1", port: 8444)
+  /// Messages to citizens and subscribed systems.
+  var notifications = Notifications()
   /// The listeners' certificates; `nil` means the development PKI.
   var tls: TLSFiles?
   /// Citizen tracking throttle.
@@ -169,7 +174,8 @@ struct GatewayConfiguration: Sendable, Equatable {
   /// catalog of the province's own, unless ``development`` allows the development ones.
   var missingForProduction: [String] {
     guard !self.development,
-      !(Self.isLoopback(self.partner.host) && Self.isLoopback(self.publicListener.host))
+      !(Self.isLoopback(self.partner.host) && Self.isLoopback(self.publicListener.host)
+        && Self.isLoopback(self.web?.host ?? "127.0.0.1"))
     else { return [] }
     var missing: [String] = []
     if self.tls == nil {
@@ -223,7 +229,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     }
     let listeners =
       [("partner", self.partner), ("public", self.publicListener)]
-      + (self.metrics.map { [("metrics", $0)] } ?? [])
+      + (self.metrics.map { [("metrics", $0)] } ?? []) + (self.web.map { [("web", $0)] } ?? [])
     for (name, listener) in listeners {
       guard !listener.host.isEmpty else { throw ConfigurationError("\(name).host is empty") }
       guard (0 ... 65535).contains(listener.port) else {
@@ -246,6 +252,11 @@ struct GatewayConfiguration: Sendable, Equatable {
     }
     if self.publicListener.plaintext, !Self.isLoopback(self.publicListener.host) {
       throw ConfigurationError("public.plaintext is allowed only on a loopback address")
+    }
+    if let web = self.web, web.plaintext, !Self.isLoopback(web.host) {
+      throw ConfigurationError(
+        "web.plaintext is allowed only on a loopback address (behind a proxy that terminates TLS)"
+      )
     }
     guard self.throttle.maximumFailures > 0, self.throttle.windowSeconds > 0,
       self.throttle.maximumFailuresPerNumber > 0, self.throttle.slowIntervalSeconds > 0

@@ -165,6 +165,14 @@ struct Gateway: Sendable {
         feed: feed,
         logger: logger.with("component", "handoff-dispatcher")
       ),
+      NotificationDispatcher(
+        store: domain.stores.notifications,
+        shipments: domain.stores.shipments,
+        channels: domain.notificationChannels,
+        clock: clock,
+        feed: feed,
+        logger: logger.with("component", "notification-dispatcher")
+      ),
       IdempotencyPruner(
         store: domain.stores.shipments,
         retention: .seconds(configuration.idempotencyRetentionDays * 86_400),

@@ -34,6 +34,8 @@ struct GatewayDomain: Sendable {
   /// Citizens' ratings and complaints.
   let ratings: RatingDesk
   let keyRotator: KeyRotator
+  /// The configured notification destinations.
+  let notificationChannels: NotificationChannels
 
   /// Loads the data files and builds the use cases.
   /// - Throws: ``ConfigurationError`` naming a file that is missing or malformed.
@@ -71,6 +73,7 @@ struct GatewayDomain: Sendable {
       map: map
     )
     let routes = RouteTable(try configuration.handoffs.routesFile.map(AgencyRoutesFile.load) ?? [])
+    let notificationChannels = try NotificationChannels.load(configuration)
     let secret = try directory.verificationSecret()
     let revocations = RevocationHolder(
       try RevocationListFile.load(path: configuration.revocationsFile, caPEM: clientCAPEM)
@@ -94,7 +97,8 @@ struct GatewayDomain: Sendable {
       routes: routes.modes,
       timekeeper: timekeeper,
       map: map,
-      blindIndex: BlindIndex(secret: secret)
+      blindIndex: BlindIndex(secret: secret),
+      notifications: NotificationSettingsHolder(notificationChannels.settings)
     )
     // Shipments registered before the blind index existed become findable.
     _ = try await shipments.indexUnindexedApplicants()
@@ -137,7 +141,19 @@ struct GatewayDomain: Sendable {
         rotation: SQLiteStorage.keyRotation(of: stores)!,
         clock: clock,
         logger: logger.with("component", "key-rotator")
-      )
+      ),
+      notificationChannels: notificationChannels
+    )
+  }
+
+  /// What citizens do, through any door (gRPC, the web page, its JSON API).
+  func citizenDesk(clock: any WallClock) -> CitizenDesk {
+    CitizenDesk(
+      shipments: self.shipments,
+      log: self.custodyLog,
+      checkpointer: self.checkpointer,
+      verifierKey: self.verifierKey,
+      clock: clock
     )
   }
 

@@ -85,6 +85,7 @@ struct GatewayListeners: Sendable {
         shipments: domain.shipments,
         blobs: domain.stores.blobs,
         keyRotator: domain.keyRotator,
+        notifications: domain.stores.notifications,
         identities: identities,
         clock: clock,
         logger: logger
@@ -137,16 +138,15 @@ struct GatewayListeners: Sendable {
     let logger = logger.with("listener", "public")
     return [
       TrackingService(
-        shipments: domain.shipments,
+        citizen: domain.citizenDesk(clock: clock),
         ratings: domain.ratings,
-        log: domain.custodyLog,
         clock: clock,
         logger: logger
       ),
       CustodyService(
         log: domain.custodyLog,
         checkpointer: domain.checkpointer,
-        shipments: domain.shipments,
+        citizen: domain.citizenDesk(clock: clock),
         verifierKey: domain.verifierKey,
         clock: clock,
         logger: logger

@@ -35,9 +35,10 @@ struct TLSMaterial: Sendable {
       directory: configuration.pkiDirectory,
       trustDomain: configuration.trustDomain
     )
-    let created = try pki.ensure(serverHosts: [
-      configuration.partner.host, configuration.publicListener.host,
-    ])
+    let created = try pki.ensure(
+      serverHosts: [configuration.partner.host, configuration.publicListener.host]
+        + (configuration.web.map { [$0.host] } ?? [])
+    )
     // ensure() just made sure both exist.
     let server = try pki.read("server")!
     let ca = try pki.read("ca")!

@@ -302,6 +302,7 @@ struct OperatorService {
   let shipments: ShipmentService
   let blobs: any BlobStore
   let keyRotator: KeyRotator
+  let notifications: any NotificationStore
   let identities: any IdentityResolver
   let clock: any WallClock
   let logger: Logger

@@ -9,7 +9,7 @@ import Tracking
 struct CustodyService {
   let log: CustodyLog
   let checkpointer: Checkpointer
-  let shipments: ShipmentService
+  let citizen: CitizenDesk
   let verifierKey: String
   let clock: any WallClock
   let logger: Logger
@@ -98,59 +98,13 @@ extension CustodyService: Postalgateway_V1_CustodyService.SimpleServiceProtocol 
     context: ServerContext
   ) async throws -> Postalgateway_V1_Receipt {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      var v = RequestValidator()
-      let number = v.check("tracking_number") {
-        try TrackingNumber(validating: request.trackingNumber.uppercased().filter { $0 != " " })
-      }
-      let code = v.check("verification_code") {
-        try VerificationCode(parsing: request.verificationCode)
-      }
-      try v.finish()
-      // finish() threw if either is nil.
-      let stored = try await self.shipments.authenticateCitizen(
-        number!,
-        code: code!,
-        client: context.clientAddress,
-        now: self.clock.now()
+      try await self.citizen.receipt(
+        CitizenRequest(
+          trackingNumber: request.trackingNumber,
+          verificationCode: request.verificationCode
+        ),
+        client: context.clientAddress
       )
-      let indexes = try await self.log.leafIndexes(of: number!)
-      let covering = (indexes.max() ?? -1) + 1
-      let signed = try await self.checkpointer.checkpoint(covering: covering, clock: self.clock)
-      var entries: [Postalgateway_V1_ReceiptEntry] = []
-      let data = try await self.leaves(indexes)
-      for (index, leaf) in zip(indexes, data) {
-        let proof = try await self.log.inclusionProof(index: index, size: signed.checkpoint.size)
-        entries.append(
-          .with {
-            $0.leafIndex = index
-            $0.data = Data(leaf)
-            $0.inclusionProof = proof.map { Data($0) }
-          }
-        )
-      }
-      return .with {
-        $0.format = "postalgateway-receipt-v1"
-        $0.checkpoint = signed.note
-        $0.trackingNumber = stored.shipment.trackingNumber.rawValue
-        $0.shipmentSalt = Data(stored.custodySalt)
-        $0.entries = entries
-        $0.verifierKey = self.verifierKey
-      }
     }
-  }
-
-  private func leaves(_ indexes: [Int64]) async throws -> [[UInt8]] {
-    var result: [[UInt8]] = []
-    for index in indexes {
-      guard let leaf = try await self.log.entries(start: index, count: 1).first else {
-        throw TrackingError(
-          code: .storageFailure,
-          message: "the log is missing a leaf",
-          underlying: "leaf \(index)"
-        )
-      }
-      result.append(leaf)
-    }
-    return result
   }
 }

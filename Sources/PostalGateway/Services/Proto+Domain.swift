@@ -34,18 +34,22 @@ extension Postalgateway_V1_RegisterPickupRequest {
         try AgencyCode(validating: self.destinationAgencyCode)
       }
     let pickup = self.pickup.domain(at: "pickup", actor: actor, now: now, validator: &v)
+    // Not given: no consent.
+    let channel =
+      self.notificationChannel == .unspecified
+      ? NotificationChannel.none
+      : v.check("notification_channel") { try NotificationChannel(self.notificationChannel) }
     try v.finish()
     // finish() threw if any of these is nil.
-    return (
-      requestID!,
-      PickupRegistration(
-        serviceType: serviceType!,
-        applicant: applicant!,
-        procedure: procedure!,
-        destinationAgency: agency,
-        pickup: pickup!
-      )
+    var registration = PickupRegistration(
+      serviceType: serviceType!,
+      applicant: applicant!,
+      procedure: procedure!,
+      destinationAgency: agency,
+      pickup: pickup!
     )
+    registration.notificationChannel = channel!
+    return (requestID!, registration)
   }
 }
 

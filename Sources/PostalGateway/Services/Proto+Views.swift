@@ -14,6 +14,7 @@ extension Postalgateway_V1_Shipment {
     self.trackingNumber = shipment.trackingNumber.rawValue
     self.serviceType = shipment.serviceType.proto
     self.state = shipment.state.proto
+    self.notificationChannel = shipment.notificationChannel.proto
     if let erased = shipment.personalDataErasedAt {
       self.personalDataErasedAt = erased.proto
     } else {
@@ -229,6 +230,7 @@ extension Postalgateway_V1_TrackedShipment {
     self.trackingNumber = tracked.trackingNumber.rawValue
     self.serviceType = tracked.serviceType.proto
     self.state = tracked.state.proto
+    self.notificationChannel = tracked.notificationChannel.proto
     self.applicantNameMasked = tracked.maskedName
     self.phoneMasked = tracked.maskedPhone
     self.procedureCode = tracked.procedure.rawValue

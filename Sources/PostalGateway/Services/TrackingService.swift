@@ -6,9 +6,8 @@ import Tracking
 
 /// The citizens' service on the public listener.
 struct TrackingService {
-  let shipments: ShipmentService
+  let citizen: CitizenDesk
   let ratings: RatingDesk
-  let log: CustodyLog
   let clock: any WallClock
   let logger: Logger
 }
@@ -25,32 +24,14 @@ extension TrackingService: Postalgateway_V1_TrackingService.SimpleServiceProtoco
     context: ServerContext
   ) async throws -> Postalgateway_V1_TrackShipmentResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      var v = RequestValidator()
-      let number = v.check("tracking_number") {
-        try TrackingNumber(validating: request.trackingNumber.uppercased().filter { $0 != " " })
-      }
-      let code = v.check("verification_code") {
-        try VerificationCode(parsing: request.verificationCode)
-      }
-      let language = v.check("language") { try CitizenLanguage(code: request.language) }
-      try v.finish()
-      // finish() threw if either is nil.
-      let tracked = try await self.shipments.track(
-        number!,
-        code: code!,
-        client: context.clientAddress,
-        now: self.clock.now()
+      try await self.citizen.track(
+        CitizenRequest(
+          trackingNumber: request.trackingNumber,
+          verificationCode: request.verificationCode
+        ),
+        language: request.language,
+        client: context.clientAddress
       )
-      let leaves = try await self.log.leafIndexes(of: number!)
-      return .with {
-        $0.shipment = Postalgateway_V1_TrackedShipment(
-          tracked,
-          minutesPerDay: self.shipments.workingMinutesPerDay,
-          // finish() threw if it is nil.
-          wording: CitizenWording(language!)
-        )
-        $0.shipment.custodyLeafIndexes = leaves
-      }
     }
   }
 }

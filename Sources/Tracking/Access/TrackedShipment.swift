@@ -44,6 +44,8 @@ public struct TrackedShipment: Hashable, Sendable {
   public var supplementItems: [SupplementItem]
   /// The agency's reasons, when it refused the dossier.
   public var refusalReason: String?
+  /// How the citizen chose to be told about the dossier.
+  public var notificationChannel: NotificationChannel
 
   /// The citizen's view of a shipment.
   /// - Parameters:
@@ -70,6 +72,7 @@ public struct TrackedShipment: Hashable, Sendable {
     let erased = shipment.personalDataErasedAt != nil
     self.maskedName = erased ? "" : shipment.applicant.name.masked
     self.maskedPhone = erased ? "" : shipment.applicant.phone.masked
+    self.notificationChannel = erased ? .none : shipment.notificationChannel
     self.procedure = shipment.procedure
     self.destinationAgency = shipment.destinationAgency
     self.createdAt = shipment.createdAt

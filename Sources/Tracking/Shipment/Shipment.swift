@@ -129,6 +129,9 @@ public struct Shipment: Hashable, Sendable {
   /// ``applicant`` is then ``Applicant/erased`` and event notes and details are gone; states
   /// and times stay.
   public var personalDataErasedAt: Timestamp? = nil
+  /// The channel the citizen agreed to be told about the dossier on (``NotificationChannel/none``
+  /// without consent).
+  public var notificationChannel: NotificationChannel = .none
 
   /// Creates a shipment.
   public init(

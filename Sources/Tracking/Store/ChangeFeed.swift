@@ -10,6 +10,8 @@ public enum StoreTopic: Int, Hashable, Sendable, CaseIterable {
   case hops
   /// SLA alerts were raised.
   case alerts
+  /// Notification messages were queued, sent, retried, failed or cancelled.
+  case notifications
 }
 
 /// The commit notifier: stores publish what each commit changed; workers and streams wait on it

@@ -79,6 +79,11 @@ public struct ShipmentWrite: Hashable, Sendable {
   /// ones (a corrected applicant), or `nil` to keep them. With a `PERSONAL_DATA_CORRECTED`
   /// event the store also seals the shipment's applicant fields again.
   public var lookupDigests: [String]? = nil
+  /// Notification messages to queue, about events of this write.
+  public var notifications: [NotificationRequest] = []
+  /// A new choice of notification channel, kept with the earlier ones; the shipment's channel
+  /// becomes it (`shipment.notificationChannel` already has it).
+  public var consent: NotificationConsent? = nil
 
   /// Creates a write.
   public init(
@@ -122,6 +127,8 @@ public struct ShipmentRegistration: Hashable, Sendable {
   /// The ``BlindIndex`` digests the shipment is found by (staff lookup by identity number or
   /// phone).
   public var lookupDigests: [String] = []
+  /// The citizen's notification choice at registration (its channel is the shipment's).
+  public var consent: NotificationConsent? = nil
 
   /// Creates a registration.
   public init(

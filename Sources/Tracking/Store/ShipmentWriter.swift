@@ -3,11 +3,15 @@
 /// alerts of hops that ended late. The one place that decides what a commit contains.
 public struct ShipmentWriter: Sendable {
   let timekeeper: SlaTimekeeper?
+  let notifications: NotificationPlanner?
 
   /// Creates a writer.
-  /// - Parameter timekeeper: Works out hops (none: hops are not kept).
-  public init(timekeeper: SlaTimekeeper?) {
+  /// - Parameters:
+  ///   - timekeeper: Works out hops (none: hops are not kept).
+  ///   - notifications: Decides the messages events queue (none: no messages).
+  public init(timekeeper: SlaTimekeeper?, notifications: NotificationPlanner? = nil) {
     self.timekeeper = timekeeper
+    self.notifications = notifications
   }
 
   /// The write that appends `events` to a stored shipment.
@@ -69,6 +73,7 @@ public struct ShipmentWriter: Sendable {
       idempotencyKey: key,
       committedAt: now
     )
+    write.notifications = self.notifications?.requests(for: events, of: after) ?? []
     // An agency's dossier code names one dossier: the store keeps it unique.
     write.dossierCodes = events.compactMap {
       if case .agencyDecision(let decision) = $0.details,
@@ -100,6 +105,27 @@ public struct ShipmentWriter: Sendable {
       idempotencyKey: nil,
       committedAt: now
     )
+  }
+
+  /// The write that records the citizen's choice of notification channel, kept with the
+  /// earlier ones.
+  public func write(
+    _ consent: NotificationConsent,
+    to stored: RegisteredShipment,
+    now: Timestamp
+  ) -> ShipmentWrite {
+    var after = stored.shipment
+    after.notificationChannel = consent.channel
+    var write = ShipmentWrite(
+      shipment: after,
+      expectedVersion: after.version,
+      events: [],
+      custodyLeaves: [],
+      idempotencyKey: nil,
+      committedAt: now
+    )
+    write.consent = consent
+    return write
   }
 
   /// The registration of a new shipment.

@@ -23,6 +23,8 @@ public struct Stores: Sendable {
   public var indicators: any IndicatorStore
   /// Counter queue tickets and their waits.
   public var queueTickets: any QueueTicketStore
+  /// The notification outbox and the citizens' notification choices.
+  public var notifications: any NotificationStore
   /// What commits publish.
   public var feed: ChangeFeed
   /// Whether writes succeed.
@@ -41,6 +43,7 @@ public struct Stores: Sendable {
     ratings: any RatingStore,
     indicators: any IndicatorStore,
     queueTickets: any QueueTicketStore,
+    notifications: any NotificationStore,
     feed: ChangeFeed,
     health: StoreHealth
   ) {
@@ -55,6 +58,7 @@ public struct Stores: Sendable {
     self.ratings = ratings
     self.indicators = indicators
     self.queueTickets = queueTickets
+    self.notifications = notifications
     self.feed = feed
     self.health = health
   }
