@@ -23,7 +23,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       LoadCommand.self, AuditCommand.self, PersonCommand.self, EncryptionCommand.self,
       RateCommand.self, IndicatorsCommand.self, ProductivityCommand.self, WaitsCommand.self,
       ChartCommand.self,
-      ScoresCommand.self,
+      ScoresCommand.self, NotifyCommand.self, NotificationsCommand.self,
       QueueCommand.self,
     ]
   )

@@ -37,11 +37,17 @@ struct PickupCommand: AsyncParsableCommand {
     var home = false
     @Option(help: "Home pickup window start, ISO 8601.") var windowStart: String?
     @Option(help: "Home pickup window end, ISO 8601.") var windowEnd: String?
+    @Option(
+      help:
+        "The citizen's consent to be told about the dossier: sms, zalo or none (the default)."
+    )
+    var notify: NotificationChoice = .none
     @Option(help: "Idempotency key. Default: a new UUID.") var requestID: String?
 
     func run() async throws {
       var request = Postalgateway_V1_RegisterPickupRequest()
       request.requestID = self.requestID ?? UUID().uuidString
+      request.notificationChannel = self.notify.channel.proto
       switch self.serviceType {
       case .dossierOnly: request.serviceType = .dossierOnly
       case .resultOnly: request.serviceType = .resultOnly
@@ -290,6 +296,7 @@ struct TrackCommand: AsyncParsableCommand {
         "\(shipment.trackingNumber)  \(wireName(shipment.state))  \(shipment.statusText)",
         "applicant \(shipment.applicantNameMasked)  phone \(shipment.phoneMasked)",
         "procedure \(shipment.procedureCode) → agency \(shipment.destinationAgencyCode)",
+        "notifications \(wireName(shipment.notificationChannel))",
       ]
       for entry in shipment.timeline {
         lines.append(

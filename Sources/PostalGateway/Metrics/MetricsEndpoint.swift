@@ -135,22 +135,3 @@ struct MetricsEndpoint: Service, CustomStringConvertible {
     return (.ok, "text/plain; version=0.0.4; charset=utf-8", self.metrics.exposition())
   }
 }
-
-/// A port, once known, and the tasks waiting for it.
-private final class BoundPort: Sendable {
-  private let port = Mutex<Int?>(nil)
-  private let signal = ChangeSignal()
-
-  func set(_ value: Int) {
-    self.port.withLock { $0 = value }
-    self.signal.bump()
-  }
-
-  func wait() async -> Int {
-    while true {
-      let version = self.signal.version
-      if let port = self.port.withLock({ $0 }) { return port }
-      await self.signal.wait(from: version)
-    }
-  }
-}

@@ -27,6 +27,8 @@ struct Gateway: Sendable {
   let metrics: GatewayMetrics
   /// The operator's metrics address, when configured.
   let metricsEndpoint: MetricsEndpoint?
+  /// The citizens' web address, when configured.
+  let webServer: WebServer?
 
   /// Wires the gateway.
   /// - Parameters:
@@ -89,6 +91,20 @@ struct Gateway: Sendable {
         logger: logger.with("component", "metrics")
       )
     }
+    let webServer = try configuration.web.map { listener in
+      WebServer(
+        listener: listener,
+        web: CitizenWeb(
+          desk: domain.citizenDesk(clock: clock),
+          verifierKey: domain.verifierKey,
+          assets: try WebAssets.bundled(),
+          logger: logger.with("listener", "web")
+        ),
+        tls: tls,
+        health: health,
+        logger: logger.with("component", "web")
+      )
+    }
     let services = Self.services(
       domain,
       listeners: listeners,
@@ -100,9 +116,10 @@ struct Gateway: Sendable {
     let endpoint = metricsEndpoint.map {
       [ServiceGroupConfiguration.ServiceConfiguration(service: $0)]
     }
+    let web = webServer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] }
     var groupConfiguration = ServiceGroupConfiguration(
       // The metrics address first: it is up before the listeners and stays until they drained.
-      services: (endpoint ?? []) + services,
+      services: (endpoint ?? []) + services + (web ?? []),
       gracefulShutdownSignals: gracefulShutdownSignals,
       cancellationSignals: [],
       logger: logger.with("component", "service-group")
@@ -121,7 +138,8 @@ struct Gateway: Sendable {
       logger: logger,
       group: group,
       metrics: metrics,
-      metricsEndpoint: metricsEndpoint
+      metricsEndpoint: metricsEndpoint,
+      webServer: webServer
     )
   }
 
@@ -244,6 +262,12 @@ struct Gateway: Sendable {
   func metricsPort() async -> Int? {
     guard let endpoint = self.metricsEndpoint else { return nil }
     return await endpoint.listeningPort()
+  }
+
+  /// The web address's port once bound, or `nil` when no web address is configured.
+  func webPort() async -> Int? {
+    guard let server = self.webServer else { return nil }
+    return await server.listeningPort()
   }
 
   /// The procedure catalog in force.

@@ -16,6 +16,8 @@ struct RunningGateway: Sendable {
   let publicPort: Int
   let dataDirectory: String
   let gateway: Gateway
+  /// The citizens' web address's port, when it serves one.
+  let webPort: Int?
 
   /// The gateway's stores.
   var stores: Stores { self.gateway.domain.stores }
@@ -98,6 +100,7 @@ func withTestGateway<T: Sendable>(
   configuration.trustDomain = TestPKI.trustDomain
   configuration.partner = .init(host: "127.0.0.1", port: 0)
   configuration.publicListener = .init(host: "127.0.0.1", port: 0)
+  configuration.web = .init(host: "127.0.0.1", port: 0)
   configure(&configuration)
   // Errors go to standard error, so that a failure in CI shows its cause (never personal data:
   // the service does not log any).
@@ -145,7 +148,8 @@ func withTestGateway<T: Sendable>(
         partnerPort: partner.ipv4!.port,  // bound to an IPv4 address above
         publicPort: citizen.ipv4?.port ?? citizen.ipv6!.port,  // bound to one of the two
         dataDirectory: configuration.dataDirectory,
-        gateway: gateway
+        gateway: gateway,
+        webPort: await gateway.webPort()
       )
       let result = try await body(running)
       await gateway.beginGracefulShutdown()
