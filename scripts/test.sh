@@ -33,6 +33,12 @@ step 600 python3 Tests/interop/interop_test.py "$binary"
 echo "test.sh: interop $SECONDS s"
 SECONDS=0
 
+# The citizens' web page and JSON API: OpenAPI, JSON against gRPC, then a real Chromium
+# (Debian's chromium and chromium-driver) on a 360-pixel window, keyboard only, with axe-core.
+step 600 python3 Tests/web/web_test.py "$binary"
+echo "test.sh: web $SECONDS s"
+SECONDS=0
+
 # Every `gw` command the README lists, as written there, against a running server.
 step 600 python3 Tests/cli/readme_walkthrough.py "$binary"
 echo "test.sh: readme walkthrough $SECONDS s"
