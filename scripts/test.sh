@@ -54,6 +54,8 @@ SECONDS=0
 
 # Group commit survives SIGKILL under load; the load tool drives every workload for a few seconds.
 step 600 python3 Tests/cli/crash_test.py "$binary"
+# Pending notifications survive SIGKILL: sent after the restart, with their ids, exactly once.
+step 600 python3 Tests/cli/notification_crash_test.py "$binary"
 step 600 python3 Tests/cli/load_smoke_test.py "$binary"
 echo "test.sh: crash test and load smoke $SECONDS s"
 SECONDS=0
