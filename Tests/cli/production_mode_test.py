@@ -27,7 +27,8 @@ def check(condition, message):
 def main():
     binary = os.path.abspath(sys.argv[1])
     workdir = tempfile.mkdtemp(prefix="production-mode-")
-    public = ["--partner-address", "0.0.0.0:0", "--public-address", "127.0.0.1:0"]
+    public = ["--partner-address", "0.0.0.0:0", "--public-address", "127.0.0.1:0",
+              "--web-address", "127.0.0.1:0"]
 
     refused = subprocess.run([binary, "serve", *public], cwd=workdir, capture_output=True,
                              text=True, timeout=60)
@@ -47,13 +48,13 @@ def main():
         with open(log_path) as f:
             lines = [line for line in f.read().splitlines() if line.strip()]
         records = [json.loads(line) for line in lines]  # every line must be JSON
-        if sum(1 for r in records if r.get("message") == "listening") == 2:
+        if sum(1 for r in records if r.get("message") == "listening") == 3:
             break
         if server.poll() is not None:
             check(False, f"the development server exited early ({server.returncode})")
         time.sleep(0.2)
-    check(sum(1 for r in records if r.get("message") == "listening") == 2,
-          "with --development both listeners start")
+    check(sum(1 for r in records if r.get("message") == "listening") == 3,
+          "with --development both listeners and the web address start")
     check(any(r.get("level") == "warning" and "DEVELOPMENT MODE" in r.get("message", "")
               for r in records), "it warns that it serves development material")
     server.send_signal(signal.SIGTERM)

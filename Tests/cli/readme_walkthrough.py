@@ -307,6 +307,12 @@ def scenes(walk, blocks):
                       allow_failure=lambda rc, out: line.startswith("gw handoffs retry")
                       and refused_with(out, "FAILED_PRECONDITION"))
 
+    # 2c'. The operator's retry of a notification: nothing was dead-lettered here.
+    for line in shell:
+        if line.startswith("#   gw notifications retry"):
+            walk.bash(strip_comment(line[4:]),
+                      allow_failure=lambda rc, out: refused_with(out, "NOT_FOUND"))
+
     # 2d. A refused dossier goes home.
     refused = shipment_in(collect, *uploads, dispatched, handed)
     walk.bash(readme_command(blocks, "gw agency refuse"))
