@@ -11,7 +11,7 @@ seconds="${2:-60}"
 limit_ms="${3:-200}"
 data="$(mktemp -d)"
 log="$data/server.log"
-"$binary" serve --data-dir "$data" --partner-address 127.0.0.1:0 --public-address 127.0.0.1:0 \
+"$binary" serve --data-dir "$data" --partner-address 127.0.0.1:0 --public-address 127.0.0.1:0 --web-address 127.0.0.1:0 \
   >"$log" 2>&1 &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -64,7 +64,8 @@ def main():
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [installed, "serve", "--data-dir", data, "--partner-address", "127.0.0.1:0",
-             "--public-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"], cwd=workdir, env=env, stdout=log, stderr=log)
+             "--public-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
+             "--web-address", "127.0.0.1:0"], cwd=workdir, env=env, stdout=log, stderr=log)
     check(wait_for(log_path, r"\blistening\b", 2, server), "the installed binary serves")
     port = re.search(r"listener=partner listener\.address=\S*:(\d+)", open(log_path).read()).group(1)
     client = dict(env, POSTAL_GATEWAY_PARTNER=f"127.0.0.1:{port}")
@@ -104,7 +105,7 @@ def main():
     # Without its data folder, it says where it looked instead of crashing.
     shutil.rmtree(os.path.join(root, "usr/local/share/postal-gateway"))
     missing = subprocess.run([installed, "serve", "--data-dir", data, "--partner-address",
-                              "127.0.0.1:0", "--public-address", "127.0.0.1:0"], cwd=workdir,
+                              "127.0.0.1:0", "--public-address", "127.0.0.1:0", "--web-address", "127.0.0.1:0"], cwd=workdir,
                              env=env, capture_output=True, text=True, timeout=60)
     check(missing.returncode != 0 and "share/postal-gateway" in missing.stderr
           and "POSTAL_GATEWAY_DATA" in missing.stderr,

@@ -34,7 +34,7 @@ def main():
     log = open(os.path.join(work, "server.log"), "w")
     gateway = subprocess.Popen(
         [binary, "serve", "--config", config, "--data-dir", data,
-         "--partner-address", f"127.0.0.1:{partner}", "--public-address", f"127.0.0.1:{public}"],
+         "--partner-address", f"127.0.0.1:{partner}", "--public-address", f"127.0.0.1:{public}", "--web-address", "127.0.0.1:0"],
         stdout=log, stderr=subprocess.STDOUT)
     echo = subprocess.Popen([binary, "load", "echo-server", "--data-dir", data, "--address", "127.0.0.1:0"],
                             stdout=subprocess.PIPE, text=True)

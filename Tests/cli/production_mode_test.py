@@ -43,26 +43,31 @@ def main():
     with open(log_path, "w") as log:
         server = subprocess.Popen([binary, "serve", "--development", "--log-format", "json",
                                    *public], cwd=workdir, stdout=subprocess.DEVNULL, stderr=log)
-    deadline, records = time.time() + 60, []
-    while time.time() < deadline:
+    try:
+        deadline, records = time.time() + 60, []
+        while time.time() < deadline:
+            with open(log_path) as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+            records = [json.loads(line) for line in lines]  # every line must be JSON
+            if sum(1 for r in records if r.get("message") == "listening") == 3:
+                break
+            if server.poll() is not None:
+                check(False, f"the development server exited early ({server.returncode})")
+            time.sleep(0.2)
+        check(sum(1 for r in records if r.get("message") == "listening") == 3,
+              "with --development both listeners and the web address start")
+        check(any(r.get("level") == "warning" and "DEVELOPMENT MODE" in r.get("message", "")
+                  for r in records), "it warns that it serves development material")
+        server.send_signal(signal.SIGTERM)
+        check(server.wait(timeout=30) == 0, "SIGTERM stops it cleanly")
         with open(log_path) as f:
             lines = [line for line in f.read().splitlines() if line.strip()]
-        records = [json.loads(line) for line in lines]  # every line must be JSON
-        if sum(1 for r in records if r.get("message") == "listening") == 3:
-            break
-        if server.poll() is not None:
-            check(False, f"the development server exited early ({server.returncode})")
-        time.sleep(0.2)
-    check(sum(1 for r in records if r.get("message") == "listening") == 3,
-          "with --development both listeners and the web address start")
-    check(any(r.get("level") == "warning" and "DEVELOPMENT MODE" in r.get("message", "")
-              for r in records), "it warns that it serves development material")
-    server.send_signal(signal.SIGTERM)
-    check(server.wait(timeout=30) == 0, "SIGTERM stops it cleanly")
-    with open(log_path) as f:
-        lines = [line for line in f.read().splitlines() if line.strip()]
-    check(all(isinstance(json.loads(line), dict) for line in lines),
-          f"all {len(lines)} log lines are JSON objects")
+        check(all(isinstance(json.loads(line), dict) for line in lines),
+              f"all {len(lines)} log lines are JSON objects")
+
+    finally:
+        if server.poll() is None:
+            server.kill()
 
 
 if __name__ == "__main__":

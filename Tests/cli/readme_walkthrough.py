@@ -162,7 +162,7 @@ def start_server(binary, workdir):
     log = open(os.path.join(workdir, "server.log"), "w+")
     server = subprocess.Popen(
         [binary, "serve", "--config", "gateway.json", "--partner-address", "127.0.0.1:0",
-         "--public-address", "127.0.0.1:0", "--log-level", "info"],
+         "--public-address", "127.0.0.1:0", "--web-address", "127.0.0.1:0", "--log-level", "info"],
         cwd=workdir, stdout=log, stderr=log)
     ports, deadline = {}, time.time() + 60
     while len(ports) < 2:

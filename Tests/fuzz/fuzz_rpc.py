@@ -108,7 +108,7 @@ class Fuzzer:
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [binary, "serve", "--data-dir", self.data, "--partner-address", "127.0.0.1:0",
-             "--public-address", "127.0.0.1:0"],
+             "--public-address", "127.0.0.1:0", "--web-address", "127.0.0.1:0"],
             stdout=self.log, stderr=subprocess.STDOUT)
         ports = {}
         for _ in range(600):
