@@ -83,19 +83,25 @@ enum ReportBenchmark {
     }
     var scored = 0
     let scores = try await time {
-      let tallies = try await stores.indicators.scoreTallies(
+      // As GetScores runs them: three concurrent reads.
+      async let tallies = stores.indicators.scoreTallies(
         processedFrom: start,
         before: end,
         grouping: .agency,
         now: end
       )
-      scored = tallies.reduce(0) { $0 + $1.dossiers }
-      _ = try await stores.indicators.postalLegs(endedFrom: start, before: end, grouping: .agency)
-      _ = try await stores.indicators.indicators(
+      async let legs = stores.indicators.postalLegs(
+        endedFrom: start,
+        before: end,
+        grouping: .agency
+      )
+      async let counts = stores.indicators.shareCounts(
         registeredFrom: start,
         before: end,
         grouping: .agency
       )
+      let (scoredTallies, _, _) = try await (tallies, legs, counts)
+      scored = scoredTallies.reduce(0) { $0 + $1.dossiers }
     }
     let staff = try await time {
       _ = try await stores.indicators.staffTallies(occurredFrom: start, before: end)

@@ -160,6 +160,10 @@ struct ConfigurationTests {
     #expect(configuration.adminUnitsDirectory == nil)
     #expect(configuration.idempotencyRetentionDays == 30)
     #expect(configuration.missingForProduction.isEmpty)
+    #expect(configuration.web == .init(host: "0.0.0.0", port: 443))
+    #expect(configuration.notifications.sms?.quietHours == "21:00-07:00")
+    #expect(configuration.notifications.zalo?.templates.count == 6)
+    #expect(configuration.notifications.webhooks?.first?.agencies == ["000.00.00.H55"])
     try configuration.validate()
   }
 

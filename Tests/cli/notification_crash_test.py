@@ -159,6 +159,10 @@ def main():
         expect(all(r["verified"] for r in hooks), "every webhook verifies with the standardwebhooks library")
         server.send_signal(signal.SIGTERM)
         expect(server.wait(timeout=30) == 0, "the server stops cleanly")
+        with open(os.path.join(work, "server.log"), encoding="utf-8") as f:
+            logged = f.read()
+        expect("crash-test-token" not in logged and SECRET not in logged and "0912345678" not in logged
+               and "+84912345678" not in logged, "no credential, secret or phone number reaches the log")
     finally:
         if server.poll() is None:
             server.kill()

@@ -15,19 +15,18 @@ extension SQLiteIndicatorStore {
       case .agency: "a.agency_code"
       case .postOffice: "a.post_office"
       }
-    // A dossier's contacts are kept on its shipment row (schema v16).
+    // What a dossier is scored by is kept on its shipment row by triggers (schema v16, v18):
+    // the worst verdict of its ended legs (2 early, 1 on time, 0 late), the earliest due time
+    // of a running one (past due by now counts as late), its contacts and complaint. Both
+    // sides are covering indexes.
     let sql = """
       WITH dossier AS (
         SELECT \(key) AS key, a.verdict AS agency,
-          (SELECT MIN(CASE WHEN h.verdict = 'EARLY' THEN 2 WHEN h.verdict = 'ON_TIME' THEN 1
-                           WHEN h.verdict = 'LATE' THEN 0
-                           WHEN h.end_sequence IS NULL AND h.due_at < ? THEN 0 END)
-           FROM sla_hop h WHERE h.shipment_id = a.shipment_id) AS units,
+          CASE WHEN s.report_open_due < ? THEN 0 ELSE s.report_units_ended END AS units,
           s.report_contacts AS contacts,
-          COALESCE(r.complaint, 0) AS complaint
-        FROM sla_hop a
-          JOIN shipment s ON s.id = a.shipment_id
-          LEFT JOIN service_rating r ON r.tracking_number = s.tracking_number
+          s.report_complaint AS complaint
+        FROM sla_hop a INDEXED BY sla_hop_report
+          JOIN shipment s INDEXED BY shipment_report_scores ON s.id = a.shipment_id
         WHERE a.ended_at >= ? AND a.ended_at < ?
           AND a.hop = 'AGENCY_PROCESSING' AND a.verdict IS NOT NULL
       )
@@ -60,7 +59,50 @@ extension SQLiteIndicatorStore {
     }
   }
 
-  /// One grouped query over the hops that ended in the period (the `sla_hop_ended` index).
+  /// One grouped query over the covering index of the shipments registered in the period, with
+  /// only the four sums the shares need (the full indicators carry twelve: 1.45 s for a year of
+  /// 1,000,000 shipments in the report benchmark).
+  public func shareCounts(
+    registeredFrom from: Timestamp,
+    before: Timestamp,
+    grouping: IndicatorGrouping
+  ) async throws -> [IndicatorCounts] {
+    let key =
+      switch grouping {
+      case .agency: "agency_code"
+      case .postOffice: "origin_post_office"
+      }
+    return try await self.database.read { db in
+      try Row.fetchAll(
+        db.cachedStatement(
+          sql: """
+            SELECT \(key) AS key, COUNT(*) AS received,
+              SUM(service_type <> 'RESULT_ONLY') AS dossiers, SUM(report_digitized) AS digitized,
+              SUM(report_rated) AS ratings, SUM(report_rated AND report_overall >= 4) AS satisfied
+            FROM shipment INDEXED BY shipment_report_by_created
+            WHERE created_at >= ? AND created_at < ?
+            GROUP BY key
+            """
+        ),
+        arguments: [from.microseconds, before.microseconds]
+      ).map { row in
+        IndicatorCounts(
+          key: row["key"],
+          received: row["received"],
+          dossiers: row["dossiers"],
+          digitized: row["digitized"],
+          electronicTransfers: 0,
+          paperOnlyTransfers: 0,
+          ratings: row["ratings"],
+          satisfied: row["satisfied"],
+          overallSum: 0,
+          complaints: 0
+        )
+      }
+    }
+  }
+
+  /// One grouped query over the hops that ended in the period (the `sla_hop_report` index).
   public func postalLegs(
     endedFrom from: Timestamp,
     before: Timestamp,
@@ -77,7 +119,7 @@ extension SQLiteIndicatorStore {
         db.cachedStatement(
           sql: """
             SELECT \(key) AS key, COUNT(*) AS ended, SUM(verdict <> 'LATE') AS on_time
-            FROM sla_hop
+            FROM sla_hop INDEXED BY sla_hop_report
             WHERE ended_at >= ? AND ended_at < ? AND verdict IS NOT NULL
               AND hop <> 'AGENCY_PROCESSING'
             GROUP BY key

@@ -20,7 +20,8 @@ public final class SQLiteIndicatorStore: IndicatorStore {
       case .agency: "s.agency_code"
       case .postOffice: "s.origin_post_office"
       }
-    // One row per shipment: the report flags its triggers keep (schema v16).
+    // One entry per shipment of a covering index: the report flags its triggers keep
+    // (schema v16, v18); no table row is read.
     let sql = """
       SELECT \(key) AS key,
         COUNT(*) AS received,
@@ -28,14 +29,14 @@ public final class SQLiteIndicatorStore: IndicatorStore {
         SUM(s.report_digitized) AS digitized,
         SUM(s.report_electronic) AS electronic,
         SUM(s.report_electronic = 0 AND s.report_handed_over = 1) AS paper_only,
-        COUNT(r.tracking_number) AS ratings,
-        COALESCE(SUM(r.overall >= 4), 0) AS satisfied,
-        COALESCE(SUM(r.overall), 0) AS overall_sum,
-        COALESCE(SUM(r.complaint), 0) AS complaints,
+        SUM(s.report_rated) AS ratings,
+        SUM(s.report_rated AND s.report_overall >= 4) AS satisfied,
+        SUM(s.report_overall) AS overall_sum,
+        SUM(s.report_complaint) AS complaints,
         SUM(s.report_papers) AS papers,
         SUM(s.report_reused) AS reused,
         SUM(s.report_reused > 0) AS with_reuse
-      FROM shipment s LEFT JOIN service_rating r ON r.tracking_number = s.tracking_number
+      FROM shipment s INDEXED BY shipment_report_by_created
       WHERE s.created_at >= ? AND s.created_at < ?
       GROUP BY key ORDER BY key
       """

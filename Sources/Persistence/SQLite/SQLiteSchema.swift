@@ -562,6 +562,80 @@ enum SQLiteSchema {
           """
       )
     }
+    migrator.registerMigration("v18: a year's reports read covering indexes only") { db in
+      // A year of 1,000,000 shipments took 2.3 s (indicators) and 18 s (scores) in the report
+      // benchmark: the shipment rows are wide (sealed personal data), and each scored dossier
+      // looked its hops and its rating up. What the reports need is now on the shipment row,
+      // kept by triggers in the writing transaction (the rating, and per dossier the worst
+      // verdict of its ended legs and the earliest due time of a running one), and covering
+      // indexes hold it, so the reports never read a table row.
+      try db.execute(
+        sql: """
+          ALTER TABLE shipment ADD COLUMN report_rated INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE shipment ADD COLUMN report_overall INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE shipment ADD COLUMN report_complaint INTEGER NOT NULL DEFAULT 0;
+          ALTER TABLE shipment ADD COLUMN report_units_ended INTEGER;
+          ALTER TABLE shipment ADD COLUMN report_open_due INTEGER;
+          CREATE TRIGGER shipment_report_rating AFTER INSERT ON service_rating
+          BEGIN
+            UPDATE shipment SET report_rated = 1, report_overall = NEW.overall,
+              report_complaint = NEW.complaint
+            WHERE tracking_number = NEW.tracking_number;
+          END;
+          CREATE TRIGGER shipment_report_hop_insert AFTER INSERT ON sla_hop
+          BEGIN
+            UPDATE shipment SET
+              report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
+                                            WHEN 'LATE' THEN 0 END)
+                              FROM sla_hop h WHERE h.shipment_id = NEW.shipment_id AND h.verdict IS NOT NULL),
+              report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
+                            WHERE h.shipment_id = NEW.shipment_id AND h.end_sequence IS NULL)
+            WHERE id = NEW.shipment_id;
+          END;
+          CREATE TRIGGER shipment_report_hop_update
+          AFTER UPDATE OF verdict, end_sequence, due_at ON sla_hop
+          BEGIN
+            UPDATE shipment SET
+              report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
+                                            WHEN 'LATE' THEN 0 END)
+                              FROM sla_hop h WHERE h.shipment_id = NEW.shipment_id AND h.verdict IS NOT NULL),
+              report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
+                            WHERE h.shipment_id = NEW.shipment_id AND h.end_sequence IS NULL)
+            WHERE id = NEW.shipment_id;
+          END;
+          CREATE TRIGGER shipment_report_hop_delete AFTER DELETE ON sla_hop
+          BEGIN
+            UPDATE shipment SET
+              report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
+                                            WHEN 'LATE' THEN 0 END)
+                              FROM sla_hop h WHERE h.shipment_id = OLD.shipment_id AND h.verdict IS NOT NULL),
+              report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
+                            WHERE h.shipment_id = OLD.shipment_id AND h.end_sequence IS NULL)
+            WHERE id = OLD.shipment_id;
+          END;
+          UPDATE shipment SET
+            report_rated = EXISTS (SELECT 1 FROM service_rating r
+                                   WHERE r.tracking_number = shipment.tracking_number),
+            report_overall = COALESCE((SELECT r.overall FROM service_rating r
+                                       WHERE r.tracking_number = shipment.tracking_number), 0),
+            report_complaint = COALESCE((SELECT r.complaint FROM service_rating r
+                                         WHERE r.tracking_number = shipment.tracking_number), 0),
+            report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
+                                            WHEN 'LATE' THEN 0 END)
+                              FROM sla_hop h WHERE h.shipment_id = shipment.id AND h.verdict IS NOT NULL),
+            report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
+                            WHERE h.shipment_id = shipment.id AND h.end_sequence IS NULL);
+          CREATE INDEX shipment_report_by_created ON shipment (created_at, agency_code,
+            origin_post_office, service_type, report_digitized, report_electronic,
+            report_handed_over, report_papers, report_reused, report_rated, report_overall,
+            report_complaint);
+          CREATE INDEX shipment_report_scores ON shipment (id, report_units_ended,
+            report_open_due, report_contacts, report_complaint);
+          CREATE INDEX sla_hop_report ON sla_hop (ended_at, hop, verdict, agency_code,
+            post_office, shipment_id) WHERE ended_at IS NOT NULL;
+          """
+      )
+    }
     return migrator
   }
 }

@@ -157,4 +157,14 @@ public protocol ScoreStore: Sendable {
     before: Timestamp,
     grouping: IndicatorGrouping
   ) async throws -> [String: (onTime: Int, ended: Int)]
+
+  /// Per group, of the shipments registered in `[from, before)`, what the Decision 766 shares
+  /// need and nothing more: `received`, `dossiers`, `digitized`, `ratings` and `satisfied` (the
+  /// other counts are 0).
+  /// - Throws: ``TrackingError`` `.storageFailure`.
+  func shareCounts(
+    registeredFrom from: Timestamp,
+    before: Timestamp,
+    grouping: IndicatorGrouping
+  ) async throws -> [IndicatorCounts]
 }

@@ -40,22 +40,24 @@ public struct OversightScores: Sendable {
   ) async throws -> [ScoreReportRow] {
     let start = Timestamp.startOfVietnamDay(from)
     let end = Timestamp.startOfVietnamDay(through.adding(days: 1))
-    let tallies = try await self.indicators.scoreTallies(
+    // Three independent reads: concurrent snapshots (WAL readers do not wait for each other).
+    async let talliesRead = self.indicators.scoreTallies(
       processedFrom: start,
       before: end,
       grouping: grouping,
       now: now
     )
-    let onTime = try await self.indicators.postalLegs(
+    async let onTimeRead = self.indicators.postalLegs(
       endedFrom: start,
       before: end,
       grouping: grouping
     )
-    let counts = try await self.indicators.indicators(
+    async let countsRead = self.indicators.shareCounts(
       registeredFrom: start,
       before: end,
       grouping: grouping
     )
+    let (tallies, onTime, counts) = try await (talliesRead, onTimeRead, countsRead)
     let byKey = Dictionary(uniqueKeysWithValues: counts.map { ($0.key, $0) })
     let scored = Dictionary(uniqueKeysWithValues: tallies.map { ($0.key, $0) })
     let keys = Set(scored.keys).union(byKey.keys).union(onTime.keys).sorted()
