@@ -22,11 +22,17 @@ struct MetricsTests {
     "after a short load, /metrics shows the calls' histograms by method and status, the outbox per agency, the custody log, commits, refusals and the certificate's expiry"
   )
   func scrapeAfterLoad() async throws {
+    let hook = try NotificationEndToEndTests.webhook(
+      port: try NotificationReceiver.unusedPort(),
+      secrets: [NotificationEndToEndTests.newSecret]
+    )
     try await self.handoffs.withRoutedGateway(mode: .pull) {
       $0.metrics = .init(host: "127.0.0.1", port: 0)
       // Each lookup below comes from a new connection (a new client address): the number is
       // slowed after three failures.
       $0.throttle.maximumFailuresPerNumber = 3
+      // A subscriber that is down: each collection's message waits in the outbox.
+      $0.notifications = .init(webhooks: [hook])
     } _: { gateway in
       // Load: three dossiers digitized for a pull agency (each a pickup, a collection and two
       // scans), one refused pickup, and a citizen who keeps guessing a code.
@@ -135,6 +141,11 @@ struct MetricsTests {
       #expect(expiry > Date().timeIntervalSince1970)
       #expect(metrics.help["grpc_server_handling_seconds"] != nil)
       #expect(metrics.types["grpc_server_handling_seconds"] == "histogram")
+
+      // The notification outbox: the three dossiers' messages wait for the subscriber.
+      let subscriber = ["destination": "webhook", "subscription": "h55-portal"]
+      #expect(metrics.value("postal_gateway_notification_outbox_depth", subscriber) == 3)
+      #expect(metrics.value("postal_gateway_notification_dead_letters", subscriber) == 0)
 
       // Every metric the shipped alerting rules and dashboard use is one the gateway serves.
       let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -6,7 +6,8 @@ import Tracking
 import X509
 
 /// Sets the gauges that describe the gateway's state at the moment of a scrape: the custody
-/// log and its last checkpoint, the handoff outbox per agency, running service-level hops, the
+/// log and its last checkpoint, the handoff outbox per agency, the notification outbox per
+/// destination, running service-level hops, the
 /// store's health, the tracking throttle's refusals, the revocation list and when the server's
 /// certificates expire. Everything is read from the stores, so two scrapes never disagree with
 /// the database.
@@ -75,6 +76,39 @@ final class MetricsSampler: Sendable {
         help: "Age of the oldest pending handoff, by agency (0 when none is pending).",
         labels: labels
       ).set(channel.oldestPendingQueuedAt.map { Self.seconds(from: $0, to: now) } ?? 0)
+    }
+
+    for summary in try await stores.notifications.summaries() {
+      // The destination's kind and, for a webhook, the subscription id: no personal data.
+      let labels = [
+        ("destination", summary.destination.channelName.lowercased()),
+        ("subscription", summary.destination.subscription ?? ""),
+      ]
+      m.gauge(
+        "notification",
+        "outbox_depth",
+        help: "Notification messages waiting, by destination.",
+        labels: labels
+      ).set(Double(summary.pending))
+      m.gauge(
+        "notification",
+        "retrying",
+        help: "Waiting messages that failed at least once, by destination.",
+        labels: labels
+      ).set(Double(summary.retrying))
+      m.gauge(
+        "notification",
+        "dead_letters",
+        help: "Dead-lettered notification messages, by destination.",
+        labels: labels
+      ).set(Double(summary.dead))
+      m.gauge(
+        "notification",
+        "oldest_pending_age",
+        unit: "seconds",
+        help: "Age of the oldest waiting message, by destination (0 when none waits).",
+        labels: labels
+      ).set(summary.oldestPendingCreatedAt.map { Self.seconds(from: $0, to: now) } ?? 0)
     }
 
     let hops = try await stores.sla.runningHopCounts(now: now)
