@@ -240,6 +240,54 @@ struct NotificationEndToEndTests {
     }
   }
 
+  @Test(
+    "Zalo: a ZNS template message with the kind's template and parameters; an answer with a ZNS error code is a failure, retried"
+  )
+  func zaloTemplateMessages() async throws {
+    let receiver = try NotificationReceiver(mode: "zalo", arguments: ["--fail-first", "1"])
+    defer { receiver.stop() }
+    let clock = TestClock("2026-03-02T10:00:00+07:00")
+    let templates = Dictionary(
+      uniqueKeysWithValues: NotificationKind.allCases.enumerated().map {
+        ($1.rawValue, "30100\($0)")
+      }
+    )
+    let token = (temporaryDirectory() as NSString).appendingPathComponent("zalo-token")
+    try "zalo-oa-token".write(toFile: token, atomically: true, encoding: .utf8)
+    try await withTestGateway(clock: clock) {
+      $0.notifications = .init(
+        trackingPage: "https://tracuu.example.vn/",
+        zalo: .init(
+          url: "http://127.0.0.1:\(receiver.port)/message/template",
+          accessTokenFile: token,
+          templates: templates
+        ),
+        retrySeconds: [5],
+        retryJitter: 0.2
+      )
+    } _: { gateway in
+      let (number, _) = try await Self.received(on: gateway, channel: .zalo)
+      let failed = try await gateway.eventually {
+        try await gateway.notifications(of: number).first { $0.attempts == 1 }
+      }
+      #expect(failed.lastError?.contains("ZNS error -124") == true)
+      clock.manual.set(failed.nextAttemptAt)
+      let sent = try await gateway.eventually {
+        try await gateway.notifications(of: number).first { $0.status == .sent }
+      }
+      let records = try receiver.records()
+      #expect(records.count == 2 && records.allSatisfy { $0.id == sent.id })
+      let body = try #require(records.last?.body)
+      #expect(body["phone"]?.string == "84912345678")
+      #expect(records.last?.headers["access_token"] == "zalo-oa-token")
+      #expect(body["template_id"]?.string == templates["RECEIVED"])
+      #expect(body["template_data"]?["ma_ho_so"]?.string == number)
+      #expect(body["template_data"]?["trang_thai"]?.string == "Bưu điện đã nhận hồ sơ")
+      #expect(body["template_data"]?["ngay"]?.string == "02/03/2026")
+      #expect(body["template_data"]?["link"]?.string == "https://tracuu.example.vn/")
+    }
+  }
+
   @Test("a citizen who gave no consent gets no message; one who did gets it")
   func nothingWithoutConsent() async throws {
     let receiver = try NotificationReceiver(mode: "sms", tls: true)

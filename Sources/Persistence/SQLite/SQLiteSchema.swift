@@ -568,7 +568,8 @@ enum SQLiteSchema {
       // looked its hops and its rating up. What the reports need is now on the shipment row,
       // kept by triggers in the writing transaction (the rating, and per dossier the worst
       // verdict of its ended legs and the earliest due time of a running one), and covering
-      // indexes hold it, so the reports never read a table row.
+      // indexes hold it, so the reports never read a table row. The scores' indexes lead with
+      // the group (agency or post office), so their GROUP BY streams without a sort.
       try db.execute(
         sql: """
           ALTER TABLE shipment ADD COLUMN report_rated INTEGER NOT NULL DEFAULT 0;
@@ -631,8 +632,14 @@ enum SQLiteSchema {
             report_complaint);
           CREATE INDEX shipment_report_scores ON shipment (id, report_units_ended,
             report_open_due, report_contacts, report_complaint);
-          CREATE INDEX sla_hop_report ON sla_hop (ended_at, hop, verdict, agency_code,
-            post_office, shipment_id) WHERE ended_at IS NOT NULL;
+          CREATE INDEX shipment_shares_by_agency ON shipment (agency_code, created_at,
+            service_type, report_digitized, report_rated, report_overall);
+          CREATE INDEX shipment_shares_by_office ON shipment (origin_post_office, created_at,
+            service_type, report_digitized, report_rated, report_overall);
+          CREATE INDEX sla_hop_report_by_agency ON sla_hop (hop, agency_code, ended_at, verdict,
+            shipment_id) WHERE ended_at IS NOT NULL;
+          CREATE INDEX sla_hop_report_by_office ON sla_hop (hop, post_office, ended_at, verdict,
+            shipment_id) WHERE ended_at IS NOT NULL;
           """
       )
     }
