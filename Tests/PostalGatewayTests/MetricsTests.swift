@@ -22,8 +22,10 @@ struct MetricsTests {
     "after a short load, /metrics shows the calls' histograms by method and status, the outbox per agency, the custody log, commits, refusals and the certificate's expiry"
   )
   func scrapeAfterLoad() async throws {
+    let hold = try NotificationReceiver.holdPort()
+    defer { hold.release() }
     let hook = try NotificationEndToEndTests.webhook(
-      port: try NotificationReceiver.unusedPort(),
+      port: hold.port,
       secrets: [NotificationEndToEndTests.newSecret]
     )
     try await self.handoffs.withRoutedGateway(mode: .pull) {

@@ -180,7 +180,9 @@ struct NotificationEndToEndTests {
     "a receiver down for longer than the retry budget: the message is dead-lettered, listed, and sent with its id once an operator retries it"
   )
   func deadLetterRetriedByAnOperator() async throws {
-    let port = try NotificationReceiver.unusedPort()
+    let hold = try NotificationReceiver.holdPort()
+    defer { hold.release() }
+    let port = hold.port
     let clock = TestClock("2026-03-02T10:00:00+07:00")
     let hook = try Self.webhook(port: port, secrets: [Self.newSecret])
     try await withTestGateway(clock: clock) {

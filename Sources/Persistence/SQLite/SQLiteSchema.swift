@@ -570,6 +570,23 @@ enum SQLiteSchema {
       // verdict of its ended legs and the earliest due time of a running one), and covering
       // indexes hold it, so the reports never read a table row. The scores' indexes lead with
       // the group (agency or post office), so their GROUP BY streams without a sort.
+      // Per shipment: the worst verdict of its ended legs (2 early, 1 on time, 0 late), and
+      // the earliest due time of a running one.
+      func worstLeg(_ id: String) -> String {
+        """
+        (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1 WHEN 'LATE' THEN 0 END)
+         FROM sla_hop h WHERE h.shipment_id = \(id) AND h.verdict IS NOT NULL)
+        """
+      }
+      func runningDue(_ id: String) -> String {
+        "(SELECT MIN(h.due_at) FROM sla_hop h WHERE h.shipment_id = \(id) AND h.end_sequence IS NULL)"
+      }
+      func refresh(_ id: String) -> String {
+        """
+        UPDATE shipment SET report_units_ended = \(worstLeg(id)),
+          report_open_due = \(runningDue(id)) WHERE id = \(id);
+        """
+      }
       try db.execute(
         sql: """
           ALTER TABLE shipment ADD COLUMN report_rated INTEGER NOT NULL DEFAULT 0;
@@ -585,34 +602,16 @@ enum SQLiteSchema {
           END;
           CREATE TRIGGER shipment_report_hop_insert AFTER INSERT ON sla_hop
           BEGIN
-            UPDATE shipment SET
-              report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
-                                            WHEN 'LATE' THEN 0 END)
-                              FROM sla_hop h WHERE h.shipment_id = NEW.shipment_id AND h.verdict IS NOT NULL),
-              report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
-                            WHERE h.shipment_id = NEW.shipment_id AND h.end_sequence IS NULL)
-            WHERE id = NEW.shipment_id;
+            \(refresh("NEW.shipment_id"))
           END;
           CREATE TRIGGER shipment_report_hop_update
           AFTER UPDATE OF verdict, end_sequence, due_at ON sla_hop
           BEGIN
-            UPDATE shipment SET
-              report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
-                                            WHEN 'LATE' THEN 0 END)
-                              FROM sla_hop h WHERE h.shipment_id = NEW.shipment_id AND h.verdict IS NOT NULL),
-              report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
-                            WHERE h.shipment_id = NEW.shipment_id AND h.end_sequence IS NULL)
-            WHERE id = NEW.shipment_id;
+            \(refresh("NEW.shipment_id"))
           END;
           CREATE TRIGGER shipment_report_hop_delete AFTER DELETE ON sla_hop
           BEGIN
-            UPDATE shipment SET
-              report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
-                                            WHEN 'LATE' THEN 0 END)
-                              FROM sla_hop h WHERE h.shipment_id = OLD.shipment_id AND h.verdict IS NOT NULL),
-              report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
-                            WHERE h.shipment_id = OLD.shipment_id AND h.end_sequence IS NULL)
-            WHERE id = OLD.shipment_id;
+            \(refresh("OLD.shipment_id"))
           END;
           UPDATE shipment SET
             report_rated = EXISTS (SELECT 1 FROM service_rating r
@@ -621,11 +620,8 @@ enum SQLiteSchema {
                                        WHERE r.tracking_number = shipment.tracking_number), 0),
             report_complaint = COALESCE((SELECT r.complaint FROM service_rating r
                                          WHERE r.tracking_number = shipment.tracking_number), 0),
-            report_units_ended = (SELECT MIN(CASE h.verdict WHEN 'EARLY' THEN 2 WHEN 'ON_TIME' THEN 1
-                                            WHEN 'LATE' THEN 0 END)
-                              FROM sla_hop h WHERE h.shipment_id = shipment.id AND h.verdict IS NOT NULL),
-            report_open_due = (SELECT MIN(h.due_at) FROM sla_hop h
-                            WHERE h.shipment_id = shipment.id AND h.end_sequence IS NULL);
+            report_units_ended = \(worstLeg("shipment.id")),
+            report_open_due = \(runningDue("shipment.id"));
           CREATE INDEX shipment_report_by_created ON shipment (created_at, agency_code,
             origin_post_office, service_type, report_digitized, report_electronic,
             report_handed_over, report_papers, report_reused, report_rated, report_overall,

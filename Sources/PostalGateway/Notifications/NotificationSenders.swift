@@ -38,6 +38,22 @@ extension NotificationSender {
     }
   }
 
+  /// A `POST` of a JSON body to the sender's address, with its CA.
+  static func post(
+    _ url: String,
+    json body: Any,
+    tls: TLSConfiguration?,
+    headers: [(String, String)]
+  ) throws -> HTTPClientRequest {
+    var request = HTTPClientRequest(url: url)
+    request.method = .POST
+    request.tlsConfiguration = tls
+    request.headers.add(name: "Content-Type", value: "application/json")
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    request.body = .bytes(try JSONSerialization.data(withJSONObject: body, options: .sortedKeys))
+    return request
+  }
+
   static func excerpt(_ body: ByteBuffer) -> String {
     String(String(buffer: body).prefix(200)).replacingOccurrences(of: "\n", with: " ")
   }
@@ -88,14 +104,12 @@ struct SmsSender: NotificationSender {
     let body: [String: String] = [
       "message_id": message.id, "to": phone.e164, "from": self.sender, "text": content.smsText,
     ]
-    var request = HTTPClientRequest(url: self.url)
-    request.method = .POST
-    request.tlsConfiguration = self.tls
-    request.headers.add(name: "Content-Type", value: "application/json")
-    request.headers.add(name: "Authorization", value: "Bearer \(self.token)")
-    request.headers.add(name: "Idempotency-Key", value: message.id)
-    request.body = .bytes(try JSONSerialization.data(withJSONObject: body, options: .sortedKeys))
-    return request
+    return try Self.post(
+      self.url,
+      json: body,
+      tls: self.tls,
+      headers: [("Authorization", "Bearer \(self.token)"), ("Idempotency-Key", message.id)]
+    )
   }
 }
 
@@ -124,13 +138,12 @@ struct ZaloSender: NotificationSender {
       "phone": String(phone.e164.dropFirst()), "template_id": template,
       "template_data": content.znsParameters, "tracking_id": message.id,
     ]
-    var request = HTTPClientRequest(url: self.url)
-    request.method = .POST
-    request.tlsConfiguration = self.tls
-    request.headers.add(name: "Content-Type", value: "application/json")
-    request.headers.add(name: "access_token", value: self.accessToken)
-    request.body = .bytes(try JSONSerialization.data(withJSONObject: body, options: .sortedKeys))
-    return request
+    return try Self.post(
+      self.url,
+      json: body,
+      tls: self.tls,
+      headers: [("access_token", self.accessToken)]
+    )
   }
 
   func accept(status: HTTPResponseStatus, body: ByteBuffer) throws {

@@ -79,10 +79,13 @@ final class NotificationReceiver: Sendable {
     self.process.wait()
   }
 
-  /// A port nothing listens on (bound, read back and released).
-  static func unusedPort() throws -> Int {
+  /// A port where nothing listens, held by a socket that is bound but not listening: a
+  /// connection there is refused, and no other test can take the port meanwhile. A receiver
+  /// started on it later binds it too (both allow address reuse); then ``PortHold/release()``.
+  static func holdPort() throws -> PortHold {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
+    var yes: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -93,8 +96,11 @@ final class NotificationReceiver: Sendable {
         bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
       }
     }
-    guard bound else { throw ReceiverError(description: "no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard bound else {
+      close(fd)
+      throw ReceiverError(description: "no free port")
+    }
+    return PortHold(fd: fd, port: Int(UInt16(bigEndian: address.sin_port)))
   }
 
   private static var script: String {
@@ -102,6 +108,15 @@ final class NotificationReceiver: Sendable {
       .deletingLastPathComponent().appendingPathComponent("receivers/notification_receiver.py")
       .path
   }
+}
+
+/// A port held by a bound, not listening socket.
+struct PortHold: Sendable {
+  let fd: Int32
+  let port: Int
+
+  /// Lets the port go.
+  func release() { close(self.fd) }
 }
 
 struct ReceiverError: Error, CustomStringConvertible {
