@@ -165,7 +165,7 @@ def main():
     expect(True, "openapi.json validates as OpenAPI 3.1")
 
     data = os.path.join(work, "data")
-    partner, public, web_port, sms_port = (interop_test.free_port() for _ in range(4))
+    partner, public, web_port, sms_port, oversight_port = (interop_test.free_port() for _ in range(5))
     receiver_log = os.path.join(work, "sms.jsonl")
     receiver = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests", "receivers", "notification_receiver.py"),
                                  "--mode", "sms", "--log", receiver_log, "--port", str(sms_port)],
@@ -182,7 +182,8 @@ def main():
     log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen(
         [binary, "serve", "--config", config, "--data-dir", data, "--partner-address", f"127.0.0.1:{partner}",
-         "--public-address", f"127.0.0.1:{public}", "--web-address", f"127.0.0.1:{web_port}"],
+         "--public-address", f"127.0.0.1:{public}", "--web-address", f"127.0.0.1:{web_port}",
+         "--oversight-web-address", f"127.0.0.1:{oversight_port}"],
         stdout=log, stderr=subprocess.STDOUT)
     driver = None
     try:
@@ -276,6 +277,41 @@ def main():
                "the page loads no script and no third-party resource")
         status, _, page = web.request("GET", "/nowhere")
         expect(status == 404 and "Không có trang này".encode() in page, "an unknown address is a readable 404 page")
+
+        # The oversight office's charts: its own address, mutual TLS, the oversight certificate.
+        import datetime
+        import xml.etree.ElementTree as ElementTree
+        today = (datetime.datetime.utcnow() + datetime.timedelta(hours=7)).date().isoformat()
+
+        def oversight(path, role):
+            context = ssl.create_default_context(cafile=ca_path)
+            if role:
+                context.load_cert_chain(os.path.join(pki, f"{role}.pem"), os.path.join(pki, f"{role}-key.pem"))
+            request = urllib.request.Request(f"https://127.0.0.1:{oversight_port}{path}")
+            try:
+                with urllib.request.urlopen(request, context=context, timeout=10) as response:
+                    return response.status, dict(response.headers), response.read()
+            except urllib.error.HTTPError as error:
+                return error.code, dict(error.headers), error.read()
+
+        query = f"indicator=DIGITIZED&from={today}&to={today}&interval=DAY&group_by=AGENCY"
+        status, headers, page = oversight(f"/bieu-do?{query}", "oversight")
+        expect(status == 200 and b"<svg" in page and b"000.00.00.H55" in page and b"<script" not in page,
+               "the oversight office sees the chart, rendered on the server, with the agency's series")
+        expect("default-src 'none'" in headers.get("Content-Security-Policy", ""), "the chart page carries the CSP")
+        status, headers, svg = oversight(f"/bieu-do.svg?{query}", "oversight")
+        root = ElementTree.fromstring(svg)
+        expect(status == 200 and headers.get("Content-Type", "").startswith("image/svg+xml")
+               and root.tag.endswith("svg"), "the chart downloads as an SVG that parses")
+        status, _, page = oversight(f"/bieu-do?indicator=DIGITIZED&from={today}&to={today}&interval=HOUR&group_by=AGENCY", "oversight")
+        expect(status == 400 and b"interval" in page, "a bad interval is told, naming the field")
+        status, _, _ = oversight("/", "staff")
+        expect(status == 403, "a staff certificate is refused the oversight page")
+        try:
+            oversight("/", None)
+            expect(False, "without a client certificate the handshake fails")
+        except (ssl.SSLError, urllib.error.URLError, ConnectionError):
+            expect(True, "without a client certificate the handshake fails")
 
         # In a real browser, on a phone-sized window, with the keyboard alone.
         from selenium.webdriver.common.by import By

@@ -67,19 +67,25 @@ struct CertificateIdentityResolver: IdentityResolver {
   func identity(of context: ServerContext) -> CallerIdentity? {
     guard let posix = context.transportSpecific as? HTTP2ServerTransport.Posix.Context,
       let certificate = posix.peerCertificate,
-      let names = try? certificate.extensions.subjectAlternativeNames
+      let actor = Self.actor(of: certificate, trustDomain: self.trustDomain)
     else { return nil }
+    return .partner(actor)
+  }
+
+  /// The partner a verified client certificate names by its one SPIFFE URI SAN, or `nil` (a
+  /// certificate naming two identities names none).
+  static func actor(of certificate: Certificate, trustDomain: String) -> Actor? {
+    guard let names = try? certificate.extensions.subjectAlternativeNames else { return nil }
     var actors: [Actor] = []
     for name in names {
       if case .uniformResourceIdentifier(let uri) = name,
-        let actor = SPIFFEIdentity.actor(from: uri, trustDomain: self.trustDomain)
+        let actor = SPIFFEIdentity.actor(from: uri, trustDomain: trustDomain)
       {
         actors.append(actor)
       }
     }
-    // A certificate naming two identities names none.
-    guard actors.count == 1, let actor = actors.first else { return nil }
-    return .partner(actor)
+    guard actors.count == 1 else { return nil }
+    return actors.first
   }
 }
 

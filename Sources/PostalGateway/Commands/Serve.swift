@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
   @Flag(help: "Serve no web page.")
   var noWeb = false
 
+  @Option(help: "The oversight office's chart page host:port (mutual TLS). Default: none.")
+  var oversightWebAddress: String?
+
   @Flag(help: "Serve the public listener without TLS (loopback addresses only).")
   var publicPlaintext = false
 
@@ -69,6 +72,9 @@ struct Serve: AsyncParsableCommand {
     if let metricsAddress { configuration.metrics = try .init(address: metricsAddress) }
     if let webAddress { configuration.web = try .init(address: webAddress) }
     if self.noWeb { configuration.web = nil }
+    if let oversightWebAddress {
+      configuration.oversightWeb = try .init(address: oversightWebAddress)
+    }
     if self.publicPlaintext { configuration.publicListener.plaintext = true }
     if let trustDomain { configuration.trustDomain = trustDomain }
     if let serviceIndicator { configuration.serviceIndicator = serviceIndicator }

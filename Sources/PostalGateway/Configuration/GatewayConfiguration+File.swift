@@ -33,6 +33,7 @@ extension GatewayConfiguration {
   ///               "maximumConnectionsPerListener": 1000, "maximumConcurrentStreamsPerConnection": 100,
   ///               "firstCallTimeoutSeconds": 30, "maximumIdleSeconds": 300 },
   ///   "web": { "host": "0.0.0.0", "port": 443 } or { "enabled": false },
+  ///   "oversightWeb": { "host": "10.0.0.5", "port": 9443 },
   ///   "notifications": { … } (see ``GatewayConfiguration/Notifications``),
   ///   "logLevel": "info", "logFormat": "text" or "json",
   ///   "development": false
@@ -117,6 +118,7 @@ extension GatewayConfiguration {
     var `public`: Listener?
     var metrics: Listener?
     var web: Web?
+    var oversightWeb: Listener?
     var notifications: GatewayConfiguration.Notifications?
     var tls: TLS?
     var tracking: Tracking?
@@ -195,6 +197,12 @@ extension GatewayConfiguration {
         if let plaintext = web.plaintext { listener.plaintext = plaintext }
         self.web = listener
       }
+    }
+    if let listener = file.oversightWeb {
+      guard let host = listener.host, let port = listener.port else {
+        throw ConfigurationError("configuration file \(path): oversightWeb needs host and port")
+      }
+      self.oversightWeb = Listener(host: host, port: port, plaintext: listener.plaintext ?? false)
     }
     if let notifications = file.notifications { self.notifications = notifications }
     if let tls = file.tls {

@@ -120,6 +120,9 @@ struct GatewayConfiguration: Sendable, Equatable {
   /// Citizens' web page and JSON API (HTTPS with the public listener's certificate); `nil`
   /// serves none.
   var web: Listener? = Listener(host: "127.0.0.1", port: 8444)
+  /// The oversight office's page (charts), mutual TLS with the oversight certificate; `nil`
+  /// serves none.
+  var oversightWeb: Listener?
   /// Messages to citizens and subscribed systems.
   var notifications = Notifications()
   /// The listeners' certificates; `nil` means the development PKI.
@@ -230,6 +233,7 @@ struct GatewayConfiguration: Sendable, Equatable {
     let listeners =
       [("partner", self.partner), ("public", self.publicListener)]
       + (self.metrics.map { [("metrics", $0)] } ?? []) + (self.web.map { [("web", $0)] } ?? [])
+      + (self.oversightWeb.map { [("oversightWeb", $0)] } ?? [])
     for (name, listener) in listeners {
       guard !listener.host.isEmpty else { throw ConfigurationError("\(name).host is empty") }
       guard (0 ... 65535).contains(listener.port) else {
@@ -252,6 +256,11 @@ struct GatewayConfiguration: Sendable, Equatable {
     }
     if self.publicListener.plaintext, !Self.isLoopback(self.publicListener.host) {
       throw ConfigurationError("public.plaintext is allowed only on a loopback address")
+    }
+    if self.oversightWeb?.plaintext == true {
+      throw ConfigurationError(
+        "the oversight page is always mutual TLS; remove oversightWeb.plaintext"
+      )
     }
     if let web = self.web, web.plaintext, !Self.isLoopback(web.host) {
       throw ConfigurationError(

@@ -28,7 +28,9 @@ struct Gateway: Sendable {
   /// The operator's metrics address, when configured.
   let metricsEndpoint: MetricsEndpoint?
   /// The citizens' web address, when configured.
-  let webServer: WebServer?
+  let webServer: WebServer<WebContext>?
+  /// The oversight office's web address, when configured.
+  let oversightWebServer: WebServer<OversightContext>?
 
   /// Wires the gateway.
   /// - Parameters:
@@ -91,18 +93,44 @@ struct Gateway: Sendable {
         logger: logger.with("component", "metrics")
       )
     }
+    let assets = try WebAssets.bundled()
     let webServer = try configuration.web.map { listener in
-      WebServer(
+      let web = CitizenWeb(
+        desk: domain.citizenDesk(clock: clock),
+        verifierKey: domain.verifierKey,
+        assets: assets,
+        logger: logger.with("listener", "web")
+      )
+      return WebServer(
+        name: "web",
         listener: listener,
-        web: CitizenWeb(
-          desk: domain.citizenDesk(clock: clock),
-          verifierKey: domain.verifierKey,
-          assets: try WebAssets.bundled(),
-          logger: logger.with("listener", "web")
-        ),
-        tls: tls,
-        health: health,
+        router: { web.router() },
+        tls: listener.plaintext ? nil : try WebServer<WebContext>.serverTLS(tls),
         logger: logger.with("component", "web")
+      )
+    }
+    let oversightWebServer = try configuration.oversightWeb.map { listener in
+      let web = OversightWeb(
+        charts: IndicatorCharts(
+          indicators: domain.stores.indicators,
+          sla: domain.sla,
+          queue: CounterQueue(
+            tickets: domain.stores.queueTickets,
+            shipments: domain.stores.shipments
+          )
+        ),
+        trustDomain: configuration.trustDomain,
+        revocations: domain.revocations,
+        assets: assets,
+        clock: clock,
+        logger: logger.with("listener", "oversight-web")
+      )
+      return WebServer(
+        name: "oversight-web",
+        listener: listener,
+        router: { web.router() },
+        tls: try WebServer<OversightContext>.serverTLS(tls, requiringClientsOf: tls.clientCAPEM),
+        logger: logger.with("component", "oversight-web")
       )
     }
     let services = Self.services(
@@ -116,10 +144,13 @@ struct Gateway: Sendable {
     let endpoint = metricsEndpoint.map {
       [ServiceGroupConfiguration.ServiceConfiguration(service: $0)]
     }
-    let web = webServer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] }
+    let web =
+      (webServer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+      + (oversightWebServer.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] }
+        ?? [])
     var groupConfiguration = ServiceGroupConfiguration(
       // The metrics address first: it is up before the listeners and stays until they drained.
-      services: (endpoint ?? []) + services + (web ?? []),
+      services: (endpoint ?? []) + services + web,
       gracefulShutdownSignals: gracefulShutdownSignals,
       cancellationSignals: [],
       logger: logger.with("component", "service-group")
@@ -139,7 +170,8 @@ struct Gateway: Sendable {
       group: group,
       metrics: metrics,
       metricsEndpoint: metricsEndpoint,
-      webServer: webServer
+      webServer: webServer,
+      oversightWebServer: oversightWebServer
     )
   }
 
@@ -267,6 +299,12 @@ struct Gateway: Sendable {
   /// The web address's port once bound, or `nil` when no web address is configured.
   func webPort() async -> Int? {
     guard let server = self.webServer else { return nil }
+    return await server.listeningPort()
+  }
+
+  /// The oversight web address's port once bound, or `nil` when none is configured.
+  func oversightWebPort() async -> Int? {
+    guard let server = self.oversightWebServer else { return nil }
     return await server.listeningPort()
   }
 

@@ -38,6 +38,7 @@ struct TLSMaterial: Sendable {
     let created = try pki.ensure(
       serverHosts: [configuration.partner.host, configuration.publicListener.host]
         + (configuration.web.map { [$0.host] } ?? [])
+        + (configuration.oversightWeb.map { [$0.host] } ?? [])
     )
     // ensure() just made sure both exist.
     let server = try pki.read("server")!

@@ -7,30 +7,33 @@ import NIOSSL
 import ServiceLifecycle
 import Tracking
 
-/// The citizens' web address as a service of the group (Hummingbird's `Application`): HTTPS
-/// with the public listener's certificate (or plain HTTP on loopback behind a proxy that
-/// terminates TLS), started with the listeners and drained with them at shutdown.
-struct WebServer: Service, CustomStringConvertible {
-  var description: String { "WebServer" }
+/// A web address as a service of the group (Hummingbird's `Application`): the citizens' page
+/// (HTTPS with the public listener's certificate, or plain HTTP on loopback behind a proxy that
+/// terminates TLS) or the oversight page (mutual TLS), started with the listeners and drained
+/// with them at shutdown.
+struct WebServer<Context: RequestContext>: Service, CustomStringConvertible
+where Context.Source == ApplicationRequestContextSource {
+  var description: String { "WebServer(\(self.name))" }
 
+  let name: String
   let listener: GatewayConfiguration.Listener
-  let web: CitizenWeb
-  let tls: TLSMaterial
-  let health: GatewayHealth
+  let router: @Sendable () -> Router<Context>
+  /// `nil` serves plain HTTP.
+  let tls: TLSConfiguration?
   let logger: Logger
   private let bound = BoundPort()
 
   init(
+    name: String,
     listener: GatewayConfiguration.Listener,
-    web: CitizenWeb,
-    tls: TLSMaterial,
-    health: GatewayHealth,
+    router: @escaping @Sendable () -> Router<Context>,
+    tls: TLSConfiguration?,
     logger: Logger
   ) {
+    self.name = name
     self.listener = listener
-    self.web = web
+    self.router = router
     self.tls = tls
-    self.health = health
     self.logger = logger
   }
 
@@ -39,16 +42,17 @@ struct WebServer: Service, CustomStringConvertible {
 
   func run() async throws {
     let server: HTTPServerBuilder
-    if self.listener.plaintext {
-      server = .http1()
+    if let tls = self.tls {
+      server = try .tls(.http1(), tlsConfiguration: tls)
     } else {
-      server = try .tls(.http1(), tlsConfiguration: try self.serverTLS())
+      server = .http1()
     }
     let bound = self.bound
     let logger = self.logger
     let address = self.listener
+    let name = self.name
     let application = Application(
-      router: self.web.router(),
+      router: self.router(),
       server: server,
       configuration: ApplicationConfiguration(
         address: .hostname(
@@ -62,7 +66,7 @@ struct WebServer: Service, CustomStringConvertible {
         bound.set(port)
         logger.info(
           "listening",
-          metadata: ["listener": "web", "listener.address": "\(address.host):\(port)"]
+          metadata: ["listener": "\(name)", "listener.address": "\(address.host):\(port)"]
         )
       },
       logger: self.logger
@@ -70,22 +74,40 @@ struct WebServer: Service, CustomStringConvertible {
     try await application.run()
   }
 
-  private func serverTLS() throws -> TLSConfiguration {
+  /// The server side of TLS with the gateway's certificate; with `clientCAPEM`, a client
+  /// certificate chained to it is required (mutual TLS).
+  /// - Throws: ``ConfigurationError`` when the certificate, key or CA cannot be used.
+  static func serverTLS(
+    _ material: TLSMaterial,
+    requiringClientsOf clientCAPEM: String? = nil
+  )
+    throws -> TLSConfiguration
+  {
     do {
-      let chain = try TLSMaterial.pemBlocks(self.tls.certificateChainPEM).map {
+      let chain = try TLSMaterial.pemBlocks(material.certificateChainPEM).map {
         NIOSSLCertificateSource.certificate(
           try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem)
         )
       }
-      let key = try NIOSSLPrivateKey(bytes: Array(self.tls.privateKeyPEM.utf8), format: .pem)
+      let key = try NIOSSLPrivateKey(bytes: Array(material.privateKeyPEM.utf8), format: .pem)
       var configuration = TLSConfiguration.makeServerConfiguration(
         certificateChain: chain,
         privateKey: .privateKey(key)
       )
       configuration.minimumTLSVersion = .tlsv12
+      if let clientCAPEM {
+        configuration.trustRoots = .certificates(
+          try TLSMaterial.pemBlocks(clientCAPEM).map {
+            try NIOSSLCertificate(bytes: Array($0.utf8), format: .pem)
+          }
+        )
+        configuration.certificateVerification = .noHostnameVerification
+      }
       return configuration
     } catch {
-      throw ConfigurationError("the web address's certificate or key cannot be used: \(error)")
+      throw ConfigurationError(
+        "a web address's certificate, key or client CA cannot be used: \(error)"
+      )
     }
   }
 }
