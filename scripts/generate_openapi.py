@@ -131,7 +131,8 @@ def document():
     components = schemas([f"{PACKAGE}.TrackShipmentRequest", f"{PACKAGE}.TrackShipmentResponse",
                           f"{PACKAGE}.GetReceiptRequest", f"{PACKAGE}.Receipt",
                           f"{PACKAGE}.CitizenNotificationRequest",
-                          f"{PACKAGE}.NotificationConsent"])
+                          f"{PACKAGE}.NotificationConsent", f"{PACKAGE}.RateServiceRequest",
+                          f"{PACKAGE}.RateServiceResponse"])
     components["Problem"] = {
         "type": "object",
         "description": "RFC 9457 problem details; title and detail in the request's language "
@@ -172,6 +173,11 @@ def document():
                 "The offline-verifiable receipt",
                 "The dossier's custody-log entries with inclusion proofs against a signed "
                 "checkpoint (as CustodyService.GetReceipt).", "GetReceiptRequest", "Receipt")},
+            "/v1/rate": {"post": operation(
+                "Rate the service",
+                "Once the dossier is delivered or its papers returned, once (as "
+                "TrackingService.RateService). 409 before delivery or for a second rating.",
+                "RateServiceRequest", "RateServiceResponse")},
             "/v1/notification-channel": {"post": operation(
                 "Choose how to be told",
                 "Consent to notifications by SMS or Zalo, or none; every choice is kept. 409 "

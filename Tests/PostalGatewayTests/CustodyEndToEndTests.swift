@@ -171,10 +171,14 @@ struct CustodyEndToEndTests {
 
         var stale = eventRequest(number, .handedToAgency)
         stale.occurredAt = nowTimestamp()
+        // A second earlier: two readings of the clock can fall in the same microsecond.
         stale.handover = try keys.handover(
           dispatched.shipment,
           kind: .handedToAgency,
-          occurredAt: nowTimestamp()
+          occurredAt: Google_Protobuf_Timestamp(
+            seconds: stale.occurredAt.seconds - 1,
+            nanos: stale.occurredAt.nanos
+          )
         )
         #expect(
           await rpcError { _ = try await counter.recordEvent(stale) }?.code == .permissionDenied,

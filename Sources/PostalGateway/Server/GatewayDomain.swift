@@ -150,6 +150,7 @@ struct GatewayDomain: Sendable {
   func citizenDesk(clock: any WallClock) -> CitizenDesk {
     CitizenDesk(
       shipments: self.shipments,
+      ratings: self.ratings,
       log: self.custodyLog,
       checkpointer: self.checkpointer,
       verifierKey: self.verifierKey,

@@ -139,8 +139,6 @@ struct GatewayListeners: Sendable {
     return [
       TrackingService(
         citizen: domain.citizenDesk(clock: clock),
-        ratings: domain.ratings,
-        clock: clock,
         logger: logger
       ),
       CustodyService(

@@ -16,6 +16,7 @@ struct CitizenRequest: Sendable {
 /// validation, one domain call, one view (the wire `TrackedShipment`), one throttle.
 struct CitizenDesk: Sendable {
   let shipments: ShipmentService
+  let ratings: RatingDesk
   let log: CustodyLog
   let checkpointer: Checkpointer
   let verifierKey: String
@@ -74,6 +75,49 @@ struct CitizenDesk: Sendable {
       to: channel!,
       now: self.clock.now()
     )
+  }
+
+  /// The citizen rates the service, with the code, once the shipment is delivered or its
+  /// papers returned (the wire request's fields; its number and code are validated here).
+  /// - Returns: The rating as kept, and whether it opened a complaint.
+  /// - Throws: ``TrackingError`` as ``track(_:language:client:)``, `.invalidArgument` naming the
+  ///   field, `.failedPrecondition` before delivery, `.duplicate` for a second rating.
+  func rate(
+    _ request: Postalgateway_V1_RateServiceRequest,
+    client: String
+  ) async throws -> (rating: ServiceRating, complaint: Bool) {
+    var v = RequestValidator()
+    let (number, code) = Self.credentials(
+      CitizenRequest(
+        trackingNumber: request.trackingNumber,
+        verificationCode: request.verificationCode
+      ),
+      &v
+    )
+    try v.finish()
+    let now = self.clock.now()
+    // finish() threw if either is nil.
+    return try await self.ratings.rate(
+      ServiceRating(
+        trackingNumber: number!,
+        ratedAt: now,
+        onTime: request.onTime,
+        staffAttitude: Int(request.staffAttitude),
+        trips: Int(request.trips),
+        extraCostsAsked: request.extraCostsAsked,
+        overall: Int(request.overall),
+        comment: request.comment,
+        complaintRequested: request.complaint
+      ),
+      code: code!,
+      client: client,
+      now: now
+    )
+  }
+
+  /// The shipment's rating, if any: for a page that has just checked the code.
+  func rating(of number: String) async throws -> ServiceRating? {
+    try await self.ratings.rating(of: TrackingNumber(validating: number))
   }
 
   /// The channels a citizen may choose here.

@@ -14,31 +14,9 @@ extension TrackingService {
     context: ServerContext
   ) async throws -> Postalgateway_V1_RateServiceResponse {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      var v = RequestValidator()
-      let number = v.check("tracking_number") {
-        try TrackingNumber(validating: request.trackingNumber.uppercased().filter { $0 != " " })
-      }
-      let code = v.check("verification_code") {
-        try VerificationCode(parsing: request.verificationCode)
-      }
-      try v.finish()
-      let now = self.clock.now()
-      // finish() threw if either is nil.
-      let (rating, complaint) = try await self.ratings.rate(
-        ServiceRating(
-          trackingNumber: number!,
-          ratedAt: now,
-          onTime: request.onTime,
-          staffAttitude: Int(request.staffAttitude),
-          trips: Int(request.trips),
-          extraCostsAsked: request.extraCostsAsked,
-          overall: Int(request.overall),
-          comment: request.comment,
-          complaintRequested: request.complaint
-        ),
-        code: code!,
-        client: context.clientAddress,
-        now: now
+      let (rating, complaint) = try await self.citizen.rate(
+        request,
+        client: context.clientAddress
       )
       return .with {
         $0.ratedAt = rating.ratedAt.proto

@@ -7,8 +7,6 @@ import Tracking
 /// The citizens' service on the public listener.
 struct TrackingService {
   let citizen: CitizenDesk
-  let ratings: RatingDesk
-  let clock: any WallClock
   let logger: Logger
 }
 

@@ -53,7 +53,9 @@ struct CitizenPages: Sendable {
     _ shipment: Postalgateway_V1_TrackedShipment,
     code: String,
     channels: [NotificationChannel],
-    notice: String? = nil
+    rating: RatingState = .notYet,
+    notice: String? = nil,
+    error: PageError? = nil
   ) -> String {
     let t = self.text
     let number = shipment.trackingNumber
@@ -65,6 +67,7 @@ struct CitizenPages: Sendable {
     if let notice {
       body += "<p class=\"notice\" role=\"status\">\(notice.html)</p>\n"
     }
+    if let error { body += self.errorSummary(error) }
     body += """
       <section class="card status" aria-labelledby="status-title">
       <h2 id="status-title">\(t.currentStatus.html)</h2>
@@ -187,6 +190,7 @@ struct CitizenPages: Sendable {
       <button type="submit">\(t.save.html)</button>
       </form>
       </section>
+      \(self.ratingSection(rating, hidden: hidden))
       <p><a href="/?lang=\(t.code)">\(t.anotherDossier.html)</a></p>
 
       """
@@ -235,6 +239,67 @@ struct CitizenPages: Sendable {
       body:
         "<h1>\(t.siteName.html)</h1>\n<p>\(message.html)</p>\n<p><a href=\"/?lang=\(t.code)\">\(t.back.html)</a></p>\n"
     )
+  }
+
+  /// Whether the citizen may rate the service now.
+  enum RatingState: Equatable, Sendable {
+    /// Not delivered (or returned) yet: no form.
+    case notYet
+    /// Delivered and not rated: the form.
+    case open
+    /// Rated already.
+    case done
+  }
+
+  private func ratingSection(_ state: RatingState, hidden: String) -> String {
+    let t = self.text
+    switch state {
+    case .notYet:
+      return ""
+    case .done:
+      return """
+        <section class="card" aria-labelledby="rate-title">
+        <h2 id="rate-title">\(t.rateTitle.html)</h2>
+        <p>\(t.alreadyRated.html)</p>
+        </section>
+        """
+    case .open:
+      func marks(_ name: String) -> String {
+        (1 ... 5).reversed().map { n in
+          """
+          <div class="choice"><input type="radio" id="\(name)-\(n)" name="\(name)" value="\(n)"\(n == 5 ? " required" : "")>
+          <label for="\(name)-\(n)">\(t.mark(n).html)</label></div>
+          """
+        }.joined(separator: "\n")
+      }
+      return """
+        <section class="card" aria-labelledby="rate-title">
+        <h2 id="rate-title">\(t.rateTitle.html)</h2>
+        <p>\(t.rateIntro.html)</p>
+        <form method="post" action="/danh-gia">
+        \(hidden)
+        <input type="hidden" name="lang" value="\(t.code)">
+        <fieldset><legend>\(t.overall.html)</legend>
+        \(marks("overall"))
+        </fieldset>
+        <fieldset><legend>\(t.staffAttitude.html)</legend>
+        \(marks("staff_attitude"))
+        </fieldset>
+        <div class="choice"><input type="checkbox" id="on_time" name="on_time" value="1">
+        <label for="on_time">\(t.onTime.html)</label></div>
+        <div class="field"><label for="trips">\(t.trips.html)</label>
+        <input id="trips" name="trips" type="number" min="0" max="20" value="1" inputmode="numeric"></div>
+        <div class="choice"><input type="checkbox" id="extra_costs" name="extra_costs" value="1">
+        <label for="extra_costs">\(t.extraCosts.html)</label></div>
+        <div class="field"><label for="comment">\(t.comment.html)</label>
+        <textarea id="comment" name="comment" maxlength="1000" rows="3"></textarea></div>
+        <div class="choice"><input type="checkbox" id="complaint" name="complaint" value="1">
+        <label for="complaint">\(t.complaint.html)</label></div>
+        <button type="submit">\(t.sendRating.html)</button>
+        </form>
+        </section>
+        """
+    }
   }
 
   /// Where and when to collect the result, when the state calls for it.

@@ -68,6 +68,9 @@ struct CitizenWeb: Sendable {
     router.post("/thong-bao") { request, context in
       try await self.notificationPage(request, context)
     }
+    router.post("/danh-gia") { request, context in
+      try await self.ratingPage(request, context)
+    }
     router.get("/xac-minh") { request, _ in
       let text = WebText(language: Self.language(request.uri.queryParameters["lang"]))
       return Self.html(CitizenPages(text: text).verification(verifierKey: self.verifierKey))
@@ -113,6 +116,17 @@ struct CitizenWeb: Sendable {
         )
       }
     }
+    router.post("/v1/rate") { request, context in
+      try await self.api(request, context, as: Postalgateway_V1_RateServiceRequest.self) {
+        message,
+        _ in
+        let (rating, complaint) = try await self.desk.rate(message, client: context.client)
+        return Postalgateway_V1_RateServiceResponse.with {
+          $0.ratedAt = rating.ratedAt.proto
+          $0.complaintOpened = complaint
+        }
+      }
+    }
     router.post("/v1/notification-channel") { request, context in
       try await self.api(request, context, as: Postalgateway_V1_CitizenNotificationRequest.self) {
         message,
@@ -149,7 +163,8 @@ struct CitizenWeb: Sendable {
         pages.result(
           tracked.shipment,
           code: credentials.verificationCode,
-          channels: self.desk.offeredChannels
+          channels: self.desk.offeredChannels,
+          rating: try await self.ratingState(tracked.shipment)
         ),
         personal: true
       )
@@ -185,6 +200,7 @@ struct CitizenWeb: Sendable {
           tracked.shipment,
           code: credentials.verificationCode,
           channels: self.desk.offeredChannels,
+          rating: try await self.ratingState(tracked.shipment),
           notice: text.saved(consent.channel)
         ),
         personal: true
@@ -192,6 +208,64 @@ struct CitizenWeb: Sendable {
     } catch {
       return self.formError(error, number: credentials.trackingNumber, text: text)
     }
+  }
+
+  private func ratingPage(_ request: Request, _ context: WebContext) async throws -> Response {
+    let form = try await Self.form(request)
+    let text = WebText(language: Self.language(form["lang"]))
+    let credentials = Self.credentials(form)
+    var rating = Postalgateway_V1_RateServiceRequest()
+    rating.trackingNumber = credentials.trackingNumber
+    rating.verificationCode = credentials.verificationCode
+    // A missing or unreadable mark is 0 (trips -1): the domain names the field.
+    rating.overall = Int32(form["overall"] ?? "") ?? 0
+    rating.staffAttitude = Int32(form["staff_attitude"] ?? "") ?? 0
+    rating.trips = Int32(form["trips"] ?? "") ?? -1
+    rating.onTime = form["on_time"] != nil
+    rating.extraCostsAsked = form["extra_costs"] != nil
+    rating.complaint = form["complaint"] != nil
+    rating.comment = form["comment"] ?? ""
+    var notice: String?
+    var refusal: WebProblem?
+    do {
+      let (_, complaint) = try await self.desk.rate(rating, client: context.client)
+      notice = complaint ? text.complaintOpened : text.rated
+    } catch let error as TrackingError
+      where [.invalidArgument, .failedPrecondition, .duplicate].contains(error.code)
+    {
+      refusal = WebProblem(error, text: text, action: .rate)
+    } catch {
+      return self.formError(error, number: credentials.trackingNumber, text: text)
+    }
+    do {
+      let tracked = try await self.desk.track(
+        credentials,
+        language: text.code,
+        client: context.client
+      )
+      return Self.html(
+        CitizenPages(text: text).result(
+          tracked.shipment,
+          code: credentials.verificationCode,
+          channels: self.desk.offeredChannels,
+          rating: try await self.ratingState(tracked.shipment),
+          notice: notice,
+          error: refusal?.pageError
+        ),
+        status: refusal?.status ?? .ok,
+        personal: true
+      )
+    } catch {
+      return self.formError(error, number: credentials.trackingNumber, text: text)
+    }
+  }
+
+  /// Whether the result page offers the rating form.
+  private func ratingState(
+    _ shipment: Postalgateway_V1_TrackedShipment
+  ) async throws -> CitizenPages.RatingState {
+    guard [.delivered, .returnedToApplicant].contains(shipment.state) else { return .notYet }
+    return try await self.desk.rating(of: shipment.trackingNumber) == nil ? .open : .done
   }
 
   private func receiptFile(_ request: Request, _ context: WebContext) async throws -> Response {

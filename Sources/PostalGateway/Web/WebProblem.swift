@@ -18,8 +18,13 @@ struct WebProblem: Error, Sendable {
   /// For a throttled request: when to try again.
   var retryAfterSeconds: Int?
 
+  /// What the citizen was doing, for the words of a refusal.
+  enum Action: Sendable {
+    case track, notify, rate
+  }
+
   /// The problem an error of the citizen desk means.
-  init(_ error: any Error, text: WebText) {
+  init(_ error: any Error, text: WebText, action: Action = .track) {
     guard let error = error as? TrackingError else {
       self.init(status: .internalServerError, title: "Lỗi hệ thống", detail: text.unavailable)
       return
@@ -52,7 +57,13 @@ struct WebProblem: Error, Sendable {
       self.init(
         status: .conflict,
         title: text.language == .english ? "Not possible now" : "Chưa thể thực hiện",
-        detail: text.erased
+        detail: action == .rate ? text.rateNotYet : text.erased
+      )
+    case .duplicate:
+      self.init(
+        status: .conflict,
+        title: text.language == .english ? "Already done" : "Đã thực hiện",
+        detail: text.alreadyRated
       )
     case .resourceLimit:
       self.init(

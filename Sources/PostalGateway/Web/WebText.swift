@@ -68,6 +68,10 @@ struct WebText: Sendable {
       case "verification_code": self.verificationCode
       case "channel": self.notificationsTitle
       case "language": self.languageNavigation
+      case "overall": self.overall
+      case "staff_attitude": self.staffAttitude
+      case "trips": self.trips
+      case "comment": self.comment
       default: field
       }
     return self.vi ? "\(name) không hợp lệ." : "The \(name.lowercased()) is not valid."
@@ -152,6 +156,52 @@ struct WebText: Sendable {
       : (self.vi
         ? "Đã lưu: thông báo sẽ được gửi qua \(self.channel(channel))."
         : "Saved: messages will come by \(self.channel(channel)).")
+  }
+  var rateTitle: String { self.vi ? "Đánh giá dịch vụ" : "Rate the service" }
+  var rateIntro: String {
+    self.vi
+      ? "Ý kiến của bạn giúp cải thiện dịch vụ (Nghị định 61/2018/NĐ-CP, Điều 31). Mỗi hồ sơ được đánh giá một lần."
+      : "Your opinion helps improve the service (Decree 61/2018/NĐ-CP, art. 31). Each dossier is rated once."
+  }
+  var overall: String { self.vi ? "Mức độ hài lòng chung" : "Overall satisfaction" }
+  var staffAttitude: String { self.vi ? "Thái độ của nhân viên" : "Staff attitude" }
+  func mark(_ n: Int) -> String {
+    switch n {
+    case 1: self.vi ? "1 — Rất không hài lòng" : "1 — Very dissatisfied"
+    case 2: self.vi ? "2 — Không hài lòng" : "2 — Dissatisfied"
+    case 3: self.vi ? "3 — Bình thường" : "3 — Neither"
+    case 4: self.vi ? "4 — Hài lòng" : "4 — Satisfied"
+    default: self.vi ? "5 — Rất hài lòng" : "5 — Very satisfied"
+    }
+  }
+  var onTime: String {
+    self.vi ? "Tôi nhận kết quả đúng ngày hẹn" : "I got the result by the appointment date"
+  }
+  var trips: String {
+    self.vi ? "Số lần tôi phải đi lại hoặc chờ" : "Times I had to go or wait in"
+  }
+  var extraCosts: String {
+    self.vi ? "Có người đòi thêm tiền ngoài biên lai" : "Someone asked for money beyond the receipt"
+  }
+  var comment: String { self.vi ? "Góp ý (không bắt buộc)" : "Comment (optional)" }
+  var complaint: String { self.vi ? "Gửi như một khiếu nại" : "File this as a complaint" }
+  var sendRating: String { self.vi ? "Gửi đánh giá" : "Send my rating" }
+  var rated: String {
+    self.vi ? "Cảm ơn bạn đã đánh giá dịch vụ." : "Thank you for rating the service."
+  }
+  var complaintOpened: String {
+    self.vi
+      ? "Cảm ơn bạn. Ý kiến của bạn đã được chuyển đến cơ quan giám sát như một khiếu nại."
+      : "Thank you. Your opinion went to the oversight office as a complaint."
+  }
+  var alreadyRated: String {
+    self.vi
+      ? "Hồ sơ này đã được đánh giá. Cảm ơn bạn." : "This dossier was rated already. Thank you."
+  }
+  var rateNotYet: String {
+    self.vi
+      ? "Chỉ đánh giá được sau khi bạn đã nhận kết quả (hoặc giấy tờ được trả lại)."
+      : "A dossier can be rated once its result (or its papers) reached you."
   }
   var anotherDossier: String { self.vi ? "Tra cứu hồ sơ khác" : "Track another dossier" }
 

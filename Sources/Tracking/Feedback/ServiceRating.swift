@@ -114,6 +114,12 @@ public struct RatingDesk: Sendable {
     return (rating, complaint)
   }
 
+  /// The rating of a shipment, if it was rated (for a caller that already checked the code).
+  /// - Throws: ``TrackingError`` `.storageFailure`.
+  public func rating(of number: TrackingNumber) async throws -> ServiceRating? {
+    try await self.store.rating(of: number)
+  }
+
   /// Ratings that opened a complaint, newest first.
   /// - Throws: ``TrackingError`` `.storageFailure`.
   public func complaints(limit: Int) async throws -> [ServiceRating] {
