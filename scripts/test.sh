@@ -20,6 +20,13 @@ export PATH="$venv/bin:$PATH"
 export PYTHONUNBUFFERED=1
 step() { local limit="$1"; shift; timeout --kill-after=30 "$limit" "$@"; }
 
+# A throwaway PostgreSQL cluster for the PostgreSQL store tests (stopped when this script exits);
+# without PostgreSQL installed those tests are skipped, unless POSTAL_GATEWAY_POSTGRES_TESTS=required.
+source scripts/postgres-test-cluster.sh
+if [[ -z "${POSTAL_GATEWAY_TEST_DATABASE_URL:-}" ]]; then
+  postgres_test_cluster_start || [[ "${POSTAL_GATEWAY_POSTGRES_TESTS:-}" != required ]]
+fi
+
 SECONDS=0
 step 3600 swift build --build-tests
 echo "test.sh: build $SECONDS s"
@@ -49,6 +56,8 @@ step 600 python3 Tests/cli/production_mode_test.py "$binary"
 
 # The install: deploy/install.sh into a temporary root, and the installed binary run from there.
 step 600 python3 Tests/cli/install_test.py "$binary"
+# `db migrate|version` on the test cluster: migrations, and bad locations refused with the reason.
+step 600 python3 Tests/cli/database_command_test.py "$binary"
 echo "test.sh: production mode and install $SECONDS s"
 SECONDS=0
 

@@ -24,7 +24,7 @@ struct PostalGatewayCommand: AsyncParsableCommand {
       RateCommand.self, IndicatorsCommand.self, ProductivityCommand.self, WaitsCommand.self,
       ChartCommand.self,
       ScoresCommand.self, NotifyCommand.self, NotificationsCommand.self,
-      QueueCommand.self,
+      QueueCommand.self, DatabaseCommand.self,
     ]
   )
 }

@@ -1,0 +1,269 @@
+import Foundation
+import PostgresNIO
+import PostgresStorage
+import Testing
+import Tracking
+
+/// The custody log on PostgreSQL, shared by replicas (issue 18's sequencing and single signer),
+/// on a real PostgreSQL server: contiguous indexes under concurrent appends from two replicas,
+/// checkpoints that only grow, append-only tables, the signer's lease, and the migrations.
+@Suite(
+  "PostgreSQL: custody log, signer lease, migrations",
+  .enabled(if: PostgresTestDatabase.enabled)
+)
+struct PostgresCustodyTests {
+  /// Leaves of made-up events for shipment `serial`.
+  static func leaves(_ count: Int, serial: Int) -> (TrackingNumber, [CustodyLeaf]) {
+    let number = TrackingNumber(serviceIndicator: Fixture.indicator, serial: serial)
+    return (
+      number,
+      (1 ... count).map { sequence in
+        CustodyLeaf(eventSequence: sequence, data: Array("\(number.rawValue)#\(sequence)".utf8))
+      }
+    )
+  }
+
+  /// One transaction appending `leaves`, as a replica's write would.
+  static func append(
+    _ leaves: [CustodyLeaf],
+    of number: TrackingNumber,
+    on database: PostgresPool,
+    rollBack: Bool = false
+  ) async throws -> [Int64] {
+    struct RolledBack: Error {}
+    do {
+      return try await database.transaction { connection in
+        let indexes = try await PostgresCustodyStore.append(
+          leaves,
+          of: number,
+          on: connection,
+          logger: .init(label: "test")
+        )
+        if rollBack { throw RolledBack() }
+        return indexes
+      }
+    } catch is RolledBack {
+      return []
+    }
+  }
+
+  @Test(
+    "appends from two replicas at once get contiguous indexes, a rolled-back append leaves no gap, and the tree matches an independent one"
+  )
+  func concurrentAppendsAreContiguous() async throws {
+    let first = try await PostgresTestDatabase.migrated()
+    let second = try await PostgresPool.open(first.location, maximumConnections: 8)
+    defer {
+      first.close()
+      second.close()
+    }
+    let results = try await withThrowingTaskGroup(of: (TrackingNumber, [Int64]).self) { group in
+      for serial in 0 ..< 60 {
+        group.addTask {
+          let (number, leaves) = Self.leaves(1 + serial % 3, serial: serial)
+          let replica = serial.isMultiple(of: 2) ? first : second
+          let indexes = try await Self.append(
+            leaves,
+            of: number,
+            on: replica,
+            rollBack: serial % 7 == 3
+          )
+          return (number, indexes)
+        }
+      }
+      return try await group.reduce(into: [(TrackingNumber, [Int64])]()) { $0.append($1) }
+    }
+    let committed = (0 ..< 60).filter { $0 % 7 != 3 }.map { 1 + $0 % 3 }.reduce(0, +)
+    let all = results.flatMap(\.1).sorted()
+    #expect(all == Array(0 ..< Int64(committed)))
+    for (_, indexes) in results where !indexes.isEmpty {
+      // One append's leaves are consecutive: the sequencer hands out a block.
+      #expect(indexes == Array(indexes[0] ..< indexes[0] + Int64(indexes.count)))
+    }
+    let store = PostgresCustodyStore(database: second)
+    #expect(try await store.treeSize() == Int64(committed))
+    let entries = try await store.entries(start: 0, count: 1000)
+    #expect(entries.count == committed)
+    let log = CustodyLog(origin: "test/custody", store: store)
+    #expect(
+      try await log.root(size: Int64(committed))
+        == CustodyStoreContractTests.root(entries.map(RFC6962.leafHash))
+    )
+    let proof = try await log.inclusionProof(index: 5, size: Int64(committed))
+    try MerkleVerifier.verifyInclusion(
+      index: 5,
+      size: Int64(committed),
+      leafHash: RFC6962.leafHash(entries[5]),
+      proof: proof,
+      root: try await log.root(size: Int64(committed))
+    )
+    let (number, indexes) = try #require(results.first { !$0.1.isEmpty })
+    #expect(try await store.leafIndexes(of: number) == indexes)
+  }
+
+  @Test(
+    "checkpoints only grow and never pass the tree; the audit checks them all; the database refuses to change a leaf"
+  )
+  func checkpointsAndAppendOnly() async throws {
+    let database = try await PostgresTestDatabase.migrated()
+    defer { database.close() }
+    let store = PostgresCustodyStore(database: database)
+    let signer = try NoteSigner(name: "test/custody")
+    let log = CustodyLog(origin: "test/custody", store: store)
+    let checkpointer = Checkpointer(log: log, store: store, signer: signer, interval: .zero)
+    var time = Timestamp(microseconds: 1_000_000_000_000)
+    for serial in 0 ..< 5 {
+      let (number, leaves) = Self.leaves(2, serial: serial)
+      _ = try await Self.append(leaves, of: number, on: database)
+      try #require(try await checkpointer.signIfDue(now: time) != nil)
+      time = time.advanced(by: .seconds(1))
+    }
+    let stored = try await store.checkpoints(after: 0, limit: 10)
+    #expect(stored.map(\.checkpoint.size) == [2, 4, 6, 8, 10])
+    #expect(try await store.latestCheckpoint() == stored.last)
+    await #expect {
+      try await store.save(stored[0])
+    } throws: { ($0 as? TrackingError)?.code == .failedPrecondition }
+    // A checkpoint of a size the tree has not reached is refused too.
+    let beyond = Checkpoint(origin: "test/custody", size: 11, root: Array(repeating: 0, count: 32))
+    await #expect {
+      try await store.save(
+        SignedCheckpoint(checkpoint: beyond, note: try signer.sign(beyond.text), signedAt: time)
+      )
+    } throws: { ($0 as? TrackingError)?.code == .failedPrecondition }
+    let audit = try await CustodyLogAudit(
+      store: store,
+      verifier: NoteVerifier(signer.verifierKey),
+      batch: 3
+    ).run()
+    #expect(audit.problem == nil && audit.leaves == 10 && audit.checkpoints == 5)
+
+    for statement in [
+      "UPDATE custody_leaf SET data = 'x' WHERE leaf_index = 0",
+      "DELETE FROM custody_node",
+      "DELETE FROM custody_checkpoint",
+      "TRUNCATE custody_leaf",
+      "DELETE FROM custody_tree",
+    ] {
+      await #expect(throws: (any Error).self, "\(statement)") {
+        try await database.execute(PostgresQuery(unsafeSQL: statement))
+      }
+    }
+    #expect(try await store.entries(start: 0, count: 1) == [Array("EA000000005VN#1".utf8)])
+  }
+
+  @Test(
+    "one replica holds the signer's lease; when its session dies another takes it over at once"
+  )
+  func signerLease() async throws {
+    let first = try await PostgresTestDatabase.migrated()
+    let second = try await PostgresPool.open(first.location, maximumConnections: 2)
+    defer {
+      first.close()
+      second.close()
+    }
+    let a = PostgresSignerLease(database: first)
+    let b = PostgresSignerLease(database: second)
+    #expect(await a.holds())
+    #expect(!(await b.holds()))
+    #expect(await a.holds(), "the holder keeps it")
+    // The holder's session ends as a killed replica's would: the server drops it.
+    try await second.execute(
+      """
+      SELECT pg_terminate_backend(pid) FROM pg_locks
+      WHERE locktype = 'advisory' AND granted AND objsubid = 1
+        AND ((classid::bigint << 32) | objid::bigint) = 7400180002
+      """
+    )
+    #expect(await b.holds(), "the lease moved to the other replica")
+    #expect(!(await a.holds()), "the old holder learns it lost the lease")
+    await b.release()
+    #expect(await a.holds(), "a released lease is free at once")
+    await a.release()
+  }
+
+  @Test(
+    "replicas starting together migrate once; a database migrated by a newer gateway is refused"
+  )
+  func migrations() async throws {
+    let location = try await PostgresTestDatabase.create()
+    let replicas = try await withThrowingTaskGroup(of: PostgresPool.self) { group in
+      for _ in 0 ..< 3 {
+        group.addTask { try await PostgresPool.open(location, maximumConnections: 2) }
+      }
+      return try await group.reduce(into: [PostgresPool]()) { $0.append($1) }
+    }
+    defer { for replica in replicas { replica.close() } }
+    let outcomes = try await withThrowingTaskGroup(of: (from: Int, to: Int).self) { group in
+      for replica in replicas { group.addTask { try await PostgresSchema.migrate(replica) } }
+      return try await group.reduce(into: [(from: Int, to: Int)]()) { $0.append($1) }
+    }
+    #expect(outcomes.filter { $0.from == 0 }.count == 1, "one replica migrated")
+    #expect(outcomes.allSatisfy { $0.to == PostgresSchema.latest })
+    #expect(try await PostgresSchema.version(of: replicas[0]) == PostgresSchema.latest)
+    #expect(try await PostgresCustodyStore(database: replicas[1]).treeSize() == 0)
+
+    let newer = PostgresSchema.latest + 1
+    try await replicas[0].execute(
+      "INSERT INTO schema_migration (version, purpose) VALUES (\(newer), 'from the future')"
+    )
+    await #expect(
+      throws: PostgresStorageError.newerSchema(found: newer, known: PostgresSchema.latest)
+    ) {
+      try await PostgresSchema.check(replicas[1])
+    }
+    await #expect(
+      throws: PostgresStorageError.newerSchema(found: newer, known: PostgresSchema.latest)
+    ) {
+      try await PostgresSchema.migrate(replicas[2])
+    }
+  }
+
+  @Test("a wrong password, a missing database and a server that is not there fail with the reason")
+  func badLocations() async throws {
+    let location = try await PostgresTestDatabase.create()
+    var wrong = location
+    wrong.password = "not-the-password"
+    await #expect {
+      try await PostgresPool.open(wrong)
+    } throws: { error in
+      guard case .refused(let message) = error as? PostgresStorageError else { return false }
+      return message.contains("password authentication failed")
+        && !message.contains("not-the-password")
+    }
+    await #expect {
+      try await PostgresPool.open(location.database("no_such_database"))
+    } throws: { error in
+      guard case .refused(let message) = error as? PostgresStorageError else { return false }
+      return message.contains("no_such_database")
+    }
+    var nowhere = location
+    nowhere.port = try Self.closedPort()
+    await #expect {
+      try await PostgresPool.open(nowhere)
+    } throws: { error in
+      if case .unreachable = error as? PostgresStorageError { return true }
+      return false
+    }
+    #expect(throws: PostgresStorageError.self) { try PostgresLocation(url: "mysql://x@y/z") }
+    #expect(throws: PostgresStorageError.self) { try PostgresLocation(url: "postgres://u@h") }
+  }
+
+  /// A port nobody listens on: bound, never listening, so nothing else takes it meanwhile.
+  static func closedPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+      }
+    }
+    guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+    // Left open for the test's life: the port stays taken and refuses connections.
+    return Int(UInt16(bigEndian: address.sin_port))
+  }
+}
