@@ -82,6 +82,7 @@ let package = Package(
       name: "PostgresStorage",
       dependencies: [
         "Tracking",
+        "Persistence",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -10,11 +10,11 @@ public import Tracking
 /// no gap and no duplicate, and a rolled-back append hands its indexes back. Triggers refuse
 /// updates and deletes of leaves, nodes and checkpoints.
 public struct PostgresCustodyStore: CustodyLogStore {
-  let database: PostgresPool
+  let pool: PostgresPool
 
   /// A store on a migrated database.
-  public init(database: PostgresPool) {
-    self.database = database
+  public init(pool: PostgresPool) {
+    self.pool = pool
   }
 
   /// Appends leaves and the complete subtrees they finish, inside the caller's transaction
@@ -109,10 +109,10 @@ public struct PostgresCustodyStore: CustodyLogStore {
   }
 
   public func treeSize() async throws -> Int64 {
-    try await self.database.withConnection { connection in
+    try await self.pool.withConnection { connection in
       let rows = try await connection.query(
         "SELECT size FROM custody_tree WHERE id = 1",
-        logger: self.database.logger
+        logger: self.pool.logger
       )
       for try await size in rows.decode(Int64.self) { return size }
       throw Corruption("custody_tree has no row")
@@ -120,16 +120,16 @@ public struct PostgresCustodyStore: CustodyLogStore {
   }
 
   public func nodes(_ ids: [NodeID]) async throws -> [NodeID: [UInt8]] {
-    try await self.database.withConnection { connection in
-      try await Self.nodes(ids, on: connection, logger: self.database.logger)
+    try await self.pool.withConnection { connection in
+      try await Self.nodes(ids, on: connection, logger: self.pool.logger)
     }
   }
 
   public func entries(start: Int64, count: Int) async throws -> [[UInt8]] {
-    try await self.database.withConnection { connection in
+    try await self.pool.withConnection { connection in
       let rows = try await connection.query(
         "SELECT data FROM custody_leaf WHERE leaf_index >= \(start) ORDER BY leaf_index LIMIT \(Int64(count))",
-        logger: self.database.logger
+        logger: self.pool.logger
       )
       var entries: [[UInt8]] = []
       for try await data in rows.decode(Data.self) { entries.append(Array(data)) }
@@ -138,10 +138,10 @@ public struct PostgresCustodyStore: CustodyLogStore {
   }
 
   public func leafIndexes(of number: TrackingNumber) async throws -> [Int64] {
-    try await self.database.withConnection { connection in
+    try await self.pool.withConnection { connection in
       let rows = try await connection.query(
         "SELECT leaf_index FROM custody_leaf WHERE tracking_number = \(number.rawValue) ORDER BY event_sequence",
-        logger: self.database.logger
+        logger: self.pool.logger
       )
       var indexes: [Int64] = []
       for try await index in rows.decode(Int64.self) { indexes.append(index) }
@@ -168,17 +168,17 @@ public struct PostgresCustodyStore: CustodyLogStore {
   /// that lost its lease and the one that took it over) cannot both store one, and never one
   /// smaller than a stored one or larger than the tree.
   public func save(_ checkpoint: SignedCheckpoint) async throws {
-    try await self.database.transaction { connection in
+    try await self.pool.transaction { connection in
       try await connection.query(
         "SELECT pg_advisory_xact_lock(\(PostgresSignerLease.checkpointLockKey))",
-        logger: self.database.logger
+        logger: self.pool.logger
       )
       let rows = try await connection.query(
         """
         SELECT (SELECT COALESCE(MAX(tree_size), 0) FROM custody_checkpoint),
                (SELECT size FROM custody_tree WHERE id = 1)
         """,
-        logger: self.database.logger
+        logger: self.pool.logger
       )
       var largest: Int64 = 0
       var size: Int64 = 0
@@ -204,14 +204,14 @@ public struct PostgresCustodyStore: CustodyLogStore {
         INSERT INTO custody_checkpoint (tree_size, root, note, signed_at)
         VALUES (\(checkpoint.checkpoint.size), \(Data(checkpoint.checkpoint.root)), \(checkpoint.note), \(checkpoint.signedAt.microseconds))
         """,
-        logger: self.database.logger
+        logger: self.pool.logger
       )
     }
   }
 
   private func checkpoints(_ query: PostgresQuery) async throws -> [SignedCheckpoint] {
-    try await self.database.withConnection { connection in
-      let rows = try await connection.query(query, logger: self.database.logger)
+    try await self.pool.withConnection { connection in
+      let rows = try await connection.query(query, logger: self.pool.logger)
       var checkpoints: [SignedCheckpoint] = []
       for try await (size, root, note, signedAt) in rows.decode((Int64, Data, String, Int64).self) {
         guard let text = note.components(separatedBy: "\n\n").first.map({ $0 + "\n" }),

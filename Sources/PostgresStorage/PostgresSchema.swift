@@ -77,7 +77,152 @@ public enum PostgresSchema {
             "CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table) FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()",
           ]
         }
-    )
+    ),
+    Migration(
+      version: 2,
+      purpose: "handover signing keys of staff devices and agency systems",
+      statements: [
+        """
+        CREATE TABLE signing_key (
+          key_id text PRIMARY KEY,
+          owner text NOT NULL,
+          public_key bytea NOT NULL CHECK (length(public_key) = 32),
+          registered_at bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX signing_key_by_owner ON signing_key (owner)",
+      ]
+    ),
+    Migration(
+      version: 3,
+      purpose:
+        "shipments and their append-only events, sealed personal data under data keys, idempotency keys, serials, scans, dossier codes, the blind index",
+      statements: [
+        """
+        CREATE TABLE serial_counter (
+          service_indicator text PRIMARY KEY,
+          last_serial integer NOT NULL CHECK (last_serial >= 0)
+        )
+        """,
+        """
+        CREATE TABLE data_key (
+          id bigserial PRIMARY KEY,
+          kek_id text NOT NULL,
+          wrapped bytea NOT NULL,
+          created_at bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX data_key_by_kek ON data_key (kek_id)",
+        """
+        CREATE TABLE shipment (
+          id bigserial PRIMARY KEY,
+          tracking_number text NOT NULL UNIQUE,
+          service_type text NOT NULL,
+          state text NOT NULL,
+          procedure_code text NOT NULL,
+          agency_code text NOT NULL,
+          origin_post_office text NOT NULL,
+          applicant_province text NOT NULL,
+          applicant_commune text NOT NULL,
+          pickup_kind text NOT NULL CHECK (pickup_kind IN ('counter', 'home')),
+          pickup_province text,
+          pickup_commune text,
+          pickup_window_start bigint,
+          pickup_window_end bigint,
+          code_nonce bytea NOT NULL,
+          code_salt bytea NOT NULL,
+          code_hash bytea NOT NULL,
+          custody_salt bytea NOT NULL,
+          created_at bigint NOT NULL,
+          updated_at bigint NOT NULL,
+          version integer NOT NULL CHECK (version > 0),
+          data_key_id bigint,
+          sealed bytea,
+          erased_at bigint,
+          notify_channel text NOT NULL DEFAULT 'NONE'
+        )
+        """,
+        "CREATE INDEX shipment_by_created ON shipment (created_at DESC, tracking_number DESC)",
+        "CREATE INDEX shipment_by_state ON shipment (state, created_at DESC, tracking_number DESC)",
+        """
+        CREATE INDEX shipment_by_office
+          ON shipment (origin_post_office, created_at DESC, tracking_number DESC)
+        """,
+        "CREATE INDEX shipment_not_erased ON shipment (created_at) WHERE erased_at IS NULL",
+        """
+        CREATE TABLE shipment_event (
+          shipment_id bigint NOT NULL REFERENCES shipment (id),
+          sequence integer NOT NULL CHECK (sequence > 0),
+          kind text NOT NULL,
+          from_state text,
+          to_state text NOT NULL,
+          occurred_at bigint NOT NULL,
+          recorded_at bigint NOT NULL,
+          actor text NOT NULL,
+          location text NOT NULL,
+          sealed bytea,
+          handover text,
+          PRIMARY KEY (shipment_id, sequence)
+        )
+        """,
+        """
+        CREATE TRIGGER shipment_event_append_only BEFORE UPDATE OR DELETE ON shipment_event
+          FOR EACH ROW EXECUTE FUNCTION refuse_change()
+        """,
+        """
+        CREATE TRIGGER shipment_event_no_truncate BEFORE TRUNCATE ON shipment_event
+          FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+        """,
+        """
+        CREATE TABLE idempotency_key (
+          caller text NOT NULL,
+          request_id text NOT NULL,
+          fingerprint bytea NOT NULL,
+          shipment_id bigint NOT NULL REFERENCES shipment (id),
+          first_sequence integer NOT NULL,
+          version integer NOT NULL,
+          created_at bigint NOT NULL,
+          PRIMARY KEY (caller, request_id)
+        )
+        """,
+        "CREATE INDEX idempotency_key_by_age ON idempotency_key (created_at)",
+        """
+        CREATE TABLE scan_document (
+          document_code text PRIMARY KEY,
+          shipment_id bigint NOT NULL,
+          sequence integer NOT NULL,
+          document_id text NOT NULL,
+          sha256 text NOT NULL,
+          size bigint NOT NULL,
+          content_type text NOT NULL,
+          reused_from text,
+          FOREIGN KEY (shipment_id, sequence) REFERENCES shipment_event (shipment_id, sequence)
+        )
+        """,
+        "CREATE INDEX scan_document_by_sha256 ON scan_document (sha256)",
+        """
+        CREATE TABLE dossier_code (
+          code text PRIMARY KEY,
+          shipment_id bigint NOT NULL REFERENCES shipment (id)
+        )
+        """,
+        """
+        CREATE TABLE person_lookup (
+          digest text NOT NULL,
+          shipment_id bigint NOT NULL REFERENCES shipment (id),
+          PRIMARY KEY (digest, shipment_id)
+        )
+        """,
+        "CREATE INDEX person_lookup_by_shipment ON person_lookup (shipment_id)",
+        "CREATE TABLE person_lookup_pending (shipment_id bigint PRIMARY KEY REFERENCES shipment (id))",
+        """
+        CREATE TABLE health_probe (
+          id smallint PRIMARY KEY CHECK (id = 1),
+          probed_at bigint NOT NULL
+        )
+        """,
+      ]
+    ),
   ]
 
   /// Brings the database to ``latest``.

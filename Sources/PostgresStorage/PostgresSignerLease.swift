@@ -16,12 +16,12 @@ public actor PostgresSignerLease {
   /// How long a vanished holder keeps the lease at most: keepalive idle + interval × count.
   public static let takeoverBound: Duration = .seconds(5 + 2 * 3)
 
-  private let database: PostgresPool
+  private let pool: PostgresPool
   private var session: PostgresConnection?
 
   /// A lease on a migrated database; nothing is held until ``holds()`` is asked.
-  public init(database: PostgresPool) {
-    self.database = database
+  public init(pool: PostgresPool) {
+    self.pool = pool
   }
 
   /// Whether this replica is the signer now, taking the lease if it is free.
@@ -29,7 +29,7 @@ public actor PostgresSignerLease {
     if let session = self.session {
       // A session that no longer answers has lost its lock with it.
       if !session.isClosed,
-        (try? await session.query("SELECT 1", logger: self.database.logger)) != nil
+        (try? await session.query("SELECT 1", logger: self.pool.logger)) != nil
       {
         return true
       }
@@ -37,8 +37,8 @@ public actor PostgresSignerLease {
       try? await session.close()
     }
     do {
-      let session = try await self.database.dedicatedConnection()
-      let logger = self.database.logger
+      let session = try await self.pool.dedicatedConnection()
+      let logger = self.pool.logger
       do {
         try await session.query("SET tcp_keepalives_idle = 5", logger: logger)
         try await session.query("SET tcp_keepalives_interval = 2", logger: logger)

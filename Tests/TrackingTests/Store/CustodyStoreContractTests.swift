@@ -5,7 +5,7 @@ import Tracking
 @Suite("Store contract: custody log")
 struct CustodyStoreContractTests {
   /// A log of `count` registrations.
-  func log(_ backend: StoreBackend, count: Int) async throws -> Stores {
+  func log(_ backend: WriteBackend, count: Int) async throws -> WritePath {
     let stores = try await backend.open()
     for index in 0 ..< count {
       _ = try await Fixture.register(stores, key: Fixture.key("r\(index)"))
@@ -13,8 +13,8 @@ struct CustodyStoreContractTests {
     return stores
   }
 
-  @Test("leaves, nodes and entries agree with an independent tree", arguments: StoreBackend.all)
-  func treeMatchesReference(backend: StoreBackend) async throws {
+  @Test("leaves, nodes and entries agree with an independent tree", arguments: WriteBackend.all)
+  func treeMatchesReference(backend: WriteBackend) async throws {
     let stores = try await self.log(backend, count: 13)
     let log = CustodyLog(origin: "test/custody", store: stores.custody)
     #expect(try await log.treeSize() == 13)
@@ -34,9 +34,9 @@ struct CustodyStoreContractTests {
 
   @Test(
     "checkpoints page in order, only grow, and the audit checks them all",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func checkpoints(backend: StoreBackend) async throws {
+  func checkpoints(backend: WriteBackend) async throws {
     let stores = try await self.log(backend, count: 1)
     let signer = try NoteSigner(name: "test/custody")
     let log = CustodyLog(origin: "test/custody", store: stores.custody)
@@ -69,8 +69,8 @@ struct CustodyStoreContractTests {
     #expect(audit.checkpoints == 5)
   }
 
-  @Test("a shipment's leaf indexes follow its events", arguments: StoreBackend.all)
-  func leafIndexes(backend: StoreBackend) async throws {
+  @Test("a shipment's leaf indexes follow its events", arguments: WriteBackend.all)
+  func leafIndexes(backend: WriteBackend) async throws {
     let stores = try await self.log(backend, count: 2)
     let number = try await Fixture.register(stores, key: Fixture.key("x")).value.shipment
       .trackingNumber

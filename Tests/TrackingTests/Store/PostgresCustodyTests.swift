@@ -80,7 +80,7 @@ struct PostgresCustodyTests {
       // One append's leaves are consecutive: the sequencer hands out a block.
       #expect(indexes == Array(indexes[0] ..< indexes[0] + Int64(indexes.count)))
     }
-    let store = PostgresCustodyStore(database: second)
+    let store = PostgresCustodyStore(pool: second)
     #expect(try await store.treeSize() == Int64(committed))
     let entries = try await store.entries(start: 0, count: 1000)
     #expect(entries.count == committed)
@@ -107,7 +107,7 @@ struct PostgresCustodyTests {
   func checkpointsAndAppendOnly() async throws {
     let database = try await PostgresTestDatabase.migrated()
     defer { database.close() }
-    let store = PostgresCustodyStore(database: database)
+    let store = PostgresCustodyStore(pool: database)
     let signer = try NoteSigner(name: "test/custody")
     let log = CustodyLog(origin: "test/custody", store: store)
     let checkpointer = Checkpointer(log: log, store: store, signer: signer, interval: .zero)
@@ -162,8 +162,8 @@ struct PostgresCustodyTests {
       first.close()
       second.close()
     }
-    let a = PostgresSignerLease(database: first)
-    let b = PostgresSignerLease(database: second)
+    let a = PostgresSignerLease(pool: first)
+    let b = PostgresSignerLease(pool: second)
     #expect(await a.holds())
     #expect(!(await b.holds()))
     #expect(await a.holds(), "the holder keeps it")
@@ -201,7 +201,7 @@ struct PostgresCustodyTests {
     #expect(outcomes.filter { $0.from == 0 }.count == 1, "one replica migrated")
     #expect(outcomes.allSatisfy { $0.to == PostgresSchema.latest })
     #expect(try await PostgresSchema.version(of: replicas[0]) == PostgresSchema.latest)
-    #expect(try await PostgresCustodyStore(database: replicas[1]).treeSize() == 0)
+    #expect(try await PostgresCustodyStore(pool: replicas[1]).treeSize() == 0)
 
     let newer = PostgresSchema.latest + 1
     try await replicas[0].execute(
@@ -265,5 +265,147 @@ struct PostgresCustodyTests {
     guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
     // Left open for the test's life: the port stays taken and refuses connections.
     return Int(UInt16(bigEndian: address.sin_port))
+  }
+}
+
+/// Commits announced across replicas by LISTEN/NOTIFY (issue 18 item 5).
+@Suite(
+  "PostgreSQL: commit notifications across replicas",
+  .enabled(if: PostgresTestDatabase.enabled)
+)
+struct PostgresChangeListenerTests {
+  @Test(
+    "a commit on one replica wakes a waiter on the other; a rolled-back write announces nothing; a lost session is resumed"
+  )
+  func commitsReachOtherReplicas() async throws {
+    let a = try await PostgresTestDatabase.migrated()
+    let b = try await PostgresPool.open(a.location, maximumConnections: 2)
+    defer {
+      a.close()
+      b.close()
+    }
+    let feed = ChangeFeed()
+    let listener = PostgresChangeListener(pool: b, feed: feed)
+    let listening = Task { await listener.run() }
+    defer { listening.cancel() }
+    await listener.waitUntilListening()
+
+    // A write that rolls back first, then one that commits: notifications arrive in commit
+    // order, so once the second is seen the first would have been, had it been sent.
+    let before = feed.position()
+    let (number, leaves) = PostgresCustodyTests.leaves(1, serial: 1)
+    struct RolledBack: Error {}
+    await #expect(throws: RolledBack.self) {
+      try await a.transaction { connection in
+        _ = try await PostgresCustodyStore.append(
+          leaves,
+          of: number,
+          on: connection,
+          logger: .init(label: "test")
+        )
+        try await PostgresChangeListener.notify(
+          [.custodyLog],
+          on: connection,
+          logger: .init(label: "test")
+        )
+        throw RolledBack()
+      }
+    }
+    try await a.transaction { connection in
+      try await PostgresChangeListener.notify(
+        [.outbox, .alerts],
+        on: connection,
+        logger: .init(label: "test")
+      )
+    }
+    await feed.wait(for: [.outbox], after: before)
+    #expect(feed.hasChanged([.alerts], since: before))
+    #expect(!feed.hasChanged([.custodyLog], since: before), "the rolled-back write said nothing")
+
+    let committed = feed.position()
+    try await a.transaction { connection in
+      _ = try await PostgresCustodyStore.append(
+        leaves,
+        of: number,
+        on: connection,
+        logger: .init(label: "test")
+      )
+      try await PostgresChangeListener.notify(
+        [.custodyLog],
+        on: connection,
+        logger: .init(label: "test")
+      )
+    }
+    await feed.wait(for: [.custodyLog], after: committed)
+
+    // The server drops the listener's session: it reconnects and wakes every waiter once.
+    let dropped = feed.position()
+    try await a.execute(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+    )
+    await feed.wait(for: [.hops], after: dropped)
+    #expect(StoreTopic.allCases.allSatisfy { feed.hasChanged([$0], since: dropped) })
+    let resumed = feed.position()
+    try await a.transaction { connection in
+      try await PostgresChangeListener.notify(
+        [.notifications],
+        on: connection,
+        logger: .init(label: "test")
+      )
+    }
+    await feed.wait(for: [.notifications], after: resumed)
+  }
+}
+
+/// The shipment store on PostgreSQL with two replicas on one database (issue 18 items 1–2).
+@Suite("PostgreSQL: shipments from two replicas", .enabled(if: PostgresTestDatabase.enabled))
+struct PostgresReplicaWriteTests {
+  @Test(
+    "two replicas registering at once mint distinct numbers, a key sent to both is written once, and the log stays contiguous"
+  )
+  func replicasShareOneDatabase() async throws {
+    let location = try await PostgresTestDatabase.create()
+    var opened: [WritePath] = []
+    for _ in 0 ..< 2 {
+      let pool = try await PostgresPool.open(location, maximumConnections: 8)
+      try await PostgresSchema.migrate(pool)
+      opened.append(
+        WritePath(
+          shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: ChangeFeed()),
+          custody: PostgresCustodyStore(pool: pool),
+          feed: ChangeFeed()
+        )
+      )
+    }
+    let replicas = opened
+    let outcomes = try await withThrowingTaskGroup(
+      of: StoreOutcome<RegisteredShipment>.self
+    ) { group in
+      for index in 0 ..< 40 {
+        group.addTask {
+          // Keys 0–9 are each sent to both replicas; the rest once.
+          let key = try Fixture.key("k\(index % 30)")
+          return try await Fixture.register(replicas[index % 2], key: key)
+        }
+      }
+      return try await group.reduce(into: [StoreOutcome<RegisteredShipment>]()) { $0.append($1) }
+    }
+    let written = outcomes.filter { !$0.isReplay }
+    #expect(written.count == 30)
+    #expect(outcomes.filter(\.isReplay).count == 10)
+    let serials = written.map(\.value.shipment.trackingNumber.serial).sorted()
+    #expect(serials == Array(0 ..< 30))
+    for replay in outcomes where replay.isReplay {
+      #expect(written.contains { $0.value.shipment == replay.value.shipment })
+    }
+    #expect(try await replicas[1].custody.treeSize() == 30)
+    let indexes = written.flatMap { $0.value.shipment.events.compactMap(\.leafIndex) }.sorted()
+    #expect(indexes == Array(0 ..< 30))
+    // What one replica wrote, the other reads, personal data opened with the same keys.
+    let number = written[0].value.shipment.trackingNumber
+    #expect(
+      try await replicas[1].shipments.shipment(number)?.applicant
+        == written[0].value.shipment.applicant
+    )
   }
 }

@@ -7,9 +7,9 @@ import Tracking
 struct ShipmentStoreContractTests {
   @Test(
     "registration stores the shipment with its registration event and leaf",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func registration(backend: StoreBackend) async throws {
+  func registration(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let first = try await Fixture.register(stores, key: Fixture.key("a"))
     let second = try await Fixture.register(stores, key: Fixture.key("b"))
@@ -26,9 +26,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "numbers are consecutive and never handed out twice, even to registrations racing each other",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func serialsAreUnique(backend: StoreBackend) async throws {
+  func serialsAreUnique(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let serials = try await withThrowingTaskGroup(of: Int.self) { group in
       for index in 0 ..< 50 {
@@ -45,9 +45,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "a replayed key returns the original; a different body is requestIDReused",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func idempotency(backend: StoreBackend) async throws {
+  func idempotency(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let original = try await Fixture.register(stores, key: Fixture.key("a"))
     let number = original.value.shipment.trackingNumber
@@ -82,8 +82,8 @@ struct ShipmentStoreContractTests {
     #expect(try await stores.shipments.shipment(number)?.version == stale?.shipment.version)
   }
 
-  @Test("idempotency keys belong to their caller", arguments: StoreBackend.all)
-  func keysArePerCaller(backend: StoreBackend) async throws {
+  @Test("idempotency keys belong to their caller", arguments: WriteBackend.all)
+  func keysArePerCaller(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let mine = try await Fixture.register(stores, key: Fixture.key("same"))
     let other = "spiffe://test/staff/251000/courier-07"
@@ -95,9 +95,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "a write decided on an old version is refused as a conflict and changes nothing",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func optimisticConcurrency(backend: StoreBackend) async throws {
+  func optimisticConcurrency(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let number = try await Fixture.register(stores, key: Fixture.key("a")).value.shipment
       .trackingNumber
@@ -151,9 +151,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "commits are ordered per shipment and the log's indexes are contiguous",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func orderingAndContiguity(backend: StoreBackend) async throws {
+  func orderingAndContiguity(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     var numbers: [TrackingNumber] = []
     for index in 0 ..< 4 {
@@ -198,8 +198,8 @@ struct ShipmentStoreContractTests {
     #expect(try await stores.custody.treeSize() == 16)
   }
 
-  @Test("an unknown number is notFound", arguments: StoreBackend.all)
-  func unknown(backend: StoreBackend) async throws {
+  @Test("an unknown number is notFound", arguments: WriteBackend.all)
+  func unknown(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let number = try TrackingNumber(validating: "EA000000080VN")
     #expect(try await stores.shipments.shipment(number) == nil)
@@ -210,9 +210,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "everything survives closing and reopening, and numbers are not reused",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func reopen(backend: StoreBackend) async throws {
+  func reopen(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let number = try await Fixture.register(stores, key: Fixture.key("a")).value.shipment
       .trackingNumber
@@ -228,9 +228,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "listing pages newest first with ties broken by number, and filters",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func listing(backend: StoreBackend) async throws {
+  func listing(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     var numbers: [TrackingNumber] = []
     for index in 0 ..< 7 {
@@ -270,9 +270,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "idempotency records are forgotten after their retention, not before",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func retention(backend: StoreBackend) async throws {
+  func retention(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let created = Timestamp(microseconds: 1_764_000_000_000_000)
     _ = try await Fixture.register(stores, key: Fixture.key("old"))
@@ -288,6 +288,22 @@ struct ShipmentStoreContractTests {
     )
     #expect(forgotten == 1)
     #expect(try await stores.shipments.remembered(Fixture.key("old")) == nil)
+  }
+
+  @Test(
+    "a commit that logs custody leaves is published on the feed before it returns",
+    arguments: WriteBackend.all
+  )
+  func custodyCommitsArePublished(backend: WriteBackend) async throws {
+    let stores = try await backend.open()
+    let before = stores.feed.position()
+    let number = try await Fixture.register(stores, key: Fixture.key("a")).value.shipment
+      .trackingNumber
+    #expect(stores.feed.hasChanged([.custodyLog], since: before))
+    let registered = stores.feed.position()
+    _ = try await Fixture.append(.collected, to: number, in: stores, key: Fixture.key("b"))
+    #expect(stores.feed.hasChanged([.custodyLog], since: registered))
+    #expect(!stores.feed.hasChanged([.outbox, .hops, .alerts], since: before))
   }
 
   @Test("commits publish what they changed", arguments: StoreBackend.all)

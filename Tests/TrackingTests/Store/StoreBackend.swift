@@ -120,6 +120,15 @@ enum Fixture {
     key: IdempotencyKey,
     draft: ShipmentDraft? = nil
   ) async throws -> StoreOutcome<RegisteredShipment> {
+    try await Self.register(stores.writePath, key: key, draft: draft)
+  }
+
+  /// Registers a shipment on a backend's write path.
+  static func register(
+    _ stores: WritePath,
+    key: IdempotencyKey,
+    draft: ShipmentDraft? = nil
+  ) async throws -> StoreOutcome<RegisteredShipment> {
     let draft = try draft ?? Self.draft()
     return try await stores.shipments.register(indicator: Self.indicator, idempotencyKey: key) {
       number in
@@ -163,6 +172,17 @@ enum Fixture {
     _ kind: EventKind,
     to number: TrackingNumber,
     in stores: Stores,
+    key: IdempotencyKey?,
+    details: EventDetails? = nil
+  ) async throws -> StoreOutcome<AppendedEvents> {
+    try await Self.append(kind, to: number, in: stores.writePath, key: key, details: details)
+  }
+
+  /// The same, on a backend's write path.
+  static func append(
+    _ kind: EventKind,
+    to number: TrackingNumber,
+    in stores: WritePath,
     key: IdempotencyKey?,
     details: EventDetails? = nil
   ) async throws -> StoreOutcome<AppendedEvents> {

@@ -1,0 +1,75 @@
+import Foundation
+import Persistence
+import PostgresStorage
+import Tracking
+
+/// The write path of a backend: what the shipment and custody contract suites use. Every
+/// backend with a ``ShipmentStore`` runs them — PostgreSQL before its other stores exist.
+struct WritePath: Sendable {
+  var shipments: any ShipmentStore
+  var custody: any CustodyLogStore
+  var feed: ChangeFeed
+}
+
+extension Stores {
+  /// This backend's write path.
+  var writePath: WritePath {
+    WritePath(shipments: self.shipments, custody: self.custody, feed: self.feed)
+  }
+}
+
+/// A backend's write path, opened fresh for each test.
+struct WriteBackend: Sendable, CustomStringConvertible {
+  var description: String
+  var open: @Sendable () async throws -> WritePath
+  /// The same store after a restart.
+  var reopen: @Sendable (WritePath) async throws -> WritePath
+
+  static let sqlite = WriteBackend(
+    description: "SQLite",
+    open: {
+      let stores = try await StoreBackend.sqlite.open()
+      SQLitePaths.opened.update { $0[ObjectIdentifier(stores.feed)] = stores }
+      return stores.writePath
+    },
+    reopen: { path in
+      // Only paths this backend opened come back here; their feed names the SQLite stores.
+      let stores = try await StoreBackend.sqlite.reopen(SQLitePaths.stores(of: path.feed))
+      SQLitePaths.opened.update { $0[ObjectIdentifier(stores.feed)] = stores }
+      return stores.writePath
+    }
+  )
+
+  static let postgres: WriteBackend = {
+    let locations = MutexBox<[ObjectIdentifier: PostgresLocation]>([:])
+    @Sendable func open(_ location: PostgresLocation) async throws -> WritePath {
+      let pool = try await PostgresPool.open(location, maximumConnections: 8)
+      try await PostgresSchema.migrate(pool)
+      let feed = ChangeFeed()
+      locations.update { $0[ObjectIdentifier(feed)] = location }
+      return WritePath(
+        shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
+        custody: PostgresCustodyStore(pool: pool),
+        feed: feed
+      )
+    }
+    return WriteBackend(
+      description: "PostgreSQL",
+      open: { try await open(try await PostgresTestDatabase.create()) },
+      reopen: { path in
+        try await open(locations.read { $0[ObjectIdentifier(path.feed)]! })
+      }
+    )
+  }()
+
+  static let all: [WriteBackend] = [.sqlite] + (PostgresTestDatabase.enabled ? [.postgres] : [])
+}
+
+/// The SQLite stores behind a write path (to reopen them).
+enum SQLitePaths {
+  static let opened = MutexBox<[ObjectIdentifier: Stores]>([:])
+
+  static func stores(of feed: ChangeFeed) -> Stores {
+    Self.opened.read { $0[ObjectIdentifier(feed)]! }
+  }
+}
