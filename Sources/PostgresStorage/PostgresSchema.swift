@@ -223,6 +223,33 @@ public enum PostgresSchema {
         """,
       ]
     ),
+    Migration(
+      version: 4,
+      purpose:
+        "the handoff outbox, with claims so replicas' dispatchers share it without pushing one handoff twice",
+      statements: [
+        """
+        CREATE TABLE handoff (
+          cursor bigserial PRIMARY KEY,
+          handoff_id text NOT NULL UNIQUE,
+          shipment_id bigint NOT NULL REFERENCES shipment (id),
+          agency_code text NOT NULL,
+          mode text NOT NULL CHECK (mode IN ('PUSH', 'PULL')),
+          status text NOT NULL CHECK (status IN ('PENDING', 'ACCEPTED', 'REJECTED', 'DEAD')),
+          attempts integer NOT NULL DEFAULT 0,
+          next_attempt_at bigint NOT NULL,
+          last_error text,
+          queued_at bigint NOT NULL,
+          last_attempt_at bigint,
+          closed_at bigint,
+          claimed_by text,
+          claimed_until bigint
+        )
+        """,
+        "CREATE INDEX handoff_due ON handoff (agency_code, status, mode, next_attempt_at)",
+        "CREATE INDEX handoff_by_agency ON handoff (agency_code, status, cursor)",
+      ]
+    ),
   ]
 
   /// Brings the database to ``latest``.

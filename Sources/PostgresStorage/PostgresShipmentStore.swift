@@ -11,9 +11,9 @@ public import Tracking
 /// (``PostgresChangeListener``). Idempotency and uniqueness are the database's constraints:
 /// two replicas replaying one key at once get one write and one replay.
 ///
-/// In progress (issue 18): writes that carry outbox changes, hops, alerts, notifications,
-/// a consent change or an erasure are refused with `.storageFailure` until the handoff, SLA
-/// and notification stores exist on PostgreSQL; nothing is written for them.
+/// In progress (issue 18): writes that carry hops, alerts, notifications, a consent change or
+/// an erasure are refused with `.storageFailure` until the SLA and notification stores exist
+/// on PostgreSQL; nothing is written for them.
 public struct PostgresShipmentStore: ShipmentStore {
   let pool: PostgresPool
   let rows: PostgresShipmentRows
@@ -108,7 +108,6 @@ public struct PostgresShipmentStore: ShipmentStore {
   }
 
   public func commit(_ write: ShipmentWrite) async throws -> StoreOutcome<AppendedEvents> {
-    if !write.outbox.isEmpty { throw Self.notYet("a handoff outbox change") }
     if write.hops != nil || !write.alerts.isEmpty { throw Self.notYet("service-level hops") }
     if !write.notifications.isEmpty || write.consent != nil {
       throw Self.notYet("a notification")
@@ -119,8 +118,16 @@ public struct PostgresShipmentStore: ShipmentStore {
         try await self.apply(write, on: connection)
       }
     }
-    if !outcome.isReplay && !write.custodyLeaves.isEmpty { self.feed.publish([.custodyLog]) }
+    if !outcome.isReplay { self.feed.publish(Self.topics(of: write)) }
     return outcome
+  }
+
+  /// What a write changes, for the feed.
+  static func topics(of write: ShipmentWrite) -> Set<StoreTopic> {
+    var topics: Set<StoreTopic> = []
+    if !write.custodyLeaves.isEmpty { topics.insert(.custodyLog) }
+    if !write.outbox.isEmpty { topics.insert(.outbox) }
+    return topics
   }
 
   private func apply(
@@ -202,6 +209,13 @@ public struct PostgresShipmentStore: ShipmentStore {
         logger: self.logger
       )
     }
+    try await PostgresHandoffStore.apply(
+      write.outbox,
+      shipmentID: id,
+      at: write.committedAt,
+      on: connection,
+      logger: self.logger
+    )
     if let key = write.idempotencyKey, let first = events.first, let last = events.last {
       try await self.remember(
         key,
@@ -218,9 +232,11 @@ public struct PostgresShipmentStore: ShipmentStore {
       on: connection,
       logger: self.logger
     )
-    if !indexes.isEmpty {
-      try await PostgresChangeListener.notify([.custodyLog], on: connection, logger: self.logger)
-    }
+    try await PostgresChangeListener.notify(
+      Self.topics(of: write),
+      on: connection,
+      logger: self.logger
+    )
     for position in events.indices {
       events[position].leafIndex = indexes[position]
     }

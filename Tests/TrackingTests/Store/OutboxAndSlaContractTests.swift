@@ -69,9 +69,9 @@ struct OutboxAndSlaContractTests {
 
   @Test(
     "outbox rows are queued and closed by writes; failures back off and dead-letter",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func outbox(backend: StoreBackend) async throws {
+  func outbox(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let number = try await Fixture.register(stores, key: Fixture.key("a")).value.shipment
       .trackingNumber

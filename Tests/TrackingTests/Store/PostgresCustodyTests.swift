@@ -369,11 +369,13 @@ struct PostgresReplicaWriteTests {
     for _ in 0 ..< 2 {
       let pool = try await PostgresPool.open(location, maximumConnections: 8)
       try await PostgresSchema.migrate(pool)
+      let feed = ChangeFeed()
       opened.append(
         WritePath(
-          shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: ChangeFeed()),
+          shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
           custody: PostgresCustodyStore(pool: pool),
-          feed: ChangeFeed()
+          handoffs: PostgresHandoffStore(pool: pool, feed: feed),
+          feed: feed
         )
       )
     }
@@ -407,5 +409,89 @@ struct PostgresReplicaWriteTests {
       try await replicas[1].shipments.shipment(number)?.applicant
         == written[0].value.shipment.applicant
     )
+  }
+}
+
+/// The handoff outbox shared by two replicas' dispatchers (issue 18 item 4).
+@Suite("PostgreSQL: the outbox shared by replicas", .enabled(if: PostgresTestDatabase.enabled))
+struct PostgresSharedOutboxTests {
+  @Test(
+    "replicas claim disjoint due handoffs; a dead replica's claims come back when its lease runs out; a recorded attempt frees one at once"
+  )
+  func claimsAreShared() async throws {
+    let location = try await PostgresTestDatabase.create()
+    var opened: [WritePath] = []
+    for _ in 0 ..< 2 {
+      let pool = try await PostgresPool.open(location, maximumConnections: 6)
+      try await PostgresSchema.migrate(pool)
+      let feed = ChangeFeed()
+      opened.append(
+        WritePath(
+          shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
+          custody: PostgresCustodyStore(pool: pool),
+          handoffs: PostgresHandoffStore(pool: pool, feed: feed, lease: .seconds(60)),
+          feed: feed
+        )
+      )
+    }
+    let (a, b) = (opened[0], opened[1])
+    let agency = try AgencyCode(validating: "000.00.00.H55")
+    let t0 = OutboxAndSlaContractTests.t0
+    for index in 0 ..< 12 {
+      let number = try await Fixture.register(a, key: Fixture.key("r\(index)")).value.shipment
+        .trackingNumber
+      let stored = try #require(try await a.shipments.shipmentWithCommitment(number))
+      var write = Fixture.writer.write(
+        appending: [try Fixture.event(.collected, after: stored.shipment)],
+        to: stored,
+        idempotencyKey: nil,
+        now: t0
+      )
+      write.outbox = [.queue(HandoffTicket(handoffID: "\(number)-H1", agency: agency, mode: .push))]
+      _ = try await (index.isMultiple(of: 2) ? a : b).shipments.commit(write)
+    }
+
+    // Both dispatchers ask at once: every handoff goes to exactly one of them.
+    let claims = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+      for (index, replica) in [a, b].enumerated() {
+        group.addTask {
+          (
+            index,
+            try await replica.handoffs.dueHandoffs(agency: agency, now: t0, limit: 6).map(\.id)
+          )
+        }
+      }
+      return try await group.reduce(into: [Int: [String]]()) { $0[$1.0] = $1.1 }
+    }
+    let claimedByA = Set(claims[0] ?? [])
+    let claimedByB = Set(claims[1] ?? [])
+    #expect(claimedByA.isDisjoint(with: claimedByB))
+    #expect(claimedByA.count + claimedByB.count == 12)
+
+    // Replica B stops answering (its claims stay): A sees B's handoffs due when the lease ends.
+    let aHolds = try await a.handoffs.dueHandoffs(agency: agency, now: t0, limit: 20).map(\.id)
+    #expect(Set(aHolds) == claimedByA, "a replica keeps getting its own claims")
+    let leaseEnd = t0.advanced(by: .seconds(60))
+    #expect(try await a.handoffs.nextAttemptTime(agency: agency) == t0)
+    let afterLease = try await a.handoffs.dueHandoffs(agency: agency, now: leaseEnd, limit: 20)
+    #expect(Set(afterLease.map(\.id)) == claimedByA.union(claimedByB))
+    #expect(try await b.handoffs.dueHandoffs(agency: agency, now: leaseEnd, limit: 20).isEmpty)
+
+    // A failed attempt hands the row back at its next attempt time, to whoever asks first.
+    let first = try #require(afterLease.first)
+    try await a.handoffs.recordFailedAttempt(
+      id: first.id,
+      at: leaseEnd,
+      error: "refused",
+      nextAttemptAt: leaseEnd.advanced(by: .seconds(5)),
+      deadLetter: false
+    )
+    let retry = try await b.handoffs.dueHandoffs(
+      agency: agency,
+      now: leaseEnd.advanced(by: .seconds(5)),
+      limit: 20
+    )
+    #expect(retry.map(\.id) == [first.id])
+    #expect(retry.first?.attempts == 1)
   }
 }

@@ -121,9 +121,9 @@ struct ShipmentStoreContractTests {
 
   @Test(
     "a refused write leaves nothing: no events, leaves, outbox rows or key",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func atomicity(backend: StoreBackend) async throws {
+  func atomicity(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let number = try await Fixture.register(stores, key: Fixture.key("a")).value.shipment
       .trackingNumber
@@ -306,8 +306,8 @@ struct ShipmentStoreContractTests {
     #expect(!stores.feed.hasChanged([.outbox, .hops, .alerts], since: before))
   }
 
-  @Test("commits publish what they changed", arguments: StoreBackend.all)
-  func notifications(backend: StoreBackend) async throws {
+  @Test("commits publish what they changed", arguments: WriteBackend.all)
+  func notifications(backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let before = stores.feed.position()
     let number = try await Fixture.register(stores, key: Fixture.key("a")).value.shipment

@@ -8,13 +8,19 @@ import Tracking
 struct WritePath: Sendable {
   var shipments: any ShipmentStore
   var custody: any CustodyLogStore
+  var handoffs: any HandoffStore
   var feed: ChangeFeed
 }
 
 extension Stores {
   /// This backend's write path.
   var writePath: WritePath {
-    WritePath(shipments: self.shipments, custody: self.custody, feed: self.feed)
+    WritePath(
+      shipments: self.shipments,
+      custody: self.custody,
+      handoffs: self.handoffs,
+      feed: self.feed
+    )
   }
 }
 
@@ -50,6 +56,7 @@ struct WriteBackend: Sendable, CustomStringConvertible {
       return WritePath(
         shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
         custody: PostgresCustodyStore(pool: pool),
+        handoffs: PostgresHandoffStore(pool: pool, feed: feed),
         feed: feed
       )
     }
