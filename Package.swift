@@ -17,6 +17,7 @@ let package = Package(
     .executable(name: "custody-benchmark", targets: ["CustodyBenchmark"]),
     .executable(name: "sla-benchmark", targets: ["SlaBenchmark"]),
     .executable(name: "report-benchmark", targets: ["ReportBenchmark"]),
+    .executable(name: "replica-benchmark", targets: ["ReplicaBenchmark"]),
   ],
   dependencies: [
     .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
@@ -142,6 +143,13 @@ let package = Package(
     .executableTarget(
       name: "ReportBenchmark",
       dependencies: ["Tracking", "Persistence", "BenchmarkSupport"],
+      swiftSettings: swiftSettings
+    ),
+    // Figures for scale-out: durable custody-logged events per second and their latency on
+    // SQLite, and on PostgreSQL with one and two replicas.
+    .executableTarget(
+      name: "ReplicaBenchmark",
+      dependencies: ["Tracking", "Persistence", "PostgresStorage", "BenchmarkSupport"],
       swiftSettings: swiftSettings
     ),
     .target(

@@ -27,13 +27,21 @@ public enum Benchmark {
 
   /// Registers sample shipment `index` through the store contract, as the service does.
   public static func register(_ index: Int, in stores: Stores) async throws -> Shipment {
+    try await Self.register(index, in: stores.shipments)
+  }
+
+  /// Registers sample shipment `index` in a shipment store of any backend.
+  public static func register(
+    _ index: Int,
+    in shipments: any ShipmentStore
+  ) async throws -> Shipment {
     let draft = try Self.draft(index)
     let key = IdempotencyKey(
       requestID: try RequestID(validating: "bench-\(index)"),
       caller: "spiffe://benchmark/staff/250000/bench",
       fingerprint: [0]
     )
-    return try await stores.shipments.register(
+    return try await shipments.register(
       indicator: try ServiceIndicator(validating: "EA"),
       idempotencyKey: key
     ) { number in

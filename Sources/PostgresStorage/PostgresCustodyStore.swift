@@ -35,15 +35,17 @@ public struct PostgresCustodyStore: CustodyLogStore {
     )
     var first: Int64?
     for try await start in claimed.decode(Int64.self) { first = start }
-    guard var index = first else { throw Corruption("custody_tree has no row") }
-    var known: [NodeID: [UInt8]] = [:]
-    var indexes: [Int64] = []
-    for leaf in leaves {
-      let missing = Self.leftSiblings(of: index).filter { known[$0] == nil }
-      for (id, hash) in try await Self.nodes(missing, on: connection, logger: logger) {
-        known[id] = hash
-      }
-      let added = try MerkleAppender.nodesAdded(
+    guard let first else { throw Corruption("custody_tree has no row") }
+    // Every left sibling the batch needs, in one read: those not stored are made by the batch.
+    let indexes = Array(first ..< first + count)
+    var known = try await Self.nodes(
+      Array(Set(indexes.flatMap(Self.leftSiblings(of:)))),
+      on: connection,
+      logger: logger
+    )
+    var added: [(NodeID, [UInt8])] = []
+    for (leaf, index) in zip(leaves, indexes) {
+      for (id, hash) in try MerkleAppender.nodesAdded(
         index: index,
         leafHash: RFC6962.leafHash(leaf.data)
       ) { id in
@@ -51,24 +53,44 @@ public struct PostgresCustodyStore: CustodyLogStore {
           throw Corruption("custody node \(id.level)/\(id.index) is missing")
         }
         return hash
-      }
-      try await connection.query(
-        """
-        INSERT INTO custody_leaf (leaf_index, data, tracking_number, event_sequence)
-        VALUES (\(index), \(Data(leaf.data)), \(number.rawValue), \(leaf.eventSequence))
-        """,
-        logger: logger
-      )
-      for (id, hash) in added {
-        try await connection.query(
-          "INSERT INTO custody_node (level, node_index, hash) VALUES (\(Int16(id.level)), \(id.index), \(Data(hash)))",
-          logger: logger
-        )
+      } {
         known[id] = hash
+        added.append((id, hash))
       }
-      indexes.append(index)
-      index += 1
     }
+    // The leaves and their nodes in one statement: the sequencer's lock is held for three
+    // round trips and the commit.
+    var bindings = PostgresBindings()
+    var leafRows: [String] = []
+    for (leaf, index) in zip(leaves, indexes) {
+      let base = bindings.count
+      try bindings.append(index)
+      try bindings.append(Data(leaf.data))
+      try bindings.append(number.rawValue)
+      try bindings.append(leaf.eventSequence)
+      leafRows.append("($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4))")
+    }
+    var nodeRows: [String] = []
+    for (id, hash) in added {
+      let base = bindings.count
+      try bindings.append(Int16(id.level))
+      try bindings.append(id.index)
+      try bindings.append(Data(hash))
+      nodeRows.append("($\(base + 1), $\(base + 2), $\(base + 3))")
+    }
+    try await connection.query(
+      PostgresQuery(
+        unsafeSQL: """
+          WITH leaves AS (
+            INSERT INTO custody_leaf (leaf_index, data, tracking_number, event_sequence)
+            VALUES \(leafRows.joined(separator: ", "))
+          )
+          INSERT INTO custody_node (level, node_index, hash) VALUES \(nodeRows.joined(separator: ", "))
+          """,
+        binds: bindings
+      ),
+      logger: logger
+    )
     return indexes
   }
 

@@ -17,7 +17,8 @@ public final class PostgresPool: Sendable {
     self.location = location
     self.client = client
     self.logger = logger
-    self.runner = Task { await client.run() }
+    // Started at once (not at the executor's leisure): the pool runs before the first lease.
+    self.runner = Task.immediate { await client.run() }
   }
 
   deinit { self.runner.cancel() }
@@ -75,6 +76,17 @@ public final class PostgresPool: Sendable {
   /// Runs one statement (no rows wanted).
   public func execute(_ query: PostgresQuery) async throws {
     try await self.client.query(query, logger: self.logger)
+  }
+
+  /// Creates an empty database on the same server (for test and benchmark runs).
+  /// - Parameter name: Lower-case letters, digits and underscores.
+  public func createDatabase(_ name: String) async throws {
+    guard !name.isEmpty,
+      name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
+    else {
+      throw PostgresStorageError.configuration("\(name) is not a plain database name")
+    }
+    try await self.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
   }
 
   /// Closes the pool.

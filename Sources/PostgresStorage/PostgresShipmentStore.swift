@@ -83,13 +83,14 @@ public struct PostgresShipmentStore: ShipmentStore {
           at: shipment.createdAt,
           on: connection
         )
+        // Queued now, sent at commit: one statement fewer under the sequencer's lock.
+        try await PostgresChangeListener.notify([.custodyLog], on: connection, logger: self.logger)
         let indexes = try await PostgresCustodyStore.append(
           registration.custodyLeaves,
           of: shipment.trackingNumber,
           on: connection,
           logger: self.logger
         )
-        try await PostgresChangeListener.notify([.custodyLog], on: connection, logger: self.logger)
         var stored = shipment
         for position in stored.events.indices {
           stored.events[position].leafIndex = indexes[position]
@@ -226,14 +227,14 @@ public struct PostgresShipmentStore: ShipmentStore {
         on: connection
       )
     }
-    let indexes = try await PostgresCustodyStore.append(
-      write.custodyLeaves,
-      of: write.trackingNumber,
+    try await PostgresChangeListener.notify(
+      Self.topics(of: write),
       on: connection,
       logger: self.logger
     )
-    try await PostgresChangeListener.notify(
-      Self.topics(of: write),
+    let indexes = try await PostgresCustodyStore.append(
+      write.custodyLeaves,
+      of: write.trackingNumber,
       on: connection,
       logger: self.logger
     )

@@ -25,7 +25,7 @@ enum PostgresTestDatabase {
     let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     let database = try await PostgresPool.open(admin, maximumConnections: 1)
     defer { database.close() }
-    try await database.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+    try await database.createDatabase(name)
     return admin.database(name)
   }
 
