@@ -6,9 +6,7 @@ public enum Benchmark {
   /// Prints a labelled row of p50, p90 and p99 in milliseconds.
   public static func row(_ label: String, _ samples: [Duration]) {
     let sorted = samples.sorted()
-    func at(_ q: Double) -> Double {
-      Benchmark.seconds(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) * 1000
-    }
+    func at(_ q: Double) -> Double { Self.milliseconds(sorted, at: q) }
     print(
       String(
         format: "%@ %7.3f ms %7.3f ms %7.3f ms",
@@ -18,6 +16,11 @@ public enum Benchmark {
         at(0.99)
       )
     )
+  }
+
+  /// The `q` quantile of sorted durations, in milliseconds.
+  public static func milliseconds(_ sorted: [Duration], at q: Double) -> Double {
+    Self.seconds(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) * 1000
   }
 
   /// A duration in seconds.

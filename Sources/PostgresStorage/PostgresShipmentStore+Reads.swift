@@ -23,22 +23,10 @@ extension PostgresShipmentStore {
     guard let (fingerprint, shipmentID, first, version) = record else { return nil }
     guard Array(fingerprint) == key.fingerprint else { throw TrackingError.requestIDReused() }
     let stored = try await self.rows.loadRegistered(id: shipmentID, on: connection)
-    guard version <= stored.shipment.version, first >= 1, first <= version else {
+    guard let remembered = RememberedWrite(stored, firstSequence: first, version: version) else {
       throw Corruption("an idempotency record points past the history of a shipment")
     }
-    let earlier = stored.shipment.asOf(version: version)
-    if first == 1 {
-      return .registration(
-        RegisteredShipment(
-          shipment: earlier,
-          commitment: stored.commitment,
-          custodySalt: stored.custodySalt
-        )
-      )
-    }
-    return .events(
-      AppendedEvents(shipment: earlier, events: Array(earlier.events[(first - 1)...]))
-    )
+    return remembered
   }
 
   func remember(

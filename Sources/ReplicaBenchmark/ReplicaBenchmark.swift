@@ -121,9 +121,7 @@ enum ReplicaBenchmark {
     let size = try await replicas[0].custody.treeSize()
     precondition(size == Int64(latencies.count), "every event has its leaf, once")
     let sorted = latencies.sorted()
-    func ms(_ q: Double) -> Double {
-      Benchmark.seconds(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]) * 1000
-    }
+    func ms(_ q: Double) -> Double { Benchmark.milliseconds(sorted, at: q) }
     print(
       String(
         format: "%@ %10.0f %7.2f ms %7.2f ms %7.2f ms",

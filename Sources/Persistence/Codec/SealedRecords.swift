@@ -14,11 +14,18 @@ package struct SealedRecords: Sendable {
     self.cipher = FieldCipher(keys: keys)
   }
 
+  /// Sealing with a cipher the SQLite store already has.
+  init(cipher: FieldCipher) {
+    self.cipher = cipher
+  }
+
   /// A data key held in memory, with the id its backend gave it.
   package struct Key: Sendable {
     let key: DataKey
     /// The backend's id of the key's row.
     package var id: Int64 { self.key.id }
+
+    init(key: DataKey) { self.key = key }
   }
 
   /// A new data key, wrapped for storage; the backend stores it and then calls

@@ -27,22 +27,10 @@ extension SQLiteShipmentStore {
       cipher: self.cipher,
       in: db
     )
-    guard version <= stored.shipment.version, first >= 1, first <= version else {
+    guard let remembered = RememberedWrite(stored, firstSequence: first, version: version) else {
       throw Corruption("an idempotency record points past the history of a shipment")
     }
-    let earlier = stored.shipment.asOf(version: version)
-    if first == 1 {
-      return .registration(
-        RegisteredShipment(
-          shipment: earlier,
-          commitment: stored.commitment,
-          custodySalt: stored.custodySalt
-        )
-      )
-    }
-    return .events(
-      AppendedEvents(shipment: earlier, events: Array(earlier.events[(first - 1)...]))
-    )
+    return remembered
   }
 
   static func remember(

@@ -104,24 +104,11 @@ enum ShipmentRows {
     cipher: FieldCipher,
     in db: Database
   ) throws {
-    var sealed: Data?
-    if event.note != nil || event.details != nil {
-      guard let key else {
-        throw TrackingError(
-          code: .failedPrecondition,
-          message: "the shipment's personal data was erased; nothing more can be recorded on it"
-        )
-      }
-      let secrets = PersonalFields.EventSecrets(
-        note: event.note,
-        payload: event.details.map(EventPayload.init)
-      )
-      sealed = try cipher.seal(
-        try Self.encoder.encode(secrets),
-        with: key,
-        context: PersonalFields.eventContext(trackingNumber, event.sequence)
-      )
-    }
+    let sealed = try SealedRecords(cipher: cipher).seal(
+      event,
+      of: trackingNumber,
+      with: key.map(SealedRecords.Key.init(key:))
+    )
     let handover = try event.handover.map { try Self.encoder.encode(HandoverPayload($0)) }
     try db.cachedStatement(
       sql: """

@@ -151,26 +151,40 @@ struct CitizenWeb: Sendable {
   private func trackPage(_ request: Request, _ context: WebContext) async throws -> Response {
     let form = try await Self.form(request)
     let text = WebText(language: Self.language(form["lang"]))
-    let pages = CitizenPages(text: text)
     let credentials = Self.credentials(form)
     do {
-      let tracked = try await self.desk.track(
-        credentials,
-        language: text.code,
-        client: context.client
-      )
-      return Self.html(
-        pages.result(
-          tracked.shipment,
-          code: credentials.verificationCode,
-          channels: self.desk.offeredChannels,
-          rating: try await self.ratingState(tracked.shipment)
-        ),
-        personal: true
-      )
+      return try await self.resultPage(credentials, text: text, context: context)
     } catch {
       return self.formError(error, number: credentials.trackingNumber, text: text)
     }
+  }
+
+  /// The result page for a tracking number and its code, with what was just done (or refused)
+  /// above it. One place for the three forms that end on it.
+  private func resultPage(
+    _ credentials: CitizenRequest,
+    text: WebText,
+    context: WebContext,
+    notice: String? = nil,
+    refusal: WebProblem? = nil
+  ) async throws -> Response {
+    let tracked = try await self.desk.track(
+      credentials,
+      language: text.code,
+      client: context.client
+    )
+    return Self.html(
+      CitizenPages(text: text).result(
+        tracked.shipment,
+        code: credentials.verificationCode,
+        channels: self.desk.offeredChannels,
+        rating: try await self.ratingState(tracked.shipment),
+        notice: notice,
+        error: refusal?.pageError
+      ),
+      status: refusal?.status ?? .ok,
+      personal: true
+    )
   }
 
   private func notificationPage(
@@ -190,20 +204,11 @@ struct CitizenWeb: Sendable {
         to: channel,
         client: context.client
       )
-      let tracked = try await self.desk.track(
+      return try await self.resultPage(
         credentials,
-        language: text.code,
-        client: context.client
-      )
-      return Self.html(
-        CitizenPages(text: text).result(
-          tracked.shipment,
-          code: credentials.verificationCode,
-          channels: self.desk.offeredChannels,
-          rating: try await self.ratingState(tracked.shipment),
-          notice: text.saved(consent.channel)
-        ),
-        personal: true
+        text: text,
+        context: context,
+        notice: text.saved(consent.channel)
       )
     } catch {
       return self.formError(error, number: credentials.trackingNumber, text: text)
@@ -238,22 +243,12 @@ struct CitizenWeb: Sendable {
       return self.formError(error, number: credentials.trackingNumber, text: text)
     }
     do {
-      let tracked = try await self.desk.track(
+      return try await self.resultPage(
         credentials,
-        language: text.code,
-        client: context.client
-      )
-      return Self.html(
-        CitizenPages(text: text).result(
-          tracked.shipment,
-          code: credentials.verificationCode,
-          channels: self.desk.offeredChannels,
-          rating: try await self.ratingState(tracked.shipment),
-          notice: notice,
-          error: refusal?.pageError
-        ),
-        status: refusal?.status ?? .ok,
-        personal: true
+        text: text,
+        context: context,
+        notice: notice,
+        refusal: refusal
       )
     } catch {
       return self.formError(error, number: credentials.trackingNumber, text: text)

@@ -152,6 +152,27 @@ public enum RememberedWrite: Hashable, Sendable {
   case registration(RegisteredShipment)
   /// Events: the shipment right after them, and the events.
   case events(AppendedEvents)
+
+  /// What an idempotency record names: the write whose events were `firstSequence` through
+  /// `version` of `stored`, as the shipment was right after it. `nil` when the record points
+  /// past the stored history (a corrupt store).
+  public init?(_ stored: RegisteredShipment, firstSequence first: Int, version: Int) {
+    guard version <= stored.shipment.version, first >= 1, first <= version else { return nil }
+    let earlier = stored.shipment.asOf(version: version)
+    if first == 1 {
+      self = .registration(
+        RegisteredShipment(
+          shipment: earlier,
+          commitment: stored.commitment,
+          custodySalt: stored.custodySalt
+        )
+      )
+    } else {
+      self = .events(
+        AppendedEvents(shipment: earlier, events: Array(earlier.events[(first - 1)...]))
+      )
+    }
+  }
 }
 
 /// Durable storage of shipments and their events: the write side every backend implements.

@@ -295,7 +295,14 @@ struct PostgresChangeListenerTests {
     let before = feed.position()
     let (number, leaves) = PostgresCustodyTests.leaves(1, serial: 1)
     struct RolledBack: Error {}
-    await #expect(throws: RolledBack.self) {
+    /// A write on replica A that appends `leaves` (if any) and announces `topics`.
+    func write(
+      _ topics: Set<StoreTopic>,
+      leaves: [CustodyLeaf] = [],
+      rollBack: Bool = false
+    )
+      async throws
+    {
       try await a.transaction { connection in
         _ = try await PostgresCustodyStore.append(
           leaves,
@@ -304,38 +311,23 @@ struct PostgresChangeListenerTests {
           logger: .init(label: "test")
         )
         try await PostgresChangeListener.notify(
-          [.custodyLog],
+          topics,
           on: connection,
           logger: .init(label: "test")
         )
-        throw RolledBack()
+        if rollBack { throw RolledBack() }
       }
     }
-    try await a.transaction { connection in
-      try await PostgresChangeListener.notify(
-        [.outbox, .alerts],
-        on: connection,
-        logger: .init(label: "test")
-      )
+    await #expect(throws: RolledBack.self) {
+      try await write([.custodyLog], leaves: leaves, rollBack: true)
     }
+    try await write([.outbox, .alerts])
     await feed.wait(for: [.outbox], after: before)
     #expect(feed.hasChanged([.alerts], since: before))
     #expect(!feed.hasChanged([.custodyLog], since: before), "the rolled-back write said nothing")
 
     let committed = feed.position()
-    try await a.transaction { connection in
-      _ = try await PostgresCustodyStore.append(
-        leaves,
-        of: number,
-        on: connection,
-        logger: .init(label: "test")
-      )
-      try await PostgresChangeListener.notify(
-        [.custodyLog],
-        on: connection,
-        logger: .init(label: "test")
-      )
-    }
+    try await write([.custodyLog], leaves: leaves)
     await feed.wait(for: [.custodyLog], after: committed)
 
     // The server drops the listener's session: it reconnects and wakes every waiter once.
@@ -346,13 +338,7 @@ struct PostgresChangeListenerTests {
     await feed.wait(for: [.hops], after: dropped)
     #expect(StoreTopic.allCases.allSatisfy { feed.hasChanged([$0], since: dropped) })
     let resumed = feed.position()
-    try await a.transaction { connection in
-      try await PostgresChangeListener.notify(
-        [.notifications],
-        on: connection,
-        logger: .init(label: "test")
-      )
-    }
+    try await write([.notifications])
     await feed.wait(for: [.notifications], after: resumed)
   }
 }
@@ -365,21 +351,10 @@ struct PostgresReplicaWriteTests {
   )
   func replicasShareOneDatabase() async throws {
     let location = try await PostgresTestDatabase.create()
-    var opened: [WritePath] = []
-    for _ in 0 ..< 2 {
-      let pool = try await PostgresPool.open(location, maximumConnections: 8)
-      try await PostgresSchema.migrate(pool)
-      let feed = ChangeFeed()
-      opened.append(
-        WritePath(
-          shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
-          custody: PostgresCustodyStore(pool: pool),
-          handoffs: PostgresHandoffStore(pool: pool, feed: feed),
-          feed: feed
-        )
-      )
-    }
-    let replicas = opened
+    let replicas = [
+      try await WriteBackend.postgresReplica(at: location),
+      try await WriteBackend.postgresReplica(at: location),
+    ]
     let outcomes = try await withThrowingTaskGroup(
       of: StoreOutcome<RegisteredShipment>.self
     ) { group in
@@ -420,21 +395,8 @@ struct PostgresSharedOutboxTests {
   )
   func claimsAreShared() async throws {
     let location = try await PostgresTestDatabase.create()
-    var opened: [WritePath] = []
-    for _ in 0 ..< 2 {
-      let pool = try await PostgresPool.open(location, maximumConnections: 6)
-      try await PostgresSchema.migrate(pool)
-      let feed = ChangeFeed()
-      opened.append(
-        WritePath(
-          shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
-          custody: PostgresCustodyStore(pool: pool),
-          handoffs: PostgresHandoffStore(pool: pool, feed: feed, lease: .seconds(60)),
-          feed: feed
-        )
-      )
-    }
-    let (a, b) = (opened[0], opened[1])
+    let a = try await WriteBackend.postgresReplica(at: location, lease: .seconds(60))
+    let b = try await WriteBackend.postgresReplica(at: location, lease: .seconds(60))
     let agency = try AgencyCode(validating: "000.00.00.H55")
     let t0 = OutboxAndSlaContractTests.t0
     for index in 0 ..< 12 {

@@ -179,7 +179,10 @@ struct ShipmentStoreContractTests {
               } catch let error as TrackingError where error.code == .conflict {
                 continue
               } catch let error as TrackingError where error.code == .illegalTransition {
-                await Task.yield()  // its predecessor has not landed yet: decide again
+                // Its predecessor has not landed yet: decide again — unless a sibling failed
+                // (its predecessor may never land), which would otherwise spin forever.
+                try Task.checkCancellation()
+                await Task.yield()
               }
             }
           }

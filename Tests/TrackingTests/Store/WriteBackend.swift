@@ -46,19 +46,29 @@ struct WriteBackend: Sendable, CustomStringConvertible {
     }
   )
 
+  /// A replica's write path on a PostgreSQL database: its own pool and feed.
+  static func postgresReplica(
+    at location: PostgresLocation,
+    maximumConnections: Int = 8,
+    lease: Duration = .seconds(120)
+  ) async throws -> WritePath {
+    let pool = try await PostgresPool.open(location, maximumConnections: maximumConnections)
+    try await PostgresSchema.migrate(pool)
+    let feed = ChangeFeed()
+    return WritePath(
+      shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
+      custody: PostgresCustodyStore(pool: pool),
+      handoffs: PostgresHandoffStore(pool: pool, feed: feed, lease: lease),
+      feed: feed
+    )
+  }
+
   static let postgres: WriteBackend = {
     let locations = MutexBox<[ObjectIdentifier: PostgresLocation]>([:])
     @Sendable func open(_ location: PostgresLocation) async throws -> WritePath {
-      let pool = try await PostgresPool.open(location, maximumConnections: 8)
-      try await PostgresSchema.migrate(pool)
-      let feed = ChangeFeed()
-      locations.update { $0[ObjectIdentifier(feed)] = location }
-      return WritePath(
-        shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
-        custody: PostgresCustodyStore(pool: pool),
-        handoffs: PostgresHandoffStore(pool: pool, feed: feed),
-        feed: feed
-      )
+      let path = try await WriteBackend.postgresReplica(at: location)
+      locations.update { $0[ObjectIdentifier(path.feed)] = location }
+      return path
     }
     return WriteBackend(
       description: "PostgreSQL",
