@@ -250,6 +250,33 @@ public enum PostgresSchema {
         "CREATE INDEX handoff_by_agency ON handoff (agency_code, status, cursor)",
       ]
     ),
+    Migration(
+      version: 5,
+      purpose: "the append-only audit of reads of unmasked personal data",
+      statements: [
+        """
+        CREATE TABLE access_audit (
+          sequence bigserial PRIMARY KEY,
+          at bigint NOT NULL,
+          actor text NOT NULL,
+          tracking_number text NOT NULL,
+          read text NOT NULL,
+          purpose text NOT NULL,
+          document_code text
+        )
+        """,
+        "CREATE INDEX access_audit_by_shipment ON access_audit (tracking_number, sequence)",
+        "CREATE INDEX access_audit_by_actor ON access_audit (actor, sequence)",
+        """
+        CREATE TRIGGER access_audit_append_only BEFORE UPDATE OR DELETE ON access_audit
+          FOR EACH ROW EXECUTE FUNCTION refuse_change()
+        """,
+        """
+        CREATE TRIGGER access_audit_no_truncate BEFORE TRUNCATE ON access_audit
+          FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+        """,
+      ]
+    ),
   ]
 
   /// Brings the database to ``latest``.

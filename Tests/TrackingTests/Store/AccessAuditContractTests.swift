@@ -8,9 +8,9 @@ struct AccessAuditContractTests {
 
   @Test(
     "records are numbered in order and listed newest first, by shipment, by caller and by page",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func appendAndQuery(_ backend: StoreBackend) async throws {
+  func appendAndQuery(_ backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let auditor = AccessAuditor(store: stores.accessAudit)
     let clerk = "spiffe://test/staff/clerk"

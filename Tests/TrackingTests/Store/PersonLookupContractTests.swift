@@ -5,9 +5,9 @@ import Tracking
 struct PersonLookupContractTests {
   @Test(
     "shipments registered without digests are indexed once, then found by them",
-    arguments: StoreBackend.all
+    arguments: WriteBackend.all
   )
-  func backfill(_ backend: StoreBackend) async throws {
+  func backfill(_ backend: WriteBackend) async throws {
     let stores = try await backend.open()
     let registered = try await Fixture.register(stores, key: Fixture.key("a")).value.shipment
     let digest: @Sendable (Applicant) -> [String] = { ["digest-of-" + $0.identity.number] }

@@ -3,12 +3,13 @@ import Persistence
 import PostgresStorage
 import Tracking
 
-/// The write path of a backend: what the shipment and custody contract suites use. Every
-/// backend with a ``ShipmentStore`` runs them — PostgreSQL before its other stores exist.
+/// The stores PostgreSQL has so far, as the contract suites that run on both backends use them
+/// (the others run on SQLite until their PostgreSQL stores exist).
 struct WritePath: Sendable {
   var shipments: any ShipmentStore
   var custody: any CustodyLogStore
   var handoffs: any HandoffStore
+  var accessAudit: any AccessAuditStore
   var feed: ChangeFeed
 }
 
@@ -19,6 +20,7 @@ extension Stores {
       shipments: self.shipments,
       custody: self.custody,
       handoffs: self.handoffs,
+      accessAudit: self.accessAudit,
       feed: self.feed
     )
   }
@@ -59,6 +61,7 @@ struct WriteBackend: Sendable, CustomStringConvertible {
       shipments: PostgresShipmentStore(pool: pool, keys: TestKeys.shared, feed: feed),
       custody: PostgresCustodyStore(pool: pool),
       handoffs: PostgresHandoffStore(pool: pool, feed: feed, lease: lease),
+      accessAudit: PostgresAccessAuditStore(pool: pool),
       feed: feed
     )
   }
