@@ -277,6 +277,29 @@ public enum PostgresSchema {
         """,
       ]
     ),
+    Migration(
+      version: 6,
+      purpose: "counter queue tickets and their waits",
+      statements: [
+        """
+        CREATE TABLE queue_ticket (
+          post_office text NOT NULL,
+          number text NOT NULL,
+          issued_at bigint NOT NULL,
+          called_at bigint NOT NULL CHECK (called_at >= issued_at),
+          wait_seconds bigint NOT NULL,
+          issued_hour integer NOT NULL CHECK (issued_hour BETWEEN 0 AND 23),
+          tracking_number text,
+          recorded_by text NOT NULL,
+          request_id text NOT NULL,
+          fingerprint bytea NOT NULL,
+          PRIMARY KEY (post_office, number, issued_at),
+          UNIQUE (recorded_by, request_id)
+        )
+        """,
+        "CREATE INDEX queue_ticket_by_issue ON queue_ticket (issued_at)",
+      ]
+    ),
   ]
 
   /// Brings the database to ``latest``.

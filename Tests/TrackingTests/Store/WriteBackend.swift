@@ -10,6 +10,7 @@ struct WritePath: Sendable {
   var custody: any CustodyLogStore
   var handoffs: any HandoffStore
   var accessAudit: any AccessAuditStore
+  var queueTickets: any QueueTicketStore
   var feed: ChangeFeed
 }
 
@@ -21,6 +22,7 @@ extension Stores {
       custody: self.custody,
       handoffs: self.handoffs,
       accessAudit: self.accessAudit,
+      queueTickets: self.queueTickets,
       feed: self.feed
     )
   }
@@ -62,6 +64,7 @@ struct WriteBackend: Sendable, CustomStringConvertible {
       custody: PostgresCustodyStore(pool: pool),
       handoffs: PostgresHandoffStore(pool: pool, feed: feed, lease: lease),
       accessAudit: PostgresAccessAuditStore(pool: pool),
+      queueTickets: PostgresQueueTicketStore(pool: pool),
       feed: feed
     )
   }
