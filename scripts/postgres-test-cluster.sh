@@ -32,7 +32,7 @@ postgres_test_cluster_start() {
   }
   rm -f "$folder/password"
   "${as[@]}" "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $folder -c max_connections=300 -c synchronous_commit=on -c fsync=on" \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $folder -c max_connections=1000 -c synchronous_commit=on -c fsync=on" \
     start >/dev/null || {
     cat "$folder/server.log" >&2
     return 1

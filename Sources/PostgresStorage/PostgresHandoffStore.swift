@@ -31,6 +31,9 @@ public struct PostgresHandoffStore: HandoffStore {
 
   var logger: Logger { self.pool.logger }
 
+  /// The advisory transaction lock handoffs are queued under.
+  static let queueLockKey: Int64 = 7_400_180_004
+
   /// Queues and closes handoffs inside the caller's transaction.
   static func apply(
     _ changes: [OutboxChange],
@@ -42,6 +45,12 @@ public struct PostgresHandoffStore: HandoffStore {
     for change in changes {
       switch change {
       case .queue(let ticket):
+        // Numbered under a transaction lock: cursors are in commit order, so an agency
+        // pulling "after cursor n" never skips a handoff another replica committed late.
+        try await connection.query(
+          "SELECT pg_advisory_xact_lock(\(Self.queueLockKey))",
+          logger: logger
+        )
         try await connection.query(
           """
           INSERT INTO handoff (handoff_id, shipment_id, agency_code, mode, status,

@@ -181,7 +181,8 @@ struct PostgresShipmentRows: Sendable {
     return RegisteredShipment(
       shipment: shipment,
       commitment: CodeCommitment(nonce: Array(nonce), salt: Array(salt), hash: Array(hash)),
-      custodySalt: Array(custodySalt)
+      custodySalt: Array(custodySalt),
+      hops: try await PostgresSlaStore.hops(ofShipment: id, on: connection, logger: self.logger)
     )
   }
 

@@ -11,9 +11,8 @@ public import Tracking
 /// (``PostgresChangeListener``). Idempotency and uniqueness are the database's constraints:
 /// two replicas replaying one key at once get one write and one replay.
 ///
-/// In progress (issue 18): writes that carry hops, alerts, notifications, a consent change or
-/// an erasure are refused with `.storageFailure` until the SLA and notification stores exist
-/// on PostgreSQL; nothing is written for them.
+/// Hops, alerts, queued notifications and consent changes are written in the same
+/// transaction (``PostgresSlaStore``, ``PostgresNotificationStore``).
 public struct PostgresShipmentStore: ShipmentStore {
   let pool: PostgresPool
   let rows: PostgresShipmentRows
@@ -45,9 +44,6 @@ public struct PostgresShipmentStore: ShipmentStore {
         }
         let serial = try await self.nextSerial(for: indicator, on: connection)
         let registration = try build(TrackingNumber(serviceIndicator: indicator, serial: serial))
-        guard registration.consent == nil else {
-          throw Self.notYet("a registration with a notification consent")
-        }
         let shipment = registration.shipment
         let (id, dataKey) = try await self.rows.insert(
           shipment,
@@ -66,6 +62,14 @@ public struct PostgresShipmentStore: ShipmentStore {
           shipmentID: id,
           on: connection
         )
+        if let consent = registration.consent {
+          try await PostgresNotificationStore.record(
+            consent,
+            shipmentID: id,
+            on: connection,
+            logger: self.logger
+          )
+        }
         for event in shipment.events {
           try await self.rows.insert(
             event,
@@ -109,11 +113,6 @@ public struct PostgresShipmentStore: ShipmentStore {
   }
 
   public func commit(_ write: ShipmentWrite) async throws -> StoreOutcome<AppendedEvents> {
-    if write.hops != nil || !write.alerts.isEmpty { throw Self.notYet("service-level hops") }
-    if !write.notifications.isEmpty || write.consent != nil {
-      throw Self.notYet("a notification")
-    }
-    if write.erasesPersonalData { throw Self.notYet("an erasure") }
     let outcome: StoreOutcome<AppendedEvents> = try await self.retryingKeyRace {
       try await self.pool.transaction { connection in
         try await self.apply(write, on: connection)
@@ -128,6 +127,9 @@ public struct PostgresShipmentStore: ShipmentStore {
     var topics: Set<StoreTopic> = []
     if !write.custodyLeaves.isEmpty { topics.insert(.custodyLog) }
     if !write.outbox.isEmpty { topics.insert(.outbox) }
+    if write.hops != nil { topics.insert(.hops) }
+    if !write.alerts.isEmpty { topics.insert(.alerts) }
+    if !write.notifications.isEmpty || write.consent != nil { topics.insert(.notifications) }
     return topics
   }
 
@@ -217,6 +219,44 @@ public struct PostgresShipmentStore: ShipmentStore {
       on: connection,
       logger: self.logger
     )
+    try await PostgresNotificationStore.queue(
+      write.notifications,
+      shipmentID: id,
+      at: write.committedAt,
+      on: connection,
+      logger: self.logger
+    )
+    if let consent = write.consent {
+      try await PostgresNotificationStore.record(
+        consent,
+        shipmentID: id,
+        on: connection,
+        logger: self.logger
+      )
+    }
+    if let hops = write.hops {
+      try await PostgresSlaStore.replaceHops(
+        hops,
+        shipmentID: id,
+        on: connection,
+        logger: self.logger
+      )
+    }
+    try await PostgresSlaStore.raise(
+      write.alerts,
+      shipmentID: id,
+      at: write.committedAt,
+      on: connection,
+      logger: self.logger
+    )
+    let erasedScans =
+      write.erasesPersonalData
+      ? try await self.erasePersonalData(
+        shipmentID: id,
+        trackingNumber: write.trackingNumber.rawValue,
+        at: write.committedAt,
+        on: connection
+      ) : []
     if let key = write.idempotencyKey, let first = events.first, let last = events.last {
       try await self.remember(
         key,
@@ -243,16 +283,64 @@ public struct PostgresShipmentStore: ShipmentStore {
     }
     var shipment = write.shipment
     shipment.events.replaceSubrange((shipment.events.count - events.count)..., with: events)
-    return .applied(AppendedEvents(shipment: shipment, events: events))
+    if write.erasesPersonalData {
+      shipment.applicant = .erased
+      shipment.personalDataErasedAt = write.committedAt
+      for position in shipment.events.indices {
+        shipment.events[position].note = nil
+        shipment.events[position].details = nil
+      }
+    }
+    return .applied(AppendedEvents(shipment: shipment, events: events, erasedScans: erasedScans))
   }
 
-  /// A write that needs what is not on PostgreSQL yet.
-  static func notYet(_ what: String) -> TrackingError {
-    TrackingError(
-      code: .storageFailure,
-      message: "the store is unavailable",
-      underlying: "\(what) cannot be stored on PostgreSQL yet"
+  /// Crypto-shredding inside the erasing write, as on SQLite: the shipment's data key is
+  /// destroyed (sealed fields, notes, details and the rating's comment no longer open), its
+  /// blind-index digests go, and so do the keys of its scans no shipment not erased shares.
+  /// States, times, places, handovers and custody leaves stay.
+  /// - Returns: The scans (SHA-256) whose keys were destroyed.
+  private func erasePersonalData(
+    shipmentID id: Int64,
+    trackingNumber: String,
+    at time: Timestamp,
+    on connection: PostgresConnection
+  ) async throws -> [String] {
+    try await connection.query(
+      """
+      WITH old AS (SELECT data_key_id FROM shipment WHERE id = \(id)),
+      erased AS (
+        UPDATE shipment SET erased_at = \(time.microseconds), sealed = NULL, data_key_id = NULL
+        WHERE id = \(id)
+      )
+      DELETE FROM data_key WHERE id = (SELECT data_key_id FROM old)
+      """,
+      logger: self.logger
     )
+    for statement: PostgresQuery in [
+      "DELETE FROM person_lookup WHERE shipment_id = \(id)",
+      "DELETE FROM person_lookup_pending WHERE shipment_id = \(id)",
+      "UPDATE service_rating SET sealed = NULL WHERE tracking_number = \(trackingNumber)",
+    ] {
+      try await connection.query(statement, logger: self.logger)
+    }
+    let rows = try await connection.query(
+      """
+      WITH gone AS (
+        SELECT DISTINCT d.sha256 FROM scan_document d
+        WHERE d.shipment_id = \(id) AND NOT EXISTS (
+          SELECT 1 FROM scan_document o JOIN shipment s ON s.id = o.shipment_id
+          WHERE o.sha256 = d.sha256 AND o.shipment_id <> d.shipment_id AND s.erased_at IS NULL)
+      ), keys AS (
+        DELETE FROM data_key WHERE id IN
+          (SELECT b.data_key_id FROM blob b JOIN gone ON gone.sha256 = b.sha256)
+      )
+      SELECT sha256 FROM gone
+      """,
+      logger: self.logger
+    )
+    var scans: [String] = []
+    for try await sha256 in rows.decode(String.self) { scans.append(sha256) }
+    return scans.sorted()
   }
 
   /// Gives the shipment its agency dossier codes, refusing one another shipment has.

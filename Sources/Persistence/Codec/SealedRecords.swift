@@ -109,6 +109,31 @@ package struct SealedRecords: Sendable {
     return (secrets.note, try secrets.payload.map { try $0.details() })
   }
 
+  /// Bytes sealed under a key, bound to `context` (what they are and whose).
+  package func seal(_ plaintext: Data, context: String, with key: Key) throws -> Data {
+    try self.cipher.seal(plaintext, with: key.key, context: context)
+  }
+
+  /// Bytes sealed by ``seal(_:context:with:)`` with the same context.
+  package func open(_ sealed: Data, context: String, with key: Key) throws -> Data {
+    try self.cipher.open(sealed, with: key.key, context: context)
+  }
+
+  /// The context a rating's comment is sealed in (under its shipment's key).
+  package static func ratingContext(_ number: String) -> String {
+    SQLiteRatingStore.context(number)
+  }
+
+  /// The context a handheld's queued request is sealed in (under a key of its own).
+  package static func deviceContext(caller: String, deviceID: String, sequence: Int) -> String {
+    SQLiteOfflineSyncStore.context(caller: caller, deviceID: deviceID, sequence: sequence)
+  }
+
+  /// The context one chunk of a stored scan is sealed in (under the scan's own key).
+  package static func scanChunkContext(keyID: Int64, chunk: Int) -> String {
+    "scan \(keyID) chunk \(chunk)"
+  }
+
   /// A handover's parties and signatures as kept in the `handover` column (not personal data).
   package static func encode(_ handover: HandoverRecord) throws -> String {
     String(decoding: try ShipmentRows.encoder.encode(HandoverPayload(handover)), as: UTF8.self)

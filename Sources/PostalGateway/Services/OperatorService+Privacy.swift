@@ -35,7 +35,7 @@ extension OperatorService {
         idempotencyKey: key,
         now: self.clock.now()
       )
-      for sha256 in recorded.erasedScans { self.blobs.remove(sha256: sha256) }
+      for sha256 in recorded.erasedScans { await self.blobs.remove(sha256: sha256) }
       self.logger.notice(
         "personal data erased on request",
         metadata: [

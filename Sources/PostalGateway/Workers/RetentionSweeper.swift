@@ -62,7 +62,7 @@ struct RetentionSweeper: Service, CustomStringConvertible {
           ),
           now: now
         )
-        for sha256 in recorded.erasedScans { self.blobs.remove(sha256: sha256) }
+        for sha256 in recorded.erasedScans { await self.blobs.remove(sha256: sha256) }
         shipments += 1
       }
       if due.count < Self.batchSize { break }

@@ -19,11 +19,11 @@ public protocol BlobStore: Sendable {
   ) async throws
 
   /// Whether a blob with this digest is stored.
-  func contains(sha256: String) -> Bool
+  func contains(sha256: String) async throws -> Bool
 
   /// Removes a blob whose personal data was erased (its key is already destroyed). Nothing
   /// when absent.
-  func remove(sha256: String)
+  func remove(sha256: String) async
 }
 
 extension BlobStore {

@@ -1,5 +1,6 @@
 import Foundation
 import Persistence
+import PostgresStorage
 import Synchronization
 import Tracking
 
@@ -37,8 +38,31 @@ struct StoreBackend: Sendable, CustomStringConvertible {
     )
   }()
 
+  /// Every store on a fresh PostgreSQL database, as a replica opens them.
+  static let postgres: StoreBackend = {
+    let locations = MutexBox<[ObjectIdentifier: PostgresLocation]>([:])
+    @Sendable func open(_ location: PostgresLocation) async throws -> Stores {
+      let opened = try await PostgresStorage.open(
+        location,
+        keys: TestKeys.shared,
+        spool: temporaryTestDirectory("spool"),
+        maximumConnections: 4
+      )
+      locations.update { $0[ObjectIdentifier(opened.stores.feed)] = location }
+      return opened.stores
+    }
+    return StoreBackend(
+      description: "PostgreSQL",
+      open: { try await open(try await PostgresTestDatabase.create()) },
+      reopen: { stores in
+        try await open(locations.read { $0[ObjectIdentifier(stores.feed)]! })
+      }
+    )
+  }()
+
   /// Every backend available in this run.
-  static let all: [StoreBackend] = [.sqlite]
+  static let all: [StoreBackend] =
+    [.sqlite] + (PostgresTestDatabase.enabled ? [.postgres] : [])
 }
 
 /// Which folder each opened SQLite store lives in (keyed by its feed, which is unique).
