@@ -179,6 +179,7 @@ let package = Package(
         "PostalGateway",
         "Proto",
         "Tracking",
+        "PostgresStorage",
         "TestProcesses",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

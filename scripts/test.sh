@@ -34,6 +34,14 @@ SECONDS=0
 step 1200 swift test --skip-build
 echo "test.sh: swift test $SECONDS s"
 SECONDS=0
+# The end-to-end suites again, each gateway serving from its own database on the PostgreSQL
+# test cluster (tests that inspect the SQLite file itself are skipped there).
+if [[ -n "${POSTAL_GATEWAY_TEST_DATABASE_URL:-}" ]]; then
+  POSTAL_GATEWAY_TEST_GATEWAY_BACKEND=postgres step 1200 swift test --skip-build \
+    --filter PostalGatewayTests
+  echo "test.sh: end-to-end suites on PostgreSQL $SECONDS s"
+  SECONDS=0
+fi
 
 binary="$(swift build --show-bin-path)/postal-gateway"
 step 600 python3 Tests/interop/interop_test.py "$binary"
@@ -58,6 +66,9 @@ step 600 python3 Tests/cli/production_mode_test.py "$binary"
 step 600 python3 Tests/cli/install_test.py "$binary"
 # `db migrate|version` on the test cluster: migrations, and bad locations refused with the reason.
 step 600 python3 Tests/cli/database_command_test.py "$binary"
+# Two replicas on one database, one killed with SIGKILL mid-load: nothing acknowledged is lost
+# or doubled, the other replica signs on, `log fsck` passes.
+step 600 python3 Tests/cli/replica_failover_test.py "$binary"
 echo "test.sh: production mode and install $SECONDS s"
 SECONDS=0
 

@@ -69,6 +69,7 @@ public final class PostgresChangeListener: Sendable {
           throw error
         }
       } catch {
+        if Task.isCancelled { return }
         self.pool.logger.warning(
           "commit notifications lost; reconnecting",
           metadata: ["error": "\(String(describing: error))"]

@@ -1,6 +1,7 @@
 public import Logging
 import NIOSSL
 public import PostgresNIO
+public import Tracking
 
 /// A pool of connections to one PostgreSQL database (postgres-nio's `PostgresClient`, run by
 /// this object), opened only after a first connection proved the server answers and accepts
@@ -11,12 +12,23 @@ public final class PostgresPool: Sendable {
   public let location: PostgresLocation
   let client: PostgresClient
   let logger: Logger
+  /// Whether writes succeed: a transaction that fails on the connection or the server (not on
+  /// the request) marks the store unwritable until one commits.
+  public let health = StoreHealth()
+  /// Told how long each transaction took and whether it committed (metrics).
+  let observer: (any CommitObserver)?
   private let runner: Task<Void, Never>
 
-  private init(location: PostgresLocation, client: PostgresClient, logger: Logger) {
+  private init(
+    location: PostgresLocation,
+    client: PostgresClient,
+    logger: Logger,
+    observer: (any CommitObserver)?
+  ) {
     self.location = location
     self.client = client
     self.logger = logger
+    self.observer = observer
     // Started at once (not at the executor's leisure): the pool runs before the first lease.
     self.runner = Task.immediate { await client.run() }
   }
@@ -33,7 +45,8 @@ public final class PostgresPool: Sendable {
   public static func open(
     _ location: PostgresLocation,
     maximumConnections: Int = 16,
-    logger: Logger = Logger(label: "postal-gateway.postgres")
+    logger: Logger = Logger(label: "postal-gateway.postgres"),
+    observer: (any CommitObserver)? = nil
   ) async throws -> PostgresPool {
     try await Self.probe(location, logger: logger)
     var configuration = PostgresClient.Configuration(
@@ -49,7 +62,8 @@ public final class PostgresPool: Sendable {
     return PostgresPool(
       location: location,
       client: PostgresClient(configuration: configuration, backgroundLogger: logger),
-      logger: logger
+      logger: logger,
+      observer: observer
     )
   }
 
@@ -57,13 +71,38 @@ public final class PostgresPool: Sendable {
   public func transaction<Result: Sendable>(
     _ body: (PostgresConnection) async throws -> Result
   ) async throws -> Result {
+    let start = ContinuousClock.now
     do {
-      return try await self.client.withTransaction(logger: self.logger) { connection in
+      let result = try await self.client.withTransaction(logger: self.logger) { connection in
         try await body(connection)
       }
+      self.observer?.transactionEnded(duration: start.duration(to: .now), committed: true)
+      self.health.recordSuccess()
+      return result
     } catch let error as PostgresTransactionError {
-      throw error.closureError ?? error.beginError ?? error.commitError ?? error
+      self.observer?.transactionEnded(duration: start.duration(to: .now), committed: false)
+      let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
+      if Self.meansUnwritable(cause) { self.health.recordFailure(String(describing: cause)) }
+      throw cause
+    } catch {
+      self.observer?.transactionEnded(duration: start.duration(to: .now), committed: false)
+      if Self.meansUnwritable(error) { self.health.recordFailure(String(describing: error)) }
+      throw error
     }
+  }
+
+  /// Whether a failure says the database cannot take writes now (the connection or the server,
+  /// not the request): lost connections, a server shutting down, a full disk, read-only.
+  static func meansUnwritable(_ error: any Error) -> Bool {
+    guard let error = error as? PSQLError else { return false }
+    guard let state = error.sqlState else {
+      // No answer from the server: the connection failed (not a cancelled query).
+      return [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection]
+        .contains(error.code)
+    }
+    // 08 connection exception, 53 insufficient resources (disk full), 57 operator intervention,
+    // 58 system error, 25006 read-only transaction.
+    return ["08", "53", "57", "58"].contains(String(state.prefix(2))) || state == "25006"
   }
 
   /// Runs `body` on one pooled connection, outside a transaction.

@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+public import Tracking
 
 /// Elects the one replica that signs checkpoints: whoever holds a session-level advisory lock
 /// on a connection of its own. The lock lives exactly as long as that session: a replica that
@@ -8,7 +9,7 @@ import PostgresNIO
 /// session: about ``takeoverBound``). A replica asks ``holds()`` before each signature; the
 /// store's `save` still refuses a checkpoint not above the largest stored one, so even a
 /// signer that lost its lease mid-signature cannot store a smaller or a second one.
-public actor PostgresSignerLease {
+public actor PostgresSignerLease: SignerElection {
   /// The session lock that makes a replica the signer.
   static let signerLockKey: Int64 = 7_400_180_002
   /// The transaction lock `save` takes, ordering two signers' writes.
@@ -22,6 +23,14 @@ public actor PostgresSignerLease {
   /// A lease on a migrated database; nothing is held until ``holds()`` is asked.
   public init(pool: PostgresPool) {
     self.pool = pool
+  }
+
+  deinit {
+    // Dropped without `release()` (a gateway that failed while starting): the session still
+    // closes, which frees the lease.
+    if let session = self.session {
+      Task { try? await session.close() }
+    }
   }
 
   /// Whether this replica is the signer now, taking the lease if it is free.

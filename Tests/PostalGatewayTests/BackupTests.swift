@@ -10,7 +10,7 @@ import Tracking
 
 /// Backups end to end: taken from a real SQLite file while clients write over mutual TLS,
 /// restored into a new data directory, and served again.
-@Suite("Backup and restore")
+@Suite("Backup and restore", .sqliteOnly)
 struct BackupTests {
   let pki = TestPKI.shared
 

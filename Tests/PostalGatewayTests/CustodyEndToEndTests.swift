@@ -267,7 +267,7 @@ struct CustodyEndToEndTests {
   }
 
   @Test(
-    "tampering with a leaf, a node or a checkpoint in the SQLite file is found by fsck and breaks proofs",
+    "tampering with a leaf, a node or a checkpoint in the SQLite file is found by fsck and breaks proofs", .sqliteOnly,
     arguments: ["leaf", "node", "checkpoint"]
   )
   func tamperingIsFound(target: String) async throws {
@@ -345,7 +345,7 @@ struct CustodyEndToEndTests {
     _ = registered
   }
 
-  @Test("a restart keeps the tree and its checkpoints consistent")
+  @Test("a restart keeps the tree and its checkpoints consistent", .sqliteOnly)
   func restartKeepsConsistency() async throws {
     let directory = temporaryDirectory()
     let keys = HandoverKeys()

@@ -128,10 +128,10 @@ struct PaperReuseEndToEndTests {
       #expect(row.digitized == 2)
 
       // The custody log holds the reuse and still verifies.
-      let audit = try await CustodyEndToEndTests.fsck(
-        (gateway.dataDirectory as NSString).appendingPathComponent("postal-gateway.sqlite"),
-        try NoteVerifier(gateway.gateway.verifierKey)
-      )
+      let audit = try await CustodyLogAudit(
+        store: gateway.stores.custody,
+        verifier: try NoteVerifier(gateway.gateway.verifierKey)
+      ).run()
       #expect(audit.problem == nil)
       _ = second
     }

@@ -22,7 +22,7 @@ final class Shared<Value: Sendable>: Sendable {
 /// Personal data at rest: sealed under data keys wrapped by a key-encryption key kept outside
 /// the data directory; the key rotated while writes run; erased after retention without
 /// breaking a proof.
-@Suite("Personal data at rest")
+@Suite("Personal data at rest", .sqliteOnly)
 struct PersonalDataAtRestTests {
   let pki = TestPKI.shared
 

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import GRPCCore
 import Persistence
+import PostgresStorage
 import Proto
 import SwiftProtobuf
 import Tracking
@@ -335,6 +336,11 @@ struct LogCommand: AsyncParsableCommand {
     @Option(help: "Data directory. Default ./postal-data.") var dataDir = "./postal-data"
     @Option(help: "SPIFFE trust domain (names the log). Default postal-gateway.local.")
     var trustDomain = "postal-gateway.local"
+    @Option(
+      help:
+        "Check the log in this PostgreSQL database (postgres://…; or $POSTAL_GATEWAY_DATABASE_URL) instead of the data directory's SQLite file. The signing key is still read from the data directory."
+    )
+    var databaseURL: String?
 
     func run() async throws {
       var configuration = GatewayConfiguration()
@@ -344,10 +350,25 @@ struct LogCommand: AsyncParsableCommand {
         origin: configuration.custodyOrigin,
         path: configuration.custodyKeyFile
       )
-      let finding = try await CustodyLogAudit(
-        store: try SQLiteStorage.openCustodyLog(path: configuration.databasePath),
-        verifier: try NoteVerifier(signer.verifierKey)
-      ).run()
+      let verifier = try NoteVerifier(signer.verifierKey)
+      let finding: CustodyLogAudit.Finding
+      if let url = self.databaseURL
+        ?? ProcessInfo.processInfo.environment["POSTAL_GATEWAY_DATABASE_URL"]
+      {
+        let pool = try await PostgresStorage.connect(
+          try PostgresLocation(url: url),
+          maximumConnections: 2,
+          migrate: false
+        )
+        defer { pool.close() }
+        finding = try await CustodyLogAudit(store: PostgresCustodyStore(pool: pool), verifier: verifier)
+          .run()
+      } else {
+        finding = try await CustodyLogAudit(
+          store: try SQLiteStorage.openCustodyLog(path: configuration.databasePath),
+          verifier: verifier
+        ).run()
+      }
       if let problem = finding.problem {
         print("MISMATCH: \(problem)")
         throw ExitCode(1)

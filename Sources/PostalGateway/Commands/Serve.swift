@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Tracking
 import UnixSignals
@@ -14,6 +15,12 @@ struct Serve: AsyncParsableCommand {
 
   @Option(help: "Data directory (database, secrets, development PKI). Default ./postal-data.")
   var dataDir: String?
+
+  @Option(
+    help:
+      "Serve from this PostgreSQL database (postgres://user@host:port/name; or $POSTAL_GATEWAY_DATABASE_URL; password also from $PGPASSWORD). Default: SQLite in the data directory."
+  )
+  var databaseURL: String?
 
   @Option(help: "Partner listener host:port. Default 127.0.0.1:7443.")
   var partnerAddress: String?
@@ -67,6 +74,11 @@ struct Serve: AsyncParsableCommand {
     var configuration = GatewayConfiguration()
     if let config { try configuration.apply(file: config) }
     if let dataDir { configuration.dataDirectory = dataDir }
+    if let url = self.databaseURL
+      ?? ProcessInfo.processInfo.environment["POSTAL_GATEWAY_DATABASE_URL"]
+    {
+      configuration.databaseURL = url
+    }
     if let partnerAddress { configuration.partner = try .init(address: partnerAddress) }
     if let publicAddress { configuration.publicListener = try .init(address: publicAddress) }
     if let metricsAddress { configuration.metrics = try .init(address: metricsAddress) }

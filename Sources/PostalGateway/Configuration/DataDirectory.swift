@@ -65,8 +65,8 @@ struct DataDirectory {
   /// The key-encryption keys, from their file outside the data directory; made on the first
   /// start of an empty database. A database that holds data keys refuses to start without
   /// its file (or with another one: the store checks every key unwraps).
-  func keyEncryptionKeys() throws -> KeyRingFile {
-    let create = try !SQLiteStorage.holdsDataKeys(path: self.configuration.databasePath)
+  /// - Parameter create: Whether a missing file may be made (the database holds no data key).
+  func keyEncryptionKeys(create: Bool) throws -> KeyRingFile {
     do {
       return try KeyRingFile.open(path: self.configuration.keyEncryptionKeyFile, create: create)
     } catch let error as EncryptionError {

@@ -103,7 +103,10 @@ extension GatewayConfiguration {
       var busyTimeoutMilliseconds: Int?
       var groupCommitWaitMicroseconds: Int?
       var groupCommitMaximumBatch: Int?
+      var maximumConnections: Int?
     }
+    /// The PostgreSQL database's URL.
+    var database: String?
     var idempotency: Idempotency?
     var limits: Limits?
     var storage: Storage?
@@ -155,6 +158,8 @@ extension GatewayConfiguration {
     if let value = file.storage?.groupCommitMaximumBatch {
       self.storage.groupCommitMaximumBatch = value
     }
+    if let value = file.storage?.maximumConnections { self.storage.maximumConnections = value }
+    if let value = file.database { self.databaseURL = value }
     if let limits = file.limits {
       if let value = limits.maximumConcurrentCallsPerCaller {
         self.limits.maximumConcurrentCallsPerCaller = value

@@ -1,5 +1,6 @@
 import Foundation
 import Persistence
+import PostgresStorage
 import Tracking
 
 /// Everything `serve` needs, with defaults that work on a fresh machine.
@@ -90,6 +91,9 @@ struct GatewayConfiguration: Sendable, Equatable {
     var groupCommitWaitMicroseconds = 0
     /// The most writes one transaction carries; 1 turns group commit off.
     var groupCommitMaximumBatch = 256
+    /// On PostgreSQL: this replica's connections (keep replicas × this below the server's
+    /// `max_connections`).
+    var maximumConnections = 16
 
     /// The store's group commit settings.
     var groupCommit: GroupCommitSettings {
@@ -102,6 +106,10 @@ struct GatewayConfiguration: Sendable, Equatable {
 
   var limits = Limits()
   var storage = Storage()
+  /// The shared PostgreSQL database replicas serve from (`postgres://user@host:port/name`,
+  /// the password from the URL or `$PGPASSWORD`); `nil` serves from SQLite in the data
+  /// directory.
+  var databaseURL: String?
   var handoffs = Handoffs()
   var sla = Sla()
   /// How long a request id's result is remembered for retries, in days.
@@ -287,6 +295,16 @@ struct GatewayConfiguration: Sendable, Equatable {
       l.firstCallTimeoutSeconds > 0, l.maximumIdleSeconds > 0
     else {
       throw ConfigurationError("limits values must be positive")
+    }
+    guard (1 ... 1000).contains(self.storage.maximumConnections) else {
+      throw ConfigurationError("storage.maximumConnections must be between 1 and 1000")
+    }
+    if let url = self.databaseURL {
+      do {
+        _ = try PostgresLocation(url: url)
+      } catch {
+        throw ConfigurationError("database: \(error)")
+      }
     }
     guard self.storage.busyTimeoutMilliseconds >= 0 else {
       throw ConfigurationError("storage.busyTimeoutMilliseconds must not be negative")

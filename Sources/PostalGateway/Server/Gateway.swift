@@ -31,6 +31,8 @@ struct Gateway: Sendable {
   let webServer: WebServer<WebContext>?
   /// The oversight office's web address, when configured.
   let oversightWebServer: WebServer<OversightContext>?
+  /// Closes the stores' connections once the group stopped.
+  let closeStores: @Sendable () -> Void
 
   /// Wires the gateway.
   /// - Parameters:
@@ -52,24 +54,23 @@ struct Gateway: Sendable {
     let directory = DataDirectory(configuration: configuration)
     try directory.prepare()
     let metrics = GatewayMetrics()
-    let keys = try directory.keyEncryptionKeys()
-    let stores = try SQLiteStorage.open(
-      path: configuration.databasePath,
-      blobDirectory: configuration.blobDirectory,
-      keys: keys,
-      busyTimeout: .milliseconds(configuration.storage.busyTimeoutMilliseconds),
-      groupCommit: configuration.storage.groupCommit,
-      observer: metrics
+    let backend = try await GatewayBackend.open(
+      configuration: configuration,
+      directory: directory,
+      metrics: metrics,
+      logger: logger
     )
+    let stores = backend.stores
     // Refuse to start on a store that cannot write, rather than half-serving.
     try await stores.shipments.probeWrite(now: clock.now())
     let domain = try await GatewayDomain.build(
       configuration: configuration,
       directory: directory,
       stores: stores,
-      keys: keys,
+      keys: backend.keys,
       clientCAPEM: tls.clientCAPEM,
       clock: clock,
+      election: backend.election,
       logger: logger
     )
     let health = GatewayListeners.health()
@@ -135,6 +136,7 @@ struct Gateway: Sendable {
     }
     let services = Self.services(
       domain,
+      extraWorkers: backend.workers,
       listeners: listeners,
       configuration: configuration,
       health: health,
@@ -171,13 +173,15 @@ struct Gateway: Sendable {
       metrics: metrics,
       metricsEndpoint: metricsEndpoint,
       webServer: webServer,
-      oversightWebServer: oversightWebServer
+      oversightWebServer: oversightWebServer,
+      closeStores: backend.close
     )
   }
 
   /// The group's services, workers first and listeners last.
   private static func services(
     _ domain: GatewayDomain,
+    extraWorkers: [any Service],
     listeners: GatewayListeners,
     configuration: GatewayConfiguration,
     health: GatewayHealth,
@@ -231,7 +235,6 @@ struct Gateway: Sendable {
         logger: logger.with("component", "idempotency-pruner")
       ),
       Reloader(domain: domain, clock: clock, logger: logger.with("component", "reloader")),
-      domain.keyRotator,
       RetentionSweeper(
         shipments: domain.shipments,
         store: domain.stores.shipments,
@@ -243,7 +246,7 @@ struct Gateway: Sendable {
         clock: clock,
         logger: logger.with("component", "retention-sweeper")
       ),
-    ]
+    ] + (domain.keyRotator.map { [$0] } ?? []) + extraWorkers
     let listenerServices: [any Service] = [
       ListenerService(
         name: "partner",
@@ -269,6 +272,7 @@ struct Gateway: Sendable {
 
   /// Serves until graceful shutdown (a signal, or ``beginGracefulShutdown()``).
   func run() async throws {
+    defer { self.closeStores() }
     try await self.group.run()
   }
 

@@ -33,7 +33,8 @@ struct GatewayDomain: Sendable {
   let audit: AccessAuditor
   /// Citizens' ratings and complaints.
   let ratings: RatingDesk
-  let keyRotator: KeyRotator
+  /// Rotates keys (SQLite only so far; `nil` on PostgreSQL).
+  let keyRotator: KeyRotator?
   /// The configured notification destinations.
   let notificationChannels: NotificationChannels
 
@@ -46,6 +47,7 @@ struct GatewayDomain: Sendable {
     keys: KeyRingFile,
     clientCAPEM: String,
     clock: any WallClock,
+    election: (any SignerElection)? = nil,
     logger: Logger
   ) async throws -> GatewayDomain {
     if configuration.catalogPath == nil {
@@ -107,7 +109,12 @@ struct GatewayDomain: Sendable {
       path: configuration.custodyKeyFile
     )
     let log = CustodyLog(origin: configuration.custodyOrigin, store: stores.custody)
-    let checkpointer = Checkpointer(log: log, store: stores.custody, signer: signer)
+    let checkpointer = Checkpointer(
+      log: log,
+      store: stores.custody,
+      signer: signer,
+      election: election
+    )
     // The service refuses to start on a log that contradicts a checkpoint it signed.
     try await checkpointer.verifyHistory()
     return GatewayDomain(
@@ -135,13 +142,14 @@ struct GatewayDomain: Sendable {
       verifierKey: signer.verifierKey,
       audit: AccessAuditor(store: stores.accessAudit),
       ratings: RatingDesk(shipments: shipments, store: stores.ratings),
-      keyRotator: KeyRotator(
-        ring: keys,
-        // The SQLite stores always have one.
-        rotation: SQLiteStorage.keyRotation(of: stores)!,
-        clock: clock,
-        logger: logger.with("component", "key-rotator")
-      ),
+      keyRotator: SQLiteStorage.keyRotation(of: stores).map {
+        KeyRotator(
+          ring: keys,
+          rotation: $0,
+          clock: clock,
+          logger: logger.with("component", "key-rotator")
+        )
+      },
       notificationChannels: notificationChannels
     )
   }

@@ -301,7 +301,8 @@ struct OperatorService {
   let sla: SlaDesk
   let shipments: ShipmentService
   let blobs: any BlobStore
-  let keyRotator: KeyRotator
+  /// `nil` on PostgreSQL, where key rotation is not available yet.
+  let keyRotator: KeyRotator?
   let notifications: any NotificationStore
   let identities: any IdentityResolver
   let clock: any WallClock

@@ -109,7 +109,7 @@ extension OperatorService {
     context: ServerContext
   ) async throws -> Postalgateway_V1_EncryptionStatus {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      Postalgateway_V1_EncryptionStatus(try await self.keyRotator.rotate())
+      Postalgateway_V1_EncryptionStatus(try await self.rotator().rotate())
     }
   }
 
@@ -123,7 +123,7 @@ extension OperatorService {
         throw TrackingError.invalidField("older_than_days", "must be 0 to 36500")
       }
       return Postalgateway_V1_EncryptionStatus(
-        try await self.keyRotator.rotateDataKeys(olderThanDays: Int(request.olderThanDays))
+        try await self.rotator().rotateDataKeys(olderThanDays: Int(request.olderThanDays))
       )
     }
   }
@@ -134,7 +134,7 @@ extension OperatorService {
     context: ServerContext
   ) async throws -> Postalgateway_V1_EncryptionStatus {
     try await mappingErrors(self.logger, method: context.descriptor) {
-      Postalgateway_V1_EncryptionStatus(try await self.keyRotator.status())
+      Postalgateway_V1_EncryptionStatus(try await self.rotator().status())
     }
   }
 }
@@ -147,5 +147,18 @@ extension Postalgateway_V1_EncryptionStatus {
     self.dataKeys = status.dataKeys.mapValues(Int64.init)
     self.rewrapping = status.rewrapping
     self.dataKeysToReplace = Int64(status.dataKeysToReplace)
+  }
+}
+
+extension OperatorService {
+  /// The key rotator, or FAILED_PRECONDITION where there is none.
+  private func rotator() throws -> KeyRotator {
+    guard let rotator = self.keyRotator else {
+      throw TrackingError(
+        code: .failedPrecondition,
+        message: "key rotation runs on the SQLite store only; this gateway serves from PostgreSQL"
+      )
+    }
+    return rotator
   }
 }

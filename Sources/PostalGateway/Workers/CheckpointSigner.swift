@@ -15,15 +15,27 @@ struct CheckpointSigner: Service, CustomStringConvertible {
   let logger: Logger
 
   func run() async {
+    await self.signWhileServing()
+    // Whatever ended the loop, the lease goes (another replica takes over at once).
+    await self.checkpointer.resign()
+  }
+
+  private func signWhileServing() async {
     while !Task.isCancelled, !Task.isShuttingDownGracefully {
       // Taken before the reads, so leaves appended meanwhile wake the signer at once.
       let position = self.feed.position()
       var deadline: Timestamp?
       do {
-        try await self.sign(force: false)
-        let latest = try await self.checkpointer.latestCheckpoint()
-        if try await self.log.treeSize() > (latest?.checkpoint.size ?? 0) {
-          deadline = try await self.checkpointer.nextSigningTime()
+        if await self.checkpointer.isSigner() {
+          try await self.sign(force: false)
+          let latest = try await self.checkpointer.latestCheckpoint()
+          if try await self.log.treeSize() > (latest?.checkpoint.size ?? 0) {
+            deadline = try await self.checkpointer.nextSigningTime()
+          }
+        } else {
+          // Another replica signs: stand by, and ask again each second to take over when
+          // its lease ends.
+          deadline = self.clock.now().advanced(by: .seconds(1))
         }
       } catch {
         // Shutting down cancels the store call: not a failure to report.
@@ -47,7 +59,7 @@ struct CheckpointSigner: Service, CustomStringConvertible {
         )
       }
     }
-    if Task.isShuttingDownGracefully, !Task.isCancelled {
+    if Task.isShuttingDownGracefully, !Task.isCancelled, await self.checkpointer.isSigner() {
       try? await self.sign(force: true)
     }
   }

@@ -1,6 +1,18 @@
+/// Who may sign checkpoints when several replicas share one log: one at a time.
+public protocol SignerElection: Sendable {
+  /// Whether this process is the signer now, taking the role if it is free.
+  func holds() async -> Bool
+  /// Gives the role up (at shutdown), so another process takes it at once.
+  func release() async
+}
+
 /// Signs checkpoints of the custody log, at most once per interval and only when the log grew,
 /// and never one inconsistent with a checkpoint it signed before (C2SP tlog-checkpoint: "a log
 /// MUST not sign any checkpoint which is inconsistent with any checkpoint it previously signed").
+///
+/// With an election (replicas sharing one log), only the elected replica signs; it reads the
+/// latest checkpoint from the store before each signature, so a replica taking over continues
+/// from what the previous signer stored. The others wait for the signer's checkpoints.
 public actor Checkpointer {
   private let log: CustodyLog
   private let store: any CustodyLogStore
@@ -11,6 +23,8 @@ public actor Checkpointer {
   /// The signature being made. The actor is reentrant at every `await`, so without this two
   /// callers (the background signer and a receipt) could sign the same size twice.
   private var inFlight: Task<SignedCheckpoint, any Error>?
+  /// Who signs among replicas; `nil` when this process is the log's only writer.
+  private let election: (any SignerElection)?
 
   /// Creates the signer.
   /// - Parameters:
@@ -18,16 +32,30 @@ public actor Checkpointer {
   ///   - store: Where checkpoints are kept.
   ///   - signer: The log's key (its name is the origin).
   ///   - interval: The shortest time between two checkpoints.
+  ///   - election: Who signs among replicas sharing the log (`nil`: this process alone).
   public init(
     log: CustodyLog,
     store: any CustodyLogStore,
     signer: NoteSigner,
-    interval: Duration = .seconds(1)
+    interval: Duration = .seconds(1),
+    election: (any SignerElection)? = nil
   ) {
     self.log = log
     self.store = store
     self.signer = signer
     self.interval = interval
+    self.election = election
+  }
+
+  /// Whether this process signs now (always, without an election).
+  public func isSigner() async -> Bool {
+    guard let election = self.election else { return true }
+    return await election.holds()
+  }
+
+  /// Gives the signer's role up, if elected (at shutdown).
+  public func resign() async {
+    await self.election?.release()
   }
 
   /// Checks every stored checkpoint against the stored tree: its signature by this key, its
@@ -73,6 +101,10 @@ public actor Checkpointer {
   /// - Returns: The new checkpoint, or `nil` when none was due.
   @discardableResult
   public func signIfDue(now: Timestamp, force: Bool = false) async throws -> SignedCheckpoint? {
+    if self.election != nil {
+      guard await self.isSigner() else { return nil }
+      try await self.reload()
+    }
     try await self.load()
     let size = try await self.log.treeSize()
     guard size > (self.latest?.checkpoint.size ?? 0) else { return nil }
@@ -89,9 +121,27 @@ public actor Checkpointer {
     clock: any WallClock
   ) async throws -> SignedCheckpoint {
     try await self.load()
+    var waited = 0
     while true {
       if let latest = self.latest, latest.checkpoint.size >= size { return latest }
       let current = clock.now()
+      if self.election != nil {
+        try await self.reload()
+        if let latest = self.latest, latest.checkpoint.size >= size { return latest }
+        if !(await self.isSigner()) {
+          // Another replica signs: its next checkpoint covers the size within an interval
+          // or two, unless no replica is the signer (then say so rather than wait forever).
+          waited += 1
+          guard waited <= 30 else {
+            throw TrackingError(
+              code: .storageFailure,
+              message: "no replica is signing custody checkpoints; try again shortly"
+            )
+          }
+          try await clock.sleep(until: current.advanced(by: self.interval))
+          continue
+        }
+      }
       if let latest = self.latest, current < latest.signedAt.advanced(by: self.interval) {
         try await clock.sleep(until: latest.signedAt.advanced(by: self.interval))
         continue
@@ -109,8 +159,19 @@ public actor Checkpointer {
 
   /// The checkpoint signed last.
   public func latestCheckpoint() async throws -> SignedCheckpoint? {
+    // Replicas sign in turn: the store has the latest, whoever signed it.
+    if self.election != nil { try await self.reload() }
     try await self.load()
     return self.latest
+  }
+
+  /// Reads the latest checkpoint from the store again (another replica may have signed).
+  private func reload() async throws {
+    let stored = try await self.store.latestCheckpoint()
+    if let stored, stored.checkpoint.size > (self.latest?.checkpoint.size ?? 0) {
+      self.latest = stored
+    }
+    self.loaded = true
   }
 
   private func load() async throws {

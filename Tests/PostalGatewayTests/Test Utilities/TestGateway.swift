@@ -97,6 +97,7 @@ func withTestGateway<T: Sendable>(
 ) async throws -> T {
   var configuration = GatewayConfiguration()
   configuration.dataDirectory = dataDirectory ?? temporaryDirectory()
+  configuration.databaseURL = try await TestBackend.databaseURL(for: configuration.dataDirectory)
   configuration.trustDomain = TestPKI.trustDomain
   configuration.partner = .init(host: "127.0.0.1", port: 0)
   configuration.publicListener = .init(host: "127.0.0.1", port: 0)
