@@ -29,7 +29,7 @@ def read(path):
 
 
 def build_servicer(agency_intake_pb2, agency_intake_pb2_grpc, agency_service_pb2_grpc, counter_service_pb2,
-                   gateway_channel):
+                   gateway_channel, first_sequence=1):
     class Intake(agency_intake_pb2_grpc.AgencyIntakeServicer):
         def __init__(self):
             self.lock = threading.Lock()
@@ -57,7 +57,7 @@ def build_servicer(agency_intake_pb2, agency_intake_pb2_grpc, agency_service_pb2
             now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=7)))
             with self.lock:
                 if package.handoff_id not in self.receipts:
-                    sequence = len(self.receipts) + 1
+                    sequence = len(self.receipts) + first_sequence
                     receipt = agency_intake_pb2.IntakeReceipt()
                     receipt.accepted.dossier_code = f"{package.agency_code}-{now:%y%m%d}-{sequence:04d}"
                     receipt.accepted.received_at.FromDatetime(now.astimezone(datetime.timezone.utc))
@@ -83,7 +83,7 @@ def serve(args):
     gateway_channel = grpc.secure_channel(args.gateway, grpc.ssl_channel_credentials(
         read(args.gateway_ca), read(args.agency_key), read(args.agency_cert)))
     servicer = build_servicer(agency_intake_pb2, agency_intake_pb2_grpc, agency_service_pb2_grpc,
-                              counter_service_pb2, gateway_channel)
+                              counter_service_pb2, gateway_channel, getattr(args, "first_sequence", 1))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     agency_intake_pb2_grpc.add_AgencyIntakeServicer_to_server(servicer, server)
     credentials = grpc.ssl_server_credentials(
@@ -104,6 +104,8 @@ def main():
     parser.add_argument("--agency-cert", required=True, help="this agency's client certificate for the gateway")
     parser.add_argument("--agency-key", required=True)
     parser.add_argument("--stubs", required=True, help="folder of the Python modules generated from proto/")
+    parser.add_argument("--first-sequence", type=int, default=1,
+                        help="the number of the first dossier code it gives (a real agency never reuses one)")
     server, _ = serve(parser.parse_args())
     server.wait_for_termination()
 

@@ -69,6 +69,9 @@ step 600 python3 Tests/cli/database_command_test.py "$binary"
 # Two replicas on one database, one killed with SIGKILL mid-load: nothing acknowledged is lost
 # or doubled, the other replica signs on, `log fsck` passes.
 step 600 python3 Tests/cli/replica_failover_test.py "$binary"
+# A province moves: the interop scenario on SQLite, `db copy` into PostgreSQL, the same answers
+# from a gateway on the copy, the interop scenario again against it, `log fsck` on it.
+step 900 python3 Tests/cli/database_copy_test.py "$binary"
 echo "test.sh: production mode and install $SECONDS s"
 SECONDS=0
 

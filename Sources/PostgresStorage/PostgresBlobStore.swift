@@ -54,7 +54,12 @@ public struct PostgresBlobStore: BlobStore {
 
   /// Stores a finished upload's sealed chunks under its digest; `false` when the content is
   /// already stored (the upload's key is then destroyed).
-  func commit(spooled path: String, key: SealedRecords.Key, sha256: String, size: Int64)
+  func commit(
+    spooled path: String,
+    key: SealedRecords.Key,
+    sha256: String,
+    size: Int64
+  )
     async throws -> Bool
   {
     guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -78,7 +83,9 @@ public struct PostgresBlobStore: BlobStore {
       }
       var chunk = 0
       while let length = try handle.read(upToCount: 4), length.count == 4 {
-        let count = length.withUnsafeBytes { Int(UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self))) }
+        let count = length.withUnsafeBytes {
+          Int(UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)))
+        }
         let sealed = try handle.read(upToCount: count) ?? Data()
         guard sealed.count == count else { throw BlobError.io("the upload's spool file is short") }
         try await connection.query(
@@ -117,7 +124,10 @@ public struct PostgresBlobStore: BlobStore {
       for try await (chunks, id, kek, wrapped) in found.decode((Int, Int64?, String?, Data?).self) {
         var key: SealedRecords.Key?
         if let id, let kek, let wrapped {
-          key = try self.rows.records.key(id: id, wrapped: WrappedDataKey(keyID: kek, bytes: wrapped))
+          key = try self.rows.records.key(
+            id: id,
+            wrapped: WrappedDataKey(keyID: kek, bytes: wrapped)
+          )
         }
         stored = (chunks, key)
       }
@@ -146,7 +156,7 @@ public struct PostgresBlobStore: BlobStore {
         var offset = plain.startIndex
         while offset < plain.endIndex {
           let end = min(offset + max(1, chunkSize), plain.endIndex)
-          try await body(Array(plain[offset..<end]))
+          try await body(Array(plain[offset ..< end]))
           offset = end
         }
       }

@@ -21,7 +21,11 @@ public struct PostgresOfflineSyncStore: OfflineSyncStore {
   var logger: Logger { self.pool.logger }
 
   private static func context(_ device: DeviceKey, _ sequence: Int) -> String {
-    SealedRecords.deviceContext(caller: device.caller, deviceID: device.deviceID, sequence: sequence)
+    SealedRecords.deviceContext(
+      caller: device.caller,
+      deviceID: device.deviceID,
+      sequence: sequence
+    )
   }
 
   private func seal(

@@ -19,457 +19,289 @@ public enum PostgresSchema {
   /// The highest version this build knows.
   public static var latest: Int { Self.migrations.last?.version ?? 0 }
 
-  static let migrations: [Migration] = [
-    Migration(
-      version: 1,
-      purpose:
-        "the custody log: one tree-size row (the sequencer), append-only leaves, nodes and checkpoints",
-      statements: [
-        """
-        CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
-        END
-        $$
-        """,
-        // The sequencer: appends lock this row (UPDATE … RETURNING) until they commit, so
-        // leaf indexes are handed out one transaction at a time, contiguous, with no gap.
-        """
-        CREATE TABLE custody_tree (
-          id smallint PRIMARY KEY CHECK (id = 1),
-          size bigint NOT NULL CHECK (size >= 0)
-        )
-        """,
-        "INSERT INTO custody_tree (id, size) VALUES (1, 0)",
-        """
-        CREATE TABLE custody_leaf (
-          leaf_index bigint PRIMARY KEY CHECK (leaf_index >= 0),
-          data bytea NOT NULL,
-          tracking_number text NOT NULL,
-          event_sequence integer NOT NULL CHECK (event_sequence > 0),
-          UNIQUE (tracking_number, event_sequence)
-        )
-        """,
-        """
-        CREATE TABLE custody_node (
-          level smallint NOT NULL CHECK (level >= 0),
-          node_index bigint NOT NULL CHECK (node_index >= 0),
-          hash bytea NOT NULL CHECK (length(hash) = 32),
-          PRIMARY KEY (level, node_index)
-        )
-        """,
-        """
-        CREATE TABLE custody_checkpoint (
-          tree_size bigint PRIMARY KEY CHECK (tree_size > 0),
-          root bytea NOT NULL CHECK (length(root) = 32),
-          note text NOT NULL,
-          signed_at bigint NOT NULL
-        )
-        """,
-      ]
-        + ["custody_tree", "custody_leaf", "custody_node", "custody_checkpoint"].flatMap {
-          table -> [String] in
-          let rows =
-            table == "custody_tree"
-            ? "BEFORE DELETE" : "BEFORE UPDATE OR DELETE"
-          return [
-            "CREATE TRIGGER \(table)_append_only \(rows) ON \(table) FOR EACH ROW EXECUTE FUNCTION refuse_change()",
-            "CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table) FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()",
-          ]
-        }
-    ),
-    Migration(
-      version: 2,
-      purpose: "handover signing keys of staff devices and agency systems",
-      statements: [
-        """
-        CREATE TABLE signing_key (
-          key_id text PRIMARY KEY,
-          owner text NOT NULL,
-          public_key bytea NOT NULL CHECK (length(public_key) = 32),
-          registered_at bigint NOT NULL
-        )
-        """,
-        "CREATE INDEX signing_key_by_owner ON signing_key (owner)",
-      ]
-    ),
-    Migration(
-      version: 3,
-      purpose:
-        "shipments and their append-only events, sealed personal data under data keys, idempotency keys, serials, scans, dossier codes, the blind index",
-      statements: [
-        """
-        CREATE TABLE serial_counter (
-          service_indicator text PRIMARY KEY,
-          last_serial integer NOT NULL CHECK (last_serial >= 0)
-        )
-        """,
-        """
-        CREATE TABLE data_key (
-          id bigserial PRIMARY KEY,
-          kek_id text NOT NULL,
-          wrapped bytea NOT NULL,
-          created_at bigint NOT NULL
-        )
-        """,
-        "CREATE INDEX data_key_by_kek ON data_key (kek_id)",
-        """
-        CREATE TABLE shipment (
-          id bigserial PRIMARY KEY,
-          tracking_number text NOT NULL UNIQUE,
-          service_type text NOT NULL,
-          state text NOT NULL,
-          procedure_code text NOT NULL,
-          agency_code text NOT NULL,
-          origin_post_office text NOT NULL,
-          applicant_province text NOT NULL,
-          applicant_commune text NOT NULL,
-          pickup_kind text NOT NULL CHECK (pickup_kind IN ('counter', 'home')),
-          pickup_province text,
-          pickup_commune text,
-          pickup_window_start bigint,
-          pickup_window_end bigint,
-          code_nonce bytea NOT NULL,
-          code_salt bytea NOT NULL,
-          code_hash bytea NOT NULL,
-          custody_salt bytea NOT NULL,
-          created_at bigint NOT NULL,
-          updated_at bigint NOT NULL,
-          version integer NOT NULL CHECK (version > 0),
-          data_key_id bigint,
-          sealed bytea,
-          erased_at bigint,
-          notify_channel text NOT NULL DEFAULT 'NONE'
-        )
-        """,
-        "CREATE INDEX shipment_by_created ON shipment (created_at DESC, tracking_number DESC)",
-        "CREATE INDEX shipment_by_state ON shipment (state, created_at DESC, tracking_number DESC)",
-        """
-        CREATE INDEX shipment_by_office
-          ON shipment (origin_post_office, created_at DESC, tracking_number DESC)
-        """,
-        "CREATE INDEX shipment_not_erased ON shipment (created_at) WHERE erased_at IS NULL",
-        """
-        CREATE TABLE shipment_event (
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          sequence integer NOT NULL CHECK (sequence > 0),
-          kind text NOT NULL,
-          from_state text,
-          to_state text NOT NULL,
-          occurred_at bigint NOT NULL,
-          recorded_at bigint NOT NULL,
-          actor text NOT NULL,
-          location text NOT NULL,
-          sealed bytea,
-          handover text,
-          PRIMARY KEY (shipment_id, sequence)
-        )
-        """,
-        """
-        CREATE TRIGGER shipment_event_append_only BEFORE UPDATE OR DELETE ON shipment_event
-          FOR EACH ROW EXECUTE FUNCTION refuse_change()
-        """,
-        """
-        CREATE TRIGGER shipment_event_no_truncate BEFORE TRUNCATE ON shipment_event
-          FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
-        """,
-        """
-        CREATE TABLE idempotency_key (
-          caller text NOT NULL,
-          request_id text NOT NULL,
-          fingerprint bytea NOT NULL,
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          first_sequence integer NOT NULL,
-          version integer NOT NULL,
-          created_at bigint NOT NULL,
-          PRIMARY KEY (caller, request_id)
-        )
-        """,
-        "CREATE INDEX idempotency_key_by_age ON idempotency_key (created_at)",
-        """
-        CREATE TABLE scan_document (
-          document_code text PRIMARY KEY,
-          shipment_id bigint NOT NULL,
-          sequence integer NOT NULL,
-          document_id text NOT NULL,
-          sha256 text NOT NULL,
-          size bigint NOT NULL,
-          content_type text NOT NULL,
-          reused_from text,
-          FOREIGN KEY (shipment_id, sequence) REFERENCES shipment_event (shipment_id, sequence)
-        )
-        """,
-        "CREATE INDEX scan_document_by_sha256 ON scan_document (sha256)",
-        """
-        CREATE TABLE dossier_code (
-          code text PRIMARY KEY,
-          shipment_id bigint NOT NULL REFERENCES shipment (id)
-        )
-        """,
-        """
-        CREATE TABLE person_lookup (
-          digest text NOT NULL,
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          PRIMARY KEY (digest, shipment_id)
-        )
-        """,
-        "CREATE INDEX person_lookup_by_shipment ON person_lookup (shipment_id)",
-        "CREATE TABLE person_lookup_pending (shipment_id bigint PRIMARY KEY REFERENCES shipment (id))",
-        """
-        CREATE TABLE health_probe (
-          id smallint PRIMARY KEY CHECK (id = 1),
-          probed_at bigint NOT NULL
-        )
-        """,
-      ]
-    ),
-    Migration(
-      version: 4,
-      purpose:
-        "the handoff outbox, with claims so replicas' dispatchers share it without pushing one handoff twice",
-      statements: [
-        """
-        CREATE TABLE handoff (
-          cursor bigserial PRIMARY KEY,
-          handoff_id text NOT NULL UNIQUE,
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          agency_code text NOT NULL,
-          mode text NOT NULL CHECK (mode IN ('PUSH', 'PULL')),
-          status text NOT NULL CHECK (status IN ('PENDING', 'ACCEPTED', 'REJECTED', 'DEAD')),
-          attempts integer NOT NULL DEFAULT 0,
-          next_attempt_at bigint NOT NULL,
-          last_error text,
-          queued_at bigint NOT NULL,
-          last_attempt_at bigint,
-          closed_at bigint,
-          claimed_by text,
-          claimed_until bigint
-        )
-        """,
-        "CREATE INDEX handoff_due ON handoff (agency_code, status, mode, next_attempt_at)",
-        "CREATE INDEX handoff_by_agency ON handoff (agency_code, status, cursor)",
-      ]
-    ),
-    Migration(
-      version: 5,
-      purpose: "the append-only audit of reads of unmasked personal data",
-      statements: [
-        """
-        CREATE TABLE access_audit (
-          sequence bigserial PRIMARY KEY,
-          at bigint NOT NULL,
-          actor text NOT NULL,
-          tracking_number text NOT NULL,
-          read text NOT NULL,
-          purpose text NOT NULL,
-          document_code text
-        )
-        """,
-        "CREATE INDEX access_audit_by_shipment ON access_audit (tracking_number, sequence)",
-        "CREATE INDEX access_audit_by_actor ON access_audit (actor, sequence)",
-        """
-        CREATE TRIGGER access_audit_append_only BEFORE UPDATE OR DELETE ON access_audit
-          FOR EACH ROW EXECUTE FUNCTION refuse_change()
-        """,
-        """
-        CREATE TRIGGER access_audit_no_truncate BEFORE TRUNCATE ON access_audit
-          FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
-        """,
-      ]
-    ),
-    Migration(
-      version: 6,
-      purpose: "counter queue tickets and their waits",
-      statements: [
-        """
-        CREATE TABLE queue_ticket (
-          post_office text NOT NULL,
-          number text NOT NULL,
-          issued_at bigint NOT NULL,
-          called_at bigint NOT NULL CHECK (called_at >= issued_at),
-          wait_seconds bigint NOT NULL,
-          issued_hour integer NOT NULL CHECK (issued_hour BETWEEN 0 AND 23),
-          tracking_number text,
-          recorded_by text NOT NULL,
-          request_id text NOT NULL,
-          fingerprint bytea NOT NULL,
-          PRIMARY KEY (post_office, number, issued_at),
-          UNIQUE (recorded_by, request_id)
-        )
-        """,
-        "CREATE INDEX queue_ticket_by_issue ON queue_ticket (issued_at)",
-      ]
-    ),
-    Migration(
-      version: 7,
-      purpose: "service-level hops and their alerts, raised once whichever replica raises them",
-      statements: [
-        """
-        CREATE TABLE sla_hop (
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          hop text NOT NULL, start_sequence integer NOT NULL, start_kind text NOT NULL,
-          started_at bigint NOT NULL, working_days integer NOT NULL, counted_from text NOT NULL,
-          due_date text NOT NULL, due_at bigint NOT NULL, at_risk_at bigint NOT NULL,
-          calendar_versions text NOT NULL, provisional boolean NOT NULL,
-          policy_version text NOT NULL, route_class text, appointment_slip boolean NOT NULL,
-          end_sequence integer, ended_at bigint, verdict text, stopped_by text,
-          working_minutes integer, agency_code text NOT NULL, post_office text NOT NULL,
-          procedure_code text NOT NULL, steps text NOT NULL, rule text NOT NULL,
-          extended_to text, appointment_date text, late_supplement_requests integer NOT NULL,
-          at_risk_raised boolean NOT NULL DEFAULT false,
-          breach_raised boolean NOT NULL DEFAULT false,
-          PRIMARY KEY (shipment_id, hop)
-        )
-        """,
-        """
-        CREATE INDEX sla_hop_at_risk ON sla_hop (at_risk_at)
-          WHERE end_sequence IS NULL AND NOT at_risk_raised
-        """,
-        """
-        CREATE INDEX sla_hop_breach ON sla_hop (due_at)
-          WHERE end_sequence IS NULL AND NOT breach_raised
-        """,
-        "CREATE INDEX sla_hop_running ON sla_hop (at_risk_at) WHERE end_sequence IS NULL",
-        "CREATE INDEX sla_hop_overdue ON sla_hop (due_at) WHERE end_sequence IS NULL",
-        "CREATE INDEX sla_hop_ended ON sla_hop (ended_at) WHERE ended_at IS NOT NULL",
-        """
-        CREATE TABLE sla_alert (
-          cursor bigserial PRIMARY KEY,
-          kind text NOT NULL,
-          raised_at bigint NOT NULL,
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          hop text NOT NULL, start_sequence integer NOT NULL, start_kind text NOT NULL,
-          started_at bigint NOT NULL, working_days integer NOT NULL, counted_from text NOT NULL,
-          due_date text NOT NULL, due_at bigint NOT NULL, at_risk_at bigint NOT NULL,
-          calendar_versions text NOT NULL, provisional boolean NOT NULL,
-          policy_version text NOT NULL, route_class text, appointment_slip boolean NOT NULL,
-          end_sequence integer, ended_at bigint, verdict text, stopped_by text,
-          working_minutes integer, agency_code text NOT NULL, post_office text NOT NULL,
-          procedure_code text NOT NULL, steps text NOT NULL, rule text NOT NULL,
-          extended_to text, appointment_date text, late_supplement_requests integer NOT NULL,
-          UNIQUE (shipment_id, hop, start_sequence, kind)
-        )
-        """,
-        """
-        CREATE TRIGGER sla_alert_append_only BEFORE UPDATE OR DELETE ON sla_alert
-          FOR EACH ROW EXECUTE FUNCTION refuse_change()
-        """,
-      ]
-    ),
-    Migration(
-      version: 8,
-      purpose:
-        "citizens' notification choices (append-only) and the notification outbox, claimed by one replica at a time",
-      statements: [
-        """
-        CREATE TABLE notification_consent (
-          id bigserial PRIMARY KEY,
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          channel text NOT NULL CHECK (channel IN ('NONE', 'SMS', 'ZALO')),
-          changed_at bigint NOT NULL,
-          source text NOT NULL,
-          actor text
-        )
-        """,
-        "CREATE INDEX notification_consent_by_shipment ON notification_consent (shipment_id, id)",
-        """
-        CREATE TRIGGER notification_consent_append_only BEFORE UPDATE OR DELETE
-          ON notification_consent FOR EACH ROW EXECUTE FUNCTION refuse_change()
-        """,
-        """
-        CREATE TABLE notification (
-          seq bigserial PRIMARY KEY,
-          message_id text NOT NULL UNIQUE,
-          shipment_id bigint NOT NULL REFERENCES shipment (id),
-          event_sequence integer NOT NULL,
-          kind text NOT NULL,
-          channel text NOT NULL,
-          subscription text,
-          status text NOT NULL CHECK (status IN ('PENDING', 'SENT', 'DEAD', 'CANCELLED')),
-          attempts integer NOT NULL DEFAULT 0,
-          last_error text,
-          created_at bigint NOT NULL,
-          next_attempt_at bigint NOT NULL,
-          last_attempt_at bigint,
-          sent_at bigint,
-          claimed_by text,
-          claimed_until bigint
-        )
-        """,
-        "CREATE INDEX notification_due ON notification (next_attempt_at) WHERE status = 'PENDING'",
-        "CREATE INDEX notification_by_shipment ON notification (shipment_id)",
-      ]
-    ),
-    Migration(
-      version: 9,
-      purpose:
-        "citizens' ratings, handhelds' offline sync, scanned documents in chunks every replica reads",
-      statements: [
-        """
-        CREATE TABLE service_rating (
-          tracking_number text PRIMARY KEY,
-          rated_at bigint NOT NULL,
-          on_time boolean NOT NULL,
-          staff_attitude integer NOT NULL,
-          trips integer NOT NULL,
-          extra_costs_asked boolean NOT NULL,
-          overall integer NOT NULL,
-          complaint_requested boolean NOT NULL,
-          complaint boolean NOT NULL,
-          sealed bytea
-        )
-        """,
-        "CREATE INDEX service_rating_complaints ON service_rating (complaint, rated_at)",
-        "CREATE INDEX shipment_event_by_kind ON shipment_event (kind, occurred_at)",
-        """
-        CREATE TABLE device_cursor (
-          caller text NOT NULL,
-          device_id text NOT NULL,
-          processed_through integer NOT NULL,
-          PRIMARY KEY (caller, device_id)
-        )
-        """,
-        """
-        CREATE TABLE device_event (
-          caller text NOT NULL,
-          device_id text NOT NULL,
-          sequence integer NOT NULL,
-          fingerprint bytea NOT NULL,
-          payload bytea NOT NULL,
-          data_key_id bigint,
-          status text,
-          code text,
-          message text,
-          tracking_number text,
-          event_sequence integer,
-          received_at bigint,
-          PRIMARY KEY (caller, device_id, sequence)
-        )
-        """,
-        "CREATE INDEX device_event_by_receipt ON device_event (received_at) WHERE data_key_id IS NOT NULL",
-        """
-        CREATE TABLE blob (
-          sha256 text PRIMARY KEY CHECK (length(sha256) = 64),
-          data_key_id bigint NOT NULL,
-          size bigint NOT NULL,
-          chunks integer NOT NULL,
-          stored_at bigint NOT NULL
-        )
-        """,
-        """
-        CREATE TABLE blob_chunk (
-          sha256 text NOT NULL REFERENCES blob (sha256) ON DELETE CASCADE,
-          chunk integer NOT NULL CHECK (chunk >= 0),
-          sealed bytea NOT NULL,
-          PRIMARY KEY (sha256, chunk)
-        )
-        """,
-        "CREATE INDEX handoff_by_shipment ON handoff (shipment_id)",
-        "CREATE INDEX scan_document_by_shipment ON scan_document (shipment_id)",
-        "CREATE INDEX sla_hop_by_ended_hop ON sla_hop (hop, ended_at) WHERE ended_at IS NOT NULL",
-      ]
-    ),
-  ]
+  static let migrations: [Migration] =
+    [
+      Migration(
+        version: 1,
+        purpose:
+          "the custody log: one tree-size row (the sequencer), append-only leaves, nodes and checkpoints",
+        statements: [
+          """
+          CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+          END
+          $$
+          """,
+          // The sequencer: appends lock this row (UPDATE … RETURNING) until they commit, so
+          // leaf indexes are handed out one transaction at a time, contiguous, with no gap.
+          """
+          CREATE TABLE custody_tree (
+            id smallint PRIMARY KEY CHECK (id = 1),
+            size bigint NOT NULL CHECK (size >= 0)
+          )
+          """,
+          "INSERT INTO custody_tree (id, size) VALUES (1, 0)",
+          """
+          CREATE TABLE custody_leaf (
+            leaf_index bigint PRIMARY KEY CHECK (leaf_index >= 0),
+            data bytea NOT NULL,
+            tracking_number text NOT NULL,
+            event_sequence integer NOT NULL CHECK (event_sequence > 0),
+            UNIQUE (tracking_number, event_sequence)
+          )
+          """,
+          """
+          CREATE TABLE custody_node (
+            level smallint NOT NULL CHECK (level >= 0),
+            node_index bigint NOT NULL CHECK (node_index >= 0),
+            hash bytea NOT NULL CHECK (length(hash) = 32),
+            PRIMARY KEY (level, node_index)
+          )
+          """,
+          """
+          CREATE TABLE custody_checkpoint (
+            tree_size bigint PRIMARY KEY CHECK (tree_size > 0),
+            root bytea NOT NULL CHECK (length(root) = 32),
+            note text NOT NULL,
+            signed_at bigint NOT NULL
+          )
+          """,
+        ]
+          + ["custody_tree", "custody_leaf", "custody_node", "custody_checkpoint"].flatMap {
+            table -> [String] in
+            let rows =
+              table == "custody_tree"
+              ? "BEFORE DELETE" : "BEFORE UPDATE OR DELETE"
+            return [
+              "CREATE TRIGGER \(table)_append_only \(rows) ON \(table) FOR EACH ROW EXECUTE FUNCTION refuse_change()",
+              "CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table) FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()",
+            ]
+          }
+      ),
+      Migration(
+        version: 2,
+        purpose: "handover signing keys of staff devices and agency systems",
+        statements: [
+          """
+          CREATE TABLE signing_key (
+            key_id text PRIMARY KEY,
+            owner text NOT NULL,
+            public_key bytea NOT NULL CHECK (length(public_key) = 32),
+            registered_at bigint NOT NULL
+          )
+          """,
+          "CREATE INDEX signing_key_by_owner ON signing_key (owner)",
+        ]
+      ),
+      Migration(
+        version: 3,
+        purpose:
+          "shipments and their append-only events, sealed personal data under data keys, idempotency keys, serials, scans, dossier codes, the blind index",
+        statements: [
+          """
+          CREATE TABLE serial_counter (
+            service_indicator text PRIMARY KEY,
+            last_serial integer NOT NULL CHECK (last_serial >= 0)
+          )
+          """,
+          """
+          CREATE TABLE data_key (
+            id bigserial PRIMARY KEY,
+            kek_id text NOT NULL,
+            wrapped bytea NOT NULL,
+            created_at bigint NOT NULL
+          )
+          """,
+          "CREATE INDEX data_key_by_kek ON data_key (kek_id)",
+          """
+          CREATE TABLE shipment (
+            id bigserial PRIMARY KEY,
+            tracking_number text NOT NULL UNIQUE,
+            service_type text NOT NULL,
+            state text NOT NULL,
+            procedure_code text NOT NULL,
+            agency_code text NOT NULL,
+            origin_post_office text NOT NULL,
+            applicant_province text NOT NULL,
+            applicant_commune text NOT NULL,
+            pickup_kind text NOT NULL CHECK (pickup_kind IN ('counter', 'home')),
+            pickup_province text,
+            pickup_commune text,
+            pickup_window_start bigint,
+            pickup_window_end bigint,
+            code_nonce bytea NOT NULL,
+            code_salt bytea NOT NULL,
+            code_hash bytea NOT NULL,
+            custody_salt bytea NOT NULL,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            version integer NOT NULL CHECK (version > 0),
+            data_key_id bigint,
+            sealed bytea,
+            erased_at bigint,
+            notify_channel text NOT NULL DEFAULT 'NONE'
+          )
+          """,
+          "CREATE INDEX shipment_by_created ON shipment (created_at DESC, tracking_number DESC)",
+          "CREATE INDEX shipment_by_state ON shipment (state, created_at DESC, tracking_number DESC)",
+          """
+          CREATE INDEX shipment_by_office
+            ON shipment (origin_post_office, created_at DESC, tracking_number DESC)
+          """,
+          "CREATE INDEX shipment_not_erased ON shipment (created_at) WHERE erased_at IS NULL",
+          """
+          CREATE TABLE shipment_event (
+            shipment_id bigint NOT NULL REFERENCES shipment (id),
+            sequence integer NOT NULL CHECK (sequence > 0),
+            kind text NOT NULL,
+            from_state text,
+            to_state text NOT NULL,
+            occurred_at bigint NOT NULL,
+            recorded_at bigint NOT NULL,
+            actor text NOT NULL,
+            location text NOT NULL,
+            sealed bytea,
+            handover text,
+            PRIMARY KEY (shipment_id, sequence)
+          )
+          """,
+          """
+          CREATE TRIGGER shipment_event_append_only BEFORE UPDATE OR DELETE ON shipment_event
+            FOR EACH ROW EXECUTE FUNCTION refuse_change()
+          """,
+          """
+          CREATE TRIGGER shipment_event_no_truncate BEFORE TRUNCATE ON shipment_event
+            FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+          """,
+          """
+          CREATE TABLE idempotency_key (
+            caller text NOT NULL,
+            request_id text NOT NULL,
+            fingerprint bytea NOT NULL,
+            shipment_id bigint NOT NULL REFERENCES shipment (id),
+            first_sequence integer NOT NULL,
+            version integer NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (caller, request_id)
+          )
+          """,
+          "CREATE INDEX idempotency_key_by_age ON idempotency_key (created_at)",
+          """
+          CREATE TABLE scan_document (
+            document_code text PRIMARY KEY,
+            shipment_id bigint NOT NULL,
+            sequence integer NOT NULL,
+            document_id text NOT NULL,
+            sha256 text NOT NULL,
+            size bigint NOT NULL,
+            content_type text NOT NULL,
+            reused_from text,
+            FOREIGN KEY (shipment_id, sequence) REFERENCES shipment_event (shipment_id, sequence)
+          )
+          """,
+          "CREATE INDEX scan_document_by_sha256 ON scan_document (sha256)",
+          """
+          CREATE TABLE dossier_code (
+            code text PRIMARY KEY,
+            shipment_id bigint NOT NULL REFERENCES shipment (id)
+          )
+          """,
+          """
+          CREATE TABLE person_lookup (
+            digest text NOT NULL,
+            shipment_id bigint NOT NULL REFERENCES shipment (id),
+            PRIMARY KEY (digest, shipment_id)
+          )
+          """,
+          "CREATE INDEX person_lookup_by_shipment ON person_lookup (shipment_id)",
+          "CREATE TABLE person_lookup_pending (shipment_id bigint PRIMARY KEY REFERENCES shipment (id))",
+          """
+          CREATE TABLE health_probe (
+            id smallint PRIMARY KEY CHECK (id = 1),
+            probed_at bigint NOT NULL
+          )
+          """,
+        ]
+      ),
+      Migration(
+        version: 4,
+        purpose:
+          "the handoff outbox, with claims so replicas' dispatchers share it without pushing one handoff twice",
+        statements: [
+          """
+          CREATE TABLE handoff (
+            cursor bigserial PRIMARY KEY,
+            handoff_id text NOT NULL UNIQUE,
+            shipment_id bigint NOT NULL REFERENCES shipment (id),
+            agency_code text NOT NULL,
+            mode text NOT NULL CHECK (mode IN ('PUSH', 'PULL')),
+            status text NOT NULL CHECK (status IN ('PENDING', 'ACCEPTED', 'REJECTED', 'DEAD')),
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at bigint NOT NULL,
+            last_error text,
+            queued_at bigint NOT NULL,
+            last_attempt_at bigint,
+            closed_at bigint,
+            claimed_by text,
+            claimed_until bigint
+          )
+          """,
+          "CREATE INDEX handoff_due ON handoff (agency_code, status, mode, next_attempt_at)",
+          "CREATE INDEX handoff_by_agency ON handoff (agency_code, status, cursor)",
+        ]
+      ),
+      Migration(
+        version: 5,
+        purpose: "the append-only audit of reads of unmasked personal data",
+        statements: [
+          """
+          CREATE TABLE access_audit (
+            sequence bigserial PRIMARY KEY,
+            at bigint NOT NULL,
+            actor text NOT NULL,
+            tracking_number text NOT NULL,
+            read text NOT NULL,
+            purpose text NOT NULL,
+            document_code text
+          )
+          """,
+          "CREATE INDEX access_audit_by_shipment ON access_audit (tracking_number, sequence)",
+          "CREATE INDEX access_audit_by_actor ON access_audit (actor, sequence)",
+          """
+          CREATE TRIGGER access_audit_append_only BEFORE UPDATE OR DELETE ON access_audit
+            FOR EACH ROW EXECUTE FUNCTION refuse_change()
+          """,
+          """
+          CREATE TRIGGER access_audit_no_truncate BEFORE TRUNCATE ON access_audit
+            FOR EACH STATEMENT EXECUTE FUNCTION refuse_change()
+          """,
+        ]
+      ),
+      Migration(
+        version: 6,
+        purpose: "counter queue tickets and their waits",
+        statements: [
+          """
+          CREATE TABLE queue_ticket (
+            post_office text NOT NULL,
+            number text NOT NULL,
+            issued_at bigint NOT NULL,
+            called_at bigint NOT NULL CHECK (called_at >= issued_at),
+            wait_seconds bigint NOT NULL,
+            issued_hour integer NOT NULL CHECK (issued_hour BETWEEN 0 AND 23),
+            tracking_number text,
+            recorded_by text NOT NULL,
+            request_id text NOT NULL,
+            fingerprint bytea NOT NULL,
+            PRIMARY KEY (post_office, number, issued_at),
+            UNIQUE (recorded_by, request_id)
+          )
+          """,
+          "CREATE INDEX queue_ticket_by_issue ON queue_ticket (issued_at)",
+        ]
+      ),
+    ] + Self.laterMigrations
 
   /// Brings the database to ``latest``.
   /// - Returns: The version before and after.

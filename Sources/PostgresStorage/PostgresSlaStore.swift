@@ -112,7 +112,7 @@ public struct PostgresSlaStore: SlaStore {
     logger: Logger
   ) async throws {
     let columns = Self.hopColumns.joined(separator: ", ")
-    let placeholders = (2...(Self.hopColumns.count + 1)).map { "$\($0)" }.joined(separator: ", ")
+    let placeholders = (2 ... (Self.hopColumns.count + 1)).map { "$\($0)" }.joined(separator: ", ")
     let updates = Self.hopColumns.dropFirst().map { "\($0) = excluded.\($0)" }
       .joined(separator: ", ")
     for hop in hops {

@@ -267,7 +267,8 @@ struct CustodyEndToEndTests {
   }
 
   @Test(
-    "tampering with a leaf, a node or a checkpoint in the SQLite file is found by fsck and breaks proofs", .sqliteOnly,
+    "tampering with a leaf, a node or a checkpoint in the SQLite file is found by fsck and breaks proofs",
+    .sqliteOnly,
     arguments: ["leaf", "node", "checkpoint"]
   )
   func tamperingIsFound(target: String) async throws {

@@ -49,7 +49,8 @@ struct FaultTests {
   }
 
   @Test(
-    "a full disk: writes and unmasked reads fail UNAVAILABLE and store nothing, citizens still track, health says NOT_SERVING, and service resumes when space returns", .sqliteOnly,
+    "a full disk: writes and unmasked reads fail UNAVAILABLE and store nothing, citizens still track, health says NOT_SERVING, and service resumes when space returns",
+    .sqliteOnly,
     .enabled(if: FaultTests.canMount)
   )
   func diskFull() async throws {
@@ -114,7 +115,8 @@ struct FaultTests {
   }
 
   @Test(
-    "a database locked by another process: writes wait, then fail UNAVAILABLE; citizens still track", .sqliteOnly
+    "a database locked by another process: writes wait, then fail UNAVAILABLE; citizens still track",
+    .sqliteOnly
   )
   func lockedDatabase() async throws {
     try await withTestGateway {

@@ -46,7 +46,8 @@ struct HostileInputTests {
   }
 
   @Test(
-    "a device sequence of 2^62 is refused in bounded work, kept nowhere, and the device goes on", .sqliteOnly
+    "a device sequence of 2^62 is refused in bounded work, kept nowhere, and the device goes on",
+    .sqliteOnly
   )
   func poisonSyncMessage() async throws {
     try await withTestGateway { gateway in

@@ -15,7 +15,10 @@ import Tracking
 struct PersonLookupEndToEndTests {
   let pki = TestPKI.shared
 
-  @Test("by citizen id, by an authorised person's id and by phone: exactly that person's shipments", .sqliteOnly)
+  @Test(
+    "by citizen id, by an authorised person's id and by phone: exactly that person's shipments",
+    .sqliteOnly
+  )
   func lookups() async throws {
     try await withTestGateway { gateway in
       try await gateway.withPartnerClient(self.pki.staff) { counter in

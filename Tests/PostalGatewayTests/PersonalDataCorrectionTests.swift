@@ -28,7 +28,8 @@ struct PersonalDataCorrectionTests {
   }
 
   @Test(
-    "a correction replaces the applicant, moves the lookup to the new numbers, is custody-logged, and the receipt and fsck still verify", .sqliteOnly
+    "a correction replaces the applicant, moves the lookup to the new numbers, is custody-logged, and the receipt and fsck still verify",
+    .sqliteOnly
   )
   func correctionReplacesTheApplicant() async throws {
     let directory = temporaryDirectory()
@@ -165,7 +166,8 @@ struct PersonalDataCorrectionTests {
   }
 
   @Test(
-    "a data-key rotation seals every shipment, note and scan again under new keys while serving, and destroys the old keys", .sqliteOnly
+    "a data-key rotation seals every shipment, note and scan again under new keys while serving, and destroys the old keys",
+    .sqliteOnly
   )
   func dataKeyRotationReplacesEveryKey() async throws {
     let directory = temporaryDirectory()

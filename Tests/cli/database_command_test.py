@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 import uuid
 
@@ -83,7 +84,38 @@ def main():
     newer = gateway("migrate")
     check(newer.returncode != 0 and "newer postal-gateway" in newer.stderr,
           f"a database migrated by a newer gateway is refused: {newer.stderr.strip()}")
+
+    # `serve` refuses the same bad settings at start: a non-zero exit with the reason, before
+    # any listener is up (never half-serving).
+    data = tempfile.mkdtemp(prefix="postal-gateway-db-serve-")
+
+    def serve(database_url):
+        ports = [free_port() for _ in range(3)]
+        run = subprocess.run(
+            [binary, "serve", "--data-dir", data, "--database-url", database_url,
+             "--partner-address", f"127.0.0.1:{ports[0]}", "--public-address", f"127.0.0.1:{ports[1]}",
+             "--web-address", f"127.0.0.1:{ports[2]}"],
+            capture_output=True, text=True, timeout=60)
+        return run, "listening" in run.stdout + run.stderr
+
+    for label, database_url, reason in [
+        ("a wrong password", with_database(admin, name, password="wrong-secret"), "password authentication failed"),
+        ("a missing database", with_database(admin, "no_such_database"), "no_such_database"),
+        ("a server that is not there", nowhere, "cannot be reached"),
+        ("a database migrated by a newer gateway", url, "newer postal-gateway"),
+    ]:
+        run, listened = serve(database_url)
+        check(run.returncode != 0 and reason in run.stderr and not listened
+              and "wrong-secret" not in run.stdout + run.stderr,
+              f"serve with {label} exits {run.returncode} before listening: "
+              f"{run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ''}")
     print("database command test: all checks passed")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 if __name__ == "__main__":

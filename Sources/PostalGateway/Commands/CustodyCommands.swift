@@ -361,8 +361,11 @@ struct LogCommand: AsyncParsableCommand {
           migrate: false
         )
         defer { pool.close() }
-        finding = try await CustodyLogAudit(store: PostgresCustodyStore(pool: pool), verifier: verifier)
-          .run()
+        finding = try await CustodyLogAudit(
+          store: PostgresCustodyStore(pool: pool),
+          verifier: verifier
+        )
+        .run()
       } else {
         finding = try await CustodyLogAudit(
           store: try SQLiteStorage.openCustodyLog(path: configuration.databasePath),

@@ -1,18 +1,23 @@
 import ArgumentParser
 import Foundation
+import Persistence
 import PostgresStorage
+import Tracking
 
 /// `postal-gateway db migrate|version`: the PostgreSQL database a scaled-out deployment shares.
 struct DatabaseCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "db",
-    abstract: "The shared PostgreSQL database: migrate it, or show its schema version.",
+    abstract:
+      "The shared PostgreSQL database: migrate it, show its schema version, or copy a SQLite data directory into it.",
     discussion: """
       The embedded default is SQLite in the data directory and needs none of this. PostgreSQL \
-      is the scale-out backend (issue 18, in progress: its schema holds the custody log's \
-      sequencer and checkpoints so far; the gateway does not serve from it yet).
+      is the scale-out backend: replicas started with `serve --database-url` (or `database` in \
+      the configuration) share it.
       """,
-    subcommands: [DatabaseMigrateCommand.self, DatabaseVersionCommand.self]
+    subcommands: [
+      DatabaseMigrateCommand.self, DatabaseVersionCommand.self, DatabaseCopyCommand.self,
+    ]
   )
 }
 
@@ -76,5 +81,83 @@ struct DatabaseVersionCommand: AsyncParsableCommand {
       "\(location.redacted): schema version \(found); this build knows \(PostgresSchema.latest)"
     )
     try await PostgresSchema.check(database)
+  }
+}
+
+/// `postal-gateway db copy`: moves a province from SQLite to PostgreSQL.
+struct DatabaseCopyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "copy",
+    abstract:
+      "Copy a SQLite data directory (shipments, events, custody log, checkpoints, keys, scans) into an empty PostgreSQL database, then check its custody log.",
+    discussion: """
+      Stop the gateway serving the data directory first. The target is migrated, must hold no \
+      shipment yet, and is filled in one transaction (scans follow, sealed again). Then \
+      `log fsck` runs on it: every checkpoint signed on SQLite must match the copied tree. Serve \
+      the copy with the same data directory's secrets and key file: `serve --database-url …`.
+      """
+  )
+  @Option(help: "The SQLite data directory to copy.") var from: String
+  @Option(
+    help:
+      "The empty PostgreSQL database: postgres://user@host:port/name (default $POSTAL_GATEWAY_DATABASE_URL; password also from $PGPASSWORD)."
+  )
+  var to: String?
+  @Option(
+    help: "The configuration file the data directory was served with (key files, trust domain)."
+  )
+  var config: String?
+
+  func run() async throws {
+    var configuration = GatewayConfiguration()
+    if let config { try configuration.apply(file: config) }
+    configuration.dataDirectory = self.from
+    guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
+      throw ValidationError("no SQLite database at \(configuration.databasePath)")
+    }
+    guard let url = self.to ?? ProcessInfo.processInfo.environment["POSTAL_GATEWAY_DATABASE_URL"]
+    else {
+      throw ValidationError("give --to or set POSTAL_GATEWAY_DATABASE_URL")
+    }
+    let location = try PostgresLocation(url: url)
+    let directory = DataDirectory(configuration: configuration)
+    let keys = try directory.keyEncryptionKeys(create: false)
+    let stores = try SQLiteStorage.open(
+      path: configuration.databasePath,
+      blobDirectory: configuration.blobDirectory,
+      keys: keys
+    )
+    guard let export = SQLiteExport(of: stores) else { throw ExitCode(1) }
+    let pool = try await PostgresStorage.connect(location, maximumConnections: 4)
+    defer { pool.close() }
+    let spool = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+      "postal-gateway-copy-\(UUID().uuidString)"
+    )
+    defer { try? FileManager.default.removeItem(atPath: spool) }
+    let report = try await PostgresImport.copy(
+      from: export,
+      scans: stores.blobs,
+      to: pool,
+      blobs: try PostgresBlobStore(pool: pool, keys: keys, spool: spool)
+    ) { line in
+      print(line)
+      fflush(nil)
+    }
+    let signer = try directory.custodySigner(
+      origin: configuration.custodyOrigin,
+      path: configuration.custodyKeyFile
+    )
+    let finding = try await CustodyLogAudit(
+      store: PostgresCustodyStore(pool: pool),
+      verifier: try NoteVerifier(signer.verifierKey)
+    ).run()
+    if let problem = finding.problem {
+      print("MISMATCH after the copy: \(problem)")
+      throw ExitCode(1)
+    }
+    let rows = report.rows.map(\.count).reduce(0, +)
+    print(
+      "copied \(rows) rows and \(report.scans) scans into \(location.redacted); log OK: \(finding.leaves) leaves and \(finding.checkpoints) checkpoints, every node verified"
+    )
   }
 }

@@ -189,64 +189,65 @@ struct Gateway: Sendable {
     logger: Logger
   ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
     let feed = domain.stores.feed
-    let workers: [any Service] = [
-      StoreProbe(
-        stores: domain.stores,
-        health: health,
-        clock: clock,
-        logger: logger.with("component", "store-probe")
-      ),
-      CheckpointSigner(
-        checkpointer: domain.checkpointer,
-        log: domain.custodyLog,
-        feed: feed,
-        clock: clock,
-        logger: logger.with("component", "checkpoint-signer")
-      ),
-      SlaMonitor(
-        store: domain.stores.sla,
-        feed: feed,
-        clock: clock,
-        logger: logger.with("component", "sla-monitor")
-      ),
-      HandoffDispatcher(
-        routes: domain.routes,
-        store: domain.stores.handoffs,
-        desk: domain.agencies,
-        trustDomain: configuration.trustDomain,
-        policy: HandoffDispatcher.Policy(configuration.handoffs),
-        clock: clock,
-        feed: feed,
-        logger: logger.with("component", "handoff-dispatcher")
-      ),
-      NotificationDispatcher(
-        store: domain.stores.notifications,
-        shipments: domain.stores.shipments,
-        channels: domain.notificationChannels,
-        clock: clock,
-        feed: feed,
-        logger: logger.with("component", "notification-dispatcher")
-      ),
-      IdempotencyPruner(
-        store: domain.stores.shipments,
-        retention: .seconds(configuration.idempotencyRetentionDays * 86_400),
-        interval: .seconds(3600),
-        clock: clock,
-        logger: logger.with("component", "idempotency-pruner")
-      ),
-      Reloader(domain: domain, clock: clock, logger: logger.with("component", "reloader")),
-      RetentionSweeper(
-        shipments: domain.shipments,
-        store: domain.stores.shipments,
-        offline: domain.stores.offline,
-        blobs: domain.stores.blobs,
-        policy: configuration.retention,
-        actor: .operator(id: "spiffe://\(configuration.trustDomain)/service/retention"),
-        interval: .seconds(3600),
-        clock: clock,
-        logger: logger.with("component", "retention-sweeper")
-      ),
-    ] + (domain.keyRotator.map { [$0] } ?? []) + extraWorkers
+    let workers: [any Service] =
+      [
+        StoreProbe(
+          stores: domain.stores,
+          health: health,
+          clock: clock,
+          logger: logger.with("component", "store-probe")
+        ),
+        CheckpointSigner(
+          checkpointer: domain.checkpointer,
+          log: domain.custodyLog,
+          feed: feed,
+          clock: clock,
+          logger: logger.with("component", "checkpoint-signer")
+        ),
+        SlaMonitor(
+          store: domain.stores.sla,
+          feed: feed,
+          clock: clock,
+          logger: logger.with("component", "sla-monitor")
+        ),
+        HandoffDispatcher(
+          routes: domain.routes,
+          store: domain.stores.handoffs,
+          desk: domain.agencies,
+          trustDomain: configuration.trustDomain,
+          policy: HandoffDispatcher.Policy(configuration.handoffs),
+          clock: clock,
+          feed: feed,
+          logger: logger.with("component", "handoff-dispatcher")
+        ),
+        NotificationDispatcher(
+          store: domain.stores.notifications,
+          shipments: domain.stores.shipments,
+          channels: domain.notificationChannels,
+          clock: clock,
+          feed: feed,
+          logger: logger.with("component", "notification-dispatcher")
+        ),
+        IdempotencyPruner(
+          store: domain.stores.shipments,
+          retention: .seconds(configuration.idempotencyRetentionDays * 86_400),
+          interval: .seconds(3600),
+          clock: clock,
+          logger: logger.with("component", "idempotency-pruner")
+        ),
+        Reloader(domain: domain, clock: clock, logger: logger.with("component", "reloader")),
+        RetentionSweeper(
+          shipments: domain.shipments,
+          store: domain.stores.shipments,
+          offline: domain.stores.offline,
+          blobs: domain.stores.blobs,
+          policy: configuration.retention,
+          actor: .operator(id: "spiffe://\(configuration.trustDomain)/service/retention"),
+          interval: .seconds(3600),
+          clock: clock,
+          logger: logger.with("component", "retention-sweeper")
+        ),
+      ] + (domain.keyRotator.map { [$0] } ?? []) + extraWorkers
     let listenerServices: [any Service] = [
       ListenerService(
         name: "partner",
