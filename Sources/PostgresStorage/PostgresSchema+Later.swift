@@ -1,4 +1,17 @@
 extension PostgresSchema {
+  /// A hop's columns, in `sla_hop` and (as the snapshot an alert keeps) in `sla_alert`.
+  static let hopColumns = """
+    hop text NOT NULL, start_sequence integer NOT NULL, start_kind text NOT NULL,
+    started_at bigint NOT NULL, working_days integer NOT NULL, counted_from text NOT NULL,
+    due_date text NOT NULL, due_at bigint NOT NULL, at_risk_at bigint NOT NULL,
+    calendar_versions text NOT NULL, provisional boolean NOT NULL,
+    policy_version text NOT NULL, route_class text, appointment_slip boolean NOT NULL,
+    end_sequence integer, ended_at bigint, verdict text, stopped_by text,
+    working_minutes integer, agency_code text NOT NULL, post_office text NOT NULL,
+    procedure_code text NOT NULL, steps text NOT NULL, rule text NOT NULL,
+    extended_to text, appointment_date text, late_supplement_requests integer NOT NULL,
+    """
+
   /// Migrations v7 onwards (service levels, notifications, ratings, offline sync, scans),
   /// applied after v1–v6 in ``migrations``.
   static let laterMigrations: [Migration] = [
@@ -9,15 +22,7 @@ extension PostgresSchema {
         """
         CREATE TABLE sla_hop (
           shipment_id bigint NOT NULL REFERENCES shipment (id),
-          hop text NOT NULL, start_sequence integer NOT NULL, start_kind text NOT NULL,
-          started_at bigint NOT NULL, working_days integer NOT NULL, counted_from text NOT NULL,
-          due_date text NOT NULL, due_at bigint NOT NULL, at_risk_at bigint NOT NULL,
-          calendar_versions text NOT NULL, provisional boolean NOT NULL,
-          policy_version text NOT NULL, route_class text, appointment_slip boolean NOT NULL,
-          end_sequence integer, ended_at bigint, verdict text, stopped_by text,
-          working_minutes integer, agency_code text NOT NULL, post_office text NOT NULL,
-          procedure_code text NOT NULL, steps text NOT NULL, rule text NOT NULL,
-          extended_to text, appointment_date text, late_supplement_requests integer NOT NULL,
+          \(Self.hopColumns)
           at_risk_raised boolean NOT NULL DEFAULT false,
           breach_raised boolean NOT NULL DEFAULT false,
           PRIMARY KEY (shipment_id, hop)
@@ -40,15 +45,7 @@ extension PostgresSchema {
           kind text NOT NULL,
           raised_at bigint NOT NULL,
           shipment_id bigint NOT NULL REFERENCES shipment (id),
-          hop text NOT NULL, start_sequence integer NOT NULL, start_kind text NOT NULL,
-          started_at bigint NOT NULL, working_days integer NOT NULL, counted_from text NOT NULL,
-          due_date text NOT NULL, due_at bigint NOT NULL, at_risk_at bigint NOT NULL,
-          calendar_versions text NOT NULL, provisional boolean NOT NULL,
-          policy_version text NOT NULL, route_class text, appointment_slip boolean NOT NULL,
-          end_sequence integer, ended_at bigint, verdict text, stopped_by text,
-          working_minutes integer, agency_code text NOT NULL, post_office text NOT NULL,
-          procedure_code text NOT NULL, steps text NOT NULL, rule text NOT NULL,
-          extended_to text, appointment_date text, late_supplement_requests integer NOT NULL,
+          \(Self.hopColumns)
           UNIQUE (shipment_id, hop, start_sequence, kind)
         )
         """,
