@@ -20,6 +20,7 @@ import datetime
 import hashlib
 import sys
 import threading
+import time
 from concurrent import futures
 
 
@@ -35,6 +36,7 @@ def build_servicer(agency_intake_pb2, agency_intake_pb2_grpc, agency_service_pb2
             self.lock = threading.Lock()
             self.receipts = {}  # handoff id -> receipt: the idempotency record
             self.calls = {}
+            self.call_times = {}  # handoff id -> when each delivery arrived (time.time())
             self.gateway = agency_service_pb2_grpc.AgencyServiceStub(gateway_channel)
 
         def fetch_scans(self, package):
@@ -48,6 +50,7 @@ def build_servicer(agency_intake_pb2, agency_intake_pb2_grpc, agency_service_pb2
         def DeliverDossier(self, package, context):
             with self.lock:
                 self.calls[package.handoff_id] = self.calls.get(package.handoff_id, 0) + 1
+                self.call_times.setdefault(package.handoff_id, []).append(time.time())
                 if package.handoff_id in self.receipts:
                     return self.receipts[package.handoff_id]
             try:

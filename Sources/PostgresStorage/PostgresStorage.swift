@@ -73,18 +73,20 @@ public enum PostgresStorage {
   ///   - keys: The key-encryption keys personal data is sealed under (the same on every
   ///     replica).
   ///   - spool: A local folder for scan uploads in progress.
+  ///   - handoffLease: How long a replica's claim on a due handoff keeps the others away.
   /// - Throws: ``TrackingError`` `.storageFailure` when `keys` lack a key the data needs.
   public static func open(
     pool: PostgresPool,
     keys: any KeyEncryptionKeys,
-    spool: String
+    spool: String,
+    handoffLease: Duration = .seconds(120)
   ) async throws -> Opened {
     try await Self.checkKeys(keys, pool: pool)
     let feed = ChangeFeed()
     let stores = Stores(
       shipments: PostgresShipmentStore(pool: pool, keys: keys, feed: feed),
       custody: PostgresCustodyStore(pool: pool),
-      handoffs: PostgresHandoffStore(pool: pool, feed: feed),
+      handoffs: PostgresHandoffStore(pool: pool, feed: feed, lease: handoffLease),
       sla: PostgresSlaStore(pool: pool, feed: feed),
       signingKeys: PostgresSigningKeyStore(pool: pool),
       offline: PostgresOfflineSyncStore(pool: pool, keys: keys),

@@ -14,7 +14,13 @@ for two more seconds. Then, through B:
   nothing (the idempotency records are the database's, whichever replica wrote them);
 - B takes the signer's lease and signs a checkpoint covering every leaf, larger than the last
   one A signed; `log fsck --database-url` then recomputes the tree from leaves 0..n-1 and checks
-  every checkpoint, A's and B's, against it (so B's is consistent with A's).
+  every checkpoint, A's and B's, against it (so B's is consistent with A's);
+- dossiers digitized through both replicas during the load are pushed to a real agency intake
+  server (examples/agency_intake_server.py, fetching the scans back through B) by both
+  replicas' dispatchers, which share the outbox (claims with a 3-second lease): every one is
+  filed once with one dossier code, A's unfinished claims are taken over by B, and only a
+  delivery A had in flight when killed may reach the agency a second time (at-least-once; the
+  agency answers a repeat with its first receipt), at most A's in-flight limit.
 
 Usage: python3 Tests/cli/replica_failover_test.py PATH/TO/postal-gateway
 (POSTAL_GATEWAY_TEST_DATABASE_URL: the test cluster's superuser URL.)
@@ -38,7 +44,9 @@ from interop_test import expect, free_port, generate_stubs, read, wait_until_ser
 
 SCANNERS = 16
 REGISTRARS = 8
+DOSSIERS = 12
 KILL_AFTER_ACKS = 400
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
@@ -61,13 +69,35 @@ def main():
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     data = os.path.join(work, "data")
+    pki = os.path.join(data, "pki")
+    subprocess.run([binary, "pki", "init", "--data-dir", data], check=True, capture_output=True)
+    subprocess.run([binary, "pki", "issue", "--role", "server", "--host", "127.0.0.1", "--name", "agency-intake",
+                    "--data-dir", data], check=True, capture_output=True)
+    ports = {"A": (free_port(), free_port()), "B": (free_port(), free_port())}
+    # The agency's intake server; it fetches scans back through B (which survives).
+    import argparse
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples"))
+    import agency_intake_server
+    intake_port = free_port()
+    intake, intake_servicer = agency_intake_server.serve(argparse.Namespace(
+        port=intake_port, cert=os.path.join(pki, "agency-intake.pem"), key=os.path.join(pki, "agency-intake-key.pem"),
+        gateway_ca=os.path.join(pki, "ca.pem"), gateway=f"127.0.0.1:{ports['B'][0]}",
+        agency_cert=os.path.join(pki, "agency.pem"), agency_key=os.path.join(pki, "agency-key.pem"),
+        stubs=os.path.join(work, "stubs")))
+    routes = os.path.join(work, "routes.json")
+    with open(routes, "w") as f:
+        json.dump({"agencies": [{
+            "agency": "000.00.00.H55", "mode": "push", "endpoint": f"127.0.0.1:{intake_port}",
+            "serverCA": os.path.join(pki, "ca.pem"), "clientCertificate": os.path.join(pki, "gateway-client.pem"),
+            "clientKey": os.path.join(pki, "gateway-client-key.pem")}]}, f)
     config = os.path.join(work, "config.json")
     with open(config, "w") as f:
         json.dump({"limits": {"maximumConcurrentCallsPerCaller": 1024},
-                   "storage": {"maximumConnections": 8}}, f)
-    subprocess.run([binary, "pki", "init", "--data-dir", data], check=True, capture_output=True)
+                   "storage": {"maximumConnections": 8},
+                   "handoffs": {"routes": routes, "initialBackoffMilliseconds": 100,
+                                "maximumBackoffMilliseconds": 1000, "attemptTimeoutMilliseconds": 2000,
+                                "claimLeaseSeconds": 3}}, f)
     log = open(os.path.join(work, "server.log"), "a")
-    ports = {"A": (free_port(), free_port()), "B": (free_port(), free_port())}
 
     def start(replica):
         partner, public = ports[replica]
@@ -77,7 +107,6 @@ def main():
              "--web-address", "127.0.0.1:0"],
             stdout=log, stderr=subprocess.STDOUT)
 
-    pki = os.path.join(data, "pki")
     staff = grpc.ssl_channel_credentials(
         read(os.path.join(pki, "ca.pem")), read(os.path.join(pki, "staff-key.pem")), read(os.path.join(pki, "staff.pem")))
     address = common_pb2.Address(province_code="19", commune_code="05500", detail="12 Lương Ngọc Quyến")
@@ -119,6 +148,38 @@ def main():
             counter.RecordEvent(counter_service_pb2.RecordEventRequest(
                 request_id=str(uuid.uuid4()), tracking_number=number, type=common_pb2.EVENT_TYPE_DISPATCHED), timeout=10)
             numbers.append(number)
+        lock = threading.Lock()
+        # Dossiers collected (half through each replica), to be digitized during the load.
+        items = [common_pb2.HandedOverItem(document_id="TO_KHAI", form=common_pb2.DOCUMENT_FORM_ORIGINAL, pages=2),
+                 common_pb2.HandedOverItem(document_id="GIAY_TO_TUY_THAN", form=common_pb2.DOCUMENT_FORM_COPY, pages=1)]
+        dossiers = {"A": [], "B": []}
+        for index in range(DOSSIERS):
+            replica = "A" if index % 2 == 0 else "B"
+            number = counters[replica].RegisterPickup(pickup(500 + index), timeout=10).shipment.tracking_number
+            counters[replica].RecordCollection(counter_service_pb2.RecordCollectionRequest(
+                request_id=str(uuid.uuid4()), tracking_number=number, items=items, seal_id=f"D-{index}",
+                fee_collected_vnd=8000, postage_vnd=25000), timeout=10)
+            dossiers[replica].append(number)
+        pdf = b"%PDF-1.4\n" + bytes(range(256)) * 64
+        digitized = []
+
+        def digitize(replica):
+            for number in dossiers[replica]:
+                for document in ["TO_KHAI", "GIAY_TO_TUY_THAN"]:
+                    def chunks():
+                        yield counter_service_pb2.UploadScanRequest(header=counter_service_pb2.UploadScanRequest.Header(
+                            request_id=str(uuid.uuid4()), tracking_number=number, document_id=document,
+                            content_type=common_pb2.SCAN_CONTENT_TYPE_PDF))
+                        yield counter_service_pb2.UploadScanRequest(chunk=pdf + number.encode())
+                    try:
+                        response = counters[replica].UploadScan(chunks(), timeout=10)
+                    except grpc.RpcError:
+                        return  # A is gone
+                if response.shipment.state == common_pb2.SHIPMENT_STATE_DIGITIZED:
+                    with lock:
+                        digitized.append(number)
+                time.sleep(0.05)
+
         # A commit on one replica is seen by the other at once (LISTEN/NOTIFY, no polling).
         seen = counters["B"].GetShipment(counter_service_pb2.GetShipmentRequest(tracking_number=numbers[0]), timeout=10)
         expect(seen.version == 3, "a shipment written through A reads the same through B")
@@ -133,7 +194,6 @@ def main():
         expect(before.tree_size > 0, f"replica A signed a checkpoint of {before.tree_size} leaves, served by B too")
 
         acked_scans, acked_registrations = [], []
-        lock = threading.Lock()
         stop = threading.Event()
 
         def scanner(replica, number):
@@ -164,6 +224,7 @@ def main():
 
         threads = [threading.Thread(target=scanner, args=("A" if i % 2 == 0 else "B", n)) for i, n in enumerate(numbers)]
         threads += [threading.Thread(target=registrar, args=("A" if i % 2 == 0 else "B", i)) for i in range(REGISTRARS)]
+        threads += [threading.Thread(target=digitize, args=(r,)) for r in ["A", "B"]]
         started = time.time()
         for thread in threads:
             thread.start()
@@ -212,6 +273,45 @@ def main():
                  for n in numbers}
         expect(after == {n: h.version for n, h in histories.items()}, "the retries added nothing")
 
+        # Every digitized dossier reaches the agency and is filed once, whichever replica queued
+        # or claimed it; A's claims pass to B when their lease ends.
+        with lock:
+            pushed = list(digitized)
+        expect(any(n in dossiers["A"] for n in pushed) and any(n in dossiers["B"] for n in pushed),
+               f"{len(pushed)} dossiers digitized through both replicas during the load")
+        deadline = time.time() + 60
+        accepted = {}
+        while time.time() < deadline:
+            accepted = {}
+            for number in pushed:
+                shipment = counter.GetShipment(counter_service_pb2.GetShipmentRequest(tracking_number=number), timeout=10)
+                accepted[number] = [e.agency_decision.dossier_code for e in shipment.events
+                                    if e.type == common_pb2.EVENT_TYPE_AGENCY_ACCEPTED]
+            if all(accepted.values()):
+                break
+            time.sleep(0.5)
+        expect(all(len(codes) == 1 for codes in accepted.values()),
+               f"each of the {len(pushed)} pushed dossiers is accepted once: {sum(map(len, accepted.values()))} acceptances")
+        with intake_servicer.lock:
+            calls = dict(intake_servicer.calls)
+            call_times = {h: list(t) for h, t in intake_servicer.call_times.items()}
+            receipts = {h: r.accepted.dossier_code for h, r in intake_servicer.receipts.items()}
+        handoffs = {f"{n}-H1" for n in pushed}
+        expect(set(receipts) == handoffs and len(set(receipts.values())) == len(receipts),
+               f"the agency filed each handoff once, under its own code ({len(receipts)} codes)")
+        expect(all(receipts[f"{n}-H1"] == accepted[n][0] for n in pushed),
+               "the code each shipment records is the one the agency gave")
+        repeated = {h: c for h, c in calls.items() if c > 1}
+        # A repeat is B finishing what A started: the first delivery before the kill, the
+        # second after A's claim ran out — never two replicas pushing one handoff at once.
+        expect(all(call_times[h][0] <= killed_at <= call_times[h][1] for h in repeated),
+               "every repeated delivery was begun by A before the kill and repeated by B after it: "
+               + ", ".join(f"{h} at {[round(t - killed_at, 2) for t in call_times[h]]} s" for h in repeated))
+        expect(len(repeated) <= 4,
+               f"{len(calls)} handoffs delivered, {len(repeated)} a second time (only deliveries A had in "
+               f"flight when killed may be repeated, at most its 4 in flight; the agency answered each "
+               f"repeat with its first receipt): {repeated}")
+
         # B takes over signing: a checkpoint covering every leaf, beyond A's last.
         deadline = time.time() + 30
         size = 0
@@ -232,6 +332,7 @@ def main():
                f"replica B signed a checkpoint of all {size} leaves {time.time() - killed_at:.1f} s after the kill "
                f"(A's last before the load: {before.tree_size})")
     finally:
+        intake.stop(grace=None)
         for server in servers.values():
             if server.poll() is None:
                 server.send_signal(signal.SIGTERM)

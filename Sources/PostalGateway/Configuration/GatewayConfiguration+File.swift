@@ -84,6 +84,7 @@ extension GatewayConfiguration {
       var maximumBackoffMilliseconds: Int?
       var attemptTimeoutMilliseconds: Int?
       var maximumInFlightPerEndpoint: Int?
+      var claimLeaseSeconds: Int?
     }
     struct Sla: Decodable {
       var policy: String?
@@ -257,6 +258,7 @@ extension GatewayConfiguration {
       if let value = h.maximumInFlightPerEndpoint {
         self.handoffs.maximumInFlightPerEndpoint = value
       }
+      if let value = h.claimLeaseSeconds { self.handoffs.claimLeaseSeconds = value }
     }
   }
 }

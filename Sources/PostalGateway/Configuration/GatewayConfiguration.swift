@@ -56,6 +56,9 @@ struct GatewayConfiguration: Sendable, Equatable {
     var attemptTimeoutMilliseconds = 10_000
     /// Deliveries in flight at once per endpoint (over one HTTP/2 connection).
     var maximumInFlightPerEndpoint = 4
+    /// On PostgreSQL: how long a replica's claim on a due handoff keeps the others away (longer
+    /// than one delivery attempt); a replica that dies mid-delivery frees its claims after it.
+    var claimLeaseSeconds = 120
   }
 
   /// Service levels: the policy file and the alert monitor.
@@ -283,10 +286,11 @@ struct GatewayConfiguration: Sendable, Equatable {
     let h = self.handoffs
     guard h.maximumAttempts > 0, h.maximumAgeSeconds > 0, h.initialBackoffMilliseconds > 0,
       h.maximumBackoffMilliseconds >= h.initialBackoffMilliseconds,
-      h.attemptTimeoutMilliseconds > 0, h.maximumInFlightPerEndpoint > 0
+      h.attemptTimeoutMilliseconds > 0, h.maximumInFlightPerEndpoint > 0,
+      h.claimLeaseSeconds * 1000 > h.attemptTimeoutMilliseconds
     else {
       throw ConfigurationError(
-        "handoffs values must be positive and maximumBackoffMilliseconds ≥ initialBackoffMilliseconds"
+        "handoffs values must be positive, maximumBackoffMilliseconds ≥ initialBackoffMilliseconds, and claimLeaseSeconds longer than attemptTimeoutMilliseconds"
       )
     }
     let l = self.limits

@@ -60,7 +60,8 @@ struct GatewayBackend: Sendable {
         // Each process its own (replicas may share a data directory on one host).
         spool: (NSTemporaryDirectory() as NSString).appendingPathComponent(
           "postal-gateway-uploads-\(UUID().uuidString)"
-        )
+        ),
+        handoffLease: .seconds(configuration.handoffs.claimLeaseSeconds)
       )
       logger.info(
         "serving from PostgreSQL",
