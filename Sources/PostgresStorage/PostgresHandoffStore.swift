@@ -229,27 +229,15 @@ public struct PostgresHandoffStore: HandoffStore {
 
   public func retryDeadLetter(id: String, now: Timestamp) async throws -> Handoff? {
     let retried = try await self.pool.transaction { connection -> Handoff? in
-      let rows = try await connection.query(
-        "SELECT status FROM handoff WHERE handoff_id = \(id) FOR UPDATE",
-        logger: self.logger
-      )
-      var found: String?
-      for try await status in rows.decode(String.self) { found = status }
-      guard let found else { return nil }
-      guard found == HandoffStatus.dead.rawValue else {
-        throw TrackingError(
-          code: .failedPrecondition,
-          message: "handoff \(id) is \(found), not dead-lettered"
+      guard
+        try await PostgresDeadLetters.retry(
+          id,
+          in: PostgresDeadLetters.handoffs,
+          now: now,
+          on: connection,
+          logger: self.logger
         )
-      }
-      try await connection.query(
-        """
-        UPDATE handoff SET status = 'PENDING', attempts = 0,
-          next_attempt_at = \(now.microseconds), claimed_by = NULL, claimed_until = NULL
-        WHERE handoff_id = \(id)
-        """,
-        logger: self.logger
-      )
+      else { return nil }
       try await PostgresChangeListener.notify([.outbox], on: connection, logger: self.logger)
       return try await Self.handoffs(
         "SELECT \(unescaped: Self.columns) WHERE h.handoff_id = \(id)",

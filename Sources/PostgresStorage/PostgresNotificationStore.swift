@@ -254,27 +254,15 @@ public struct PostgresNotificationStore: NotificationStore {
 
   public func retryDeadLetter(id: String, now: Timestamp) async throws -> OutboundNotification? {
     let retried = try await self.pool.transaction { connection -> OutboundNotification? in
-      let rows = try await connection.query(
-        "SELECT status FROM notification WHERE message_id = \(id) FOR UPDATE",
-        logger: self.logger
-      )
-      var found: String?
-      for try await status in rows.decode(String.self) { found = status }
-      guard let found else { return nil }
-      guard found == NotificationStatus.dead.rawValue else {
-        throw TrackingError(
-          code: .failedPrecondition,
-          message: "message \(id) is \(found), not dead-lettered"
+      guard
+        try await PostgresDeadLetters.retry(
+          id,
+          in: PostgresDeadLetters.notifications,
+          now: now,
+          on: connection,
+          logger: self.logger
         )
-      }
-      try await connection.query(
-        """
-        UPDATE notification SET status = 'PENDING', attempts = 0,
-          next_attempt_at = \(now.microseconds), claimed_by = NULL, claimed_until = NULL
-        WHERE message_id = \(id)
-        """,
-        logger: self.logger
-      )
+      else { return nil }
       try await PostgresChangeListener.notify([.notifications], on: connection, logger: self.logger)
       return try await Self.notifications(
         "SELECT \(unescaped: Self.columns) WHERE n.message_id = \(id)",

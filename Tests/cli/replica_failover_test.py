@@ -40,13 +40,12 @@ import uuid
 import grpc
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "interop"))
-from interop_test import expect, free_port, generate_stubs, read, wait_until_serving  # noqa: E402
+from interop_test import expect, free_port, generate_stubs, read, start_intake, wait_until_serving  # noqa: E402
 
 SCANNERS = 16
 REGISTRARS = 8
 DOSSIERS = 12
 KILL_AFTER_ACKS = 400
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
@@ -70,26 +69,9 @@ def main():
 
     data = os.path.join(work, "data")
     pki = os.path.join(data, "pki")
-    subprocess.run([binary, "pki", "init", "--data-dir", data], check=True, capture_output=True)
-    subprocess.run([binary, "pki", "issue", "--role", "server", "--host", "127.0.0.1", "--name", "agency-intake",
-                    "--data-dir", data], check=True, capture_output=True)
     ports = {"A": (free_port(), free_port()), "B": (free_port(), free_port())}
     # The agency's intake server; it fetches scans back through B (which survives).
-    import argparse
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples"))
-    import agency_intake_server
-    intake_port = free_port()
-    intake, intake_servicer = agency_intake_server.serve(argparse.Namespace(
-        port=intake_port, cert=os.path.join(pki, "agency-intake.pem"), key=os.path.join(pki, "agency-intake-key.pem"),
-        gateway_ca=os.path.join(pki, "ca.pem"), gateway=f"127.0.0.1:{ports['B'][0]}",
-        agency_cert=os.path.join(pki, "agency.pem"), agency_key=os.path.join(pki, "agency-key.pem"),
-        stubs=os.path.join(work, "stubs")))
-    routes = os.path.join(work, "routes.json")
-    with open(routes, "w") as f:
-        json.dump({"agencies": [{
-            "agency": "000.00.00.H55", "mode": "push", "endpoint": f"127.0.0.1:{intake_port}",
-            "serverCA": os.path.join(pki, "ca.pem"), "clientCertificate": os.path.join(pki, "gateway-client.pem"),
-            "clientKey": os.path.join(pki, "gateway-client-key.pem")}]}, f)
+    intake, intake_servicer, routes = start_intake(binary, data, work, gateway=f"127.0.0.1:{ports['B'][0]}")
     config = os.path.join(work, "config.json")
     with open(config, "w") as f:
         json.dump({"limits": {"maximumConcurrentCallsPerCaller": 1024},

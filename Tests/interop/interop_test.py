@@ -82,6 +82,33 @@ def expect(condition, message):
     print("ok -", message)
 
 
+def start_intake(binary, data, work, gateway, first_sequence=1):
+    """The development PKI of `data` (made if missing) with a certificate for the agency's intake
+    server, the example AgencyIntake server (fetching scans back from `gateway`), and a routing
+    file that pushes agency 000.00.00.H55's dossiers to it. Returns (server, servicer, routes)."""
+    import argparse
+    import json
+    pki = os.path.join(data, "pki")
+    subprocess.run([binary, "pki", "init", "--data-dir", data], check=True, capture_output=True)
+    subprocess.run([binary, "pki", "issue", "--role", "server", "--host", "127.0.0.1", "--name", "agency-intake",
+                    "--data-dir", data], check=True, capture_output=True)
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    import agency_intake_server
+    port = free_port()
+    intake, servicer = agency_intake_server.serve(argparse.Namespace(
+        port=port, cert=os.path.join(pki, "agency-intake.pem"), key=os.path.join(pki, "agency-intake-key.pem"),
+        gateway_ca=os.path.join(pki, "ca.pem"), gateway=gateway,
+        agency_cert=os.path.join(pki, "agency.pem"), agency_key=os.path.join(pki, "agency-key.pem"),
+        stubs=os.path.join(work, "stubs"), first_sequence=first_sequence))
+    routes = os.path.join(work, "routes.json")
+    with open(routes, "w") as f:
+        json.dump({"agencies": [{
+            "agency": "000.00.00.H55", "mode": "push", "endpoint": f"127.0.0.1:{port}",
+            "serverCA": os.path.join(pki, "ca.pem"), "clientCertificate": os.path.join(pki, "gateway-client.pem"),
+            "clientKey": os.path.join(pki, "gateway-client-key.pem")}]}, f)
+    return intake, servicer, routes
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     # INTEROP_WORK: the folder to work in (kept, for a test that reuses its data);
@@ -98,32 +125,17 @@ def main():
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     data = os.path.join(work, "data")
-    partner, public, intake_port = free_port(), free_port(), free_port()
+    partner, public = free_port(), free_port()
     pki = os.path.join(data, "pki")
     secrets_from = os.environ.get("INTEROP_SECRETS_FROM")
     if secrets_from:
         import shutil
         shutil.copytree(os.path.join(secrets_from, "secrets"), os.path.join(data, "secrets"))
         shutil.copytree(secrets_from.rstrip("/") + "-keys", data + "-keys")
-    # The development PKI first, so that the agency's intake server has a certificate to serve.
-    subprocess.run([binary, "pki", "init", "--data-dir", data], check=True, capture_output=True)
-    subprocess.run([binary, "pki", "issue", "--role", "server", "--host", "127.0.0.1", "--name", "agency-intake",
-                    "--data-dir", data], check=True, capture_output=True)
-    sys.path.insert(0, os.path.join(ROOT, "examples"))
-    import argparse
     import json
-    import agency_intake_server
-    intake, intake_servicer = agency_intake_server.serve(argparse.Namespace(
-        port=intake_port, cert=os.path.join(pki, "agency-intake.pem"), key=os.path.join(pki, "agency-intake-key.pem"),
-        gateway_ca=os.path.join(pki, "ca.pem"), gateway=f"127.0.0.1:{partner}",
-        agency_cert=os.path.join(pki, "agency.pem"), agency_key=os.path.join(pki, "agency-key.pem"),
-        stubs=os.path.join(work, "stubs"), first_sequence=int(os.environ.get("INTEROP_INTAKE_FIRST_SEQUENCE", "1"))))
-    routes = os.path.join(work, "routes.json")
-    with open(routes, "w") as f:
-        json.dump({"agencies": [{
-            "agency": "000.00.00.H55", "mode": "push", "endpoint": f"127.0.0.1:{intake_port}",
-            "serverCA": os.path.join(pki, "ca.pem"), "clientCertificate": os.path.join(pki, "gateway-client.pem"),
-            "clientKey": os.path.join(pki, "gateway-client-key.pem")}]}, f)
+    intake, intake_servicer, routes = start_intake(
+        binary, data, work, gateway=f"127.0.0.1:{partner}",
+        first_sequence=int(os.environ.get("INTEROP_INTAKE_FIRST_SEQUENCE", "1")))
     config = os.path.join(work, "config.json")
     with open(config, "w") as f:
         json.dump({"handoffs": {"routes": routes, "initialBackoffMilliseconds": 100,
