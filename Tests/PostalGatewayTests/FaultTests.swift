@@ -186,7 +186,9 @@ struct FaultTests {
       try await gateway.withPartnerClient(self.pki.staff) { counter in
         for _ in 0 ..< 5 { _ = try await counter.registerPickup(samplePickup()) }
       }
-      #expect(started.duration(to: .now) < .seconds(5))
+      // A bound, not a measurement: every suite runs at once on two cores (and on PostgreSQL
+      // each call is a few round trips); a call waiting on the silent endpoint never returns.
+      #expect(started.duration(to: .now) < .seconds(15))
       let channel = try await handoffs.channel(on: gateway)
       #expect(channel.state == .retrying)
     }
